@@ -1,0 +1,204 @@
+// Package modules is pixelk6's extension SDK, shaped like xk6's: a JavaScript module is
+// registered once under an import path ("k6/x/name") with a root value, and every VU gets its
+// own instance of it. A third-party extension imports only this package and metrics, and is
+// linked into a binary by a blank import whose init calls Register.
+package modules
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/dop251/goja"
+
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+// Module is a registered module's root value: one per process. NewModuleInstance is called
+// once per VU (in the VU's init context) and must not block.
+type Module interface {
+	NewModuleInstance(vu VU) Instance
+}
+
+// Instance is a module's per-VU value.
+type Instance interface {
+	Exports() Exports
+}
+
+// Exports is what `import` sees: Default is the default export; Named are named exports.
+// Either may be empty. Values are converted with the VU's runtime (goja's ToValue rules:
+// methods of Go values are exposed with their first letter lowercased by the runtime's
+// field-name mapper).
+type Exports struct {
+	Default any
+	Named   map[string]any
+}
+
+// VU is what a module instance sees of the virtual user that owns it. All its methods must be
+// called on the VU's goroutine, except RegisterCallback's returned function.
+type VU interface {
+	// Context is the VU's context: cancelled when the VU's current iteration must stop
+	// (end of the test, graceful stop expiry, SIGINT). In the init context it is the
+	// init context's.
+	Context() context.Context
+	// Runtime is the VU's JavaScript runtime.
+	Runtime() *goja.Runtime
+	// InitEnv is non-nil only while the init context runs (open() works only then).
+	InitEnv() *InitEnvironment
+	// State is nil in the init context and non-nil once iterations (or setup/teardown) run.
+	State() *State
+	// RegisterCallback reserves a slot on the VU's event loop, so that the iteration does
+	// not end while an asynchronous operation (a Promise) is pending. It returns a function
+	// that, called from any goroutine exactly once, queues f to run on the VU's goroutine
+	// (f's error is an uncaught exception of the iteration). Must be called on the VU
+	// goroutine.
+	RegisterCallback() (enqueue func(f func() error))
+}
+
+// InitEnvironment is what the init context has that iterations do not.
+type InitEnvironment struct {
+	// CWD is the directory of the script file being initialised, for relative paths.
+	CWD string
+	// ReadFile reads a file relative to CWD (open() uses it).
+	ReadFile func(path string) ([]byte, error)
+}
+
+// State is the VU's state while it runs code outside init.
+type State struct {
+	// VUID is the VU's number (1-based, __VU); VUIDGlobal is unique across instances.
+	VUID, VUIDGlobal uint64
+	// Iteration is the VU's current iteration number in its scenario (__ITER), 0-based.
+	Iteration int64
+	// Scenario is the name of the scenario the VU is running ("default" for the shortcut options).
+	Scenario string
+	// Group is the current group path, "" at the top level, "::a::b" inside nested groups.
+	Group string
+	// Tags are the VU's current tags (system tags like scenario and group are added by the
+	// modules that emit samples; script-level tags from options.tags, scenario tags and
+	// vu.tags live here). Modules read it; k6/execution's vu.tags writes it.
+	Tags *TagMap
+	// Registry is the test run's metric registry; Builtin its k6 built-in metrics.
+	Registry *metrics.Registry
+	Builtin  *metrics.Builtin
+	// Samples receives every sample the VU emits.
+	Samples metrics.Pusher
+	// HTTPClient is the VU's HTTP client (its own connection pool, k6's per-VU behaviour).
+	HTTPClient *http.Client
+	// Logger receives console output and module warnings (stderr, k6-like format).
+	Logger Logger
+	// Options are the test's consolidated options relevant to modules.
+	Options Options
+	// Bytes counts the bytes the VU wrote and read on the network since the iteration
+	// started (for data_sent / data_received); HTTP and WebSocket connections add to it.
+	Bytes *ByteCounter
+}
+
+// ByteCounter counts network bytes; safe for concurrent use (connection pumps add to it).
+type ByteCounter struct{ Sent, Received atomic.Int64 }
+
+// Options are the consolidated test options that modules need.
+type Options struct {
+	HTTPDebug             string // "", "headers" or "full"
+	InsecureSkipTLSVerify bool
+	UserAgent             string
+	NoCookiesReset        bool
+	SystemTags            []string // nil means k6's default set
+}
+
+// Logger is the small logging interface modules get.
+type Logger interface {
+	Log(level, msg string) // level: "debug", "info", "warn", "error"
+}
+
+// TagMap is a VU's mutable set of tags. It is used by the VU goroutine only, but guarded so
+// that outputs and progress may read it.
+type TagMap struct {
+	mu   sync.RWMutex
+	tags map[string]string
+}
+
+// NewTagMap returns a tag map holding a copy of m.
+func NewTagMap(m map[string]string) *TagMap {
+	c := make(map[string]string, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return &TagMap{tags: c}
+}
+
+// Set sets a tag.
+func (t *TagMap) Set(k, v string) { t.mu.Lock(); t.tags[k] = v; t.mu.Unlock() }
+
+// Delete removes a tag.
+func (t *TagMap) Delete(k string) { t.mu.Lock(); delete(t.tags, k); t.mu.Unlock() }
+
+// Get returns a tag's value.
+func (t *TagMap) Get(k string) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	v, ok := t.tags[k]
+	return v, ok
+}
+
+// TagSet returns the current tags as an immutable set.
+func (t *TagMap) TagSet() metrics.TagSet {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return metrics.NewTagSet(t.tags)
+}
+
+// Clone returns a copy of the map's contents.
+func (t *TagMap) Clone() map[string]string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	c := make(map[string]string, len(t.tags))
+	for k, v := range t.tags {
+		c[k] = v
+	}
+	return c
+}
+
+var registry = struct {
+	sync.Mutex
+	m map[string]any
+}{m: make(map[string]any)}
+
+// Register makes mod importable as name. name must start with "k6/x/" for extensions (the
+// built-in "k6" and "k6/..." modules are registered by pixelk6 itself). mod is either a
+// Module (one Instance per VU) or any other value, which every VU gets as its default export.
+// Register panics on a duplicate name, as xk6 does: it runs from init.
+func Register(name string, mod any) {
+	if !strings.HasPrefix(name, "k6") {
+		panic(fmt.Sprintf("modules.Register(%q): module names start with k6/x/ (or k6/ for built-ins)", name))
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.m[name]; dup {
+		panic(fmt.Sprintf("modules.Register(%q): module already registered", name))
+	}
+	registry.m[name] = mod
+}
+
+// Lookup returns the module registered as name.
+func Lookup(name string) (any, bool) {
+	registry.Lock()
+	defer registry.Unlock()
+	m, ok := registry.m[name]
+	return m, ok
+}
+
+// Names returns the registered module names, sorted.
+func Names() []string {
+	registry.Lock()
+	defer registry.Unlock()
+	out := make([]string, 0, len(registry.m))
+	for k := range registry.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
