@@ -1,4 +1,4 @@
-package engine
+package js
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"github.com/pixelk6/pixelk6/js/modules"
 )
 
-// Runner is the script side of a test run. Package js implements it (js.Runner); the engine
+// Runner is the script side of a test run: *Bundle implements it; the engine
 // only walks executors and calls these methods, so it can be tested with a fake.
 type Runner interface {
 	// Options returns the script's exported `options` object as JSON (as evaluated by the
