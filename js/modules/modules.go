@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dop251/goja"
 
@@ -65,6 +66,9 @@ type InitEnvironment struct {
 	CWD string
 	// ReadFile reads a file relative to CWD (open() uses it).
 	ReadFile func(path string) ([]byte, error)
+	// Registry is the test run's metric registry, for custom metrics created in the init
+	// context (k6/metrics). Filled by the runner.
+	Registry *metrics.Registry
 }
 
 // State is the VU's state while it runs code outside init.
@@ -95,6 +99,34 @@ type State struct {
 	// Bytes counts the bytes the VU wrote and read on the network since the iteration
 	// started (for data_sent / data_received); HTTP and WebSocket connections add to it.
 	Bytes *ByteCounter
+
+	// The fields below feed k6/execution; the engine fills them (zero values are tolerated).
+
+	// ScenarioExecutor is the executor of the current scenario ("constant-vus", ...).
+	ScenarioExecutor string
+	// ScenarioStart is when the current scenario started.
+	ScenarioStart time.Time
+	// ScenarioIteration is the current iteration's number across all VUs of the scenario,
+	// 0-based (scenario.iterationInTest / iterationInInstance); set before each iteration.
+	ScenarioIteration int64
+	// ScenarioProgress returns the scenario's progress in [0, 1]; nil reads as 0.
+	ScenarioProgress func() float64
+	// Instance returns the run's current counters (k6/execution's instance.*); may be nil.
+	Instance func() InstanceStats
+	// TestOptions are the consolidated test options as JSON (exec.test.options); may be nil,
+	// then the script's exported options are used.
+	TestOptions []byte
+	// Env holds extra __ENV entries for this VU: its scenario's `env`. The engine sets it
+	// before NewVU; the runner merges it over LoadOptions.Env (nil: none).
+	Env map[string]string
+}
+
+// InstanceStats are the counters k6/execution's `instance` object exposes.
+type InstanceStats struct {
+	VUsActive, VUsInitialized                  int64
+	IterationsCompleted, IterationsInterrupted int64
+	// Start is when the test run started (currentTestRunDuration = now - Start).
+	Start time.Time
 }
 
 // ByteCounter counts network bytes; safe for concurrent use (connection pumps add to it).
@@ -117,8 +149,9 @@ type Logger interface {
 // TagMap is a VU's mutable set of tags. It is used by the VU goroutine only, but guarded so
 // that outputs and progress may read it.
 type TagMap struct {
-	mu   sync.RWMutex
-	tags map[string]string
+	mu      sync.RWMutex
+	tags    map[string]string
+	version uint64
 }
 
 // NewTagMap returns a tag map holding a copy of m.
@@ -131,10 +164,17 @@ func NewTagMap(m map[string]string) *TagMap {
 }
 
 // Set sets a tag.
-func (t *TagMap) Set(k, v string) { t.mu.Lock(); t.tags[k] = v; t.mu.Unlock() }
+func (t *TagMap) Set(k, v string) { t.mu.Lock(); t.tags[k] = v; t.version++; t.mu.Unlock() }
 
 // Delete removes a tag.
-func (t *TagMap) Delete(k string) { t.mu.Lock(); delete(t.tags, k); t.mu.Unlock() }
+func (t *TagMap) Delete(k string) { t.mu.Lock(); delete(t.tags, k); t.version++; t.mu.Unlock() }
+
+// Version changes whenever the map changes, so users can cache what they derive from it.
+func (t *TagMap) Version() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.version
+}
 
 // Get returns a tag's value.
 func (t *TagMap) Get(k string) (string, bool) {

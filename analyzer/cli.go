@@ -1,0 +1,266 @@
+package analyzer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+// Exit codes of k6verdict (a documented contract).
+const (
+	ExitOK         = 0  // every threshold passed / no regression
+	ExitUsage      = 2  // usage error, unreadable input, too many bad lines, or no samples
+	ExitThresholds = 99 // a threshold failed (as k6) / compare found a regression
+)
+
+const usageText = `k6verdict — threshold verdicts from k6 output (NDJSON, NDJSON.gz, CSV)
+
+Usage:
+  k6verdict [flags] FILE...              ("-" reads standard input)
+  k6verdict compare [flags] BASELINE NEW
+
+Flags:
+`
+
+// Run is the k6verdict command line. It returns the process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compare" {
+		return runCompare(ctx, args[1:], stdin, stdout, stderr)
+	}
+	fs := pflag.NewFlagSet("k6verdict", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		criteria   []string
+		profiles   []string
+		format     string
+		junit      string
+		markdown   string
+		maxBad     int
+		noScript   bool
+		instances  bool
+		duration   time.Duration
+		windows    bool
+		window     time.Duration
+		colourFlag string
+		trendStats string
+		workers    int
+	)
+	fs.StringArrayVar(&criteria, "criteria", nil, "criteria `FILE` (k6 thresholds in YAML/JSON); repeatable")
+	fs.StringArrayVar(&profiles, "profile", nil, "built-in success criteria: rest or websocket; repeatable")
+	fs.StringVar(&format, "format", "text", "output format on stdout: text or json")
+	fs.StringVar(&junit, "junit", "", "also write a JUnit XML report to `FILE`")
+	fs.StringVar(&markdown, "markdown", "", "also write a Markdown report to `FILE`")
+	fs.IntVar(&maxBad, "max-bad-lines", 10, "stop with exit 2 when more lines than this are bad")
+	fs.BoolVar(&noScript, "no-script-thresholds", false, "ignore the thresholds recorded in the files")
+	fs.BoolVar(&instances, "instances", false, "the files are instances of one test (execution segments): sum their vus and vus_max gauges")
+	fs.DurationVar(&duration, "duration", 0, "test duration for counter rates (default: span of the samples)")
+	fs.BoolVar(&windows, "windows", false, "statistics per load level (plateaus of the vus gauge)")
+	fs.DurationVar(&window, "window", 0, "statistics per fixed time window, e.g. 30s")
+	fs.StringVar(&colourFlag, "color", "auto", "colour: auto (only on a terminal), always, never")
+	fs.StringVar(&trendStats, "summary-trend-stats", "", "trend statistics to show, e.g. avg,p(99) (default k6's)")
+	fs.IntVar(&workers, "workers", 0, "parsing goroutines (default: number of CPUs)")
+	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return ExitOK
+		}
+		fmt.Fprintf(stderr, "k6verdict: %v\n", err)
+		return ExitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "k6verdict: no input files (use - for standard input)")
+		fs.Usage()
+		return ExitUsage
+	}
+	if format != "text" && format != "json" {
+		fmt.Fprintf(stderr, "k6verdict: --format %q: want text or json\n", format)
+		return ExitUsage
+	}
+	if windows && window > 0 {
+		fmt.Fprintln(stderr, "k6verdict: use either --windows or --window, not both")
+		return ExitUsage
+	}
+	if window < 0 || (window > 0 && window%time.Second != 0) {
+		fmt.Fprintf(stderr, "k6verdict: --window %s: want a positive whole number of seconds\n", window)
+		return ExitUsage
+	}
+	colour, ok := wantColour(colourFlag, stdout)
+	if !ok {
+		fmt.Fprintf(stderr, "k6verdict: --color %q: want auto, always or never\n", colourFlag)
+		return ExitUsage
+	}
+	o := Options{Files: fs.Args(), Criteria: criteria, Profiles: profiles, NoScript: noScript, Instances: instances,
+		MaxBadLines: maxBad, Duration: duration, Workers: workers, stdin: stdin}
+	if trendStats != "" {
+		o.TrendStats = strings.Split(trendStats, ",")
+		for _, st := range o.TrendStats {
+			if _, err := metrics.ParseAggregation(st); err != nil {
+				fmt.Fprintf(stderr, "k6verdict: --summary-trend-stats: %v\n", err)
+				return ExitUsage
+			}
+		}
+	}
+	if windows || window > 0 {
+		o.Bucket = windowBucket
+	}
+	res, err := Analyze(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "k6verdict: %v\n", err)
+		if res != nil {
+			for _, bl := range res.BadLines {
+				fmt.Fprintf(stderr, "  %s:%d: %s\n", bl.File, bl.Line, bl.Err)
+			}
+		}
+		return ExitUsage
+	}
+	var ws []Window
+	if windows || window > 0 {
+		if ws, err = res.Windows(window); err != nil {
+			fmt.Fprintf(stderr, "k6verdict: %v\n", err)
+			return ExitUsage
+		}
+	}
+	if format == "json" {
+		err = res.WriteJSON(stdout, ws)
+	} else {
+		err = res.WriteText(stdout, colour)
+		if err == nil && ws != nil {
+			err = WriteWindowsText(stdout, ws)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "k6verdict: write: %v\n", err)
+		return ExitUsage
+	}
+	for _, side := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{{junit, res.WriteJUnit}, {markdown, res.WriteMarkdown}} {
+		if side.path == "" {
+			continue
+		}
+		if err := writeFile(side.path, side.write); err != nil {
+			fmt.Fprintf(stderr, "k6verdict: %v\n", err)
+			return ExitUsage
+		}
+	}
+	if res.Points == 0 {
+		fmt.Fprintln(stderr, "k6verdict: no samples in the input")
+		return ExitUsage
+	}
+	if !res.Pass() {
+		fmt.Fprintf(stderr, "k6verdict: thresholds on metrics '%s' have been crossed\n", strings.Join(res.crossed(), ", "))
+		return ExitThresholds
+	}
+	return ExitOK
+}
+
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("close %q: %w", path, cerr)
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	return nil
+}
+
+// wantColour decides on colour: "always", "never", or "auto" (stdout is a terminal and
+// NO_COLOR is unset).
+func wantColour(flag string, stdout io.Writer) (bool, bool) {
+	switch flag {
+	case "always":
+		return true, true
+	case "never":
+		return false, true
+	case "auto":
+		if os.Getenv("NO_COLOR") != "" {
+			return false, true
+		}
+		f, ok := stdout.(*os.File)
+		if !ok {
+			return false, true
+		}
+		st, err := f.Stat()
+		return err == nil && st.Mode()&os.ModeCharDevice != 0, true
+	}
+	return false, false
+}
+
+func runCompare(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("k6verdict compare", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		tolerance  []string
+		alpha      float64
+		format     string
+		colourFlag string
+		maxBad     int
+	)
+	fs.StringArrayVar(&tolerance, "tolerance", nil, "allowed worsening per statistic, e.g. p(95)=5%,avg=10%,rate=0.5% (defaults: 10% for trends, 1 point for rates)")
+	fs.Float64Var(&alpha, "alpha", DefaultAlpha, "significance level of the statistical tests")
+	fs.StringVar(&format, "format", "text", "output format: text or json")
+	fs.StringVar(&colourFlag, "color", "auto", "colour: auto, always, never")
+	fs.IntVar(&maxBad, "max-bad-lines", 10, "stop with exit 2 when more lines than this are bad")
+	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return ExitOK
+		}
+		fmt.Fprintf(stderr, "k6verdict: %v\n", err)
+		return ExitUsage
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintln(stderr, "k6verdict compare: want exactly two inputs, BASELINE and NEW")
+		return ExitUsage
+	}
+	tol, err := ParseTolerances(tolerance)
+	if err != nil {
+		fmt.Fprintf(stderr, "k6verdict compare: %v\n", err)
+		return ExitUsage
+	}
+	if alpha <= 0 || alpha >= 1 {
+		fmt.Fprintf(stderr, "k6verdict compare: --alpha %g: want a number in (0,1)\n", alpha)
+		return ExitUsage
+	}
+	colour, ok := wantColour(colourFlag, stdout)
+	if !ok || (format != "text" && format != "json") {
+		fmt.Fprintln(stderr, "k6verdict compare: bad --color or --format")
+		return ExitUsage
+	}
+	mk := func(f string) Options {
+		return Options{Files: []string{f}, NoScript: true, MaxBadLines: maxBad, stdin: stdin}
+	}
+	c, err := Compare(ctx, mk(fs.Arg(0)), mk(fs.Arg(1)), tol, alpha)
+	if err != nil {
+		fmt.Fprintf(stderr, "k6verdict compare: %v\n", err)
+		return ExitUsage
+	}
+	if format == "json" {
+		err = c.WriteJSON(stdout)
+	} else {
+		err = c.WriteText(stdout, colour)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "k6verdict compare: write: %v\n", err)
+		return ExitUsage
+	}
+	if c.Regression {
+		return ExitThresholds
+	}
+	return ExitOK
+}

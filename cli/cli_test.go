@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
+
+	"github.com/pixelk6/pixelk6/engine"
+	"github.com/pixelk6/pixelk6/executor"
+	"github.com/pixelk6/pixelk6/js"
+	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/output"
+)
+
+func parseFlags(t *testing.T, args ...string) (engine.Options, *runFlags, error) {
+	t.Helper()
+	rf := &runFlags{}
+	cmd := &cobra.Command{Use: "run"}
+	rf.register(cmd)
+	if err := cmd.ParseFlags(args); err != nil {
+		return engine.Options{}, rf, err
+	}
+	o, err := rf.options(cmd)
+	return o, rf, err
+}
+
+func TestFlags(t *testing.T) {
+	i := func(v int64) *int64 { return &v }
+	d := func(x time.Duration) *executor.Duration { y := executor.Duration(x); return &y }
+	b := func(v bool) *bool { return &v }
+	s := func(v string) *string { return &v }
+	tests := []struct {
+		name string
+		args []string
+		want engine.Options
+		rf   func(*runFlags) bool
+	}{
+		{"none", nil, engine.Options{}, nil},
+		{"vus long", []string{"--vus", "3"}, engine.Options{VUs: i(3)}, nil},
+		{"vus short", []string{"-u", "4"}, engine.Options{VUs: i(4)}, nil},
+		{"duration", []string{"-d", "1m30s"}, engine.Options{Duration: d(90 * time.Second)}, nil},
+		{"duration long", []string{"--duration=500"}, engine.Options{Duration: d(500 * time.Millisecond)}, nil},
+		{"iterations", []string{"-i", "7"}, engine.Options{Iterations: i(7)}, nil},
+		{"iterations long", []string{"--iterations", "8"}, engine.Options{Iterations: i(8)}, nil},
+		{"stages repeated and comma-separated", []string{"-s", "1s:2", "--stage", "2s:4,3s:0"},
+			engine.Options{Stages: []executor.Stage{{Duration: executor.Duration(time.Second), Target: 2}, {Duration: executor.Duration(2 * time.Second), Target: 4}, {Duration: executor.Duration(3 * time.Second), Target: 0}}}, nil},
+		{"tags", []string{"--tag", "a=1", "--tag", "b=x=y"}, engine.Options{Tags: map[string]string{"a": "1", "b": "x=y"}}, nil},
+		{"no thresholds", []string{"--no-thresholds"}, engine.Options{NoThresholds: b(true)}, nil},
+		{"trend stats", []string{"--summary-trend-stats", "avg,p(99), max"}, engine.Options{SummaryTrendStats: []string{"avg", "p(99)", "max"}}, nil},
+		{"time unit", []string{"--summary-time-unit", "ms"}, engine.Options{SummaryTimeUnit: s("ms")}, nil},
+		{"http debug bare", []string{"--http-debug"}, engine.Options{HTTPDebug: s("headers")}, nil},
+		{"http debug full", []string{"--http-debug=full"}, engine.Options{HTTPDebug: s("full")}, nil},
+		{"insecure", []string{"--insecure-skip-tls-verify"}, engine.Options{InsecureSkipTLSVerify: b(true)}, nil},
+		{"user agent", []string{"--user-agent", "ua/1"}, engine.Options{UserAgent: s("ua/1")}, nil},
+		{"env", []string{"-e", "A=1", "--env", "B=2"}, engine.Options{}, func(r *runFlags) bool { return cmp.Equal(r.env, []string{"A=1", "B=2"}) }},
+		{"outs", []string{"-o", "json=a.json", "--out", "csv=b.csv"}, engine.Options{}, func(r *runFlags) bool { return cmp.Equal(r.out, []string{"json=a.json", "csv=b.csv"}) }},
+		{"summary export", []string{"--summary-export", "s.json"}, engine.Options{}, func(r *runFlags) bool { return r.summaryExport == "s.json" }},
+		{"summary mode", []string{"--summary-mode", "full"}, engine.Options{}, func(r *runFlags) bool { return r.summaryMode == "full" }},
+		{"no summary", []string{"--no-summary"}, engine.Options{}, func(r *runFlags) bool { return r.noSummary }},
+		{"quiet", []string{"-q"}, engine.Options{}, func(r *runFlags) bool { return r.quiet }},
+		{"no color", []string{"--no-color"}, engine.Options{}, func(r *runFlags) bool { return r.noColor }},
+		{"system env default on", nil, engine.Options{}, func(r *runFlags) bool { return r.includeSystemEnv }},
+		{"system env off", []string{"--include-system-env-vars=false"}, engine.Options{}, func(r *runFlags) bool { return !r.includeSystemEnv }},
+		{"log output", []string{"--log-output", "none"}, engine.Options{}, func(r *runFlags) bool { return r.logOutput == "none" }},
+		{"verbose", []string{"-v"}, engine.Options{}, func(r *runFlags) bool { return r.verbose }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, rf, err := parseFlags(t, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("options -want +got:\n%s", diff)
+			}
+			if tt.rf != nil && !tt.rf(rf) {
+				t.Errorf("flags not parsed: %+v", rf)
+			}
+		})
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		err  string
+	}{
+		{"bad duration", []string{"-d", "10x"}, `unknown unit "x"`},
+		{"bad stage", []string{"-s", "10s"}, `invalid stage "10s"`},
+		{"bad tag", []string{"--tag", "novalue"}, `invalid --tag "novalue"`},
+		{"negative vus", []string{"-u", "-1"}, "invalid --vus -1"},
+		{"not a number", []string{"-u", "x"}, `"x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parseFlags(t, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("error = %v, want containing %q", err, tt.err)
+			}
+		})
+	}
+}
+
+// fakeRunner is a tiny js.Runner: options from JSON, each iteration emits an iterations sample.
+type fakeRunner struct {
+	opts    string
+	env     map[string]string
+	abortIn bool
+}
+
+func (f *fakeRunner) Options() json.RawMessage   { return json.RawMessage(f.opts) }
+func (f *fakeRunner) HasExport(name string) bool { return name == "default" }
+func (f *fakeRunner) NewVU(_ context.Context, st *modules.State) (js.VU, error) {
+	return &fakeVU{f: f, st: st}, nil
+}
+func (f *fakeRunner) Setup(context.Context, *modules.State) (json.RawMessage, error) { return nil, nil }
+func (f *fakeRunner) Teardown(context.Context, *modules.State, json.RawMessage) error {
+	return nil
+}
+func (f *fakeRunner) HandleSummary(context.Context, *modules.State, json.RawMessage) (map[string]string, bool, error) {
+	return nil, false, nil
+}
+
+type fakeVU struct {
+	f  *fakeRunner
+	st *modules.State
+}
+
+func (v *fakeVU) State() *modules.State { return v.st }
+func (v *fakeVU) Close()                {}
+func (v *fakeVU) RunIteration(ctx context.Context, _ string, _ json.RawMessage) error {
+	v.st.Samples.Push(ctx, []metrics.Sample{{Metric: v.st.Builtin.Iterations, Tags: v.st.Tags.TagSet(), Time: time.Now(), Value: 1}})
+	return nil
+}
+
+type fakeOut struct {
+	samples []metrics.Sample
+	stopped bool
+}
+
+func (o *fakeOut) Start() error                  { return nil }
+func (o *fakeOut) AddSamples(s []metrics.Sample) { o.samples = append(o.samples, s...) }
+func (o *fakeOut) Stop() error                   { o.stopped = true; return nil }
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		opts    string
+		environ []string
+		loadErr error
+		code    int
+		stdout  []string
+		stderr  []string
+		check   func(t *testing.T, fr *fakeRunner, outs map[string]*fakeOut, params output.Params)
+	}{
+		{name: "version", args: []string{"version"}, stdout: []string{"pixelk6 v" + Version}},
+		{name: "help", args: []string{"--help"}, stdout: []string{"run", "version"}},
+		{name: "run help", args: []string{"run", "--help"}, stdout: []string{"--summary-export", "--insecure-skip-tls-verify"}},
+		{name: "no script", args: []string{"run"}, code: 104, stderr: []string{"accepts 1 arg"}},
+		{name: "unknown flag", args: []string{"run", "--bogus", "x.js"}, code: 104, stderr: []string{"bogus"}},
+		{name: "load error", args: []string{"run", "x.js"}, loadErr: errors.New("script error: SyntaxError: x.js:3:4 unexpected token"), code: 107, stderr: []string{"x.js:3:4"}},
+		{name: "bad duration flag", args: []string{"run", "-d", "3q", "x.js"}, code: 104, stderr: []string{`\"3q\"`}},
+		{name: "bad env option", args: []string{"run", "x.js"}, environ: []string{"K6_VUS=lots"}, code: 104, stderr: []string{`K6_VUS=\"lots\"`}},
+		{name: "bad threshold", args: []string{"run", "x.js"}, opts: `{"thresholds":{"iterations":["count>>1"]}}`, code: 104, stderr: []string{"count>>1"}},
+		{name: "bad out", args: []string{"run", "-o", "influx=x", "x.js"}, code: 104, stderr: []string{"influx"}},
+		{name: "bad summary mode", args: []string{"run", "--summary-mode", "legacy", "x.js"}, code: 104, stderr: []string{`\"legacy\"`}},
+		{
+			name:    "runs with env, tags and outputs",
+			args:    []string{"run", "-i", "3", "-e", "A=from-flag", "--tag", "t=1", "-o", "json=a.json", "-o", "csv=b.csv", "x.js"},
+			opts:    `{"vus":1,"duration":"10m","thresholds":{"http_req_duration{name:b}":["p(95)<1"],"http_req_duration":["p(99)<5"],"http_req_duration{name:a}":["avg<1"]}}`,
+			environ: []string{"A=from-env", "B=2"},
+			stdout:  []string{"output: json (a.json), csv (b.csv)", "3 iterations shared among 1 VUs", "TOTAL RESULTS"},
+			check: func(t *testing.T, fr *fakeRunner, outs map[string]*fakeOut, params output.Params) {
+				if fr.env["A"] != "from-flag" || fr.env["B"] != "2" {
+					t.Errorf("script env %v", fr.env)
+				}
+				if len(outs) != 2 || !outs["json=a.json"].stopped {
+					t.Fatalf("outputs %v", outs)
+				}
+				n := 0
+				for _, s := range outs["csv=b.csv"].samples {
+					if s.Metric.Name == "iterations" {
+						n++
+						if v, _ := s.Tags.Get("t"); v != "1" {
+							t.Errorf("sample tags %s", s.Tags)
+						}
+					}
+				}
+				if n != 3 {
+					t.Errorf("%d iterations samples", n)
+				}
+				info := params.Metrics["http_req_duration"]
+				var names []string
+				for _, s := range info.Submetrics {
+					names = append(names, s.Name)
+				}
+				want := []string{"http_req_duration{name:b}", "http_req_duration{name:a}", "http_req_duration{expected_response:true}"}
+				if !cmp.Equal(names, want) || len(info.Thresholds) != 1 || string(info.Thresholds[0]) != `"p(99)<5"` {
+					t.Errorf("metric info %+v", info)
+				}
+			},
+		},
+		{name: "thresholds crossed", args: []string{"run", "-q", "x.js"}, opts: `{"iterations":2,"thresholds":{"iterations":["count>5"]}}`, code: 99,
+			stderr: []string{`level=error msg="thresholds on metrics 'iterations' have been crossed"`}},
+		{name: "no thresholds flag", args: []string{"run", "-q", "--no-thresholds", "x.js"}, opts: `{"iterations":2,"thresholds":{"iterations":["count>5"]}}`},
+		{name: "include system env off", args: []string{"run", "-q", "--include-system-env-vars=false", "x.js"}, environ: []string{"SECRET=1"},
+			check: func(t *testing.T, fr *fakeRunner, _ map[string]*fakeOut, _ output.Params) {
+				if _, ok := fr.env["SECRET"]; ok {
+					t.Error("system env passed to the script")
+				}
+			}},
+		{name: "quiet no summary", args: []string{"run", "-q", "--no-summary", "x.js"}, check: func(*testing.T, *fakeRunner, map[string]*fakeOut, output.Params) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			fr := &fakeRunner{opts: tt.opts}
+			outs := map[string]*fakeOut{}
+			var params output.Params
+			d := deps{
+				load: func(_ context.Context, _ string, o js.LoadOptions) (js.Runner, error) {
+					fr.env = o.Env
+					if tt.loadErr != nil {
+						return nil, tt.loadErr
+					}
+					return fr, nil
+				},
+				newOutput: func(spec string, p output.Params) (engine.Output, error) {
+					if !strings.HasPrefix(spec, "json") && !strings.HasPrefix(spec, "csv") {
+						return nil, errors.New("unsupported output type in " + spec)
+					}
+					params = p
+					o := &fakeOut{}
+					outs[spec] = o
+					return o, nil
+				},
+				environ: func() []string { return tt.environ },
+				isTTY:   func(io.Writer) bool { return false },
+			}
+			code := run(context.Background(), tt.args, &stdout, &stderr, d)
+			if code != tt.code {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, stdout.String(), stderr.String())
+			}
+			for _, s := range tt.stdout {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+				}
+			}
+			for _, s := range tt.stderr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+			if tt.name == "quiet no summary" && stdout.Len() != 0 {
+				t.Errorf("stdout not empty:\n%s", stdout.String())
+			}
+			if tt.check != nil {
+				tt.check(t, fr, outs, params)
+			}
+		})
+	}
+}
+
+func TestLogOutputFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "log.txt")
+	l, closeFn, err := newLogger("file="+p, nil, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Log("warn", "hello")
+	closeFn()
+	b, _ := os.ReadFile(p)
+	if !strings.Contains(string(b), `level=warning msg="hello"`) {
+		t.Fatalf("log file: %q", b)
+	}
+	if _, _, err := newLogger("syslog", nil, io.Discard, io.Discard); err == nil {
+		t.Fatal("bad --log-output accepted")
+	}
+}

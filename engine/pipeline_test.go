@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+// countOutput counts samples.
+type countOutput struct{ n atomic.Int64 }
+
+func (o *countOutput) Start() error                  { return nil }
+func (o *countOutput) Stop() error                   { return nil }
+func (o *countOutput) AddSamples(s []metrics.Sample) { o.n.Add(int64(len(s))) }
+
+func requestSamples(b *metrics.Builtin) []metrics.Sample {
+	tags := metrics.TagsFromPairs("name", "infer", "method", "GET", "status", "200", "expected_response", "true", "scenario", "default", "group", "")
+	now := time.Now()
+	return []metrics.Sample{
+		{Metric: b.HTTPReqs, Tags: tags, Time: now, Value: 1},
+		{Metric: b.HTTPReqDuration, Tags: tags, Time: now, Value: 5},
+		{Metric: b.HTTPReqBlocked, Tags: tags, Time: now, Value: 0.01},
+		{Metric: b.HTTPReqConnecting, Tags: tags, Time: now, Value: 0},
+		{Metric: b.HTTPReqTLS, Tags: tags, Time: now, Value: 0},
+		{Metric: b.HTTPReqSending, Tags: tags, Time: now, Value: 0.02},
+		{Metric: b.HTTPReqWaiting, Tags: tags, Time: now, Value: 4.9},
+		{Metric: b.HTTPReqReceiving, Tags: tags, Time: now, Value: 0.05},
+		{Metric: b.HTTPReqFailed, Tags: tags, Time: now, Value: 0},
+		{Metric: b.Checks, Tags: tags.With("check", "ok"), Time: now, Value: 1},
+	}
+}
+
+func TestPipelineCountsEverySample(t *testing.T) {
+	reg := metrics.NewRegistry()
+	b := metrics.RegisterBuiltin(reg)
+	out := &countOutput{}
+	ths, err := metrics.ParseThresholdsJSON([]byte(`{"http_req_duration{name:infer}":["p(95)<1"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPipeline(reg, b, []Output{out}, ths, nil, nil)
+	go p.run(time.Now())
+	bufs := []*vuBuffer{p.newBuffer(), p.newBuffer()}
+	batch := requestSamples(b)
+	const n = 1000
+	for i := 0; i < n; i++ {
+		bufs[i%2].Push(context.Background(), batch)
+	}
+	close(p.stop)
+	<-p.stopped
+	if got := out.n.Load(); got != n*int64(len(batch)) {
+		t.Fatalf("output got %d samples, want %d", got, n*len(batch))
+	}
+	p.evaluate(time.Second, false)
+	if keys := p.failedKeys(); len(keys) != 1 || keys[0] != "http_req_duration{name:infer}" {
+		t.Fatalf("failed keys %v", keys)
+	}
+	if c := p.states[b.HTTPReqDuration.ID].subs; len(c) != 2 || c[0].sink.Count() != n || c[1].sink.Count() != n {
+		t.Fatalf("submetric sinks: %+v", c)
+	}
+	if len(p.checks) != 1 || p.checks[0].passes != n {
+		t.Fatalf("checks %+v", p.checks)
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	base := time.Unix(100, 0)
+	r := rateLimiter{perSecond: 2}
+	steps := []struct {
+		at        time.Duration
+		ok        bool
+		suppessed int
+	}{
+		{0, true, 0}, {100 * time.Millisecond, true, 0}, {200 * time.Millisecond, false, 0}, {900 * time.Millisecond, false, 0},
+		{time.Second, true, 2}, {1100 * time.Millisecond, true, 0}, {1200 * time.Millisecond, false, 0},
+	}
+	for i, s := range steps {
+		ok, sup := r.allow(base.Add(s.at))
+		if ok != s.ok || sup != s.suppessed {
+			t.Fatalf("step %d at %v: allow = %v, %d; want %v, %d", i, s.at, ok, sup, s.ok, s.suppessed)
+		}
+	}
+}
+
+func TestClockAndLines(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{{0, "00.0s"}, {1050 * time.Millisecond, "01.0s"}, {10100 * time.Millisecond, "10.1s"}, {65 * time.Second, "1m05.0s"}, {time.Hour + 2*time.Minute + 3*time.Second, "1h02m03.0s"}}
+	for _, tt := range tests {
+		if got := clock(tt.d); got != tt.want {
+			t.Errorf("clock(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+	if got := runningLine(time.Second, 0, 10, 0, 0); got != "running (01.0s), 00/10 VUs, 0 complete and 0 interrupted iterations" {
+		t.Errorf("runningLine = %q", got)
+	}
+	lines := []struct {
+		st    scenarioStatus
+		width int
+		final bool
+		want  string
+	}{
+		{scenarioStatus{Name: "pixel_rest", Executor: "ramping-vus", Active: 0, MaxVUs: 10, Started: true, Elapsed: time.Second, Duration: 10 * time.Second}, 10, false,
+			"pixel_rest   [  10% ] 00/10 VUs  01.0s/10.0s"},
+		{scenarioStatus{Name: "pixel_rest", Executor: "ramping-vus", Active: 0, MaxVUs: 10, Started: true, Ended: true, Elapsed: 10 * time.Second, Duration: 10 * time.Second}, 10, true,
+			"pixel_rest ✓ [ 100% ] 00/10 VUs  10s"},
+		{scenarioStatus{Name: "default", Executor: "constant-vus", Active: 5, MaxVUs: 5, Started: true, Elapsed: time.Second, Duration: 5 * time.Second}, 7, false,
+			"default   [  20% ] 5 VUs  1.0s/5s"},
+		{scenarioStatus{Name: "default", Executor: "constant-vus", MaxVUs: 5, Started: true, Ended: true, Elapsed: 5 * time.Second, Duration: 5 * time.Second}, 7, true,
+			"default ✓ [ 100% ] 5 VUs  5s"},
+		{scenarioStatus{Name: "a", Executor: "shared-iterations", MaxVUs: 2, Started: true, Complete: 5, Shared: 10, Elapsed: time.Second, Duration: 10 * time.Minute}, 1, false,
+			"a   [  50% ] 2 VUs  01.0s/10m0s  5/10 shared iters"},
+		{scenarioStatus{Name: "b", Executor: "per-vu-iterations", MaxVUs: 2, Started: false, PerVU: 3, Duration: 10 * time.Minute}, 1, false,
+			"b   [   0% ] waiting"},
+	}
+	for _, tt := range lines {
+		if got := scenarioLine(tt.st, tt.width, tt.final); got != tt.want {
+			t.Errorf("scenarioLine = %q\n                want %q", got, tt.want)
+		}
+	}
+}
+
+// BenchmarkPipeline pushes one HTTP request's 10 samples per op from parallel VUs through
+// the per-VU buffers into the aggregator (sinks, one submetric, checks, an output).
+func BenchmarkPipeline(b *testing.B) {
+	reg := metrics.NewRegistry()
+	bi := metrics.RegisterBuiltin(reg)
+	ths, _ := metrics.ParseThresholdsJSON([]byte(`{"http_req_duration{name:infer}":["p(95)<500"],"http_req_duration":["p(95)<500"]}`))
+	out := &countOutput{}
+	p := newPipeline(reg, bi, []Output{out}, ths, nil, nil)
+	go p.run(time.Now())
+	batch := requestSamples(bi)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := p.newBuffer()
+		for pb.Next() {
+			buf.Push(ctx, batch)
+		}
+	})
+	close(p.stop)
+	<-p.stopped
+	b.StopTimer()
+	if out.n.Load() != int64(b.N*len(batch)) {
+		b.Fatalf("lost samples: %d of %d", out.n.Load(), b.N*len(batch))
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
+}
+
+func TestProgressTTYRedraws(t *testing.T) {
+	var buf syncBuffer
+	r := &run{start: time.Now()}
+	p := newProgress(&buf, true, r)
+	p.print(false)
+	p.print(false)
+	out := buf.String()
+	if strings.Count(out, "running (") != 2 || !strings.Contains(out, "\x1b[1A") {
+		t.Fatalf("tty progress %q", out)
+	}
+}

@@ -1,0 +1,190 @@
+package pixel
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pixelk6/pixelk6/extension/pixel/stream"
+	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/simulator"
+)
+
+// TestPixelsimChild is not a test: the load test re-executes the test binary with
+// PIXELSIM_CHILD=1 to run pixelsim in its own process, so that the load test's CPU
+// figures are the client's alone. It serves until its stdin closes.
+func TestPixelsimChild(t *testing.T) {
+	if os.Getenv("PIXELSIM_CHILD") == "" {
+		t.Skip("helper process for TestLoadBudget")
+	}
+	srv, err := simulator.New(simulator.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("PIXELSIM " + base)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	_ = srv.Close()
+}
+
+// loadPusher is a stand-in for the engine: it folds chunk_latency into a slice and counts
+// everything else, under one lock, as a metrics engine would.
+type loadPusher struct {
+	mu      sync.Mutex
+	lat     []float64
+	counts  map[string]float64
+	batches int
+}
+
+func (p *loadPusher) Push(_ context.Context, s []metrics.Sample) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.batches++
+	for _, x := range s {
+		if x.Metric.Name == "chunk_latency" {
+			p.lat = append(p.lat, x.Value)
+		} else {
+			p.counts[x.Metric.Name] += x.Value
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestLoadBudget measures the issue's benchmark shape: PIXEL_LOAD_SESSIONS concurrent
+// sessions (default 200), each streaming 50 binary chunks of 640 bytes every 20 ms then end,
+// back to back for PIXEL_LOAD_SECONDS (default 10), against pixelsim in a child process,
+// with every sample recorded. It reports the chunk rate reached against the intended
+// rate, chunk latency percentiles and the client's CPU use. It runs only when PIXEL_LOAD is
+// set (make bench), since its figures depend on the machine.
+func TestLoadBudget(t *testing.T) {
+	if os.Getenv("PIXEL_LOAD") == "" {
+		t.Skip("set PIXEL_LOAD=1 to run the load budget measurement")
+	}
+	sessions := envInt("PIXEL_LOAD_SESSIONS", 200)
+	secs := envInt("PIXEL_LOAD_SECONDS", 10)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPixelsimChild$")
+	cmd.Env = append(os.Environ(), "PIXELSIM_CHILD=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	sc := bufio.NewScanner(stdout)
+	base := ""
+	for sc.Scan() {
+		if b, ok := strings.CutPrefix(sc.Text(), "PIXELSIM "); ok {
+			base = b
+			break
+		}
+	}
+	if base == "" {
+		t.Fatal("pixelsim child did not start")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	url := "ws" + strings.TrimPrefix(base, "http") + "/ws/pixel-multimodal"
+
+	reg := metrics.NewRegistry()
+	ms, err := newMetricSet(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &loadPusher{counts: map[string]float64{}}
+	st := &modules.State{Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Samples: p, Bytes: &modules.ByteCounter{}}
+	chunks, err := stream.BuildChunks(stream.Spec{Audio: &stream.AudioSpec{Frames: 50, FrameMs: 20, SampleRate: 16000}, Encoding: stream.Binary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const interval = 20 * time.Millisecond
+	cfg := stream.Config{URL: url, Chunks: chunks, Interval: interval, Acks: true,
+		Start: []byte(`{"type":"start","session_id":"load","modalities":["audio"]}`),
+		Sent:  &st.Bytes.Sent, Received: &st.Bytes.Received}
+	tags := metrics.TagsFromPairs("scenario", "default", "group", "", "url", url)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	kinds := map[stream.ErrorKind]int{}
+	var streaming time.Duration // Σ per-session streaming time (first chunk → last chunk + interval)
+	var sent, sentDone int      // chunks sent: in all sessions, in completed sessions
+	cpu0, t0 := cpuTime(), time.Now()
+	for i := range sessions {
+		wg.Go(func() {
+			// Spread the sessions' ticks over one interval, as VUs starting apart would.
+			time.Sleep(time.Duration(i) * interval / time.Duration(sessions))
+			for ctx.Err() == nil {
+				s := &session{cfg: cfg, base: tags, paths: DefaultPaths, ms: ms, st: st}
+				res, _, _ := s.run(ctx)
+				mu.Lock()
+				kinds[res.Kind]++
+				sent += res.ChunksSent
+				if res.ChunksSent > 0 && res.Kind == stream.ErrNone {
+					sentDone += res.ChunksSent
+					streaming += time.Duration(res.ChunksSent-1)*interval + res.MaxLag + interval
+				}
+				mu.Unlock()
+				if res.Kind == stream.ErrCanceled {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	wall, cpu := time.Since(t0), cpuTime()-cpu0
+
+	p.mu.Lock()
+	lat := slices.Clone(p.lat)
+	batches := p.batches
+	p.mu.Unlock()
+	slices.Sort(lat)
+	pct := func(q float64) float64 {
+		if len(lat) == 0 {
+			return math.NaN()
+		}
+		return metrics.Percentile(lat, q)
+	}
+	intended := float64(sessions) * wall.Seconds() / interval.Seconds()
+	t.Logf("%d sessions × 50 chunks × 640 B every %v for %v: sessions by outcome %v", sessions, interval, wall.Round(time.Millisecond), kinds)
+	t.Logf("chunks sent %d; of the intended wall-clock rate %.1f%%; of the pacing schedule (completed sessions) %.1f%%",
+		sent, 100*float64(sent)/intended, 100*float64(sentDone)/(streaming.Seconds()/interval.Seconds()))
+	t.Logf("chunk_latency ms: p50 %.3f p95 %.3f p99 %.3f max %.3f over %d acks; %d pushes",
+		pct(50), pct(95), pct(99), pct(100), len(lat), batches)
+	t.Logf("client CPU %.2f s over %.2f s = %.2f cores", cpu.Seconds(), wall.Seconds(), cpu.Seconds()/wall.Seconds())
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,100 @@
+// Package data is the k6/data module: SharedArray, an array built once (by the first VU that
+// asks for a name) and then given to every VU, read-only.
+package data
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/dop251/goja"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+)
+
+func init() { modules.Register("k6/data", &Root{arrays: map[string]*shared{}}) }
+
+// Root is the k6/data module; it holds the arrays shared by the VUs of the process.
+type Root struct {
+	mu     sync.Mutex
+	arrays map[string]*shared
+}
+
+var _ modules.Module = (*Root)(nil)
+
+// shared is one named array, stored as JSON; each VU parses it once.
+type shared struct {
+	once sync.Once
+	raw  string
+	err  error
+}
+
+// NewModuleInstance implements modules.Module.
+func (r *Root) NewModuleInstance(vu modules.VU) modules.Instance { return &instance{root: r, vu: vu} }
+
+type instance struct {
+	root *Root
+	vu   modules.VU
+}
+
+func (m *instance) Exports() modules.Exports {
+	named := map[string]any{"SharedArray": m.sharedArray}
+	return modules.Exports{Default: named, Named: named}
+}
+
+func (r *Root) get(name string) *shared {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.arrays[name]
+	if !ok {
+		s = &shared{}
+		r.arrays[name] = s
+	}
+	return s
+}
+
+// sharedArray is `new SharedArray(name, fn)`: fn runs once per process and must return an
+// array; every VU gets a frozen copy.
+func (m *instance) sharedArray(call goja.ConstructorCall) *goja.Object {
+	rt := m.vu.Runtime()
+	if m.vu.InitEnv() == nil {
+		panic(rt.NewGoError(fmt.Errorf("new SharedArray() is only possible in the init context")))
+	}
+	name := call.Argument(0).String()
+	fn, ok := goja.AssertFunction(call.Argument(1))
+	if name == "" || !ok {
+		panic(rt.NewTypeError("SharedArray(name, fn): a non-empty name and a function are required"))
+	}
+	s := m.root.get(name)
+	s.once.Do(func() {
+		v, err := fn(goja.Undefined())
+		if err != nil {
+			s.err = err
+			return
+		}
+		obj, isObj := v.(*goja.Object)
+		if !isObj || obj.ClassName() != "Array" {
+			s.err = fmt.Errorf("SharedArray %q: the function must return an array", name)
+			return
+		}
+		b, err := json.Marshal(v.Export())
+		if err != nil {
+			s.err = fmt.Errorf("SharedArray %q: %w", name, err)
+			return
+		}
+		s.raw = string(b)
+	})
+	if s.err != nil {
+		panic(rt.NewGoError(s.err))
+	}
+	parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+	arr, err := parse(goja.Undefined(), rt.ToValue(s.raw))
+	if err != nil {
+		panic(err)
+	}
+	freeze, _ := goja.AssertFunction(rt.Get("Object").ToObject(rt).Get("freeze"))
+	if _, err := freeze(goja.Undefined(), arr); err != nil {
+		panic(err)
+	}
+	return arr.ToObject(rt)
+}

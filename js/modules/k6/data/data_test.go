@@ -1,0 +1,51 @@
+package data_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pixelk6/pixelk6/js/jstest"
+)
+
+func TestSharedArray(t *testing.T) {
+	h := jstest.MustLoad(t, `
+import { SharedArray } from 'k6/data';
+import { Counter } from 'k6/metrics';
+const calls = new Counter('calls');
+let built = 0;
+const users = new SharedArray('users-test', function () { built++; return [{ name: 'a' }, { name: 'b' }]; });
+export const options = { built: built };
+export default function () {
+  if (users.length !== 2 || users[1].name !== 'b') throw new Error('content ' + JSON.stringify(users));
+  users.push({ name: 'c' });
+}
+`, nil)
+	// The probe VU built it; later VUs reuse it.
+	if got := string(h.Bundle.Options()); got != `{"built":1}` {
+		t.Errorf("probe options %s", got)
+	}
+	v := h.VU(t, 2)
+	err := v.RunIteration(context.Background(), "default", nil)
+	if err == nil || !strings.Contains(err.Error(), "not extensible") {
+		t.Errorf("push on a shared array: err = %v, want a frozen-object error", err)
+	}
+}
+
+func TestSharedArrayErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"not an array", "import { SharedArray } from 'k6/data';\nnew SharedArray('obj-test', () => ({}));\nexport default function () {}\n", "must return an array"},
+		{"outside init", "import { SharedArray } from 'k6/data';\nexport default function () { new SharedArray('late-test', () => []); }\n", "init context"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := jstest.Load(t, tc.src, nil)
+			if err == nil {
+				err = h.Run(t)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,220 @@
+package http
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	gohttp "net/http"
+	"net/url"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+)
+
+// fastPool is a VU's HTTP/1.1 client for plain http:// URLs: the request is written and the
+// response read on the calling goroutine, over keep-alive connections, without net/http's
+// per-connection read and write goroutines (two goroutine hand-offs per request). It is what
+// makes a no-sleep VU cheap; https, proxies and --http-debug use net/http instead.
+// Safe for concurrent use (http.batch).
+type fastPool struct {
+	bytes  *modules.ByteCounter
+	dialer net.Dialer
+
+	mu   sync.Mutex
+	idle map[string][]*fastConn // host:port → idle connections
+}
+
+// maxIdlePerHost bounds a VU's idle connections to one host.
+const maxIdlePerHost = 32
+
+func newFastPool(bytes *modules.ByteCounter) *fastPool {
+	return &fastPool{bytes: bytes, dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
+		idle: map[string][]*fastConn{}}
+}
+
+// fastConn is one connection with its buffers; firstByte is set by the first Read that
+// returns data after arm.
+type fastConn struct {
+	net.Conn
+	bytes     *modules.ByteCounter
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	armed     bool
+	firstByte time.Time
+	remote    string
+}
+
+func (c *fastConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		if c.armed {
+			c.firstByte, c.armed = time.Now(), false
+		}
+		if c.bytes != nil {
+			c.bytes.Received.Add(int64(n))
+		}
+	}
+	return n, err
+}
+
+func (c *fastConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.bytes != nil {
+		c.bytes.Sent.Add(int64(n))
+	}
+	return n, err
+}
+
+func (p *fastPool) get(addr string) *fastConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.idle[addr]
+	if len(l) == 0 {
+		return nil
+	}
+	c := l[len(l)-1]
+	p.idle[addr] = l[:len(l)-1]
+	return c
+}
+
+func (p *fastPool) put(addr string, c *fastConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.idle[addr]) >= maxIdlePerHost {
+		_ = c.Close()
+		return
+	}
+	p.idle[addr] = append(p.idle[addr], c)
+}
+
+// closeIdle closes every idle connection.
+func (p *fastPool) closeIdle() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, l := range p.idle {
+		for _, c := range l {
+			_ = c.Close()
+		}
+		delete(p.idle, k)
+	}
+}
+
+func (p *fastPool) dial(ctx context.Context, addr string, t *tracer) (*fastConn, error) {
+	t.connectStart = time.Now()
+	c, err := p.dialer.DialContext(ctx, "tcp", addr)
+	t.connectDone = time.Now()
+	if err != nil {
+		return nil, err
+	}
+	fc := &fastConn{Conn: c, bytes: p.bytes, remote: c.RemoteAddr().String()}
+	fc.br = bufio.NewReaderSize(fc, 4096)
+	fc.bw = bufio.NewWriterSize(fc, 4096)
+	return fc, nil
+}
+
+// canFast reports whether u can use the fast path.
+func canFast(u *url.URL) bool {
+	if u.Scheme != "http" || u.User != nil {
+		return false
+	}
+	if px, err := gohttp.ProxyFromEnvironment(&gohttp.Request{URL: u}); err != nil || px != nil {
+		return false
+	}
+	return true
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
+}
+
+var longAgo = time.Unix(1, 0)
+
+// roundTrip sends hr and reads the whole response body. It retries once on a fresh
+// connection when a reused one turns out to be closed before any response byte.
+func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
+	addr := hostPort(hr.URL)
+	for attempt := 0; ; attempt++ {
+		c := p.get(addr)
+		reused := c != nil
+		if c == nil {
+			var err error
+			dctx, cancel := context.WithDeadline(ctx, deadline)
+			c, err = p.dial(dctx, addr, t)
+			cancel()
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+		t.gotConn = time.Now()
+		t.remote = c.remote
+		resp, body, err := p.exchange(ctx, c, hr, respType, deadline, t)
+		if err != nil {
+			_ = c.Close()
+			if reused && attempt == 0 && c.firstByte.IsZero() && ctx.Err() == nil && retryable(err) {
+				t.connectStart, t.connectDone = time.Time{}, time.Time{}
+				continue
+			}
+			return nil, nil, err
+		}
+		if resp.Close {
+			_ = c.Close()
+		} else {
+			p.put(addr, c)
+		}
+		return resp, body, nil
+	}
+}
+
+func isConnReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		isConnReset(err)
+}
+
+func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
+	if err := c.SetDeadline(deadline); err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(longAgo) })
+	defer stop()
+	c.firstByte, c.armed = time.Time{}, true
+	if err := hr.Write(c.bw); err != nil {
+		return nil, nil, err
+	}
+	if err := c.bw.Flush(); err != nil {
+		return nil, nil, err
+	}
+	t.wrote = time.Now()
+	resp, err := gohttp.ReadResponse(c.br, hr)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.firstByte = c.firstByte
+	if t.firstByte.IsZero() { // already buffered
+		t.firstByte = time.Now()
+	}
+	var body []byte
+	switch {
+	case hr.Method == gohttp.MethodHead:
+		body = []byte{}
+	case respType == respNone:
+		_, err = io.Copy(io.Discard, resp.Body)
+	default:
+		body, err = readAll(resp.Body, resp.ContentLength)
+	}
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, body, nil
+}

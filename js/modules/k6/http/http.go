@@ -1,0 +1,496 @@
+// Package http is the k6/http module: get, post, put, patch, del, head, options, request,
+// asyncRequest and batch, response objects with timings, and k6's per-request metrics
+// (http_reqs, http_req_*) with k6's tags and error codes.
+package http
+
+import (
+	"context"
+	"fmt"
+	gohttp "net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/dop251/goja"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/k6"
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+func init() { modules.Register("k6/http", Root{}) }
+
+// Root is the k6/http module.
+type Root struct{}
+
+var _ modules.Module = Root{}
+
+// maxBatchParallel bounds how many requests of one http.batch run at once.
+const maxBatchParallel = 20
+
+// maxTagCache bounds the per-VU cache of request tag sets.
+const maxTagCache = 512
+
+// NewModuleInstance implements modules.Module.
+func (Root) NewModuleInstance(vu modules.VU) modules.Instance {
+	return &instance{vu: vu, expected: defaultExpected, tagCache: map[tagKey]metrics.TagSet{}}
+}
+
+type instance struct {
+	vu       modules.VU
+	expected *statusSet // nil: no response callback (no expected_response / http_req_failed)
+	tagCache map[tagKey]metrics.TagSet
+	base     k6.TagCache
+}
+
+// tagKey identifies a request's tag set for the cache.
+type tagKey struct {
+	base                  metrics.TagSet
+	method, url, name     string
+	proto, tls, errMsg    string
+	status, errCode       int
+	expected, hasExpected bool
+	extra                 string
+}
+
+func (m *instance) Exports() modules.Exports {
+	rt := m.vu.Runtime()
+	verb := func(method string, hasBody bool) func(goja.FunctionCall) goja.Value {
+		return func(call goja.FunctionCall) goja.Value {
+			if hasBody {
+				return m.request(method, call.Argument(0), call.Argument(1), call.Argument(2))
+			}
+			return m.request(method, call.Argument(0), goja.Undefined(), call.Argument(1))
+		}
+	}
+	named := map[string]any{
+		"get":     verb("GET", false),
+		"head":    verb("HEAD", false),
+		"post":    verb("POST", true),
+		"put":     verb("PUT", true),
+		"patch":   verb("PATCH", true),
+		"del":     verb("DELETE", true),
+		"options": verb("OPTIONS", true),
+		"request": func(call goja.FunctionCall) goja.Value {
+			return m.request(strings.ToUpper(call.Argument(0).String()), call.Argument(1), call.Argument(2), call.Argument(3))
+		},
+		"asyncRequest": m.asyncRequest,
+		"batch":        m.batch,
+		"expectedStatuses": func(call goja.FunctionCall) goja.Value {
+			return rt.ToValue(m.expectedStatuses(call))
+		},
+		"setResponseCallback": func(call goja.FunctionCall) goja.Value {
+			m.expected = m.statusSetArg(call.Argument(0))
+			return goja.Undefined()
+		},
+		"cookieJar": m.cookieJar,
+		"url": func(call goja.FunctionCall) goja.Value {
+			// http.url`...${x}`: the URL as a string; its name tag is the template.
+			var b strings.Builder
+			strs := call.Argument(0).ToObject(rt)
+			n := int(strs.Get("length").ToInteger())
+			for i := 0; i < n; i++ {
+				b.WriteString(strs.Get(strconv.Itoa(i)).String())
+				if i+1 < len(call.Arguments) && i+1 < n {
+					b.WriteString(call.Arguments[i+1].String())
+				}
+			}
+			return rt.ToValue(b.String())
+		},
+		"TLS_1_2": "tls1.2", "TLS_1_3": "tls1.3",
+		"OCSP_STATUS_GOOD": "good", "OCSP_STATUS_REVOKED": "revoked", "OCSP_STATUS_UNKNOWN": "unknown",
+	}
+	return modules.Exports{Default: named, Named: named}
+}
+
+func (m *instance) state() *modules.State {
+	st := m.vu.State()
+	if st == nil {
+		panic(m.vu.Runtime().NewGoError(fmt.Errorf("making HTTP requests in the init context is not supported")))
+	}
+	return st
+}
+
+func (m *instance) throw(err error) { panic(m.vu.Runtime().NewGoError(err)) }
+
+// expectedStatuses(200, {min: 200, max: 299}, ...) returns a status set.
+func (m *instance) expectedStatuses(call goja.FunctionCall) *statusSet {
+	rt := m.vu.Runtime()
+	s := &statusSet{}
+	for i, a := range call.Arguments {
+		switch x := a.Export().(type) {
+		case int64:
+			s.single = append(s.single, int(x))
+		case float64:
+			s.single = append(s.single, int(x))
+		default:
+			o, ok := a.(*goja.Object)
+			if !ok || isNullish(o.Get("min")) || isNullish(o.Get("max")) {
+				panic(rt.NewTypeError("expectedStatuses: argument %d (%s) must be a status number or {min, max}", i+1, a.String()))
+			}
+			s.ranges = append(s.ranges, [2]int{int(o.Get("min").ToInteger()), int(o.Get("max").ToInteger())})
+		}
+	}
+	return s
+}
+
+func (m *instance) statusSetArg(v goja.Value) *statusSet {
+	if isNullish(v) {
+		return nil
+	}
+	if s, ok := v.Export().(*statusSet); ok {
+		return s
+	}
+	m.throw(fmt.Errorf("setResponseCallback: the argument must come from http.expectedStatuses() or be null"))
+	return nil
+}
+
+func isNullish(v goja.Value) bool { return v == nil || goja.IsUndefined(v) || goja.IsNull(v) }
+
+// prepare turns the JavaScript arguments into a request.
+func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, paramsV goja.Value) (*request, error) {
+	rt := m.vu.Runtime()
+	raw := urlV.String()
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("invalid URL %q: want an absolute http(s) URL", raw)
+	}
+	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: 10,
+		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}}
+	if !isNullish(bodyV) {
+		switch x := bodyV.Export().(type) {
+		case string:
+			req.body = []byte(x)
+		case goja.ArrayBuffer:
+			req.body = x.Bytes()
+		case []byte:
+			req.body = x
+		case map[string]any:
+			req.body = formEncode(x)
+			req.header.Set("Content-Type", "application/x-www-form-urlencoded")
+		default:
+			req.body = []byte(bodyV.String())
+		}
+	}
+	if isNullish(paramsV) {
+		return req, nil
+	}
+	p := paramsV.ToObject(rt)
+	if h := p.Get("headers"); !isNullish(h) {
+		ho := h.ToObject(rt)
+		for _, k := range ho.Keys() {
+			req.header.Set(k, ho.Get(k).String())
+		}
+	}
+	if t := p.Get("tags"); !isNullish(t) {
+		to := t.ToObject(rt)
+		for _, k := range to.Keys() {
+			v := to.Get(k).String()
+			if k == "name" {
+				req.nameTag = v
+				continue
+			}
+			req.tags = append(req.tags, k, v)
+		}
+	}
+	if t := p.Get("timeout"); !isNullish(t) {
+		d, err := parseTimeout(t.Export())
+		if err != nil {
+			return nil, err
+		}
+		req.timeout = d
+	}
+	if t := p.Get("responseType"); !isNullish(t) {
+		switch t.String() {
+		case "text":
+			req.respType = respText
+		case "binary":
+			req.respType = respBinary
+		case "none":
+			req.respType = respNone
+		default:
+			return nil, fmt.Errorf("invalid responseType %q: want text, binary or none", t.String())
+		}
+	}
+	if r := p.Get("redirects"); !isNullish(r) {
+		req.redirects = int(r.ToInteger())
+	}
+	if c := p.Get("cookies"); !isNullish(c) {
+		co := c.ToObject(rt)
+		var parts []string
+		for _, k := range co.Keys() {
+			v := co.Get(k)
+			if o, ok := v.(*goja.Object); ok && !isNullish(o.Get("value")) {
+				v = o.Get("value")
+			}
+			parts = append(parts, (&gohttp.Cookie{Name: k, Value: v.String()}).String())
+		}
+		if len(parts) > 0 {
+			req.header.Add("Cookie", strings.Join(parts, "; "))
+		}
+	}
+	if cb := p.Get("responseCallback"); cb != nil && !goja.IsUndefined(cb) {
+		req.expected = m.statusSetArg(cb)
+	}
+	return req, nil
+}
+
+func (m *instance) debugLog(st *modules.State) debugLog {
+	if st.Options.HTTPDebug == "" {
+		return nil
+	}
+	return func(msg string) { st.Logger.Log("info", msg) }
+}
+
+// sender returns what requests of this VU go out with.
+func (m *instance) sender(st *modules.State) sender {
+	sd := sender{client: st.HTTPClient, userAgent: userAgent(st), dbg: m.debugLog(st)}
+	if vt, ok := st.HTTPClient.Transport.(*vuTransport); ok {
+		sd.fast = vt.fast
+	}
+	return sd
+}
+
+func userAgent(st *modules.State) string {
+	if st.Options.UserAgent != "" {
+		return st.Options.UserAgent
+	}
+	return DefaultUserAgent
+}
+
+// request runs one request synchronously and returns its response object.
+func (m *instance) request(method string, urlV, bodyV, paramsV goja.Value) goja.Value {
+	st := m.state()
+	req, err := m.prepare(st, method, urlV, bodyV, paramsV)
+	if err != nil {
+		m.throw(err)
+	}
+	ctx := m.vu.Context()
+	hops := do(ctx, m.sender(st), req)
+	return m.finish(ctx, st, hops)
+}
+
+// finish emits the samples of every hop and builds the final response object.
+func (m *instance) finish(ctx context.Context, st *modules.State, hops []result) goja.Value {
+	base := m.base.Tags(st)
+	for i := range hops {
+		m.emit(ctx, st, base, &hops[i])
+	}
+	if last := &hops[len(hops)-1]; last.goErr != nil && ctx.Err() == nil {
+		st.Logger.Log("warn", fmt.Sprintf("Request Failed error=%q", last.goErr.Error()))
+	}
+	return m.response(&hops[len(hops)-1])
+}
+
+// asyncRequest(method, url, body, params) returns a Promise of the response.
+func (m *instance) asyncRequest(call goja.FunctionCall) goja.Value {
+	st := m.state()
+	rt := m.vu.Runtime()
+	req, err := m.prepare(st, strings.ToUpper(call.Argument(0).String()), call.Argument(1), call.Argument(2), call.Argument(3))
+	if err != nil {
+		m.throw(err)
+	}
+	p, resolve, _ := rt.NewPromise()
+	enqueue := m.vu.RegisterCallback()
+	ctx := m.vu.Context()
+	sd := m.sender(st)
+	go func() {
+		hops := do(ctx, sd, req)
+		enqueue(func() error {
+			return resolve(m.finish(ctx, st, hops))
+		})
+	}()
+	return rt.ToValue(p)
+}
+
+// batch(requests) runs requests in parallel (at most maxBatchParallel at once) and returns
+// their responses in the same shape (array or object).
+func (m *instance) batch(call goja.FunctionCall) goja.Value {
+	st := m.state()
+	rt := m.vu.Runtime()
+	arg := call.Argument(0)
+	obj, ok := arg.(*goja.Object)
+	if !ok {
+		m.throw(fmt.Errorf("http.batch: want an array or an object of requests, got %q", arg.String()))
+	}
+	keys := obj.Keys()
+	isArray := obj.ClassName() == "Array"
+	reqs := make([]*request, len(keys))
+	for i, k := range keys {
+		r, err := m.batchItem(st, obj.Get(k))
+		if err != nil {
+			m.throw(fmt.Errorf("http.batch item %s: %w", k, err))
+		}
+		reqs[i] = r
+	}
+	ctx := m.vu.Context()
+	results := make([][]result, len(reqs))
+	sem := make(chan struct{}, maxBatchParallel)
+	var wg sync.WaitGroup
+	sd := m.sender(st)
+	for i, r := range reqs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = do(ctx, sd, r)
+		}()
+	}
+	wg.Wait()
+	var out *goja.Object
+	if isArray {
+		out = rt.NewArray()
+	} else {
+		out = rt.NewObject()
+	}
+	for i, k := range keys {
+		_ = out.Set(k, m.finish(ctx, st, results[i]))
+	}
+	return out
+}
+
+func (m *instance) batchItem(st *modules.State, v goja.Value) (*request, error) {
+	rt := m.vu.Runtime()
+	undef := goja.Undefined()
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return m.prepare(st, "GET", v, undef, undef)
+	}
+	if o.ClassName() == "Array" {
+		get := func(i int) goja.Value {
+			if x := o.Get(strconv.Itoa(i)); x != nil {
+				return x
+			}
+			return undef
+		}
+		return m.prepare(st, strings.ToUpper(get(0).String()), get(1), get(2), get(3))
+	}
+	get := func(k string) goja.Value {
+		if x := o.Get(k); x != nil {
+			return x
+		}
+		return undef
+	}
+	method := "GET"
+	if mv := get("method"); !isNullish(mv) {
+		method = strings.ToUpper(mv.String())
+	}
+	_ = rt
+	return m.prepare(st, method, get("url"), get("body"), get("params"))
+}
+
+// tags returns the tag set of a hop's samples, cached per VU.
+func (m *instance) tags(base metrics.TagSet, r *result) metrics.TagSet {
+	req := r.req
+	name := req.nameTag
+	if name == "" {
+		name = r.url
+	}
+	k := tagKey{base: base, method: r.method, url: r.url, name: name, proto: r.proto, tls: r.tls,
+		errMsg: r.errMsg, status: r.status, errCode: r.errCode, hasExpected: req.expected != nil}
+	if req.expected != nil {
+		k.expected = req.expected.contains(r.status)
+	}
+	if len(req.tags) > 0 {
+		k.extra = strings.Join(req.tags, "\x00")
+	}
+	if ts, ok := m.tagCache[k]; ok {
+		return ts
+	}
+	tm := base.Map()
+	tm["method"] = r.method
+	tm["name"] = name
+	if req.nameTag != "" {
+		tm["url"] = req.nameTag
+	} else {
+		tm["url"] = r.url
+	}
+	tm["status"] = strconv.Itoa(r.status)
+	if r.proto != "" {
+		tm["proto"] = r.proto
+	}
+	if r.tls != "" {
+		tm["tls_version"] = r.tls
+	}
+	if k.hasExpected {
+		tm["expected_response"] = strconv.FormatBool(k.expected)
+	}
+	if r.errCode != 0 {
+		tm["error_code"] = strconv.Itoa(r.errCode)
+	}
+	if r.errMsg != "" {
+		tm["error"] = r.errMsg
+	}
+	for i := 0; i+1 < len(req.tags); i += 2 {
+		tm[req.tags[i]] = req.tags[i+1]
+	}
+	ts := metrics.NewTagSet(tm)
+	if len(m.tagCache) >= maxTagCache {
+		clear(m.tagCache)
+	}
+	m.tagCache[k] = ts
+	return ts
+}
+
+// emit pushes one hop's samples as one batch.
+func (m *instance) emit(ctx context.Context, st *modules.State, base metrics.TagSet, r *result) {
+	if ctx.Err() != nil {
+		return
+	}
+	b := st.Builtin
+	tags := m.tags(base, r)
+	t, at := r.timings, r.end
+	n := 8
+	if r.req.expected != nil {
+		n = 9
+	}
+	s := make([]metrics.Sample, n)
+	s[0] = metrics.Sample{Metric: b.HTTPReqs, Tags: tags, Time: at, Value: 1}
+	s[1] = metrics.Sample{Metric: b.HTTPReqDuration, Tags: tags, Time: at, Value: t.duration}
+	s[2] = metrics.Sample{Metric: b.HTTPReqBlocked, Tags: tags, Time: at, Value: t.blocked}
+	s[3] = metrics.Sample{Metric: b.HTTPReqConnecting, Tags: tags, Time: at, Value: t.connecting}
+	s[4] = metrics.Sample{Metric: b.HTTPReqTLS, Tags: tags, Time: at, Value: t.tlsHandshaking}
+	s[5] = metrics.Sample{Metric: b.HTTPReqSending, Tags: tags, Time: at, Value: t.sending}
+	s[6] = metrics.Sample{Metric: b.HTTPReqWaiting, Tags: tags, Time: at, Value: t.waiting}
+	s[7] = metrics.Sample{Metric: b.HTTPReqReceiving, Tags: tags, Time: at, Value: t.receiving}
+	if n == 9 {
+		failed := 1.0
+		if r.req.expected.contains(r.status) {
+			failed = 0
+		}
+		s[8] = metrics.Sample{Metric: b.HTTPReqFailed, Tags: tags, Time: at, Value: failed}
+	}
+	st.Samples.Push(ctx, s)
+}
+
+// cookieJar() returns the VU's jar: cookiesForURL(url) and set(url, name, value).
+func (m *instance) cookieJar(goja.FunctionCall) goja.Value {
+	rt := m.vu.Runtime()
+	st := m.state()
+	jar := st.HTTPClient.Jar
+	o := rt.NewObject()
+	_ = o.Set("cookiesForURL", func(call goja.FunctionCall) goja.Value {
+		res := rt.NewObject()
+		u, err := url.Parse(call.Argument(0).String())
+		if err != nil || jar == nil {
+			return res
+		}
+		for _, c := range jar.Cookies(u) {
+			_ = res.Set(c.Name, []any{c.Value})
+		}
+		return res
+	})
+	_ = o.Set("set", func(call goja.FunctionCall) goja.Value {
+		u, err := url.Parse(call.Argument(0).String())
+		if err != nil {
+			m.throw(fmt.Errorf("cookieJar.set: invalid URL %q", call.Argument(0).String()))
+		}
+		if jar != nil {
+			jar.SetCookies(u, []*gohttp.Cookie{{Name: call.Argument(1).String(), Value: call.Argument(2).String()}})
+		}
+		return goja.Undefined()
+	})
+	return o
+}

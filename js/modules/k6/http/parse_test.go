@@ -1,0 +1,93 @@
+package http
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      any
+		want    time.Duration
+		wantErr bool
+	}{
+		{"duration string", "10s", 10 * time.Second, false},
+		{"ms string", "250ms", 250 * time.Millisecond, false},
+		{"bare number string is ms", "1500", 1500 * time.Millisecond, false},
+		{"int ms", int64(200), 200 * time.Millisecond, false},
+		{"float ms", 0.5, 500 * time.Microsecond, false},
+		{"garbage", "soon", 0, true},
+		{"wrong type", true, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseTimeout(tc.in)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("parseTimeout(%v) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestSplitPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a", "a"},
+		{"a.b.0.c", "a|b|0|c"},
+		{`a\.b.c`, "a.b|c"},
+		{"items.#", "items|#"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := strings.Join(splitPath(tc.in), "|"); got != tc.want {
+				t.Errorf("splitPath(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzSplitPath(f *testing.F) {
+	for _, s := range []string{"a.b", `a\.b`, `\`, "..", "a.#"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		parts := splitPath(s)
+		if len(parts) == 0 {
+			t.Fatalf("splitPath(%q) returned no parts", s)
+		}
+		if !strings.Contains(s, `\`) && strings.Join(parts, ".") != s {
+			t.Fatalf("splitPath(%q) = %q does not rejoin", s, parts)
+		}
+	})
+}
+
+func FuzzParseTimeout(f *testing.F) {
+	for _, s := range []string{"10s", "1500", "-1s", "1e3", "soon"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, _ = parseTimeout(s) // must not panic
+	})
+}
+
+func TestStatusSet(t *testing.T) {
+	s := &statusSet{single: []int{418}, ranges: [][2]int{{200, 299}}}
+	for code, want := range map[int]bool{200: true, 299: true, 300: false, 418: true, 500: false} {
+		if got := s.contains(code); got != want {
+			t.Errorf("contains(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+func TestClassifyErrorFallback(t *testing.T) {
+	code, msg := classifyError(errString("weird"))
+	if code != codeGeneric || msg != "weird" {
+		t.Errorf("got %d %q", code, msg)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

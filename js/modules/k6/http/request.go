@@ -1,0 +1,400 @@
+package http
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	gohttp "net/http"
+	"net/http/httptrace"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// responseType says what a response body becomes in JavaScript.
+type responseType uint8
+
+const (
+	respText responseType = iota
+	respBinary
+	respNone
+)
+
+// request is one prepared request: plain Go data, so it can run off the VU goroutine.
+type request struct {
+	method    string
+	url       *url.URL
+	rawURL    string
+	body      []byte
+	header    gohttp.Header
+	timeout   time.Duration
+	respType  responseType
+	redirects int
+	nameTag   string   // params.tags.name, "" when not given
+	tags      []string // other params.tags as key, value pairs
+	expected  *statusSet
+	debug     string
+}
+
+// timings are k6's request phases in ms.
+type timings struct {
+	blocked, connecting, tlsHandshaking, sending, waiting, receiving, duration float64
+}
+
+// result is one completed hop (a request and its response, or its error).
+type result struct {
+	req       *request
+	url       string // the URL requested in this hop
+	status    int
+	statusTxt string
+	proto     string
+	header    gohttp.Header
+	body      []byte
+	tls       string // "tls1.3", "" for plain HTTP
+	remote    string
+	timings   timings
+	end       time.Time
+	errCode   int
+	errMsg    string
+	goErr     error // the full error of a failed round trip, for the warning log
+	reqHeader gohttp.Header
+	reqBody   []byte
+	method    string
+}
+
+// tracer records the phases of one round trip with monotonic clock readings.
+type tracer struct {
+	start, getConn, gotConn, dnsStart, connectStart, connectDone, tlsStart, tlsDone time.Time
+	wrote, firstByte                                                                time.Time
+	reused                                                                          bool
+	remote                                                                          string
+}
+
+func (t *tracer) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn: func(string) { t.getConn = time.Now() },
+		GotConn: func(i httptrace.GotConnInfo) {
+			t.gotConn = time.Now()
+			t.reused = i.Reused
+			if i.Conn != nil {
+				t.remote = i.Conn.RemoteAddr().String()
+			}
+		},
+		DNSStart: func(httptrace.DNSStartInfo) {
+			if t.dnsStart.IsZero() {
+				t.dnsStart = time.Now()
+			}
+		},
+		ConnectStart: func(string, string) {
+			if t.connectStart.IsZero() {
+				t.connectStart = time.Now()
+			}
+		},
+		ConnectDone:          func(string, string, error) { t.connectDone = time.Now() },
+		TLSHandshakeStart:    func() { t.tlsStart = time.Now() },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { t.tlsDone = time.Now() },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { t.wrote = time.Now() },
+		GotFirstResponseByte: func() { t.firstByte = time.Now() },
+	}
+}
+
+func ms(d time.Duration) float64 {
+	if d < 0 {
+		return 0
+	}
+	return float64(d) / float64(time.Millisecond)
+}
+
+// phases turns the readings into k6's timings; end is when the body was read.
+func (t *tracer) phases(end time.Time) timings {
+	var tm timings
+	switch {
+	case !t.dnsStart.IsZero():
+		tm.blocked = ms(t.dnsStart.Sub(t.start))
+	case !t.connectStart.IsZero():
+		tm.blocked = ms(t.connectStart.Sub(t.start))
+	case !t.gotConn.IsZero():
+		tm.blocked = ms(t.gotConn.Sub(t.start))
+	}
+	if !t.connectStart.IsZero() && !t.connectDone.IsZero() {
+		tm.connecting = ms(t.connectDone.Sub(t.connectStart))
+	}
+	if !t.tlsStart.IsZero() && !t.tlsDone.IsZero() {
+		tm.tlsHandshaking = ms(t.tlsDone.Sub(t.tlsStart))
+	}
+	if !t.gotConn.IsZero() && !t.wrote.IsZero() {
+		tm.sending = ms(t.wrote.Sub(t.gotConn))
+	}
+	if !t.wrote.IsZero() && !t.firstByte.IsZero() {
+		tm.waiting = ms(t.firstByte.Sub(t.wrote))
+	}
+	if !t.firstByte.IsZero() {
+		tm.receiving = ms(end.Sub(t.firstByte))
+	}
+	tm.duration = tm.sending + tm.waiting + tm.receiving
+	return tm
+}
+
+// debugLog receives --http-debug dumps.
+type debugLog func(msg string)
+
+// sender is what a request needs to go out: plain Go values, safe to use off the VU
+// goroutine.
+type sender struct {
+	client    *gohttp.Client
+	fast      *fastPool // nil: always net/http
+	userAgent string
+	dbg       debugLog
+}
+
+// newRequest builds the net/http request of one hop.
+func newRequest(ctx context.Context, userAgent string, req *request, method, rawURL string, body []byte) (*gohttp.Request, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	hr, err := gohttp.NewRequestWithContext(ctx, method, rawURL, rd)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range req.header {
+		hr.Header[k] = vs
+	}
+	if hr.Header.Get("User-Agent") == "" {
+		hr.Header.Set("User-Agent", userAgent)
+	}
+	if h := hr.Header.Get("Host"); h != "" {
+		hr.Host = h
+	}
+	return hr, nil
+}
+
+// doFast runs one hop over the VU's fast HTTP/1.1 pool.
+func doFast(ctx context.Context, sd sender, req *request, method string, u *url.URL, body []byte) result {
+	r := result{req: req, url: u.String(), method: method, reqBody: body}
+	hr, err := newRequest(ctx, sd.userAgent, req, method, r.url, body)
+	if err != nil {
+		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
+		r.end = time.Now()
+		return r
+	}
+	jar := sd.client.Jar
+	if jar != nil {
+		for _, c := range jar.Cookies(u) {
+			hr.AddCookie(c)
+		}
+	}
+	r.reqHeader = hr.Header
+	var t tracer
+	t.start = time.Now()
+	resp, data, err := sd.fast.roundTrip(ctx, hr, req.respType, t.start.Add(req.timeout), &t)
+	r.end = time.Now()
+	r.timings = t.phases(r.end)
+	r.remote = t.remote
+	if err != nil {
+		r.errCode, r.errMsg = classifyError(err)
+		r.goErr = err
+		return r
+	}
+	r.status = resp.StatusCode
+	r.statusTxt = resp.Status
+	r.proto = resp.Proto
+	r.header = resp.Header
+	r.body = data
+	if r.status >= 400 {
+		r.errCode = codeHTTPStatusOffset + r.status
+	}
+	if jar != nil && len(resp.Header["Set-Cookie"]) > 0 {
+		jar.SetCookies(u, resp.Cookies())
+	}
+	return r
+}
+
+// do runs req and follows redirects itself, returning one result per hop (the last is the
+// final response). It touches no JavaScript, so batch can run it on other goroutines.
+func do(ctx context.Context, sd sender, req *request) []result {
+	method, u, body := req.method, req.url, req.body
+	var out []result
+	for hop := 0; ; hop++ {
+		var r result
+		if sd.fast != nil && sd.dbg == nil && canFast(u) {
+			r = doFast(ctx, sd, req, method, u, body)
+		} else {
+			r = doOnce(ctx, sd.client, sd.userAgent, req, method, u, body, sd.dbg)
+		}
+		out = append(out, r)
+		if r.errCode != 0 && r.status == 0 {
+			return out
+		}
+		loc := r.header.Get("Location")
+		if r.status < 300 || r.status > 399 || loc == "" || hop >= req.redirects {
+			return out
+		}
+		next, err := u.Parse(loc)
+		if err != nil {
+			return out
+		}
+		switch r.status {
+		case 301, 302, 303:
+			if method != gohttp.MethodGet && method != gohttp.MethodHead {
+				method, body = gohttp.MethodGet, nil
+			}
+		}
+		u = next
+	}
+}
+
+func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *request, method string, u *url.URL, body []byte, dbg debugLog) result {
+	r := result{req: req, url: u.String(), method: method, reqBody: body}
+	ctx, cancel := context.WithTimeout(ctx, req.timeout)
+	defer cancel()
+	t := &tracer{}
+	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	hr, err := newRequest(ctx, userAgent, req, method, r.url, body)
+	if err != nil {
+		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
+		r.end = time.Now()
+		return r
+	}
+	r.reqHeader = hr.Header
+	if dbg != nil {
+		if dump, err := httputil.DumpRequestOut(hr, req.debug == "full"); err == nil {
+			dbg("Request:\n" + string(dump))
+		}
+	}
+	t.start = time.Now()
+	resp, err := client.Do(hr)
+	if err != nil {
+		r.end = time.Now()
+		r.timings = t.phases(r.end)
+		r.errCode, r.errMsg = classifyError(err)
+		r.goErr = err
+		return r
+	}
+	var data []byte
+	switch {
+	case method == gohttp.MethodHead:
+		data = []byte{}
+	case req.respType == respNone:
+		_, err = io.Copy(io.Discard, resp.Body)
+	default:
+		data, err = readAll(resp.Body, resp.ContentLength)
+	}
+	_ = resp.Body.Close()
+	r.end = time.Now()
+	r.timings = t.phases(r.end)
+	r.status = resp.StatusCode
+	r.statusTxt = resp.Status
+	r.proto = resp.Proto
+	r.header = resp.Header
+	r.body = data
+	r.remote = t.remote
+	if resp.TLS != nil {
+		r.tls = tlsVersion(resp.TLS.Version)
+	}
+	if err != nil {
+		r.errCode, r.errMsg = classifyError(err)
+	} else if r.status >= 400 {
+		r.errCode = codeHTTPStatusOffset + r.status
+	}
+	if dbg != nil {
+		if dump, err := httputil.DumpResponse(resp, false); err == nil {
+			s := "Response:\n" + string(dump)
+			if req.debug == "full" {
+				s += string(data)
+			}
+			dbg(s)
+		}
+	}
+	return r
+}
+
+// readAll reads a body, sized by Content-Length when known.
+func readAll(rd io.Reader, n int64) ([]byte, error) {
+	if n >= 0 && n < 64<<20 {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(rd, buf)
+		if err == nil {
+			return buf, nil
+		}
+		return buf, err
+	}
+	return io.ReadAll(rd)
+}
+
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "tls1.0"
+	case tls.VersionTLS11:
+		return "tls1.1"
+	case tls.VersionTLS12:
+		return "tls1.2"
+	case tls.VersionTLS13:
+		return "tls1.3"
+	}
+	return ""
+}
+
+// statusSet is the set of expected statuses (http.expectedStatuses).
+type statusSet struct {
+	single []int
+	ranges [][2]int
+}
+
+func (s *statusSet) contains(code int) bool {
+	for _, c := range s.single {
+		if c == code {
+			return true
+		}
+	}
+	for _, r := range s.ranges {
+		if code >= r[0] && code <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultExpected is k6's default response callback: 200–399.
+var defaultExpected = &statusSet{ranges: [][2]int{{200, 399}}}
+
+// parseTimeout reads params.timeout: a duration string ("10s", "500ms") or milliseconds.
+func parseTimeout(v any) (time.Duration, error) {
+	switch x := v.(type) {
+	case int64:
+		return time.Duration(x) * time.Millisecond, nil
+	case float64:
+		return time.Duration(x * float64(time.Millisecond)), nil
+	case string:
+		if d, err := time.ParseDuration(x); err == nil {
+			return d, nil
+		}
+		if f, err := strconv.ParseFloat(x, 64); err == nil {
+			return time.Duration(f * float64(time.Millisecond)), nil
+		}
+		return 0, fmt.Errorf("invalid timeout %q: want a duration like \"10s\" or milliseconds", x)
+	}
+	return 0, fmt.Errorf("invalid timeout %v: want a duration like \"10s\" or milliseconds", v)
+}
+
+// formEncode encodes a plain object body as application/x-www-form-urlencoded, keys sorted.
+func formEncode(m map[string]any) []byte {
+	vals := url.Values{}
+	for k, v := range m {
+		vals.Set(k, fmt.Sprint(v))
+	}
+	return []byte(vals.Encode())
+}
+
+// canonicalHeaders flattens headers to canonical keys with values joined by ", ".
+func flatHeader(vs []string) string {
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	return strings.Join(vs, ", ")
+}

@@ -1,0 +1,246 @@
+package http
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// response returns the JavaScript response object of a hop. It is a dynamic object over the
+// Go result: creating it costs two allocations, and the nested objects (headers, timings,
+// request, cookies) and json() are built on first access and then cached. Scripts may add or
+// overwrite properties.
+func (m *instance) response(r *result) goja.Value {
+	return m.vu.Runtime().NewDynamicObject(&responseObject{rt: m.vu.Runtime(), r: r})
+}
+
+// responseKeys are the response's own enumerable properties, in k6's order.
+var responseKeys = []string{"remote_ip", "remote_port", "url", "status", "status_text", "proto", "headers",
+	"cookies", "body", "timings", "tls_version", "error", "error_code", "request"}
+
+type responseObject struct {
+	rt    *goja.Runtime
+	r     *result
+	cache map[string]goja.Value // built nested values and script-set properties
+	json  goja.Value            // parsed body
+}
+
+func (o *responseObject) Get(key string) goja.Value {
+	if v, ok := o.cache[key]; ok {
+		return v
+	}
+	r, rt := o.r, o.rt
+	var v goja.Value
+	switch key {
+	case "status":
+		return rt.ToValue(r.status)
+	case "status_text":
+		return rt.ToValue(r.statusTxt)
+	case "proto":
+		return rt.ToValue(r.proto)
+	case "url":
+		return rt.ToValue(r.url)
+	case "error":
+		return rt.ToValue(r.errMsg)
+	case "error_code":
+		return rt.ToValue(r.errCode)
+	case "tls_version":
+		return rt.ToValue(r.tls)
+	case "remote_ip":
+		host, _ := splitRemote(r.remote)
+		return rt.ToValue(host)
+	case "remote_port":
+		_, port := splitRemote(r.remote)
+		return rt.ToValue(port)
+	case "body":
+		switch {
+		case r.req.respType == respNone || (r.body == nil && r.status == 0):
+			v = goja.Null()
+		case r.req.respType == respBinary:
+			v = rt.ToValue(rt.NewArrayBuffer(r.body))
+		default:
+			v = rt.ToValue(string(r.body))
+		}
+	case "headers":
+		h := rt.NewObject()
+		for k, vs := range r.header {
+			_ = h.Set(k, flatHeader(vs))
+		}
+		v = h
+	case "timings":
+		tm := rt.NewObject()
+		_ = tm.Set("blocked", r.timings.blocked)
+		_ = tm.Set("connecting", r.timings.connecting)
+		_ = tm.Set("tls_handshaking", r.timings.tlsHandshaking)
+		_ = tm.Set("sending", r.timings.sending)
+		_ = tm.Set("waiting", r.timings.waiting)
+		_ = tm.Set("receiving", r.timings.receiving)
+		_ = tm.Set("duration", r.timings.duration)
+		v = tm
+	case "cookies":
+		c := rt.NewObject()
+		for _, kv := range (&goHeader{r.header}).cookies() {
+			_ = c.Set(kv[0], []any{map[string]any{"name": kv[0], "value": kv[1]}})
+		}
+		v = c
+	case "request":
+		req := rt.NewObject()
+		_ = req.Set("method", r.method)
+		_ = req.Set("url", r.url)
+		rh := rt.NewObject()
+		for k, vs := range r.reqHeader {
+			_ = rh.Set(k, vs)
+		}
+		_ = req.Set("headers", rh)
+		_ = req.Set("body", string(r.reqBody))
+		_ = req.Set("cookies", rt.NewObject())
+		v = req
+	case "json":
+		v = rt.ToValue(o.jsonMethod)
+	default:
+		return nil
+	}
+	if o.cache == nil {
+		o.cache = make(map[string]goja.Value, 4)
+	}
+	o.cache[key] = v
+	return v
+}
+
+// jsonMethod is res.json([selector]): the body parsed once, then a GJSON-like selection.
+func (o *responseObject) jsonMethod(call goja.FunctionCall) goja.Value {
+	rt := o.rt
+	if o.json == nil {
+		if o.r.body == nil {
+			panic(rt.NewGoError(errNoBody))
+		}
+		parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+		v, err := parse(goja.Undefined(), rt.ToValue(string(o.r.body)))
+		if err != nil {
+			panic(err)
+		}
+		o.json = v
+	}
+	sel := call.Argument(0)
+	if isNullish(sel) {
+		return o.json
+	}
+	return selectPath(rt, o.json, sel.String())
+}
+
+func (o *responseObject) Set(key string, val goja.Value) bool {
+	if o.cache == nil {
+		o.cache = make(map[string]goja.Value, 4)
+	}
+	o.cache[key] = val
+	return true
+}
+
+func (o *responseObject) Has(key string) bool {
+	if _, ok := o.cache[key]; ok {
+		return true
+	}
+	for _, k := range responseKeys {
+		if k == key {
+			return true
+		}
+	}
+	return key == "json"
+}
+
+func (o *responseObject) Delete(key string) bool {
+	delete(o.cache, key)
+	return true
+}
+
+func (o *responseObject) Keys() []string {
+	keys := append([]string(nil), responseKeys...)
+	for k := range o.cache {
+		if k != "json" && !containsKey(responseKeys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func containsKey(keys []string, k string) bool {
+	for _, x := range keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+type bodyError string
+
+func (e bodyError) Error() string { return string(e) }
+
+const errNoBody = bodyError("the response has no body to parse as JSON (responseType none, or the request failed)")
+
+func splitRemote(addr string) (string, int) {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return addr, 0
+	}
+	p, _ := strconv.Atoi(addr[i+1:])
+	return strings.Trim(addr[:i], "[]"), p
+}
+
+// selectPath follows a GJSON-like path ("a.b", "a.0.c", "items.#" for a length) through a
+// parsed JSON value. A missing element gives undefined.
+func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
+	for _, part := range splitPath(path) {
+		o, ok := v.(*goja.Object)
+		if !ok {
+			return goja.Undefined()
+		}
+		if part == "#" && o.ClassName() == "Array" {
+			v = o.Get("length")
+			continue
+		}
+		v = o.Get(part)
+		if v == nil {
+			return goja.Undefined()
+		}
+	}
+	return v
+}
+
+// splitPath splits on dots not escaped with a backslash.
+func splitPath(path string) []string {
+	if !strings.Contains(path, `\`) {
+		return strings.Split(path, ".")
+	}
+	var parts []string
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c == '\\' && i+1 < len(path):
+			i++
+			b.WriteByte(path[i])
+		case c == '.':
+			parts = append(parts, b.String())
+			b.Reset()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return append(parts, b.String())
+}
+
+// goHeader extracts Set-Cookie name/value pairs.
+type goHeader struct{ h map[string][]string }
+
+func (g *goHeader) cookies() [][2]string {
+	var out [][2]string
+	for _, line := range g.h["Set-Cookie"] {
+		nv, _, _ := strings.Cut(line, ";")
+		n, v, ok := strings.Cut(strings.TrimSpace(nv), "=")
+		if ok {
+			out = append(out, [2]string{n, v})
+		}
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+// Package metrics is the k6/metrics module: custom Counter, Gauge, Rate and Trend metrics,
+// created in the init context and fed with add(value[, tags]) during iterations.
+package metrics
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/k6"
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+func init() { modules.Register("k6/metrics", Root{}) }
+
+// Root is the k6/metrics module.
+type Root struct{}
+
+var _ modules.Module = Root{}
+
+// NewModuleInstance implements modules.Module.
+func (Root) NewModuleInstance(vu modules.VU) modules.Instance { return &instance{vu: vu} }
+
+type instance struct {
+	vu   modules.VU
+	tags k6.TagCache
+}
+
+func (m *instance) Exports() modules.Exports {
+	named := map[string]any{
+		"Counter": m.constructor(metrics.Counter),
+		"Gauge":   m.constructor(metrics.Gauge),
+		"Rate":    m.constructor(metrics.Rate),
+		"Trend":   m.constructor(metrics.Trend),
+	}
+	return modules.Exports{Default: named, Named: named}
+}
+
+// constructor returns the JavaScript constructor of one metric type: new T(name[, isTime]).
+func (m *instance) constructor(t metrics.MetricType) func(call goja.ConstructorCall) *goja.Object {
+	return func(call goja.ConstructorCall) *goja.Object {
+		rt := m.vu.Runtime()
+		env := m.vu.InitEnv()
+		if env == nil || env.Registry == nil {
+			panic(rt.NewGoError(fmt.Errorf("metrics must be declared in the init context")))
+		}
+		name := call.Argument(0).String()
+		contains := metrics.Default
+		if call.Argument(1).ToBoolean() {
+			contains = metrics.Time
+		}
+		metric, err := env.Registry.NewMetric(name, t, contains)
+		if err != nil {
+			panic(rt.NewGoError(err))
+		}
+		obj := call.This
+		_ = obj.Set("name", metric.Name)
+		_ = obj.Set("add", func(c goja.FunctionCall) goja.Value { return m.add(metric, c) })
+		return nil
+	}
+}
+
+// add emits one sample. Values: numbers; booleans (true = 1); for a Rate any non-zero value
+// counts as true. It returns true as k6 does.
+func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Value {
+	rt := m.vu.Runtime()
+	st := m.vu.State()
+	if st == nil {
+		panic(rt.NewGoError(fmt.Errorf("%s.add() is not supported in the init context", metric.Name)))
+	}
+	arg := call.Argument(0)
+	var value float64
+	switch x := arg.Export().(type) {
+	case bool:
+		if x {
+			value = 1
+		}
+	case int64:
+		value = float64(x)
+	case float64:
+		value = x
+	default:
+		if goja.IsUndefined(arg) || goja.IsNull(arg) {
+			panic(rt.NewTypeError("%s.add(%s): the value must be a number or a boolean", metric.Name, arg.String()))
+		}
+		value = arg.ToFloat()
+	}
+	if metric.Type == metrics.Rate && value != 0 {
+		value = 1
+	}
+	if value != value { // NaN
+		panic(rt.NewTypeError("%s.add(%s): the value must be a number", metric.Name, arg.String()))
+	}
+	ctx := m.vu.Context()
+	if ctx.Err() != nil {
+		return rt.ToValue(false)
+	}
+	tags := k6.TagsFromValue(rt, m.tags.Tags(st), call.Argument(1))
+	st.Samples.Push(ctx, []metrics.Sample{{Metric: metric, Tags: tags, Time: time.Now(), Value: value}})
+	return rt.ToValue(true)
+}

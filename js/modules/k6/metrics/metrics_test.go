@@ -1,0 +1,85 @@
+package metrics_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pixelk6/pixelk6/js/jstest"
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+func TestCustomMetrics(t *testing.T) {
+	h := jstest.MustLoad(t, `
+import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
+const c = new Counter('my_counter');
+const g = new Gauge('my_gauge');
+const r = new Rate('my_rate');
+const tr = new Trend('my_trend', true);
+const plain = new Trend('my_plain');
+export default function () {
+  if (c.name !== 'my_counter') throw new Error('name');
+  c.add(2, { k: 'v' });
+  g.add(7.5);
+  r.add(true); r.add(false); r.add(5); r.add(0);
+  tr.add(12.5);
+  plain.add(1);
+}
+`, nil)
+	want := map[string]struct {
+		typ      metrics.MetricType
+		contains metrics.ValueType
+	}{
+		"my_counter": {metrics.Counter, metrics.Default},
+		"my_gauge":   {metrics.Gauge, metrics.Default},
+		"my_rate":    {metrics.Rate, metrics.Default},
+		"my_trend":   {metrics.Trend, metrics.Time},
+		"my_plain":   {metrics.Trend, metrics.Default},
+	}
+	for name, w := range want {
+		m := h.Registry.Get(name)
+		if m == nil || m.Type != w.typ || m.Contains != w.contains {
+			t.Errorf("metric %s = %+v, want %v/%v", name, m, w.typ, w.contains)
+		}
+	}
+	if err := h.Run(t); err != nil {
+		t.Fatal(err)
+	}
+	values := func(name string) []float64 {
+		var out []float64
+		for _, s := range h.Samples.Metric(name) {
+			out = append(out, s.Value)
+		}
+		return out
+	}
+	if got := values("my_rate"); len(got) != 4 || got[0] != 1 || got[1] != 0 || got[2] != 1 || got[3] != 0 {
+		t.Errorf("rate values %v", got)
+	}
+	cs := h.Samples.Metric("my_counter")
+	if len(cs) != 1 || cs[0].Value != 2 || jstest.TagKeys(cs[0].Tags) != "group,k,scenario" {
+		t.Errorf("counter samples %+v", cs)
+	}
+	if got := values("my_gauge"); len(got) != 1 || got[0] != 7.5 {
+		t.Errorf("gauge %v", got)
+	}
+}
+
+func TestMetricErrors(t *testing.T) {
+	tests := []struct{ name, src, want string }{
+		{"outside init", "import { Counter } from 'k6/metrics';\nexport default function () { new Counter('late'); }\n", "init context"},
+		{"bad name", "import { Counter } from 'k6/metrics';\nnew Counter('1bad name');\nexport default function () {}\n", "invalid metric name"},
+		{"type conflict", "import { Counter, Trend } from 'k6/metrics';\nnew Counter('x');\nnew Trend('x');\nexport default function () {}\n", "already exists"},
+		{"add in init", "import { Counter } from 'k6/metrics';\nnew Counter('x').add(1);\nexport default function () {}\n", "init context"},
+		{"bad value", "import { Counter } from 'k6/metrics';\nconst c = new Counter('x');\nexport default function () { c.add(undefined); }\n", "must be a number"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := jstest.Load(t, tc.src, nil)
+			if err == nil {
+				err = h.Run(t)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,355 @@
+package ws
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dop251/goja"
+	"github.com/gorilla/websocket"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+type fakeVU struct {
+	ctx   context.Context
+	rt    *goja.Runtime
+	state *modules.State
+}
+
+func (v *fakeVU) Context() context.Context          { return v.ctx }
+func (v *fakeVU) Runtime() *goja.Runtime            { return v.rt }
+func (v *fakeVU) InitEnv() *modules.InitEnvironment { return nil }
+func (v *fakeVU) State() *modules.State             { return v.state }
+func (v *fakeVU) RegisterCallback() func(func() error) {
+	panic("k6/ws does not use the VU's event loop")
+}
+
+type capture struct {
+	mu      sync.Mutex
+	samples []metrics.Sample
+}
+
+func (c *capture) Push(_ context.Context, s []metrics.Sample) {
+	c.mu.Lock()
+	c.samples = append(c.samples, s...)
+	c.mu.Unlock()
+}
+
+func (c *capture) byMetric(name string) []metrics.Sample {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []metrics.Sample
+	for _, s := range c.samples {
+		if s.Metric.Name == name {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type logs struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (l *logs) Log(level, msg string) {
+	l.mu.Lock()
+	l.all = append(l.all, level+": "+msg)
+	l.mu.Unlock()
+}
+
+type harness struct {
+	vu  *fakeVU
+	cap *capture
+	log *logs
+}
+
+func newHarness(t *testing.T, ctx context.Context) *harness {
+	t.Helper()
+	rt := goja.New()
+	rt.SetFieldNameMapper(goja.UncapFieldNameMapper())
+	reg := metrics.NewRegistry()
+	c, l := &capture{}, &logs{}
+	vu := &fakeVU{ctx: ctx, rt: rt}
+	if err := rt.Set("ws", Root{}.NewModuleInstance(vu).Exports().Default); err != nil {
+		t.Fatal(err)
+	}
+	vu.state = &modules.State{
+		VUID: 1, Scenario: "default", Group: "",
+		Tags:     modules.NewTagMap(nil),
+		Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Samples: c, Logger: l,
+		Bytes: &modules.ByteCounter{},
+	}
+	return &harness{vu: vu, cap: c, log: l}
+}
+
+func (h *harness) run(t *testing.T, src string) goja.Value {
+	t.Helper()
+	v, err := h.vu.rt.RunString(src)
+	if err != nil {
+		t.Fatalf("script failed: %v", err)
+	}
+	return v
+}
+
+// server is a loopback WebSocket server speaking the pixel-multimodal protocol: it acks
+// chunks, answers end with an inference, echoes binary messages, answers "ping-me" with a
+// server ping, "close-me" with a close frame (code 4001), "drop-me" by dropping the TCP
+// connection, and ignores "ignore-close" sessions' close frames.
+func server(t *testing.T) string {
+	t.Helper()
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }, Subprotocols: []string{"pixel"}}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		if r.URL.Query().Get("mode") == "ignore-close" {
+			c.SetCloseHandler(func(int, string) error { return nil })
+		}
+		n := 0
+		for {
+			mt, data, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			msg := string(data)
+			switch {
+			case mt == websocket.BinaryMessage:
+				_ = c.WriteMessage(websocket.BinaryMessage, data)
+			case strings.Contains(msg, `"type":"chunk"`):
+				n++
+				_ = c.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"chunk_ack","seq":%d,"client_seq":%d}`, n, n))
+			case strings.Contains(msg, `"type":"end"`):
+				_ = c.WriteMessage(websocket.TextMessage, []byte(`{"type":"inference","response":"I hear you.","latency_ms":5,"crisis":{"detected":false},"bias":{"detected":false,"categories":[]}}`))
+			case msg == "ping-me":
+				_ = c.WriteControl(websocket.PingMessage, []byte("srv"), time.Now().Add(time.Second))
+			case msg == "close-me":
+				_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4001, "bye"))
+			case msg == "drop-me":
+				_ = c.NetConn().Close()
+				return
+			}
+		}
+	}))
+	t.Cleanup(s.Close)
+	return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws/pixel-multimodal"
+}
+
+// readers counts live socket reader goroutines, waiting (bounded) for joined ones to
+// finish exiting.
+func readers() int {
+	buf := make([]byte, 1<<20)
+	count := func() int {
+		n := runtime.Stack(buf, true)
+		return strings.Count(string(buf[:n]), "ws.(*socket).read(")
+	}
+	for range 200 {
+		if count() == 0 {
+			return 0
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return count()
+}
+
+// TestReferenceScript runs the body of k6-reference/scripts/ws.js and checks the samples'
+// metrics, counts and tag keys against samples/ws.json.
+func TestReferenceScript(t *testing.T) {
+	url := server(t)
+	h := newHarness(t, context.Background())
+	h.run(t, `
+	var CHUNKS = 5, sent = {}, endSentAt = 0, lat = [], inferences = 0, closed = false, opened = false;
+	var res = ws.connect("`+url+`", { tags: { name: 'pixel-ws' } }, function (socket) {
+		socket.on('open', function () {
+			opened = true;
+			for (var i = 1; i <= CHUNKS; i++) {
+				sent[i] = Date.now();
+				socket.send(JSON.stringify({ type: 'chunk', seq: i, data: 'x'.repeat(64) }));
+			}
+			endSentAt = Date.now();
+			socket.send(JSON.stringify({ type: 'end' }));
+		});
+		socket.on('message', function (data) {
+			var msg = JSON.parse(data);
+			if (msg.type === 'chunk_ack' && sent[msg.client_seq]) {
+				lat.push(Date.now() - sent[msg.client_seq]);
+			} else if (msg.type === 'inference') {
+				inferences++;
+				socket.close();
+			}
+		});
+		socket.on('close', function () { closed = true; });
+		socket.on('error', function (e) { throw new Error('ws error ' + e.error()); });
+		socket.setTimeout(function () { socket.close(); }, 3000);
+	});`)
+	if !h.run(t, `opened && closed && res && res.status === 101 && res.url.indexOf("ws://") === 0 && lat.length === 5 && inferences === 1`).ToBoolean() {
+		t.Fatalf("state %v", h.run(t, `JSON.stringify({opened: opened, closed: closed, res: res, lat: lat, inferences: inferences})`))
+	}
+	wantKeys := "group,name,scenario,status,subproto,url"
+	for _, c := range []struct {
+		metric string
+		n      int
+	}{{"ws_sessions", 1}, {"ws_connecting", 1}, {"ws_msgs_sent", 6}, {"ws_msgs_received", 6}, {"ws_session_duration", 1}} {
+		got := h.cap.byMetric(c.metric)
+		if len(got) != c.n {
+			t.Errorf("%s: %d samples, want %d", c.metric, len(got), c.n)
+			continue
+		}
+		for _, s := range got {
+			var keys []string
+			for _, tg := range s.Tags.Tags() {
+				keys = append(keys, tg.Key)
+			}
+			sort.Strings(keys)
+			if k := strings.Join(keys, ","); k != wantKeys {
+				t.Errorf("%s tags %s, want keys %s", c.metric, s.Tags, wantKeys)
+			}
+			if v, _ := s.Tags.Get("status"); v != "101" {
+				t.Errorf("%s status tag %q", c.metric, v)
+			}
+			if v, _ := s.Tags.Get("name"); v != "pixel-ws" {
+				t.Errorf("%s name tag %q", c.metric, v)
+			}
+		}
+	}
+	sess, dur := h.cap.byMetric("ws_sessions"), h.cap.byMetric("ws_session_duration")
+	if len(sess) == 1 && len(dur) == 1 && (!sess[0].Time.Equal(dur[0].Time) || dur[0].Value <= 0) {
+		t.Errorf("ws_session_duration %v at %v; want > 0 at the session start %v", dur[0].Value, dur[0].Time, sess[0].Time)
+	}
+	if h.vu.state.Bytes.Sent.Load() == 0 || h.vu.state.Bytes.Received.Load() == 0 {
+		t.Error("data_sent / data_received bytes not counted")
+	}
+	if n := readers(); n != 0 {
+		t.Fatalf("%d reader goroutines alive after connect returned", n)
+	}
+}
+
+func TestSocketEvents(t *testing.T) {
+	url := server(t)
+	cases := []struct {
+		name, url, body, check string
+		metric                 string
+		metricN                int
+	}{
+		{"binary echo", url, `
+			socket.on('open', function () { var b = new Uint8Array([1,2,3]); socket.sendBinary(b.buffer); });
+			socket.on('binaryMessage', function (ab) { out.len = ab.byteLength; socket.close(); });`,
+			`out.len === 3`, "ws_msgs_received", 1},
+		{"client ping gets a pong and ws_ping", url, `
+			socket.on('open', function () { socket.ping(); });
+			socket.on('pong', function () { out.pong = true; socket.close(); });`,
+			`out.pong === true`, "ws_ping", 1},
+		{"server ping fires ping", url, `
+			socket.on('open', function () { socket.send("ping-me"); });
+			socket.on('ping', function () { out.ping = true; socket.close(); });`,
+			`out.ping === true`, "ws_msgs_sent", 1},
+		{"setInterval until close", url, `
+			out.ticks = 0;
+			socket.setInterval(function () { if (++out.ticks === 3) socket.close(); }, 5);`,
+			`out.ticks === 3`, "ws_sessions", 1},
+		{"server closes with a code", url, `
+			socket.on('open', function () { socket.send("close-me"); });
+			socket.on('close', function (code) { out.code = code; });`,
+			`out.code === 4001`, "ws_session_duration", 1},
+		{"dropped connection fires error then close", url, `
+			out.events = [];
+			socket.on('open', function () { socket.send("drop-me"); });
+			socket.on('error', function (e) { out.events.push('error:' + (e.error().length > 0)); });
+			socket.on('close', function (code) { out.events.push('close:' + code); });`,
+			`out.events.join() === "error:true,close:1006"`, "ws_sessions", 1},
+		{"close with a code and a server that ignores it", url + "?mode=ignore-close", `
+			socket.on('open', function () { socket.close(4000); });
+			socket.on('close', function (code) { out.code = code; });`,
+			`out.code === 4000`, "ws_sessions", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, context.Background())
+			h.run(t, `var out = {}; var res = ws.connect("`+c.url+`", function (socket) {`+c.body+`});`)
+			if !h.run(t, c.check).ToBoolean() {
+				t.Fatalf("check %q failed: out = %v", c.check, h.run(t, `JSON.stringify(out)`))
+			}
+			if n := len(h.cap.byMetric(c.metric)); n != c.metricN {
+				t.Fatalf("%s: %d samples, want %d", c.metric, n, c.metricN)
+			}
+			if n := readers(); n != 0 {
+				t.Fatalf("%d reader goroutines alive", n)
+			}
+		})
+	}
+}
+
+func TestConnectFailures(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "ws://" + l.Addr().String() + "/"
+	l.Close()
+	reject := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 403) }))
+	defer reject.Close()
+	for _, url := range []string{refused, "ws" + strings.TrimPrefix(reject.URL, "http")} {
+		h := newHarness(t, context.Background())
+		if v := h.run(t, `ws.connect("`+url+`", {}, function (socket) { throw new Error("must not run"); })`); !goja.IsNull(v) {
+			t.Fatalf("%s: connect returned %v, want null", url, v)
+		}
+		if len(h.log.all) != 1 || !strings.Contains(h.log.all[0], "Ws Connection Failed") {
+			t.Fatalf("%s: logs %q", url, h.log.all)
+		}
+		if n := len(h.cap.byMetric("ws_sessions")); n != 0 {
+			t.Fatalf("%s: %d ws_sessions samples for a failed connection", url, n)
+		}
+	}
+}
+
+func TestHandlerExceptionPropagates(t *testing.T) {
+	url := server(t)
+	h := newHarness(t, context.Background())
+	_, err := h.vu.rt.RunString(`ws.connect("` + url + `", function (socket) {
+		socket.on('open', function () { throw new Error("boom in open"); });
+	})`)
+	if err == nil || !strings.Contains(err.Error(), "boom in open") {
+		t.Fatalf("err = %v; want the handler's exception", err)
+	}
+	if n := len(h.cap.byMetric("ws_session_duration")); n != 1 {
+		t.Fatalf("%d ws_session_duration samples; want 1 even when a handler throws", n)
+	}
+	if n := readers(); n != 0 {
+		t.Fatalf("%d reader goroutines alive", n)
+	}
+}
+
+func TestConnectReturnsOnVUCancel(t *testing.T) {
+	url := server(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	h := newHarness(t, ctx)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	// No close and no timer: only the cancel can end this session.
+	h.run(t, `ws.connect("`+url+`", function (socket) { socket.on('open', function () {}); })`)
+	if n := readers(); n != 0 {
+		t.Fatalf("%d reader goroutines alive", n)
+	}
+}
+
+func TestInitContextAndBadArgs(t *testing.T) {
+	h := newHarness(t, context.Background())
+	if _, err := h.vu.rt.RunString(`ws.connect("ws://127.0.0.1:1/")`); err == nil {
+		t.Fatal("connect without a function did not throw")
+	}
+	h.vu.state = nil
+	if _, err := h.vu.rt.RunString(`ws.connect("ws://127.0.0.1:1/", function () {})`); err == nil || !strings.Contains(err.Error(), "init context") {
+		t.Fatalf("err = %v; want an init context error", err)
+	}
+}

@@ -1,0 +1,433 @@
+package js
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/dop251/goja"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/k6/execution"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+// vu is one virtual user: a goja runtime, its event loop and its module instances. It
+// implements both VU (for the engine) and modules.VU (for modules).
+type vu struct {
+	b     *Bundle
+	rt    *goja.Runtime
+	loop  *eventLoop
+	ctx   context.Context
+	state *modules.State
+
+	initEnv  *modules.InitEnvironment // non-nil while the init context runs
+	exports  *goja.Object             // the main module's module.exports
+	modules  map[string]*goja.Object  // path or built-in name → module.exports
+	stringFn goja.Callable            // JSON.stringify
+	parseFn  goja.Callable            // JSON.parse
+
+	timers    map[int64]*timer
+	nextTimer int64
+
+	fnCache   map[string]goja.Callable
+	dataRaw   []byte
+	dataValue goja.Value
+	iterInVU  int64
+}
+
+var (
+	_ VU         = (*vu)(nil)
+	_ modules.VU = (*vu)(nil)
+)
+
+// fieldNameMapper exposes Go fields and methods to JavaScript: a `js:"name"` tag wins,
+// otherwise the name's first letter is lowercased.
+type fieldNameMapper struct{}
+
+func (fieldNameMapper) FieldName(_ reflect.Type, f reflect.StructField) string {
+	if tag, ok := f.Tag.Lookup("js"); ok {
+		if tag == "-" {
+			return ""
+		}
+		return tag
+	}
+	return uncap(f.Name)
+}
+
+func (fieldNameMapper) MethodName(_ reflect.Type, m reflect.Method) string { return uncap(m.Name) }
+
+func uncap(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
+	if state == nil {
+		state = &modules.State{}
+	}
+	if state.Bytes == nil {
+		state.Bytes = &modules.ByteCounter{}
+	}
+	if state.Logger == nil {
+		state.Logger = b.opts.Logger
+	}
+	if state.Logger == nil {
+		state.Logger = discardLogger{}
+	}
+	if state.Tags == nil {
+		state.Tags = modules.NewTagMap(nil)
+	}
+	if state.Registry == nil {
+		state.Registry = b.opts.Registry
+	}
+	if state.Builtin == nil {
+		state.Builtin = metrics.RegisterBuiltin(state.Registry)
+	}
+	if state.Samples == nil {
+		state.Samples = metrics.PusherFunc(func(context.Context, []metrics.Sample) {})
+	}
+	if state.HTTPClient == nil {
+		state.HTTPClient = httpmod.NewClient(state)
+	}
+	rt := goja.New()
+	rt.SetFieldNameMapper(fieldNameMapper{})
+	v := &vu{
+		b: b, rt: rt, loop: newEventLoop(), ctx: ctx, state: state,
+		modules: map[string]*goja.Object{}, timers: map[int64]*timer{}, fnCache: map[string]goja.Callable{},
+	}
+	jsonObj := rt.Get("JSON").ToObject(rt)
+	v.stringFn, _ = goja.AssertFunction(jsonObj.Get("stringify"))
+	v.parseFn, _ = goja.AssertFunction(jsonObj.Get("parse"))
+	if err := v.installGlobals(); err != nil {
+		return nil, &InitError{err}
+	}
+	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry}
+	v.initEnv.ReadFile = func(p string) ([]byte, error) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(v.initEnv.CWD, p)
+		}
+		return b.opts.ReadFile(p)
+	}
+	err := v.withInterrupt(ctx, func() error {
+		return v.loop.run(ctx, func() error {
+			exp, err := v.requireFile(b.path)
+			if err != nil {
+				return err
+			}
+			v.exports = exp
+			return nil
+		})
+	})
+	v.initEnv = nil
+	if err != nil {
+		v.Close()
+		var ie *InitError
+		if errors.As(err, &ie) {
+			return nil, err
+		}
+		return nil, &InitError{v.convertErr(err)}
+	}
+	return v, nil
+}
+
+// Context implements modules.VU.
+func (v *vu) Context() context.Context { return v.ctx }
+
+// Runtime implements modules.VU.
+func (v *vu) Runtime() *goja.Runtime { return v.rt }
+
+// InitEnv implements modules.VU.
+func (v *vu) InitEnv() *modules.InitEnvironment { return v.initEnv }
+
+// State implements both modules.VU (nil in the init context) and VU.
+func (v *vu) State() *modules.State {
+	if v.initEnv != nil {
+		return nil
+	}
+	return v.state
+}
+
+// RegisterCallback implements modules.VU.
+func (v *vu) RegisterCallback() func(f func() error) { return v.loop.register() }
+
+// Close implements VU.
+func (v *vu) Close() {
+	v.stopTimers()
+	if v.state != nil && v.state.HTTPClient != nil {
+		v.state.HTTPClient.CloseIdleConnections()
+	}
+}
+
+// withInterrupt runs f with the runtime interrupted when ctx is done.
+func (v *vu) withInterrupt(ctx context.Context, f func() error) error {
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		v.rt.Interrupt(ctx.Err())
+		close(fired)
+	})
+	err := f()
+	if !stop() {
+		<-fired
+		v.rt.ClearInterrupt()
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	return err
+}
+
+// convertErr turns goja errors into this package's error types.
+func (v *vu) convertErr(err error) error {
+	var ae *execution.AbortError
+	if errors.As(err, &ae) {
+		v.rt.ClearInterrupt()
+		return ae
+	}
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) {
+		switch val := ie.Value().(type) {
+		case *execution.AbortError:
+			v.rt.ClearInterrupt()
+			return val
+		case error:
+			return fmt.Errorf("interrupted: %w", val)
+		default:
+			return fmt.Errorf("interrupted: %v", val)
+		}
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		msg := ex.Error()
+		stack := ""
+		if s := ex.String(); strings.Contains(s, "\n") {
+			first, rest, _ := strings.Cut(s, "\n")
+			msg, stack = strings.TrimSpace(first), userFrames(rest)
+		}
+		return &ScriptException{Message: strings.TrimPrefix(msg, "GoError: "), Stack: stack}
+	}
+	return err
+}
+
+// userFrames drops the native (Go) frames of a stack trace.
+func userFrames(stack string) string {
+	lines := strings.Split(strings.TrimRight(stack, "\n"), "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "(native)") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// exportFn returns the exported function name of the main module.
+func (v *vu) exportFn(name string) (goja.Callable, error) {
+	if fn, ok := v.fnCache[name]; ok {
+		return fn, nil
+	}
+	fn, ok := goFunc(v.exports.Get(name))
+	if !ok {
+		return nil, fmt.Errorf("the script exports no function %q", name)
+	}
+	v.fnCache[name] = fn
+	return fn, nil
+}
+
+func goFunc(val goja.Value) (goja.Callable, bool) {
+	if val == nil {
+		return nil, false
+	}
+	return goja.AssertFunction(val)
+}
+
+func isNullish(val goja.Value) bool { return val == nil || goja.IsUndefined(val) || goja.IsNull(val) }
+
+// parseData turns setup data JSON into a value, caching it per VU while the bytes are equal.
+func (v *vu) parseData(data json.RawMessage) (goja.Value, error) {
+	if len(data) == 0 {
+		return goja.Undefined(), nil
+	}
+	if v.dataValue != nil && bytes.Equal(v.dataRaw, data) {
+		return v.dataValue, nil
+	}
+	val, err := v.parseFn(goja.Undefined(), v.rt.ToValue(string(data)))
+	if err != nil {
+		return nil, fmt.Errorf("parsing setup data: %w", err)
+	}
+	v.dataRaw, v.dataValue = append(v.dataRaw[:0], data...), val
+	return val, nil
+}
+
+func (v *vu) stringify(val goja.Value) (json.RawMessage, error) {
+	s, err := v.stringFn(goja.Undefined(), val)
+	if err != nil {
+		return nil, v.convertErr(err)
+	}
+	if goja.IsUndefined(s) {
+		return nil, nil
+	}
+	return json.RawMessage(s.String()), nil
+}
+
+// call runs fn(args...) on the event loop until it and its promise settle.
+func (v *vu) call(ctx context.Context, fn goja.Callable, args ...goja.Value) (goja.Value, error) {
+	var result goja.Value
+	err := v.withInterrupt(ctx, func() error {
+		return v.loop.run(ctx, func() error {
+			var err error
+			result, err = fn(goja.Undefined(), args...)
+			return err
+		})
+	})
+	v.stopTimers()
+	if err == nil && result != nil {
+		if p, ok := result.Export().(*goja.Promise); ok {
+			switch p.State() {
+			case goja.PromiseStateRejected:
+				err = v.rejection(p.Result())
+			case goja.PromiseStateFulfilled:
+				result = p.Result()
+			default:
+				result = goja.Undefined()
+			}
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil && !IsAbort(v.convertErr(err)) {
+			return nil, fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		return nil, v.convertErr(err)
+	}
+	return result, nil
+}
+
+func (v *vu) rejection(val goja.Value) error {
+	if o, ok := val.(*goja.Object); ok {
+		if st := o.Get("stack"); st != nil && !goja.IsUndefined(st) {
+			s := st.String()
+			first, rest, _ := strings.Cut(s, "\n")
+			return &ScriptException{Message: first, Stack: strings.TrimRight(rest, "\n")}
+		}
+	}
+	return &ScriptException{Message: "Uncaught (in promise) " + val.String()}
+}
+
+// runFunc calls the exported function name with data as its argument; out (when non-nil)
+// receives the result as JSON.
+func (v *vu) runFunc(ctx context.Context, name string, data json.RawMessage, out *json.RawMessage) error {
+	fn, err := v.exportFn(name)
+	if err != nil {
+		return err
+	}
+	v.ctx = ctx
+	arg, err := v.parseData(data)
+	if err != nil {
+		return err
+	}
+	res, err := v.call(ctx, fn, arg)
+	if err != nil {
+		return err
+	}
+	if out != nil && !isNullish(res) {
+		raw, err := v.stringify(res)
+		if err != nil {
+			return fmt.Errorf("%s() result: %w", name, err)
+		}
+		*out = raw
+	}
+	return nil
+}
+
+func (v *vu) handleSummary(ctx context.Context, data json.RawMessage) (map[string]string, error) {
+	fn, err := v.exportFn("handleSummary")
+	if err != nil {
+		return nil, err
+	}
+	v.ctx = ctx
+	arg, err := v.parseFn(goja.Undefined(), v.rt.ToValue(string(data)))
+	if err != nil {
+		return nil, fmt.Errorf("parsing summary data: %w", err)
+	}
+	res, err := v.call(ctx, fn, arg)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	if isNullish(res) {
+		return out, nil
+	}
+	obj := res.ToObject(v.rt)
+	for _, k := range obj.Keys() {
+		val := obj.Get(k)
+		switch x := val.Export().(type) {
+		case goja.ArrayBuffer:
+			out[k] = string(x.Bytes())
+		case []byte:
+			out[k] = string(x)
+		default:
+			out[k] = val.String()
+		}
+	}
+	return out, nil
+}
+
+// RunIteration implements VU.
+func (v *vu) RunIteration(ctx context.Context, exec string, data json.RawMessage) error {
+	if exec == "" {
+		exec = "default"
+	}
+	fn, err := v.exportFn(exec)
+	if err != nil {
+		return err
+	}
+	arg, err := v.parseData(data)
+	if err != nil {
+		return err
+	}
+	st := v.state
+	v.ctx = ctx
+	st.Group = ""
+	v.iterInVU++
+	if !st.Options.NoCookiesReset && st.HTTPClient != nil && st.HTTPClient.Jar != nil && v.iterInVU > 1 {
+		st.HTTPClient.Jar = httpmod.NewJar() // k6 starts every iteration with an empty jar
+	}
+	if err := v.rt.Set("__ITER", st.Iteration); err != nil {
+		return err
+	}
+	start := time.Now()
+	_, err = v.call(ctx, fn, arg)
+	end := time.Now()
+	if ctx.Err() != nil || IsAbort(err) {
+		return err // interrupted: k6 emits no iteration samples; bytes carry over
+	}
+	tags := st.Tags.TagSet().With("scenario", st.Scenario).With("group", "")
+	b := st.Builtin
+	st.Samples.Push(ctx, []metrics.Sample{
+		{Metric: b.DataSent, Tags: tags, Time: end, Value: float64(st.Bytes.Sent.Swap(0))},
+		{Metric: b.DataReceived, Tags: tags, Time: end, Value: float64(st.Bytes.Received.Swap(0))},
+		{Metric: b.IterationDuration, Tags: tags, Time: end, Value: float64(end.Sub(start)) / float64(time.Millisecond)},
+		{Metric: b.Iterations, Tags: tags, Time: end, Value: 1},
+	})
+	return err
+}
+
+// IterationsInVU returns how many iterations this VU has started (vu.iterationInInstance).
+func (v *vu) IterationsInVU() int64 { return v.iterInVU }
+
+// discardLogger drops everything.
+type discardLogger struct{}
+
+func (discardLogger) Log(string, string) {}
+
+// ScriptOptions returns the script's exported options (k6/execution's test.options).
+func (v *vu) ScriptOptions() json.RawMessage { return v.b.options }

@@ -1,0 +1,424 @@
+package output
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+func TestNew(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		spec    string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "json file", spec: "json=" + filepath.Join(dir, "a.json")},
+		{name: "json gzip", spec: "json=" + filepath.Join(dir, "a.json.gz")},
+		{name: "json stdout", spec: "json"},
+		{name: "json dash", spec: "json=-"},
+		{name: "csv file", spec: "csv=" + filepath.Join(dir, "a.csv")},
+		{name: "csv options", spec: "csv=fileName=" + filepath.Join(dir, "b.csv") + ",timeFormat=rfc3339_nano,saveInterval=2s"},
+		{name: "csv env", spec: "csv", env: map[string]string{"K6_CSV_FILENAME": filepath.Join(dir, "c.csv"), "K6_CSV_TIME_FORMAT": "unix_milli", "K6_CSV_SAVE_INTERVAL": "1500"}},
+		{name: "unknown type", spec: "influx=http://x", wantErr: `unsupported output type "influx"`},
+		{name: "empty type", spec: "=x", wantErr: "want TYPE or TYPE=ARG"},
+		{name: "bad time format", spec: "csv=timeFormat=iso", wantErr: `unknown CSV time format "iso"`},
+		{name: "bad csv option", spec: "csv=fileName=x.csv,colour=red", wantErr: `unknown CSV option "colour"`},
+		{name: "bad save interval", spec: "csv", env: map[string]string{"K6_CSV_SAVE_INTERVAL": "soon"}, wantErr: `invalid CSV save interval "soon"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := New(tc.spec, Params{Env: tc.env, Stdout: io.Discard})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("New(%q) error = %v, want it to contain %q", tc.spec, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("New(%q): %v", tc.spec, err)
+			}
+			if err := o.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Stop(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestParseCSVConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		arg  string
+		env  map[string]string
+		want csvConfig
+	}{
+		{"default", "", nil, csvConfig{fileName: "file.csv"}},
+		{"file only", "out.csv.gz", nil, csvConfig{fileName: "out.csv.gz"}},
+		{"file name with = and ,", "runs/id=1,2.csv", nil, csvConfig{fileName: "runs/id=1,2.csv"}},
+		{"arg overrides env", "fileName=a.csv,timeFormat=unix_nano", map[string]string{"K6_CSV_FILENAME": "b.csv", "K6_CSV_TIME_FORMAT": "rfc3339"},
+			csvConfig{fileName: "a.csv", timeFormat: timeUnixNano}},
+		{"interval in ms", "saveInterval=250", nil, csvConfig{fileName: "file.csv", saveInterval: 250 * time.Millisecond}},
+		{"interval as duration", "saveInterval=1m45s", nil, csvConfig{fileName: "file.csv", saveInterval: 105 * time.Second}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseCSVConfig(tc.arg, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCSVTimeFormats(t *testing.T) {
+	at := time.Date(2026, 11, 28, 2, 32, 40, 235067218, time.UTC)
+	tests := []struct {
+		format csvTimeFormat
+		want   string
+	}{
+		{timeUnix, "1795833160"},
+		{timeUnixMilli, "1795833160235"},
+		{timeUnixMicro, "1795833160235067"},
+		{timeUnixNano, "1795833160235067218"},
+		{timeRFC3339, "2026-11-28T02:32:40Z"},
+		{timeRFC3339Nano, "2026-11-28T02:32:40.235067218Z"},
+	}
+	for _, tc := range tests {
+		e := &csvEncoder{timeFormat: tc.format}
+		if got := string(e.appendTime(nil, at)); got != tc.want {
+			t.Errorf("format %d: got %s, want %s", tc.format, got, tc.want)
+		}
+	}
+}
+
+func testSamples() []metrics.Sample {
+	reg := metrics.NewRegistry()
+	d := reg.MustNewMetric("http_req_duration", metrics.Trend, metrics.Time)
+	c := reg.MustNewMetric("crisis_detections", metrics.Counter, metrics.Default)
+	at := time.Date(2026, 11, 28, 2, 32, 40, 5e8, time.UTC)
+	return []metrics.Sample{
+		{Metric: d, Tags: metrics.TagsFromPairs("name", "infer", "status", "200", "url", "http://x/?a=1,b=\"2\""), Time: at, Value: 3.5},
+		{Metric: c, Tags: metrics.TagsFromPairs("risk_level", "high", "suite", "pixel"), Metadata: map[string]string{"vu": "1", "iter": "7"}, Time: at, Value: 1},
+	}
+}
+
+func TestMetadataAndQuoting(t *testing.T) {
+	s := testSamples()
+	gotJSON := string(newJSONEncoder(nil).encode(nil, s))
+	wantJSON := `{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":[],"submetrics":null},"metric":"http_req_duration"}
+{"metric":"http_req_duration","type":"Point","data":{"time":"2026-11-28T02:32:40.5Z","value":3.5,"tags":{"name":"infer","status":"200","url":"http://x/?a=1,b=\"2\""}}}
+{"type":"Metric","data":{"name":"crisis_detections","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"crisis_detections"}
+{"metric":"crisis_detections","type":"Point","data":{"time":"2026-11-28T02:32:40.5Z","value":1,"tags":{"risk_level":"high","suite":"pixel"},"metadata":{"iter":"7","vu":"1"}}}
+`
+	if gotJSON != wantJSON {
+		t.Errorf("json:\n%s\nwant\n%s", gotJSON, wantJSON)
+	}
+	gotCSV := string((&csvEncoder{}).encode(nil, s))
+	wantCSV := `http_req_duration,1795833160,3.500000,,,,,,,infer,,,,200,,,"http://x/?a=1,b=""2""",,
+crisis_detections,1795833160,1.000000,,,,,,,,,,,,,,,risk_level=high&suite=pixel,iter=7&vu=1
+`
+	if gotCSV != wantCSV {
+		t.Errorf("csv:\n%s\nwant\n%s", gotCSV, wantCSV)
+	}
+}
+
+func TestMetricRecordThresholds(t *testing.T) {
+	reg := metrics.NewRegistry()
+	m := reg.MustNewMetric("inference_latency", metrics.Trend, metrics.Time)
+	info := MetricInfo{
+		Thresholds: []json.RawMessage{
+			json.RawMessage(`"p(95)<100"`),
+			json.RawMessage(`{"threshold":"avg<1","abortOnFail":false}`),
+			json.RawMessage(`{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"}`),
+		},
+		Submetrics: []Submetric{{Name: "inference_latency{endpoint:infer}", Suffix: "endpoint:infer", Tags: map[string]string{"endpoint": "infer"}}},
+	}
+	got := string(appendMetricRecord(nil, m, info))
+	want := `{"type":"Metric","data":{"name":"inference_latency","type":"trend","contains":"time","thresholds":["p(95)<100","avg<1",{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"}],"submetrics":[{"name":"inference_latency{endpoint:infer}","suffix":"endpoint:infer","tags":{"endpoint":"infer"}}]},"metric":"inference_latency"}` + "\n"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestJSONFloat(t *testing.T) {
+	for _, f := range []float64{0, 1, -1, 3.698876, 1e-7, 1.5e-9, 1e20, 1e21, 123456789012345678901234.0, 0.000001, -2.5e-8, 1.7976931348623157e308} {
+		want, _ := json.Marshal(f)
+		if got := string(appendJSONFloat(nil, f)); got != string(want) {
+			t.Errorf("%v: got %s, want %s", f, got, want)
+		}
+	}
+}
+
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", `q"b\s`, "ctl\x00\x01\x1f\n\r\t\b\f", "<&>", "\u2028\u2029", "bad\xff\xfeutf8", "é😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := appendJSONString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%q encoded as invalid JSON %s: %v", s, b, err)
+		}
+		if want := replaceInvalidBytes(s); got != want {
+			t.Fatalf("%q round-tripped to %q, want %q", s, got, want)
+		}
+	})
+}
+
+// replaceInvalidBytes returns s with each byte that is not part of valid UTF-8 replaced by
+// U+FFFD, as the encoder does.
+func replaceInvalidBytes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c, size := decodeRune(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func FuzzCSVField(f *testing.F) {
+	for _, s := range []string{"", "a,b", `"q"`, " lead", "x\ny", `\.`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsRune(s, '\r') || !isUTF8(s) {
+			t.Skip() // encoding/csv normalises \r\n and rejects nothing else we care about
+		}
+		row := appendCSVField(nil, s)
+		row = append(row, ",x\n"...)
+		rec, err := readCSV(row)
+		if err != nil {
+			t.Fatalf("%q encoded as %q: %v", s, row, err)
+		}
+		if len(rec) != 2 || rec[0] != s {
+			t.Fatalf("%q round-tripped to %q", s, rec)
+		}
+	})
+}
+
+func TestStreamLifecycle(t *testing.T) {
+	for _, name := range []string{"out.json", "out.json.gz", "out.csv", "out.csv.gz"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), name)
+			typ := "json"
+			if strings.Contains(name, ".csv") {
+				typ = "csv"
+			}
+			o, err := New(typ+"="+path, Params{FlushInterval: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := o.Start(); err != nil {
+				t.Fatal(err)
+			}
+			s := testSamples()
+			const batches = 2000
+			for i := 0; i < batches; i++ {
+				o.AddSamples(s)
+			}
+			if err := o.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			data := readAll(t, path)
+			lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+			want := batches * 2
+			if typ == "json" {
+				want += 2 // one Metric record per metric
+				for i, l := range lines {
+					if !json.Valid([]byte(l)) {
+						t.Fatalf("line %d is not JSON: %q", i+1, l)
+					}
+				}
+			} else {
+				want++ // header
+				if _, err := readCSVAll(data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(lines) != want {
+				t.Errorf("%d lines, want %d", len(lines), want)
+			}
+		})
+	}
+}
+
+// TestFlushWhileAdding checks that concurrent periodic flushes never split a record.
+func TestFlushWhileAdding(t *testing.T) {
+	var mu sync.Mutex
+	var out bytes.Buffer
+	var writes int
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		writes++
+		if len(p) > 0 && p[len(p)-1] != '\n' {
+			t.Errorf("write %d does not end a line", writes)
+		}
+		return out.Write(p)
+	})
+	o, err := New("json", Params{Stdout: w, FlushInterval: time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := testSamples()
+	for i := 0; i < 5000; i++ {
+		o.AddSamples(s)
+	}
+	if err := o.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(out.Bytes(), []byte("\n")); n != 10002 {
+		t.Errorf("%d lines, want 10002", n)
+	}
+}
+
+func TestStopReturnsWriteError(t *testing.T) {
+	boom := errors.New("disk full")
+	w := writerFunc(func(p []byte) (int, error) { return 0, boom })
+	o, err := New("json", Params{Stdout: w, FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	o.AddSamples(testSamples())
+	if err := o.Stop(); !errors.Is(err, boom) {
+		t.Fatalf("Stop() = %v, want %v", err, boom)
+	}
+}
+
+func TestStartErrorNamesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "missing-dir", "x.json")
+	o, err := New("json="+path, Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Start() = %v, want an error naming %s", err, path)
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func readAll(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = bufio.NewReader(f)
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = gz
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestGzipReadableBeforeStop checks that after a periodic flush the .gz file decompresses
+// to whole lines even though the stream is not closed (a run killed before Stop).
+func TestGzipReadableBeforeStop(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.json.gz")
+	o, err := New("json="+path, Params{FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer o.Stop()
+	for i := 0; i < 100; i++ {
+		o.AddSamples(testSamples())
+	}
+	o.(*stream).flush()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(gz)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("reading an unfinished gzip stream: err = %v, want unexpected EOF", err)
+	}
+	// testSamples uses a fresh registry per call, so every batch repeats two Metric records.
+	if n := bytes.Count(data, []byte("\n")); n != 400 || data[len(data)-1] != '\n' {
+		t.Errorf("got %d lines (ending %q), want 400 whole lines", n, data[len(data)-1:])
+	}
+}
+
+func TestStopTwice(t *testing.T) {
+	o, err := New("json", Params{Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Stop(); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+}
+
+func TestMulti(t *testing.T) {
+	boom := errors.New("boom")
+	var a, b bytes.Buffer
+	oa, _ := New("json", Params{Stdout: &a})
+	ob, _ := New("json", Params{Stdout: &b})
+	bad, _ := New("json", Params{Stdout: writerFunc(func([]byte) (int, error) { return 0, boom })})
+	m := Multi{oa, ob, bad}
+	if err := m.Start(); err != nil {
+		t.Fatal(err)
+	}
+	m.AddSamples(testSamples())
+	if err := m.Stop(); !errors.Is(err, boom) {
+		t.Fatalf("Stop() = %v, want %v", err, boom)
+	}
+	if a.Len() == 0 || a.String() != b.String() {
+		t.Errorf("outputs differ or are empty: %q vs %q", a.String(), b.String())
+	}
+}

@@ -1,0 +1,153 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// Exit codes of Run.
+const (
+	ExitOK    = 0 // stopped by a signal, the context or --max-life
+	ExitError = 1 // could not listen or serve
+	ExitUsage = 2 // bad flags
+)
+
+// Run is the pixelsim command line: it parses args, serves until ctx is cancelled or
+// --max-life elapses, shuts down gracefully and returns the exit code. The first line on
+// stdout is "pixelsim listening on http://HOST:PORT" once the listener is open.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, opts, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		fmt.Fprintf(stderr, "pixelsim: %v\n", err)
+		return ExitUsage
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "pixelsim: %v\n", err)
+		return ExitUsage
+	}
+	url, err := srv.Start(opts.addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "pixelsim: %v\n", err)
+		srv.Close()
+		return ExitError
+	}
+	fmt.Fprintf(stdout, "pixelsim listening on %s\n", url)
+	fmt.Fprintf(stdout, "pixelsim config: latency=%s capacity=%d queue=%d error-rate=%g slow-rate=%g stall-rate=%g drop-rate=%g\n",
+		cfg.Latency, cfg.Capacity, cfg.QueueLimit, cfg.Faults.ErrorRate, cfg.Faults.SlowRate, cfg.Faults.StallRate, cfg.Faults.DropRate)
+	if opts.maxLife > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.maxLife)
+		defer cancel()
+	}
+	<-ctx.Done()
+	reason := "signal"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		reason = "max-life reached"
+	}
+	fmt.Fprintf(stdout, "pixelsim shutting down (%s)\n", reason)
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "pixelsim: %v\n", err)
+		return ExitError
+	}
+	st := srv.Stats()
+	fmt.Fprintf(stdout, "pixelsim served %d requests (%d inferences, %d WebSocket sessions)\n",
+		st.RequestsTotal, st.InferTotal+st.WSInferences, st.WSSessionsTotal)
+	return ExitOK
+}
+
+type cliOptions struct {
+	addr    string
+	public  bool
+	maxLife time.Duration
+}
+
+// latencyFlag adapts Latency to flag.Value.
+type latencyFlag struct{ l *Latency }
+
+func (f latencyFlag) String() string {
+	if f.l == nil {
+		return ""
+	}
+	return f.l.String()
+}
+
+func (f latencyFlag) Set(s string) error {
+	l, err := ParseLatency(s)
+	if err != nil {
+		return err
+	}
+	*f.l = l
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
+	cfg := DefaultConfig()
+	opts := cliOptions{addr: DefaultAddr}
+	fs := flag.NewFlagSet("pixelsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: pixelsim [flags]\n\nA reference Pixelated Empathy API with a latency model, known-answer labels and fault injection.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&opts.addr, "addr", opts.addr, "listen address (host:port; port 0 picks a free one)")
+	fs.BoolVar(&opts.public, "public", false, "allow a non-loopback --addr")
+	fs.DurationVar(&opts.maxLife, "max-life", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
+	fs.Var(latencyFlag{&cfg.Latency}, "latency", `model latency: "0", "fixed:50ms" (or "50ms"), "lognormal:MEDIAN,P99"`)
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed of latencies and faults")
+	fs.IntVar(&cfg.Capacity, "capacity", cfg.Capacity, "concurrent model workers (0: unlimited)")
+	fs.IntVar(&cfg.QueueLimit, "queue", cfg.QueueLimit, "inferences that may wait for a worker before refusals")
+	fs.IntVar(&cfg.RejectStatus, "reject-status", 429, "status of a refused inference (429 or 503)")
+	fs.StringVar(&cfg.Model, "model", "pixel-sim-1", "model name reported in responses")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body", 1<<20, "largest request body in bytes (413 beyond)")
+	fs.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "fraction ∈ [0,1] of REST inferences that fail")
+	fs.IntVar(&cfg.Faults.ErrorStatus, "error-status", 500, "status of an injected failure")
+	fs.Float64Var(&cfg.Faults.SlowRate, "slow-rate", 0, "fraction ∈ [0,1] of inferences in the slow tail")
+	fs.DurationVar(&cfg.Faults.SlowExtra, "slow-extra", 500*time.Millisecond, "extra latency of the slow tail")
+	fs.Float64Var(&cfg.Faults.StallRate, "stall-rate", 0, "fraction ∈ [0,1] of inferences that stall")
+	fs.DurationVar(&cfg.Faults.StallFor, "stall-for", 0, "how long a stall lasts (0: until the client gives up)")
+	fs.Float64Var(&cfg.Faults.DropRate, "drop-rate", 0, "fraction ∈ [0,1] of WebSocket sessions dropped abruptly")
+	fs.Int64Var(&cfg.WS.ReadLimit, "ws-read-limit", 64<<10, "largest WebSocket message in bytes (close 1009 beyond)")
+	fs.DurationVar(&cfg.WS.IdleTimeout, "ws-idle-timeout", 60*time.Second, "close a WebSocket session idle this long")
+	fs.DurationVar(&cfg.WS.PongWait, "ws-pong-wait", 60*time.Second, "WebSocket keepalive: wait this long for a pong (pings every 9/10 of it)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, opts, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, opts, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if opts.maxLife < 0 {
+		return cfg, opts, fmt.Errorf("--max-life %s: must not be negative", opts.maxLife)
+	}
+	if err := checkAddr(opts.addr, opts.public); err != nil {
+		return cfg, opts, err
+	}
+	return cfg, opts, nil
+}
+
+// checkAddr refuses a non-loopback listen address unless public is set.
+func checkAddr(addr string, public bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if public {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--addr %q is not a loopback address; add --public to listen on it", addr)
+	}
+	return nil
+}

@@ -1,0 +1,384 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// errClosed is returned by waits interrupted because the server is closing.
+var errClosed = errors.New("pixelsim: server closed")
+
+// DefaultAddr is the address pixelsim listens on unless told otherwise.
+const DefaultAddr = "127.0.0.1:5173"
+
+// Config configures a Server. The zero value is valid: no model latency, unlimited
+// capacity, no faults, default limits. DefaultConfig gives a realistic service.
+type Config struct {
+	// Latency is the model latency paid by every REST inference and by the final
+	// inference of a WebSocket message. The zero value means no delay.
+	Latency Latency
+	// Seed seeds the random source of latencies and faults (per-request draws are taken
+	// from a pool of generators derived from it, so runs are reproducible only serially).
+	Seed uint64
+	// Capacity is the number of concurrent model workers (≤ 0: unlimited).
+	Capacity int
+	// QueueLimit is how many inferences may wait for a worker; one more is refused
+	// with RejectStatus. Used only when Capacity > 0.
+	QueueLimit int
+	// RejectStatus is the HTTP status of a refused request (default 429).
+	RejectStatus int
+	// Model is the model name reported in responses (default "pixel-sim-1").
+	Model string
+	// MaxBodyBytes limits a request body (default 1 MiB); larger bodies get 413.
+	MaxBodyBytes int64
+	// WS holds the WebSocket limits and timeouts.
+	WS WSConfig
+	// Faults injects failures.
+	Faults Faults
+	// ErrorLog receives the HTTP server's internal errors; nil discards them.
+	ErrorLog io.Writer
+}
+
+// WSConfig holds WebSocket limits and timeouts. Zero fields take their defaults.
+type WSConfig struct {
+	// ReadLimit is the largest message accepted, in bytes (default 64 KiB); a larger one
+	// closes the connection with status 1009.
+	ReadLimit int64
+	// MaxSessionText bounds the text accumulated by one message (default 1 MiB); going
+	// over it closes the connection with status 1009.
+	MaxSessionText int
+	// IdleTimeout closes a session with status 1001 when no message arrived for this
+	// long (default 60 s). Pongs do not count as activity.
+	IdleTimeout time.Duration
+	// PongWait is how long the server waits for a pong before giving up on a peer
+	// (default 60 s); pings are sent every PongWait*9/10.
+	PongWait time.Duration
+	// SendQueue is the number of outgoing messages buffered per session (default 256).
+	// When it is full the reader stops reading (backpressure) until the writer catches up.
+	SendQueue int
+}
+
+// Faults configures fault injection. Rates are probabilities ∈ [0,1].
+type Faults struct {
+	// ErrorRate is the fraction of REST inferences answered with ErrorStatus.
+	ErrorRate float64
+	// ErrorStatus is the status of an injected error (default 500).
+	ErrorStatus int
+	// SlowRate is the fraction of inferences (REST and WebSocket) that take SlowExtra longer.
+	SlowRate  float64
+	SlowExtra time.Duration
+	// StallRate is the fraction of inferences that stall: no answer for StallFor
+	// (0: until the client gives up or the server closes).
+	StallRate float64
+	StallFor  time.Duration
+	// DropRate is the fraction of WebSocket sessions whose TCP connection the server
+	// drops abruptly (no close frame) when their first message arrives.
+	DropRate float64
+}
+
+// DefaultConfig returns a realistic service: log-normal model latency with a 20 ms median
+// and a 120 ms p99, 64 workers, a queue of 1024, no faults.
+func DefaultConfig() Config {
+	return Config{
+		Latency:    Latency{Median: 20 * time.Millisecond, P99: 120 * time.Millisecond},
+		Seed:       1,
+		Capacity:   64,
+		QueueLimit: 1024,
+	}
+}
+
+func (c *Config) fill() {
+	if c.RejectStatus == 0 {
+		c.RejectStatus = http.StatusTooManyRequests
+	}
+	if c.Model == "" {
+		c.Model = "pixel-sim-1"
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.WS.ReadLimit <= 0 {
+		c.WS.ReadLimit = 64 << 10
+	}
+	if c.WS.MaxSessionText <= 0 {
+		c.WS.MaxSessionText = 1 << 20
+	}
+	if c.WS.IdleTimeout <= 0 {
+		c.WS.IdleTimeout = 60 * time.Second
+	}
+	if c.WS.PongWait <= 0 {
+		c.WS.PongWait = 60 * time.Second
+	}
+	if c.WS.SendQueue <= 0 {
+		c.WS.SendQueue = 256
+	}
+	if c.Faults.ErrorStatus == 0 {
+		c.Faults.ErrorStatus = http.StatusInternalServerError
+	}
+}
+
+func (c *Config) validate() error {
+	if err := c.Latency.Validate(); err != nil {
+		return err
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"error rate", c.Faults.ErrorRate}, {"slow rate", c.Faults.SlowRate}, {"stall rate", c.Faults.StallRate}, {"drop rate", c.Faults.DropRate}} {
+		if !(r.v >= 0 && r.v <= 1) {
+			return fmt.Errorf("%s %v: must be in [0,1]", r.name, r.v)
+		}
+	}
+	for _, st := range []struct {
+		name string
+		v    int
+	}{{"reject status", c.RejectStatus}, {"error status", c.Faults.ErrorStatus}} {
+		if st.v < 400 || st.v > 599 {
+			return fmt.Errorf("%s %d: must be a 4xx or 5xx status", st.name, st.v)
+		}
+	}
+	if c.Faults.SlowExtra < 0 || c.Faults.StallFor < 0 {
+		return errors.New("slow extra and stall duration must not be negative")
+	}
+	return nil
+}
+
+// Server is a pixelsim instance. Create it with New; serve it with Start or mount Handler;
+// stop it with Close.
+type Server struct {
+	cfg       Config
+	gate      *gate
+	c         counters
+	started   time.Time
+	modelJSON []byte    // the model name as a JSON string
+	rngs      sync.Pool // *rand.Rand
+	bufs      sync.Pool // *[]byte
+	rngSeq    atomic.Uint64
+	reg       *prometheus.Registry
+	latHist   prometheus.Histogram
+	metricsH  http.Handler
+	upgrader  *websocket.Upgrader
+	errLog    *log.Logger
+
+	quit      chan struct{} // closed by Close
+	closeOnce sync.Once
+	closeErr  error
+	wg        sync.WaitGroup // serve loops, WebSocket readers and writers
+
+	mu       sync.Mutex // guards the fields below
+	closed   bool
+	servers  []*http.Server
+	sessions map[*session]struct{}
+}
+
+// New validates cfg, fills defaults and returns a server that is not yet listening.
+func New(cfg Config) (*Server, error) {
+	cfg.fill()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("pixelsim config: %w", err)
+	}
+	s := &Server{
+		cfg:       cfg,
+		gate:      newGate(cfg.Capacity, cfg.QueueLimit),
+		started:   time.Now(),
+		modelJSON: appendJSONString(nil, cfg.Model),
+		quit:      make(chan struct{}),
+		sessions:  make(map[*session]struct{}),
+	}
+	w := cfg.ErrorLog
+	if w == nil {
+		w = io.Discard
+	}
+	s.errLog = log.New(w, "pixelsim: ", log.LstdFlags)
+	s.rngs.New = func() any {
+		return rand.New(rand.NewPCG(s.cfg.Seed, s.rngSeq.Add(1)))
+	}
+	s.initMetrics()
+	s.upgrader = s.newUpgrader()
+	return s, nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *Server) Config() Config { return s.cfg }
+
+// Handler returns the server's HTTP handler, for mounting in httptest or another server.
+func (s *Server) Handler() http.Handler { return s }
+
+// Start listens on addr (e.g. "127.0.0.1:0") and serves in its own goroutine until Close.
+// It returns the base URL, e.g. "http://127.0.0.1:41234".
+func (s *Server) Start(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("pixelsim: listen on %q: %w", addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln in its own goroutine until Close and returns the base URL.
+func (s *Server) Serve(ln net.Listener) (string, error) {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // a WebSocket sets its own deadlines after the upgrade
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          s.errLog,
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return "", errClosed
+	}
+	s.servers = append(s.servers, hs)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.errLog.Printf("serve %s: %v", ln.Addr(), err)
+		}
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops the server gracefully: it stops accepting, lets in-flight HTTP requests
+// finish (waits are cut short), closes WebSocket sessions with status 1001 and waits for
+// every goroutine it started. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		servers := s.servers
+		sessions := make([]*session, 0, len(s.sessions))
+		for ss := range s.sessions {
+			sessions = append(sessions, ss)
+		}
+		s.mu.Unlock()
+		for _, ss := range sessions {
+			ss.shutdown() // before quit, so the close frame goes out before readers bail
+		}
+		close(s.quit)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var errs []error
+		for _, hs := range servers {
+			if err := hs.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("pixelsim: shutdown: %w", err))
+				hs.Close()
+			}
+		}
+		s.wg.Wait()
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// register adds a WebSocket session; false means the server is closing.
+func (s *Server) register(ss *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.sessions[ss] = struct{}{}
+	s.wg.Add(2) // reader and writer
+	return true
+}
+
+func (s *Server) unregister(ss *session) {
+	s.mu.Lock()
+	delete(s.sessions, ss)
+	s.mu.Unlock()
+}
+
+// rng borrows a random generator; return it with putRNG.
+func (s *Server) rng() *rand.Rand     { return s.rngs.Get().(*rand.Rand) }
+func (s *Server) putRNG(r *rand.Rand) { s.rngs.Put(r) }
+
+// wait sleeps for d unless ctx is done or the server closes first.
+func (s *Server) wait(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.quit:
+		return errClosed
+	}
+}
+
+// plan is the outcome of the per-inference random draws.
+type plan struct {
+	latency time.Duration
+	fail    bool
+	slow    bool
+	stall   bool
+}
+
+// draw decides one inference's latency and faults. REST inferences may fail; WebSocket
+// inferences never draw the error fault.
+func (s *Server) draw(rest bool) plan {
+	f := &s.cfg.Faults
+	if s.cfg.Latency.IsZero() && f.ErrorRate == 0 && f.SlowRate == 0 && f.StallRate == 0 {
+		return plan{}
+	}
+	r := s.rng()
+	p := plan{latency: s.cfg.Latency.Sample(r)}
+	p.fail = rest && f.ErrorRate > 0 && r.Float64() < f.ErrorRate
+	p.slow = f.SlowRate > 0 && r.Float64() < f.SlowRate
+	p.stall = f.StallRate > 0 && r.Float64() < f.StallRate
+	s.putRNG(r)
+	if p.slow {
+		p.latency += f.SlowExtra
+	}
+	return p
+}
+
+// infer runs one inference of text: it takes a worker, pays the model latency and
+// stalls if told to. It returns the verdict or an error from the gate or the wait.
+func (s *Server) infer(ctx context.Context, p plan) error {
+	if err := s.gate.acquire(ctx, s.quit); err != nil {
+		if errors.Is(err, errOverloaded) {
+			s.c.rejected.Add(1)
+		}
+		return err
+	}
+	defer s.gate.release()
+	if p.slow {
+		s.c.slow.Add(1)
+	}
+	if err := s.wait(ctx, p.latency); err != nil {
+		return err
+	}
+	if p.stall {
+		s.c.stalled.Add(1)
+		if s.cfg.Faults.StallFor == 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-s.quit:
+				return errClosed
+			}
+		}
+		return s.wait(ctx, s.cfg.Faults.StallFor)
+	}
+	return nil
+}
