@@ -152,7 +152,13 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 		br = bufio.NewReaderSize(tg, 64<<10)
 		format += "+gzip"
 		inner := closeFn
-		closeFn = func() error { zr.Close(); return inner() }
+		closeFn = func() error {
+			zerr := zr.Close()
+			if tg.truncated {
+				zerr = nil // reported as a warning
+			}
+			return errors.Join(zerr, inner())
+		}
 	}
 	head, _ := br.Peek(len("metric_name,"))
 	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))

@@ -39,17 +39,17 @@ fi
 echo "building pixelsim and hello" >&2
 (cd "$root" && go build -o "$tmp/pixelsim" ./cmd/pixelsim && go build -o "$tmp/hello" ./bench/hello)
 
-# start NAME CMD...: runs CMD in the background and prints the URL from its first line.
+# start NAME CMD...: runs CMD in the background (in this shell, so its pid is recorded
+# for cleanup) and sets $url from the first URL on its stdout.
 start() {
 	local name=$1
 	shift
 	"$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	pids+=("$!")
+	url=""
 	for _ in $(seq 100); do
-		if url=$(grep -o 'http://[0-9.:]*' "$tmp/$name.out" 2>/dev/null | head -1) && [ -n "$url" ]; then
-			echo "$url"
-			return 0
-		fi
+		url=$(grep -o 'http://[0-9.:]*' "$tmp/$name.out" 2>/dev/null | head -1 || true)
+		[ -n "$url" ] && return 0
 		sleep 0.05
 	done
 	echo "$name did not start:" >&2
@@ -57,8 +57,10 @@ start() {
 	return 1
 }
 
-hello_url=$(start hello "$tmp/hello" --addr 127.0.0.1:0)
-sim_url=$(start pixelsim "$tmp/pixelsim" --addr 127.0.0.1:0 --latency 0)
+start hello "$tmp/hello" --addr 127.0.0.1:0
+hello_url=$url
+start pixelsim "$tmp/pixelsim" --addr 127.0.0.1:0 --latency 0
+sim_url=$url
 echo "hello on $hello_url, pixelsim on $sim_url (model latency 0)" >&2
 
 cat >"$tmp/infer.lua" <<'LUA'

@@ -61,6 +61,12 @@ var _ modules.Instance = (*ModuleInstance)(nil)
 
 // NewModuleInstance implements modules.Module.
 func (rm *RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
+	// Register the metrics in the init context, as k6 registers custom metrics there, so
+	// that thresholds on them (crisis_recall: ['rate>0.99']) are valid before the first
+	// call. A conflict with a script's own metric of the same name is reported by state().
+	if env := vu.InitEnv(); env != nil && env.Registry != nil {
+		_, _ = rm.metricsFor(env.Registry)
+	}
 	return &ModuleInstance{root: rm, vu: vu, paths: DefaultPaths}
 }
 

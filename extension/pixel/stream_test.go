@@ -154,3 +154,26 @@ func TestStreamReturnsOnVUCancel(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestStreamOptionsFromJS(t *testing.T) {
+	url := pixelServer(t, 0, true) // a server that never acks
+	cases := []struct {
+		name, opts, check string
+	}{
+		{"PCM from an ArrayBuffer fills frames", `{acks: false, audio: {frameMs: 10, sampleRate: 8000, data: new ArrayBuffer(400)}, interval: 1}`,
+			`r.ok && r.chunks === 3 && r.chunksSent === 3 && r.chunksAcked === 0`},
+		{"acks off waits only for the inference", `{acks: false, chunks: 4, chunkSize: 32, interval: "1ms", encoding: "binary"}`,
+			`r.ok && r.chunksSent === 4 && r.inference !== null && r.messageLatencyMs >= 0`},
+		{"start off", `{acks: false, start: false, text: "a b c", textChunkSize: 1, interval: 0}`,
+			`r.ok && r.msgsSent === 4`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, context.Background())
+			h.run(t, `var r = pixel.stream("`+url+`", `+c.opts+`)`)
+			if !h.run(t, c.check).ToBoolean() {
+				t.Fatalf("%s failed: %v", c.check, h.run(t, `JSON.stringify(r)`))
+			}
+		})
+	}
+}

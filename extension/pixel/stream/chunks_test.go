@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -71,6 +72,17 @@ func TestBuildChunks(t *testing.T) {
 				}
 				if m.Type != "chunk" || m.Seq != i+1 || m.Modality != ch.Modality {
 					t.Fatalf("chunk %d decodes as %+v", i, m)
+				}
+				size := len(m.Data)
+				if m.Modality != Text {
+					raw, err := base64.StdEncoding.DecodeString(m.Data)
+					if err != nil {
+						t.Fatalf("chunk %d data is not base64: %v", i, err)
+					}
+					size = len(raw)
+				}
+				if size != ch.Size {
+					t.Fatalf("chunk %d carries %d bytes, want %d", i, size, ch.Size)
 				}
 			}
 		})

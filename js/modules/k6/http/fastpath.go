@@ -8,6 +8,8 @@ import (
 	"net"
 	gohttp "net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -138,7 +140,7 @@ var longAgo = time.Unix(1, 0)
 
 // roundTrip sends hr and reads the whole response body. It retries once on a fresh
 // connection when a reused one turns out to be closed before any response byte.
-func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
+func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, body []byte, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
 	addr := hostPort(hr.URL)
 	for attempt := 0; ; attempt++ {
 		c := p.get(addr)
@@ -154,7 +156,7 @@ func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, respType r
 		}
 		t.gotConn = time.Now()
 		t.remote = c.remote
-		resp, body, err := p.exchange(ctx, c, hr, respType, deadline, t)
+		resp, data, err := p.exchange(ctx, c, hr, body, respType, deadline, t)
 		if err != nil {
 			_ = c.Close()
 			if reused && attempt == 0 && c.firstByte.IsZero() && ctx.Err() == nil && retryable(err) {
@@ -168,7 +170,7 @@ func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, respType r
 		} else {
 			p.put(addr, c)
 		}
-		return resp, body, nil
+		return resp, data, nil
 	}
 }
 
@@ -181,14 +183,14 @@ func retryable(err error) bool {
 		isConnReset(err)
 }
 
-func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
+func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request, reqBody []byte, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
 	if err := c.SetDeadline(deadline); err != nil {
 		return nil, nil, err
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(longAgo) })
 	defer stop()
 	c.firstByte, c.armed = time.Time{}, true
-	if err := hr.Write(c.bw); err != nil {
+	if err := writeRequest(c.bw, hr, reqBody); err != nil {
 		return nil, nil, err
 	}
 	if err := c.bw.Flush(); err != nil {
@@ -217,4 +219,43 @@ func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request
 		return nil, nil, err
 	}
 	return resp, body, nil
+}
+
+// headerSafe replaces CR and LF in header values (no header injection from scripts).
+var headerSafe = strings.NewReplacer("\r", " ", "\n", " ")
+
+// bodyMethods always carry a Content-Length, even when empty.
+func bodyMethod(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
+
+// writeRequest writes an HTTP/1.1 request: request line, Host, the headers, Content-Length
+// (computed; a script's own is ignored) and the body.
+func writeRequest(bw *bufio.Writer, hr *gohttp.Request, body []byte) error {
+	bw.WriteString(hr.Method)
+	bw.WriteByte(' ')
+	bw.WriteString(hr.URL.RequestURI())
+	bw.WriteString(" HTTP/1.1\r\nHost: ")
+	bw.WriteString(headerSafe.Replace(hr.Host))
+	bw.WriteString("\r\n")
+	for k, vs := range hr.Header {
+		if k == "Host" || k == "Content-Length" {
+			continue
+		}
+		for _, v := range vs {
+			bw.WriteString(k)
+			bw.WriteString(": ")
+			if strings.ContainsAny(v, "\r\n") {
+				v = headerSafe.Replace(v)
+			}
+			bw.WriteString(v)
+			bw.WriteString("\r\n")
+		}
+	}
+	if body != nil || bodyMethod(hr.Method) {
+		bw.WriteString("Content-Length: ")
+		bw.WriteString(strconv.Itoa(len(body)))
+		bw.WriteString("\r\n")
+	}
+	bw.WriteString("\r\n")
+	_, err := bw.Write(body)
+	return err
 }

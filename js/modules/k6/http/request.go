@@ -176,11 +176,18 @@ func newRequest(ctx context.Context, userAgent string, req *request, method, raw
 // doFast runs one hop over the VU's fast HTTP/1.1 pool.
 func doFast(ctx context.Context, sd sender, req *request, method string, u *url.URL, body []byte) result {
 	r := result{req: req, url: u.String(), method: method, reqBody: body}
-	hr, err := newRequest(ctx, sd.userAgent, req, method, r.url, body)
-	if err != nil {
-		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
-		r.end = time.Now()
-		return r
+	// Built directly (no second URL parse); written by writeRequest, read by ReadResponse.
+	hr := &gohttp.Request{Method: method, URL: u, Host: u.Host, Header: make(gohttp.Header, len(req.header)+2),
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+	hr = hr.WithContext(ctx)
+	for k, vs := range req.header {
+		hr.Header[k] = vs
+	}
+	if hr.Header.Get("User-Agent") == "" {
+		hr.Header.Set("User-Agent", sd.userAgent)
+	}
+	if h := hr.Header.Get("Host"); h != "" {
+		hr.Host = h
 	}
 	jar := sd.client.Jar
 	if jar != nil {
@@ -191,7 +198,7 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 	r.reqHeader = hr.Header
 	var t tracer
 	t.start = time.Now()
-	resp, data, err := sd.fast.roundTrip(ctx, hr, req.respType, t.start.Add(req.timeout), &t)
+	resp, data, err := sd.fast.roundTrip(ctx, hr, body, req.respType, t.start.Add(req.timeout), &t)
 	r.end = time.Now()
 	r.timings = t.phases(r.end)
 	r.remote = t.remote
