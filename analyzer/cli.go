@@ -210,7 +210,9 @@ func runCompare(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		format     string
 		colourFlag string
 		maxBad     int
+		minDelta   float64
 	)
+	fs.Float64Var(&minDelta, "min-delta", DefaultMinDeltaMs, "smallest worsening of a time statistic, in ms, that can be a regression")
 	fs.StringArrayVar(&tolerance, "tolerance", nil, "allowed worsening per statistic, e.g. p(95)=5%,avg=10%,rate=0.5% (defaults: 10% for trends, 1 point for rates)")
 	fs.Float64Var(&alpha, "alpha", DefaultAlpha, "significance level of the statistical tests")
 	fs.StringVar(&format, "format", "text", "output format: text or json")
@@ -245,7 +247,7 @@ func runCompare(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	mk := func(f string) Options {
 		return Options{Files: []string{f}, NoScript: true, MaxBadLines: maxBad, stdin: stdin}
 	}
-	c, err := Compare(ctx, mk(fs.Arg(0)), mk(fs.Arg(1)), tol, alpha)
+	c, err := Compare(ctx, mk(fs.Arg(0)), mk(fs.Arg(1)), CompareOptions{Tolerances: tol, Alpha: alpha, MinDeltaMs: minDelta})
 	if err != nil {
 		fmt.Fprintf(stderr, "k6verdict compare: %v\n", err)
 		return ExitUsage

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -378,5 +380,32 @@ func TestInstancesSumVUs(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s\n%s", c.want, out, errOut)
 			}
 		})
+	}
+}
+
+// ndjsonTrend writes n samples of a time trend "lat" drawn by gen, as k6 NDJSON.
+func ndjsonTrend(t *testing.T, name string, n int, gen func(i int) float64) string {
+	var b strings.Builder
+	b.WriteString(`{"type":"Metric","data":{"name":"lat","type":"trend","contains":"time","thresholds":[],"submetrics":null},"metric":"lat"}` + "\n")
+	for i := range n {
+		fmt.Fprintf(&b, `{"metric":"lat","type":"Point","data":{"time":"2026-11-28T02:%02d:%02d.%03dZ","value":%g,"tags":{}}}`+"\n", i/60000%60, i/1000%60, i%1000, gen(i))
+	}
+	return writeTemp(t, name, []byte(b.String()))
+}
+
+// TestCompareNoise: two runs from one distribution are not a regression; a shifted one is.
+func TestCompareNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	draw := func(scale float64) func(int) float64 {
+		return func(int) float64 { return scale * (50 + 30*rng.NormFloat64()*rng.Float64()) }
+	}
+	base := ndjsonTrend(t, "base.json", 2000, draw(1))
+	same := ndjsonTrend(t, "same.json", 2000, draw(1))
+	slower := ndjsonTrend(t, "slow.json", 2000, draw(1.3))
+	if code, out, errOut := run(t, "", "compare", base, same); code != 0 {
+		t.Errorf("same distribution: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, "", "compare", base, slower); code != 99 {
+		t.Errorf("30%% slower: exit %d\n%s%s", code, out, errOut)
 	}
 }

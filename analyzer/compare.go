@@ -77,13 +77,33 @@ type Comparison struct {
 	Baseline   string   `json:"baseline"`
 	New        string   `json:"new"`
 	Alpha      float64  `json:"alpha"`
+	MinDeltaMs float64  `json:"min_delta_ms"`
 	Changes    []Change `json:"changes"`
 	Regression bool     `json:"regression"`
 }
 
+// CompareOptions are compare's decision rules.
+type CompareOptions struct {
+	Tolerances map[string]float64 // see DefaultTolerances; nil = the defaults
+	Alpha      float64            // significance level; 0 = DefaultAlpha
+	// MinDeltaMs is the smallest worsening of a time trend statistic, in ms, that can be a
+	// regression: sub-millisecond shifts of tiny timings (http_req_blocked) are not.
+	MinDeltaMs float64
+}
+
+// DefaultMinDeltaMs is compare's default MinDeltaMs.
+const DefaultMinDeltaMs = 1.0
+
 // Compare analyses two runs and compares every trend (avg, med, p(95), p(99); Mann-Whitney U
 // on all values) and every rate (two-proportion z-test) present in both.
-func Compare(ctx context.Context, base, next Options, tol map[string]float64, alpha float64) (*Comparison, error) {
+func Compare(ctx context.Context, base, next Options, co CompareOptions) (*Comparison, error) {
+	tol, alpha := co.Tolerances, co.Alpha
+	if tol == nil {
+		tol = DefaultTolerances
+	}
+	if alpha == 0 {
+		alpha = DefaultAlpha
+	}
 	rb, err := Analyze(ctx, base)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
@@ -95,7 +115,7 @@ func Compare(ctx context.Context, base, next Options, tol map[string]float64, al
 	if rb.Points == 0 || rn.Points == 0 {
 		return nil, fmt.Errorf("compare: no samples in the baseline or the new run")
 	}
-	c := &Comparison{Baseline: strings.Join(base.Files, ","), New: strings.Join(next.Files, ","), Alpha: alpha}
+	c := &Comparison{Baseline: strings.Join(base.Files, ","), New: strings.Join(next.Files, ","), Alpha: alpha, MinDeltaMs: co.MinDeltaMs}
 	for _, name := range rb.data.metricNames() {
 		mb, okb := rb.data.info[name]
 		mn, okn := rn.data.info[name]
@@ -126,6 +146,9 @@ func Compare(ctx context.Context, base, next Options, tol map[string]float64, al
 					ch.Relative = (vn - vb) / math.Abs(vb)
 				}
 				ch.Regression = ch.Relative > ch.Tolerance && p < alpha
+				if mb.Contains == metrics.Time && ch.Delta <= co.MinDeltaMs {
+					ch.Regression = false
+				}
 				c.Changes = append(c.Changes, ch)
 			}
 		case metrics.Rate:

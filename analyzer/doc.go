@@ -75,10 +75,15 @@
 // allocate: metric names and tag sets are interned (the raw tags bytes are a map key, decoded
 // once), consecutive lines' shared timestamps are parsed once, and each worker aggregates into
 // its own shard, merged at the end. Metric records and unusual lines go to encoding/json.
-// Memory grows with the trend values kept (8 bytes each), not with the file size. On the
-// shared 2-CPU machine, bench/analyzer-bench.sh measured on a 200 MiB file: k6verdict
-// 500 MB/s, the encoding/json program 19.6 MB/s (25.6×), jq | sort 26.2 MB/s (19.1×),
-// with a load average of 7.6 from other work; RSS stays under 30 MB.
+// Memory grows with the trend values kept (8 bytes each), not with the file size.
+// bench/analyzer-bench.sh measures k6verdict, a Go program that decodes every line with
+// encoding/json (bench/naivep95) and the jq | sort pipeline on a 200 MiB file built from the
+// reference samples. On the shared 2-CPU machine, with a load average of 7–11 from other
+// work, three runs of the script gave (medians of 3):
+//
+//	k6verdict          460–1035 MB/s     (RSS under 30 MB)
+//	encoding/json      19.6–30.1 MB/s    k6verdict 15.3–37.2× faster
+//	jq | sort -n       19.8–39.4 MB/s    k6verdict 19.1–26.3× faster
 //
 // # JSON output (schema "k6verdict/v1", stable: fields are only ever added)
 //
@@ -116,6 +121,7 @@
 // correction) whether the new values tend to be larger; for each rate, a two-proportion
 // z-test in the worse direction (up for names with "fail"/"error", down otherwise). A change
 // is a regression when it is worse than its tolerance (--tolerance "p(95)=5%,avg=10%,rate=0.5%";
-// defaults 10 % for trend stats, 1 percentage point for rates) and p < --alpha (0.01).
+// defaults 10 % for trend stats, 1 percentage point for rates), p < --alpha (0.01), and, for
+// time trends, the statistic grew by more than --min-delta ms (default 1).
 // Counter rates are shown for information.
 package analyzer

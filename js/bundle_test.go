@@ -295,7 +295,9 @@ func TestIterationSamples(t *testing.T) {
 
 func TestLifecycleData(t *testing.T) {
 	h := mustLoad(t, `
-export function setup() { return { token: 'abc', n: [1, 2] }; }
+import { Counter } from 'k6/metrics';
+const c = new Counter('phase');
+export function setup() { c.add(1); return { token: 'abc', n: [1, 2] }; }
 export default function (data) { if (data.token !== 'abc' || data.n[1] !== 2) throw new Error('bad data ' + JSON.stringify(data)); }
 export function teardown(data) { if (data.token !== 'abc') throw new Error('bad teardown data'); }
 export function handleSummary(data) {
@@ -314,6 +316,11 @@ export function handleSummary(data) {
 	}
 	if string(data) != `{"token":"abc","n":[1,2]}` {
 		t.Errorf("setup data %s", data)
+	}
+	if s := h.cap.byMetric("phase"); len(s) != 1 {
+		t.Errorf("%d setup samples", len(s))
+	} else if g, _ := s[0].Tags.Get("group"); g != "::setup" {
+		t.Errorf("setup sample group %q, want ::setup", g)
 	}
 	if err := h.vu(t, 1).RunIteration(ctx, "default", data); err != nil {
 		t.Fatal(err)
@@ -369,5 +376,23 @@ func BenchmarkNewVU(b *testing.B) {
 			b.Fatal(err)
 		}
 		v.Close()
+	}
+}
+
+func TestScenarioEnvOverridesLoadEnv(t *testing.T) {
+	h, err := load(t, map[string]string{"s.js": "export default function () { if (__ENV.A !== 'scenario' || __ENV.B !== 'cli') throw new Error(JSON.stringify(__ENV)); }\n"},
+		"s.js", map[string]string{"A": "cli", "B": "cli"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := h.state(1)
+	st.Env = map[string]string{"A": "scenario"}
+	v, err := h.b.NewVU(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.RunIteration(context.Background(), "default", nil); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,9 +17,11 @@ import (
 func (v *vu) installGlobals() error {
 	rt := v.rt
 	env := rt.NewObject()
-	for k, val := range v.b.opts.Env {
-		if err := env.Set(k, val); err != nil {
-			return err
+	for _, m := range []map[string]string{v.b.opts.Env, v.state.Env} { // the scenario's env wins
+		for k, val := range m {
+			if err := env.Set(k, val); err != nil {
+				return err
+			}
 		}
 	}
 	console := rt.NewObject()

@@ -16,6 +16,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/k6"
 	"github.com/pixelk6/pixelk6/js/modules/k6/execution"
 	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/metrics"
@@ -334,6 +335,9 @@ func (v *vu) runFunc(ctx context.Context, name string, data json.RawMessage, out
 	if err != nil {
 		return err
 	}
+	// k6 runs setup and teardown as the groups "::setup" and "::teardown".
+	v.state.Group = "::" + name
+	defer func() { v.state.Group = "" }()
 	res, err := v.call(ctx, fn, arg)
 	if err != nil {
 		return err
@@ -410,7 +414,7 @@ func (v *vu) RunIteration(ctx context.Context, exec string, data json.RawMessage
 	if ctx.Err() != nil || IsAbort(err) {
 		return err // interrupted: k6 emits no iteration samples; bytes carry over
 	}
-	tags := st.Tags.TagSet().With("scenario", st.Scenario).With("group", "")
+	tags := k6.SampleTags(st) // group is "" here
 	b := st.Builtin
 	st.Samples.Push(ctx, []metrics.Sample{
 		{Metric: b.DataSent, Tags: tags, Time: end, Value: float64(st.Bytes.Sent.Swap(0))},

@@ -85,7 +85,11 @@ func TestLoadBudget(t *testing.T) {
 	sessions := envInt("PIXEL_LOAD_SESSIONS", 200)
 	secs := envInt("PIXEL_LOAD_SECONDS", 10)
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPixelsimChild$")
+	args := []string{"-test.run=^TestPixelsimChild$"}
+	if prof := os.Getenv("PIXEL_LOAD_SERVER_PROFILE"); prof != "" {
+		args = append(args, "-test.cpuprofile="+prof)
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "PIXELSIM_CHILD=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -135,9 +139,10 @@ func TestLoadBudget(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	kinds := map[stream.ErrorKind]int{}
+	firstErr := map[stream.ErrorKind]string{}
 	var streaming time.Duration // Σ per-session streaming time (first chunk → last chunk + interval)
 	var sent, sentDone int      // chunks sent: in all sessions, in completed sessions
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, srv0, t0 := cpuTime(), procCPU(cmd.Process.Pid), time.Now()
 	for i := range sessions {
 		wg.Go(func() {
 			// Spread the sessions' ticks over one interval, as VUs starting apart would.
@@ -147,6 +152,9 @@ func TestLoadBudget(t *testing.T) {
 				res, _, _ := s.run(ctx)
 				mu.Lock()
 				kinds[res.Kind]++
+				if res.Err != nil && firstErr[res.Kind] == "" {
+					firstErr[res.Kind] = res.Err.Error()
+				}
 				sent += res.ChunksSent
 				if res.ChunksSent > 0 && res.Kind == stream.ErrNone {
 					sentDone += res.ChunksSent
@@ -160,7 +168,7 @@ func TestLoadBudget(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	wall, cpu := time.Since(t0), cpuTime()-cpu0
+	wall, cpu, srvCPU := time.Since(t0), cpuTime()-cpu0, procCPU(cmd.Process.Pid)-srv0
 
 	p.mu.Lock()
 	lat := slices.Clone(p.lat)
@@ -175,11 +183,43 @@ func TestLoadBudget(t *testing.T) {
 	}
 	intended := float64(sessions) * wall.Seconds() / interval.Seconds()
 	t.Logf("%d sessions × 50 chunks × 640 B every %v for %v: sessions by outcome %v", sessions, interval, wall.Round(time.Millisecond), kinds)
+	for k, e := range firstErr {
+		t.Logf("first %s: %s", k, e)
+	}
 	t.Logf("chunks sent %d; of the intended wall-clock rate %.1f%%; of the pacing schedule (completed sessions) %.1f%%",
 		sent, 100*float64(sent)/intended, 100*float64(sentDone)/(streaming.Seconds()/interval.Seconds()))
 	t.Logf("chunk_latency ms: p50 %.3f p95 %.3f p99 %.3f max %.3f over %d acks; %d pushes",
 		pct(50), pct(95), pct(99), pct(100), len(lat), batches)
 	t.Logf("client CPU %.2f s over %.2f s = %.2f cores", cpu.Seconds(), wall.Seconds(), cpu.Seconds()/wall.Seconds())
+	if sent > 0 {
+		t.Logf("CPU per chunk: client %.1f µs, pixelsim %.1f µs (pixelsim %.2f cores)",
+			float64(cpu.Microseconds())/float64(sent), float64(srvCPU.Microseconds())/float64(sent), srvCPU.Seconds()/wall.Seconds())
+	}
+}
+
+// procCPU is the user+system CPU time a process has used so far, from /proc (0 where
+// there is no /proc).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces) start after the last ')';
+	// utime and stime are fields 14 and 15, in clock ticks (USER_HZ, 100 on Linux).
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(ut+st) * (time.Second / 100)
 }
 
 func envInt(name string, def int) int {

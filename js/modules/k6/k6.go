@@ -45,9 +45,43 @@ func (m *instance) Exports() modules.Exports {
 }
 
 // SampleTags returns the tags every sample of the VU carries: the VU's tags plus the
-// scenario and group system tags.
+// scenario and group system tags (as far as options.systemTags allow).
 func SampleTags(st *modules.State) metrics.TagSet {
-	return st.Tags.TagSet().With("scenario", st.Scenario).With("group", st.Group)
+	return FilterSystemTags(st, st.Tags.TagSet().With("scenario", st.Scenario).With("group", st.Group))
+}
+
+// systemTags are the tags k6 adds itself; options.systemTags selects which of them appear.
+var systemTags = map[string]bool{
+	"proto": true, "subproto": true, "status": true, "method": true, "url": true, "name": true,
+	"group": true, "check": true, "error": true, "error_code": true, "tls_version": true,
+	"scenario": true, "service": true, "expected_response": true, "vu": true, "iter": true,
+	"ip": true, "ocsp_status": true,
+}
+
+// FilterSystemTags drops the system tags that options.systemTags (State.Options.SystemTags)
+// does not list; nil keeps k6's default set, i.e. everything the modules add.
+func FilterSystemTags(st *modules.State, ts metrics.TagSet) metrics.TagSet {
+	allowed := st.Options.SystemTags
+	if allowed == nil {
+		return ts
+	}
+	out := ts
+	ts.Each(func(k, _ string) bool {
+		if systemTags[k] && !contains(allowed, k) {
+			out = out.Without(k)
+		}
+		return true
+	})
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // TagCache caches SampleTags for one VU: the tag set is rebuilt only when the VU's tags,
@@ -145,7 +179,7 @@ func (m *instance) checkTags(base metrics.TagSet, name string) metrics.TagSet {
 	if m.checks == nil || len(m.checks) > 256 {
 		m.checks = make(map[checkKey]metrics.TagSet)
 	}
-	ts := base.With("check", name)
+	ts := FilterSystemTags(m.vu.State(), base.With("check", name))
 	m.checks[k] = ts
 	return ts
 }

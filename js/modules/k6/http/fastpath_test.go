@@ -130,3 +130,30 @@ func TestHTTPS(t *testing.T) {
 		})
 	}
 }
+
+func TestSystemTagsOption(t *testing.T) {
+	srv := slowServer(t)
+	h := jstest.MustLoad(t, "import http from 'k6/http';\nimport { check } from 'k6';\nexport default function () { check(http.get(__ENV.BASE + '/get', { tags: { mine: 'x' } }), { ok: true }); }\n",
+		map[string]string{"BASE": srv.URL})
+	st := h.State(1)
+	st.Options.SystemTags = []string{"status", "method", "check"}
+	v, err := h.Bundle.NewVU(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.RunIteration(context.Background(), "default", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"http_reqs": "method,mine,status", "checks": "check", "iterations": ""}
+	for name, keys := range want {
+		s := h.Samples.Metric(name)
+		if len(s) == 0 {
+			t.Errorf("no %s samples", name)
+			continue
+		}
+		if got := jstest.TagKeys(s[0].Tags); got != keys {
+			t.Errorf("%s tag keys %q, want %q", name, got, keys)
+		}
+	}
+}

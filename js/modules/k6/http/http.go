@@ -426,7 +426,7 @@ func (m *instance) tags(base metrics.TagSet, r *result) metrics.TagSet {
 	for i := 0; i+1 < len(req.tags); i += 2 {
 		tm[req.tags[i]] = req.tags[i+1]
 	}
-	ts := metrics.NewTagSet(tm)
+	ts := k6.FilterSystemTags(m.vu.State(), metrics.NewTagSet(tm))
 	if len(m.tagCache) >= maxTagCache {
 		clear(m.tagCache)
 	}

@@ -179,7 +179,6 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 	// Built directly (no second URL parse); written by writeRequest, read by ReadResponse.
 	hr := &gohttp.Request{Method: method, URL: u, Host: u.Host, Header: make(gohttp.Header, len(req.header)+2),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	hr = hr.WithContext(ctx)
 	for k, vs := range req.header {
 		hr.Header[k] = vs
 	}
