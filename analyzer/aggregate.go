@@ -458,6 +458,24 @@ type dataset struct {
 	minT, maxT int64
 	bucketNs   int64
 	sinks      map[sinkKey]metrics.Sink // cache: a trend is copied and sorted once
+	byMetric   map[string][]seriesEntry // index of series, built on first use after reading
+}
+
+type seriesEntry struct {
+	key globalKey
+	a   *acc
+}
+
+// seriesOf returns the series of one metric. The index is built once; it must not be used
+// before every shard has been absorbed.
+func (d *dataset) seriesOf(name string) []seriesEntry {
+	if d.byMetric == nil {
+		d.byMetric = map[string][]seriesEntry{}
+		for k, a := range d.series {
+			d.byMetric[k.metric] = append(d.byMetric[k.metric], seriesEntry{k, a})
+		}
+	}
+	return d.byMetric[name]
 }
 
 type sinkKey struct {
@@ -541,11 +559,8 @@ func (d *dataset) inferType(name string, hints map[string]metrics.MetricType) me
 		return metrics.Trend
 	}
 	allBinary, allInt := true, true
-	for k, a := range d.series {
-		if k.metric != name {
-			continue
-		}
-		a.eachChunk(func(vs []float64) {
+	for _, e := range d.seriesOf(name) {
+		e.a.eachChunk(func(vs []float64) {
 			for _, v := range vs {
 				if v != 0 && v != 1 {
 					allBinary = false
@@ -623,9 +638,9 @@ func (d *dataset) buildSink(name string, sub metrics.TagSet, restrict bool, from
 	s := metrics.NewSink(mi.Type)
 	if ts, ok := s.(*metrics.TrendSink); ok {
 		n := 0
-		for k, a := range d.series {
-			if k.metric == name && k.tags.Contains(sub) && (!restrict || (k.bucket >= fromB && k.bucket <= toB)) {
-				n += a.nValues()
+		for _, e := range d.seriesOf(name) {
+			if e.key.tags.Contains(sub) && (!restrict || (e.key.bucket >= fromB && e.key.bucket <= toB)) {
+				n += e.a.nValues()
 			}
 		}
 		ts.Grow(n)
@@ -636,14 +651,11 @@ func (d *dataset) buildSink(name string, sub metrics.TagSet, restrict bool, from
 		}
 	}
 	any := false
-	for k, a := range d.series {
-		if k.metric != name || !k.tags.Contains(sub) {
+	for _, e := range d.seriesOf(name) {
+		if !e.key.tags.Contains(sub) || (restrict && (e.key.bucket < fromB || e.key.bucket > toB)) {
 			continue
 		}
-		if restrict && (k.bucket < fromB || k.bucket > toB) {
-			continue
-		}
-		if err := a.addTo(s); err != nil {
+		if err := e.a.addTo(s); err != nil {
 			return nil, fmt.Errorf("metric %q: %w", name, err)
 		}
 		any = true
@@ -659,9 +671,10 @@ func (d *dataset) buildSink(name string, sub metrics.TagSet, restrict bool, from
 // schedule, as execution segments do). ok is false when the gauge has no instance series.
 func (d *dataset) instanceGauge(name string, sub metrics.TagSet, restrict bool, fromB, toB int64) (metrics.Sink, bool, error) {
 	per := map[string]*metrics.GaugeSink{}
-	for k, a := range d.series {
+	for _, e := range d.seriesOf(name) {
+		k, a := e.key, e.a
 		inst, ok := k.tags.Get(instanceTag)
-		if k.metric != name || !ok || !k.tags.Contains(sub) || (restrict && (k.bucket < fromB || k.bucket > toB)) {
+		if !ok || !k.tags.Contains(sub) || (restrict && (k.bucket < fromB || k.bucket > toB)) {
 			continue
 		}
 		g := per[inst]
