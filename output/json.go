@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/pixelk6/pixelk6/internal/jsonenc"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -42,11 +42,11 @@ func (e *jsonEncoder) encode(b []byte, samples []metrics.Sample) []byte {
 // appendMetricRecord appends the Metric record of m.
 func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 	b = append(b, `{"type":"Metric","data":{"name":`...)
-	b = appendJSONString(b, m.Name)
+	b = jsonenc.AppendString(b, m.Name)
 	b = append(b, `,"type":`...)
-	b = appendJSONString(b, m.Type.String())
+	b = jsonenc.AppendString(b, m.Type.String())
 	b = append(b, `,"contains":`...)
-	b = appendJSONString(b, m.Contains.String())
+	b = jsonenc.AppendString(b, m.Contains.String())
 	b = append(b, `,"thresholds":[`...)
 	for i, raw := range info.Thresholds {
 		if i > 0 {
@@ -64,9 +64,9 @@ func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"name":`...)
-			b = appendJSONString(b, sm.Name)
+			b = jsonenc.AppendString(b, sm.Name)
 			b = append(b, `,"suffix":`...)
-			b = appendJSONString(b, sm.Suffix)
+			b = jsonenc.AppendString(b, sm.Suffix)
 			b = append(b, `,"tags":`...)
 			b = appendStringMap(b, sm.Tags)
 			b = append(b, '}')
@@ -74,7 +74,7 @@ func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 		b = append(b, ']')
 	}
 	b = append(b, `},"metric":`...)
-	b = appendJSONString(b, m.Name)
+	b = jsonenc.AppendString(b, m.Name)
 	return append(b, "}\n"...)
 }
 
@@ -83,7 +83,7 @@ func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 func appendThreshold(b []byte, raw json.RawMessage) []byte {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return appendJSONString(b, s)
+		return jsonenc.AppendString(b, s)
 	}
 	var o struct {
 		Threshold      string `json:"threshold"`
@@ -94,18 +94,18 @@ func appendThreshold(b []byte, raw json.RawMessage) []byte {
 		return append(b, "null"...)
 	}
 	if !o.AbortOnFail {
-		return appendJSONString(b, o.Threshold)
+		return jsonenc.AppendString(b, o.Threshold)
 	}
 	b = append(b, `{"threshold":`...)
-	b = appendJSONString(b, o.Threshold)
+	b = jsonenc.AppendString(b, o.Threshold)
 	b = append(b, `,"abortOnFail":true,"delayAbortEval":`...)
-	b = appendJSONString(b, o.DelayAbortEval)
+	b = jsonenc.AppendString(b, o.DelayAbortEval)
 	return append(b, '}')
 }
 
 func (e *jsonEncoder) appendPoint(b []byte, s *metrics.Sample) []byte {
 	b = append(b, `{"metric":`...)
-	b = appendJSONString(b, s.Metric.Name)
+	b = jsonenc.AppendString(b, s.Metric.Name)
 	b = append(b, `,"type":"Point","data":{"time":"`...)
 	b = s.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","value":`...)
@@ -117,9 +117,9 @@ func (e *jsonEncoder) appendPoint(b []byte, s *metrics.Sample) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, k)
+		b = jsonenc.AppendString(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, v)
+		b = jsonenc.AppendString(b, v)
 		return true
 	})
 	b = append(b, '}')
@@ -131,9 +131,9 @@ func (e *jsonEncoder) appendPoint(b []byte, s *metrics.Sample) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonenc.AppendString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, s.Metadata[k])
+			b = jsonenc.AppendString(b, s.Metadata[k])
 		}
 		b = append(b, '}')
 	}
@@ -155,9 +155,9 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = jsonenc.AppendString(b, k)
 		b = append(b, ':')
-		b = appendJSONString(b, m[k])
+		b = jsonenc.AppendString(b, m[k])
 	}
 	return append(b, '}')
 }
@@ -183,61 +183,4 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Like k6 it does not escape <, > and &; it
-// escapes quotes, backslashes, control characters and U+2028/U+2029, and replaces invalid
-// UTF-8 with U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

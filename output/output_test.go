@@ -16,6 +16,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/pixelk6/pixelk6/internal/jsonenc"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -174,7 +175,7 @@ func FuzzJSONString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString(nil, s)
+		b := jsonenc.AppendString(nil, s)
 		var got string
 		if err := json.Unmarshal(b, &got); err != nil {
 			t.Fatalf("%q encoded as invalid JSON %s: %v", s, b, err)

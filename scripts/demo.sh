@@ -37,10 +37,11 @@ rc=0
   scripts/k6-rest-inference-load.js || rc=$?
 echo "pixelk6 exit code: $rc"
 
-step "WebSocket streaming load test (k6-websocket-streaming-load.js, ${WS_SCALE}× the guide's profile)"
+step "WebSocket streaming load test (k6-websocket-streaming-load.js, ${WS_SCALE}× the guide's profile: up to 1000 connections, 0.5 s of audio per session, 2 s think time)"
 rc=0
 "$BIN/pixelk6" run --no-color \
   -e WS_URL="$WS_BASE/ws/pixel-multimodal" -e DURATION_SCALE="$WS_SCALE" \
+  -e AUDIO_FRAMES=25 -e THINK_TIME=2 \
   --out json="$OUT/ws.json.gz" \
   scripts/k6-websocket-streaming-load.js || rc=$?
 echo "pixelk6 exit code: $rc"

@@ -9,7 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/pixelk6/pixelk6/internal/jsonenc"
 )
 
 // Paths served by pixelsim.
@@ -130,9 +131,9 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code, message str
 
 func appendErrorJSON(b []byte, code, message string) []byte {
 	b = append(b, `{"error":{"code":`...)
-	b = appendJSONString(b, code)
+	b = jsonenc.AppendString(b, code)
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, message)
+	b = jsonenc.AppendString(b, message)
 	return append(b, "}}"...)
 }
 
@@ -296,7 +297,7 @@ var responseText = func() [len(riskLevels)][]byte {
 	}
 	var out [len(riskLevels)][]byte
 	for i, t := range texts {
-		out[i] = appendJSONString(nil, t)
+		out[i] = jsonenc.AppendString(nil, t)
 	}
 	return out
 }()
@@ -335,55 +336,4 @@ func appendVerdict(b []byte, v verdict) []byte {
 // appendMillis appends d in milliseconds with microsecond precision.
 func appendMillis(b []byte, d time.Duration) []byte {
 	return strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', -1, 64)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pixelk6/pixelk6/internal/jsonenc"
 )
 
 // errClosed is returned by waits interrupted because the server is closing.
@@ -193,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		gate:      newGate(cfg.Capacity, cfg.QueueLimit),
 		started:   time.Now(),
-		modelJSON: appendJSONString(nil, cfg.Model),
+		modelJSON: jsonenc.AppendString(nil, cfg.Model),
 		quit:      make(chan struct{}),
 		sessions:  make(map[*session]struct{}),
 	}

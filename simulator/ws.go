@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,9 +10,13 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/pixelk6/pixelk6/internal/jsonenc"
 )
 
 // writeWait bounds every write to a peer. Pings go out every pongWait*9/10 (pingPeriod),
@@ -54,7 +59,10 @@ type outMsg struct {
 }
 
 // session is one WebSocket connection. The handler goroutine is its reader; writeLoop is
-// its writer. The reader owns everything but conn writes.
+// its writer. The reader owns everything but conn writes. Writes are serialised by wmu:
+// the reader writes a message itself when nothing is queued and the writer is idle (most
+// acks, saving a goroutine hand-off per chunk), and hands it to the writer otherwise, so
+// messages keep their order.
 type session struct {
 	s    *Server
 	conn *websocket.Conn
@@ -63,10 +71,18 @@ type session struct {
 	readerDone chan struct{}
 	writerDone chan struct{}
 
+	wmu    sync.Mutex   // held for every conn data or ping write
+	queued atomic.Int64 // messages in out or being written by the writer
+	// guarded by wmu
+	wdeadline time.Time // the write deadline last given to conn
+	wbuf      []byte    // ack encoding
+
 	// reader-owned state
-	text      []byte // text received since the last end
-	seq       uint64 // chunks acked in this session
-	binSeq    int64  // binary frames received
+	rbuf      []byte    // the message being read (reused)
+	rdeadline time.Time // the read deadline last set on conn
+	text      []byte    // text received since the last end
+	seq       uint64    // chunks acked in this session
+	binSeq    int64     // binary frames received
 	lastData  time.Time
 	lastPong  time.Time
 	drop      bool
@@ -88,7 +104,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, CodeBadRequest, "expected a WebSocket upgrade request")
 		return
 	}
-	conn, err := s.upgrader.Upgrade(w, r, nil)
+	conn, err := s.upgrader.Upgrade(hijackWrapper{w}, r, nil)
 	if err != nil {
 		return // the upgrader's Error has answered
 	}
@@ -102,6 +118,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writerDone: make(chan struct{}),
 		lastData:   now,
 		lastPong:   now,
+		rbuf:       make([]byte, 0, 1024),
 	}
 	if !s.register(ss) {
 		conn.WriteControl(websocket.CloseMessage,
@@ -137,6 +154,32 @@ func (ss *session) readDeadline() time.Time {
 	return idle
 }
 
+// armReadDeadline keeps conn's read deadline within slack after readDeadline. Setting a
+// deadline costs a runtime timer update, so it is moved only when the wanted one has
+// passed it (about once per slack while data flows, instead of once per message): a
+// timeout fires at most slack late, never early.
+func (ss *session) armReadDeadline() error {
+	slack := deadlineSlack(min(ss.s.cfg.WS.IdleTimeout, ss.s.cfg.WS.PongWait))
+	d, move := nextDeadline(ss.rdeadline, ss.readDeadline(), slack)
+	if !move {
+		return nil
+	}
+	ss.rdeadline = d
+	return ss.conn.SetReadDeadline(d)
+}
+
+// nextDeadline decides a lazily kept deadline: with cur set (zero: none) and want wanted,
+// it keeps cur while cur is in [want, want+slack], and otherwise moves it to want+slack.
+func nextDeadline(cur, want time.Time, slack time.Duration) (d time.Time, move bool) {
+	if !cur.IsZero() && !want.After(cur) && cur.Sub(want) <= slack {
+		return cur, false
+	}
+	return want.Add(slack), true
+}
+
+// deadlineSlack is how late a timeout of d may fire: 1/64 of it.
+func deadlineSlack(d time.Duration) time.Duration { return d / 64 }
+
 func (ss *session) readLoop() {
 	s := ss.s
 	defer func() {
@@ -150,11 +193,11 @@ func (ss *session) readLoop() {
 	ss.conn.SetReadLimit(s.cfg.WS.ReadLimit)
 	ss.conn.SetPongHandler(func(string) error {
 		ss.lastPong = time.Now()
-		return ss.conn.SetReadDeadline(ss.readDeadline())
+		return ss.armReadDeadline()
 	})
 	for {
-		ss.conn.SetReadDeadline(ss.readDeadline())
-		kind, data, err := ss.conn.ReadMessage()
+		ss.armReadDeadline()
+		kind, data, err := ss.readMessage()
 		if err != nil {
 			ss.readFailed(err)
 			return
@@ -175,6 +218,30 @@ func (ss *session) readLoop() {
 		}
 		if !ok {
 			return
+		}
+	}
+}
+
+// readMessage reads the next message into the session's reusable buffer; data is valid
+// until the next call.
+func (ss *session) readMessage() (kind int, data []byte, err error) {
+	kind, rd, err := ss.conn.NextReader()
+	if err != nil {
+		return kind, nil, err
+	}
+	b := ss.rbuf[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			ss.rbuf = b
+			return kind, b, nil
+		}
+		if err != nil {
+			return kind, nil, err
 		}
 	}
 }
@@ -207,9 +274,21 @@ func (ss *session) drain() {
 	io.Copy(io.Discard, nc)
 }
 
-// send queues m for the writer, blocking while the queue is full (backpressure on the
-// peer's reading). It returns false when the session is ending.
+// send writes m at once when nothing is queued and the writer is idle; otherwise it
+// queues m for the writer, blocking while the queue is full (backpressure on the peer's
+// reading). It returns false when the session is ending. Called by the reader only (the
+// only goroutine that raises queued, so queued == 0 means every queued message is out).
 func (ss *session) send(m outMsg) bool {
+	if ss.queued.Load() == 0 && ss.wmu.TryLock() {
+		err := ss.writeLocked(m)
+		ss.wmu.Unlock()
+		if err != nil {
+			ss.conn.Close() // the writer notices through readerDone once the reader returns
+			return false
+		}
+		return true
+	}
+	ss.queued.Add(1)
 	select {
 	case ss.out <- m:
 		return true
@@ -218,6 +297,31 @@ func (ss *session) send(m outMsg) bool {
 	case <-ss.s.quit:
 		return false
 	}
+}
+
+// writeLocked writes m; wmu is held. The write deadline is kept between 0.9 and 1 times
+// writeWait ahead, moved only when it has fallen behind (gorilla hands the same deadline
+// to the connection on every write, which hijackWrapper's conn then skips).
+func (ss *session) writeLocked(m outMsg) error {
+	payload := m.payload
+	if m.ack {
+		b := append(ss.wbuf[:0], `{"type":"chunk_ack","seq":`...)
+		b = strconv.AppendUint(b, m.seq, 10)
+		b = append(b, `,"client_seq":`...)
+		if m.hasClient {
+			b = strconv.AppendInt(b, m.clientSeq, 10)
+		} else {
+			b = append(b, "null"...)
+		}
+		b = append(b, '}')
+		ss.wbuf = b
+		payload = b
+	}
+	if now := time.Now(); ss.wdeadline.Sub(now) < writeWait-writeWait/10 {
+		ss.wdeadline = now.Add(writeWait)
+		ss.conn.SetWriteDeadline(ss.wdeadline)
+	}
+	return ss.conn.WriteMessage(websocket.TextMessage, payload)
 }
 
 func (ss *session) ack(clientSeq int64, hasClient bool) bool {
@@ -234,6 +338,9 @@ func (ss *session) sendError(code, msg string) bool {
 }
 
 func (ss *session) handleText(data []byte) bool {
+	if c, ok := parseChunkFrame(data); ok {
+		return ss.chunk(c.seq, c.hasSeq, c.modality, c.data, c.hasData)
+	}
 	var env wsEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
 		return ss.sendError(CodeBadJSON, fmt.Sprintf("frame is not a JSON object: %v", err))
@@ -246,7 +353,7 @@ func (ss *session) handleText(data []byte) bool {
 			}
 		}
 		ss.sessionID = env.SessionID
-		msg := append([]byte(`{"type":"ready","session_id":`), appendJSONString(nil, env.SessionID)...)
+		msg := append([]byte(`{"type":"ready","session_id":`), jsonenc.AppendString(nil, env.SessionID)...)
 		return ss.send(outMsg{payload: append(msg, '}')})
 	case "chunk":
 		var clientSeq int64
@@ -257,33 +364,229 @@ func (ss *session) handleText(data []byte) bool {
 			}
 			clientSeq = n
 		}
-		switch env.Modality {
-		case "", "text":
-			if len(env.Data) > 0 && string(env.Data) != "null" {
-				var text string
-				if err := json.Unmarshal(env.Data, &text); err != nil {
-					return ss.sendError(CodeBadRequest, "chunk data of modality text must be a string")
-				}
-				if len(ss.text)+len(text)+1 > ss.s.cfg.WS.MaxSessionText {
-					ss.closeWith(CloseTooLarge, "session text exceeds "+strconv.Itoa(ss.s.cfg.WS.MaxSessionText)+" bytes")
-					return false
-				}
-				if len(ss.text) > 0 {
-					ss.text = append(ss.text, ' ')
-				}
-				ss.text = append(ss.text, text...)
+		var text []byte
+		hasText := len(env.Data) > 0 && string(env.Data) != "null"
+		if hasText && (env.Modality == "" || env.Modality == "text") {
+			var t string
+			if err := json.Unmarshal(env.Data, &t); err != nil {
+				return ss.sendError(CodeBadRequest, "chunk data of modality text must be a string")
 			}
-		case "audio", "image":
-			// Media is acknowledged but not judged.
-		default:
-			return ss.sendError(CodeBadRequest, fmt.Sprintf("unknown modality %q (want text, audio or image)", env.Modality))
+			text = []byte(t)
 		}
-		return ss.ack(clientSeq, env.Seq != nil)
+		return ss.chunk(clientSeq, env.Seq != nil, []byte(env.Modality), text, hasText)
 	case "end":
 		return ss.finish()
 	default:
 		return ss.sendError(CodeBadRequest, fmt.Sprintf("unknown message type %q (want start, chunk or end)", env.Type))
 	}
+}
+
+// chunk handles a chunk message: text (the decoded data, when hasText) joins the session's
+// text; media is acknowledged but not judged.
+func (ss *session) chunk(clientSeq int64, hasSeq bool, modality, text []byte, hasText bool) bool {
+	switch string(modality) {
+	case "", "text":
+		if hasText {
+			if len(ss.text)+len(text)+1 > ss.s.cfg.WS.MaxSessionText {
+				ss.closeWith(CloseTooLarge, "session text exceeds "+strconv.Itoa(ss.s.cfg.WS.MaxSessionText)+" bytes")
+				return false
+			}
+			if len(ss.text) > 0 {
+				ss.text = append(ss.text, ' ')
+			}
+			ss.text = append(ss.text, text...)
+		}
+	case "audio", "image":
+		// Media is acknowledged but not judged.
+	default:
+		return ss.sendError(CodeBadRequest, fmt.Sprintf("unknown modality %q (want text, audio or image)", modality))
+	}
+	return ss.ack(clientSeq, hasSeq)
+}
+
+// chunkFrame is a chunk message read by parseChunkFrame. Its slices alias the frame.
+type chunkFrame struct {
+	seq      int64
+	hasSeq   bool
+	modality []byte
+	data     []byte // the string's content (no escapes in it)
+	hasData  bool
+}
+
+// parseChunkFrame is the per-chunk fast path of handleText: it reads the common shape
+// {"type":"chunk","seq":N,"modality":"…","data":"…"} (members in any order, each at most
+// once, seq/modality/data optional) without encoding/json and without allocating. It
+// accepts only what encoding/json would decode identically into wsEnvelope — exact
+// lower-case member names, integer seq without a fraction or exponent, strings of
+// printable ASCII without escapes — and returns ok = false for anything else, which
+// handleText then decodes (and diagnoses) the general way.
+func parseChunkFrame(b []byte) (c chunkFrame, ok bool) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return c, false
+	}
+	var seen uint8
+	isChunk := false
+	for {
+		i = skipWS(b, i+1)
+		key, j, ok := plainString(b, i)
+		if !ok {
+			return c, false
+		}
+		i = skipWS(b, j)
+		if i >= len(b) || b[i] != ':' {
+			return c, false
+		}
+		i = skipWS(b, i+1)
+		var bit uint8
+		switch string(key) {
+		case "type":
+			bit = 1
+			v, j, ok := plainString(b, i)
+			if !ok || string(v) != "chunk" {
+				return c, false
+			}
+			isChunk, i = true, j
+		case "seq":
+			bit = 2
+			n, j, ok := plainInt(b, i)
+			if !ok {
+				return c, false
+			}
+			c.seq, c.hasSeq, i = n, true, j
+		case "modality":
+			bit = 4
+			v, j, ok := plainString(b, i)
+			if !ok {
+				return c, false
+			}
+			c.modality, i = v, j
+		case "data":
+			bit = 8
+			v, j, ok := plainString(b, i)
+			if !ok {
+				return c, false
+			}
+			c.data, c.hasData, i = v, true, j
+		default:
+			return c, false
+		}
+		if seen&bit != 0 {
+			return c, false // a duplicate member: encoding/json keeps the last one
+		}
+		seen |= bit
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return c, false
+		}
+		if b[i] == '}' {
+			break
+		}
+		if b[i] != ',' {
+			return c, false
+		}
+	}
+	if skipWS(b, i+1) != len(b) {
+		return c, false
+	}
+	return c, isChunk
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads a JSON string at b[i] made of printable ASCII without escapes; it
+// returns its content and the index after the closing quote.
+func plainString(b []byte, i int) (s []byte, next int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return b[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20 || c >= 0x7f:
+			return nil, i, false
+		}
+	}
+	return nil, i, false
+}
+
+// plainInt reads a JSON integer at b[i] (optional minus, no leading zero, at most 18
+// digits so it cannot overflow) followed by a delimiter.
+func plainInt(b []byte, i int) (n int64, next int, ok bool) {
+	j := i
+	neg := j < len(b) && b[j] == '-'
+	if neg {
+		j++
+	}
+	start := j
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		n = n*10 + int64(b[j]-'0')
+		j++
+	}
+	digits := j - start
+	if digits == 0 || digits > 18 || (digits > 1 && b[start] == '0') {
+		return 0, i, false
+	}
+	if j < len(b) && (b[j] == '.' || b[j] == 'e' || b[j] == 'E') {
+		return 0, i, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, j, true
+}
+
+// hijackWrapper hands gorilla's upgrader a connection wrapped in lazyConn.
+type hijackWrapper struct{ http.ResponseWriter }
+
+func (h hijackWrapper) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("pixelsim: the response writer cannot be hijacked")
+	}
+	c, brw, err := hj.Hijack()
+	if err != nil {
+		return c, brw, err
+	}
+	return newLazyConn(c), brw, nil
+}
+
+// lazyConn does not set an unchanged deadline again: gorilla sets the write deadline
+// before every write, to the same value between writeLocked's (rare) updates, and each set
+// is a runtime timer update. Deadlines of each direction are set by one goroutine at a
+// time (gorilla's writes hold its write lock; the reader sets read deadlines).
+type lazyConn struct {
+	net.Conn
+	wdl, rdl time.Time // the deadlines last set
+}
+
+func newLazyConn(c net.Conn) *lazyConn { return &lazyConn{Conn: c} }
+
+func (c *lazyConn) SetWriteDeadline(t time.Time) error {
+	if t.Equal(c.wdl) {
+		return nil
+	}
+	c.wdl = t
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *lazyConn) SetReadDeadline(t time.Time) error {
+	if t.Equal(c.rdl) {
+		return nil
+	}
+	c.rdl = t
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *lazyConn) SetDeadline(t time.Time) error {
+	c.wdl, c.rdl = t, t
+	return c.Conn.SetDeadline(t)
 }
 
 // finish answers an end message with the inference on the text received so far, paying
@@ -306,7 +609,7 @@ func (ss *session) finish() bool {
 	s.latHist.Observe(elapsed.Seconds())
 	b := make([]byte, 0, 512)
 	b = append(b, `{"type":"inference","session_id":`...)
-	b = appendJSONString(b, ss.sessionID)
+	b = jsonenc.AppendString(b, ss.sessionID)
 	b = append(b, `,"response":`...)
 	b = append(b, responseText[v.risk]...)
 	b = append(b, `,"latency_ms":`...)
@@ -329,30 +632,22 @@ func (ss *session) writeLoop() {
 	}()
 	ticker := time.NewTicker(pingPeriod(ss.s.cfg.WS.PongWait))
 	defer ticker.Stop()
-	buf := make([]byte, 0, 128)
 	for {
 		select {
 		case m := <-ss.out:
-			payload := m.payload
-			if m.ack {
-				buf = append(buf[:0], `{"type":"chunk_ack","seq":`...)
-				buf = strconv.AppendUint(buf, m.seq, 10)
-				buf = append(buf, `,"client_seq":`...)
-				if m.hasClient {
-					buf = strconv.AppendInt(buf, m.clientSeq, 10)
-				} else {
-					buf = append(buf, "null"...)
-				}
-				buf = append(buf, '}')
-				payload = buf
-			}
-			ss.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := ss.conn.WriteMessage(websocket.TextMessage, payload); err != nil {
+			ss.wmu.Lock()
+			err := ss.writeLocked(m)
+			ss.queued.Add(-1)
+			ss.wmu.Unlock()
+			if err != nil {
 				ss.conn.Close() // unblocks the reader
 				return
 			}
 		case <-ticker.C:
-			if err := ss.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+			ss.wmu.Lock()
+			err := ss.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+			ss.wmu.Unlock()
+			if err != nil {
 				ss.conn.Close()
 				return
 			}

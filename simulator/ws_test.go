@@ -334,3 +334,173 @@ func TestWSHandshakeError(t *testing.T) {
 		t.Errorf("handshake error: %d %+v %v", res.StatusCode, e, err)
 	}
 }
+
+// TestParseChunkFrame: the fast path takes the common chunk shape and declines everything
+// it cannot decode exactly as encoding/json would.
+func TestParseChunkFrame(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     chunkFrame
+		ok       bool
+	}{
+		{"audio", `{"type":"chunk","seq":12,"modality":"audio","data":"aGVsbG8="}`,
+			chunkFrame{seq: 12, hasSeq: true, modality: []byte("audio"), data: []byte("aGVsbG8="), hasData: true}, true},
+		{"any order and spaces", " {\n\"data\" : \"I feel\", \"seq\":-3 ,\"type\":\"chunk\"}\t",
+			chunkFrame{seq: -3, hasSeq: true, data: []byte("I feel"), hasData: true}, true},
+		{"no seq no data", `{"type":"chunk"}`, chunkFrame{}, true},
+		{"empty data", `{"type":"chunk","data":""}`, chunkFrame{data: []byte{}, hasData: true}, true},
+		{"not a chunk", `{"type":"end"}`, chunkFrame{}, false},
+		{"no type", `{"seq":1,"data":"x"}`, chunkFrame{}, false},
+		{"fractional seq", `{"type":"chunk","seq":1.5}`, chunkFrame{}, false},
+		{"exponent seq", `{"type":"chunk","seq":1e3}`, chunkFrame{}, false},
+		{"leading zero", `{"type":"chunk","seq":01}`, chunkFrame{}, false},
+		{"huge seq", `{"type":"chunk","seq":12345678901234567890}`, chunkFrame{}, false},
+		{"null data", `{"type":"chunk","data":null}`, chunkFrame{}, false},
+		{"number data", `{"type":"chunk","data":5}`, chunkFrame{}, false},
+		{"escaped data", `{"type":"chunk","data":"a\nb"}`, chunkFrame{}, false},
+		{"non-ASCII data", `{"type":"chunk","data":"café"}`, chunkFrame{}, false},
+		{"upper-case key", `{"TYPE":"chunk"}`, chunkFrame{}, false},
+		{"unknown key", `{"type":"chunk","extra":1}`, chunkFrame{}, false},
+		{"duplicate key", `{"type":"chunk","seq":1,"seq":2}`, chunkFrame{}, false},
+		{"trailing garbage", `{"type":"chunk"}x`, chunkFrame{}, false},
+		{"trailing comma", `{"type":"chunk",}`, chunkFrame{}, false},
+		{"truncated", `{"type":"chunk","data":"ab`, chunkFrame{}, false},
+		{"empty object", `{}`, chunkFrame{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := parseChunkFrame([]byte(tc.in))
+			if ok != tc.ok {
+				t.Fatalf("parseChunkFrame(%q) ok = %v, want %v", tc.in, ok, tc.ok)
+			}
+			if ok {
+				if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(chunkFrame{})); diff != "" {
+					t.Errorf("parseChunkFrame(%q) (-want +got):\n%s", tc.in, diff)
+				}
+			}
+		})
+	}
+}
+
+// FuzzParseChunkFrame: whatever the fast path accepts, encoding/json decodes to the same
+// chunk.
+func FuzzParseChunkFrame(f *testing.F) {
+	for _, s := range []string{`{"type":"chunk","seq":1,"modality":"audio","data":"aGk="}`, `{"type":"chunk"}`,
+		`{"type":"chunk","seq":-0,"data":""}`, `{"type":"end"}`, ` {"data":"x","type":"chunk"} `, `{"type":"chunk","seq":1.0}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, ok := parseChunkFrame(b)
+		if !ok {
+			return
+		}
+		var env wsEnvelope
+		if err := json.Unmarshal(b, &env); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json rejects it: %v", b, err)
+		}
+		if env.Type != "chunk" || env.Modality != string(c.modality) || (env.Seq != nil) != c.hasSeq {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", b, c, env)
+		}
+		if c.hasSeq {
+			if n, err := env.Seq.Int64(); err != nil || n != c.seq {
+				t.Fatalf("%q: seq fast %d, encoding/json %v (%v)", b, c.seq, env.Seq, err)
+			}
+		}
+		if c.hasData {
+			var s string
+			if err := json.Unmarshal(env.Data, &s); err != nil || s != string(c.data) {
+				t.Fatalf("%q: data fast %q, encoding/json %q (%v)", b, c.data, s, err)
+			}
+		} else if len(env.Data) != 0 {
+			t.Fatalf("%q: fast path saw no data, encoding/json %s", b, env.Data)
+		}
+	})
+}
+
+// BenchmarkWSChunkFrame is the server's per-chunk parse of the client's JSON audio chunk.
+func BenchmarkWSChunkFrame(b *testing.B) {
+	data := `{"type":"chunk","seq":17,"modality":"audio","data":"` + strings.Repeat("QUJD", 214) + `"}`
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := parseChunkFrame([]byte(data)); !ok {
+				b.Fatal("declined")
+			}
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var env wsEnvelope
+			if err := json.Unmarshal([]byte(data), &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// deadlineConn counts the deadline changes that reach the connection.
+type deadlineConn struct {
+	net.Conn
+	reads, writes int
+}
+
+func (c *deadlineConn) SetReadDeadline(time.Time) error  { c.reads++; return nil }
+func (c *deadlineConn) SetWriteDeadline(time.Time) error { c.writes++; return nil }
+func (c *deadlineConn) SetDeadline(time.Time) error      { c.reads++; c.writes++; return nil }
+
+// TestLazyConnDeadlines: an unchanged deadline does not reach the connection again.
+func TestLazyConnDeadlines(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		name                  string
+		writes, reads         []time.Time
+		wantWrites, wantReads int
+	}{
+		{"repeated write deadline", []time.Time{t0, t0, t0}, nil, 1, 0},
+		{"changing write deadline", []time.Time{t0, t0.Add(time.Second), {}}, nil, 3, 0},
+		{"read deadlines", nil, []time.Time{t0, t0, t0.Add(time.Millisecond)}, 0, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dc := &deadlineConn{}
+			c := newLazyConn(dc)
+			for _, d := range tc.writes {
+				c.SetWriteDeadline(d)
+			}
+			for _, d := range tc.reads {
+				c.SetReadDeadline(d)
+			}
+			if dc.writes != tc.wantWrites || dc.reads != tc.wantReads {
+				t.Errorf("writes %d reads %d reached the connection; want %d and %d", dc.writes, dc.reads, tc.wantWrites, tc.wantReads)
+			}
+		})
+	}
+}
+
+// TestNextDeadline: a lazily kept read deadline moves only when the wanted one passes it,
+// and is never earlier than wanted nor later than wanted + slack.
+func TestNextDeadline(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	const slack = time.Second
+	for _, tc := range []struct {
+		name      string
+		cur, want time.Time
+		wantD     time.Time
+		wantMove  bool
+	}{
+		{"none set yet", time.Time{}, t0, t0.Add(slack), true},
+		{"wanted moved a little", t0.Add(slack), t0.Add(slack / 2), t0.Add(slack), false},
+		{"wanted reaches the deadline", t0.Add(slack), t0.Add(slack), t0.Add(slack), false},
+		{"wanted passed the deadline", t0.Add(slack), t0.Add(slack + 1), t0.Add(2*slack + 1), true},
+		{"wanted moved earlier than the slack allows", t0.Add(slack), t0.Add(-time.Millisecond), t0.Add(slack - time.Millisecond), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, move := nextDeadline(tc.cur, tc.want, slack)
+			if !d.Equal(tc.wantD) || move != tc.wantMove {
+				t.Errorf("nextDeadline(%v, %v) = %v, %v; want %v, %v", tc.cur, tc.want, d, move, tc.wantD, tc.wantMove)
+			}
+			if d.Before(tc.want) || d.After(tc.want.Add(slack)) {
+				t.Errorf("deadline %v outside [%v, %v]", d, tc.want, tc.want.Add(slack))
+			}
+		})
+	}
+}

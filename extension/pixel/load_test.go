@@ -73,10 +73,12 @@ func cpuTime() time.Duration {
 }
 
 // TestLoadBudget measures the benchmark shape: PIXEL_LOAD_SESSIONS concurrent
-// sessions (default 200), each streaming 50 binary chunks of 640 bytes every 20 ms then end,
+// sessions (default 200), each streaming 50 chunks of 640 bytes every 20 ms then end
+// (binary frames, or PIXEL_LOAD_ENCODING=json for base64 in JSON text frames),
 // back to back for PIXEL_LOAD_SECONDS (default 10), against pixelsim in a child process,
 // with every sample recorded. It reports the chunk rate reached against the intended
-// rate, chunk latency percentiles and the client's CPU use. It runs only when PIXEL_LOAD is
+// rate, chunk latency percentiles and the CPU per chunk of the client and of pixelsim
+// (PIXEL_LOAD_SERVER_PROFILE=FILE also writes pixelsim's CPU profile). It runs only when PIXEL_LOAD is
 // set (make bench), since its figures depend on the machine.
 func TestLoadBudget(t *testing.T) {
 	if os.Getenv("PIXEL_LOAD") == "" {
@@ -124,7 +126,13 @@ func TestLoadBudget(t *testing.T) {
 	}
 	p := &loadPusher{counts: map[string]float64{}}
 	st := &modules.State{Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Samples: p, Bytes: &modules.ByteCounter{}}
-	chunks, err := stream.BuildChunks(stream.Spec{Audio: &stream.AudioSpec{Frames: 50, FrameMs: 20, SampleRate: 16000}, Encoding: stream.Binary})
+	enc := stream.Binary
+	if e := os.Getenv("PIXEL_LOAD_ENCODING"); e != "" {
+		if enc, err = stream.ParseEncoding(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chunks, err := stream.BuildChunks(stream.Spec{Audio: &stream.AudioSpec{Frames: 50, FrameMs: 20, SampleRate: 16000}, Encoding: enc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,7 +174,9 @@ func (c Config) withDefaults() Config {
 func dial(sctx, parent context.Context, cfg Config, res *Result) (*websocket.Conn, *sessionError) {
 	dctx, cancel := context.WithTimeoutCause(sctx, cfg.ConnectTimeout, errConnectTimeout)
 	defer cancel()
-	nd := &net.Dialer{}
+	// No TCP keep-alive: a session is short, and enabling it costs four system calls per
+	// connection.
+	nd := &net.Dialer{KeepAlive: -1}
 	d := websocket.Dialer{
 		Subprotocols:     cfg.Subprotocols,
 		HandshakeTimeout: cfg.ConnectTimeout,
@@ -182,10 +184,10 @@ func dial(sctx, parent context.Context, cfg Config, res *Result) (*websocket.Con
 		WriteBufferSize:  2048,
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := nd.DialContext(ctx, network, addr)
-			if err != nil || (cfg.Sent == nil && cfg.Received == nil) {
+			if err != nil {
 				return c, err
 			}
-			return &countingConn{Conn: c, sent: cfg.Sent, recv: cfg.Received}, nil
+			return newLazyConn(c, cfg.Sent, cfg.Received), nil
 		},
 	}
 	conn, resp, err := d.DialContext(dctx, cfg.URL, cfg.Header)
@@ -202,8 +204,12 @@ func dial(sctx, parent context.Context, cfg Config, res *Result) (*websocket.Con
 		return conn, nil
 	}
 	switch {
-	case parent.Err() != nil:
-		return nil, fail(ErrCanceled, fmt.Errorf("connecting to %q: %w", cfg.URL, context.Cause(parent)))
+	case parent.Err() != nil || pastDeadline(parent):
+		cause := context.Cause(parent)
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
+		return nil, fail(ErrCanceled, fmt.Errorf("connecting to %q: %w", cfg.URL, cause))
 	case errors.Is(context.Cause(sctx), errSessionTimeout):
 		return nil, fail(ErrSessionTimeout, fmt.Errorf("connecting to %q: %w", cfg.URL, errSessionTimeout))
 	case errors.Is(err, websocket.ErrBadHandshake) && resp != nil:
@@ -214,6 +220,13 @@ func dial(sctx, parent context.Context, cfg Config, res *Result) (*websocket.Con
 		return nil, fail(ErrRefused, fmt.Errorf("connecting to %q: %w", cfg.URL, err))
 	}
 	return nil, fail(ErrDial, fmt.Errorf("connecting to %q: %w", cfg.URL, err))
+}
+
+// pastDeadline reports whether ctx's deadline has passed: a dial cut short by it fails with
+// a timeout a moment before ctx itself reports the end.
+func pastDeadline(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 func isTimeout(err error) bool {
@@ -636,25 +649,3 @@ func (nopObserver) Connected(time.Time, time.Duration, int, string) {}
 func (nopObserver) Sent(time.Time, bool)                            {}
 func (nopObserver) Received(time.Time)                              {}
 func (nopObserver) Acked(time.Time, int, time.Duration)             {}
-
-// countingConn counts the bytes a connection reads and writes.
-type countingConn struct {
-	net.Conn
-	sent, recv *atomic.Int64
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if c.recv != nil {
-		c.recv.Add(int64(n))
-	}
-	return n, err
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	if c.sent != nil {
-		c.sent.Add(int64(n))
-	}
-	return n, err
-}
