@@ -46,8 +46,10 @@ type vuBuffer struct {
 	hot bool
 }
 
-// smallBuffer is the initial capacity of an idle VU's buffer.
-const smallBuffer = 32
+// smallBuffer is the initial capacity of an idle VU's buffer: an iteration with one request
+// pushes 13 samples (9 HTTP, 4 iteration); busier ones grow it by append. Between sweeps a
+// sleeping VU holds one such buffer (16 × 56 B).
+const smallBuffer = 16
 
 var _ metrics.Pusher = (*vuBuffer)(nil)
 

@@ -338,17 +338,36 @@ export function handleSummary(data) {
 }
 
 func TestAbort(t *testing.T) {
-	h := mustLoad(t, `
+	tests := []struct{ name, src string }{
+		{"caught in try", `
 import exec from 'k6/execution';
 export default function () {
   try { exec.test.abort('enough'); } catch (e) { /* cannot be swallowed */ }
   throw new Error('not reached');
 }
-`)
-	err := h.vu(t, 1).RunIteration(context.Background(), "default", nil)
-	var ae *AbortError
-	if !errors.As(err, &ae) || ae.Reason != "enough" {
-		t.Fatalf("err = %T %v, want AbortError(enough)", err, err)
+`},
+		{"in an async function", `
+import exec from 'k6/execution';
+export default async function () {
+  await new Promise((r) => setTimeout(r, 1));
+  exec.test.abort('enough');
+}
+`},
+		{"in setTimeout", `
+import exec from 'k6/execution';
+export default function () { setTimeout(() => exec.test.abort('enough'), 1); }
+`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := mustLoad(t, tc.src)
+			v := h.vu(t, 1)
+			err := v.RunIteration(context.Background(), "default", nil)
+			var ae *AbortError
+			if !errors.As(err, &ae) || ae.Reason != "enough" {
+				t.Fatalf("err = %T %v, want AbortError(enough)", err, err)
+			}
+		})
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,57 +16,263 @@ import (
 	"github.com/pixelk6/pixelk6/js/modules"
 )
 
-// installGlobals defines the k6 globals on the VU's runtime.
+// installGlobals defines the k6 globals on the VU's runtime. They are served by a dynamic
+// object put between the global object and Object.prototype (the global object itself
+// stays as goja made it, its built-ins unmaterialised), and each becomes a JavaScript value
+// the first time the script reads it: a goja function costs about 900 bytes and most VUs
+// use few of these globals, so a VU does not pay for the ones its script never touches.
+// __ITER is read from the VU's state on every access. Assigning one of these names from the
+// script creates an own property of the global object, as usual.
 func (v *vu) installGlobals() error {
-	rt := v.rt
-	env := rt.NewObject()
-	for _, m := range []map[string]string{v.b.opts.Env, v.state.Env} { // the scenario's env wins
-		for k, val := range m {
-			if err := env.Set(k, val); err != nil {
-				return err
-			}
-		}
-	}
-	console := rt.NewObject()
-	for _, lv := range []struct{ name, level string }{
-		{"log", "info"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}, {"debug", "debug"},
-	} {
-		level := lv.level
-		if err := console.Set(lv.name, func(call goja.FunctionCall) goja.Value {
-			v.state.Logger.Log(level, v.formatArgs(call.Arguments))
-			return goja.Undefined()
-		}); err != nil {
-			return err
-		}
-	}
-	perf := rt.NewObject()
-	start := v.b.start
-	if err := perf.Set("now", func(goja.FunctionCall) goja.Value {
-		return rt.ToValue(float64(time.Since(start).Nanoseconds()) / 1e6)
-	}); err != nil {
-		return err
-	}
-	globals := map[string]any{
-		"__ENV":         env,
-		"__VU":          v.state.VUID,
-		"__ITER":        v.state.Iteration,
-		"console":       console,
-		"performance":   perf,
-		"open":          v.open,
-		"require":       v.requireFrom(filepath.Dir(v.b.path)),
-		"setTimeout":    func(call goja.FunctionCall) goja.Value { return v.setTimer(call, false) },
-		"setInterval":   func(call goja.FunctionCall) goja.Value { return v.setTimer(call, true) },
-		"clearTimeout":  v.clearTimer,
-		"clearInterval": v.clearTimer,
-		"global":        rt.GlobalObject(),
-		"globalThis":    rt.GlobalObject(),
-	}
-	for k, val := range globals {
-		if err := rt.Set(k, val); err != nil {
-			return fmt.Errorf("defining global %s: %w", k, err)
-		}
+	if err := v.rt.GlobalObject().SetPrototype(v.rt.NewDynamicObject(&lazyGlobals{v: v})); err != nil {
+		return fmt.Errorf("installing globals: %w", err)
 	}
 	return nil
+}
+
+// lazyGlobalNames are the globals lazyGlobals serves, sorted.
+var lazyGlobalNames = []string{"__ENV", "__ITER", "__VU", "clearInterval", "clearTimeout", "console", "global",
+	"open", "performance", "require", "setInterval", "setTimeout"}
+
+// valueCache is a small map of property values (a VU caches two or three per object, where
+// a Go map would cost several hundred bytes).
+type valueCache []cachedValue
+
+type cachedValue struct {
+	k string
+	v goja.Value
+}
+
+func (c valueCache) get(k string) (goja.Value, bool) {
+	for _, e := range c {
+		if e.k == k {
+			return e.v, true
+		}
+	}
+	return nil, false
+}
+
+func (c *valueCache) set(k string, v goja.Value) {
+	for i := range *c {
+		if (*c)[i].k == k {
+			(*c)[i].v = v
+			return
+		}
+	}
+	*c = append(*c, cachedValue{k, v})
+}
+
+func (c *valueCache) del(k string) {
+	*c = slices.DeleteFunc(*c, func(e cachedValue) bool { return e.k == k })
+}
+
+// lazyGlobals is the global object's prototype: it makes the k6 globals on first read.
+type lazyGlobals struct {
+	v     *vu
+	cache valueCache
+}
+
+func (g *lazyGlobals) Get(k string) goja.Value {
+	if val, ok := g.cache.get(k); ok {
+		return val
+	}
+	if k == "__ITER" {
+		return g.v.rt.ToValue(g.v.state.Iteration)
+	}
+	val := g.make(k)
+	if val == nil {
+		return nil
+	}
+	g.Set(k, val)
+	return val
+}
+
+// make builds the global k, nil for a name it does not serve.
+func (g *lazyGlobals) make(k string) goja.Value {
+	v, rt := g.v, g.v.rt
+	switch k {
+	case "__VU":
+		return rt.ToValue(v.state.VUID)
+	case "global":
+		return rt.GlobalObject()
+	case "__ENV":
+		return rt.NewDynamicObject(&envObject{rt: rt, layers: [2]map[string]string{v.state.Env, v.b.opts.Env}})
+	case "console":
+		return rt.NewDynamicObject(&consoleObject{v: v})
+	case "performance":
+		perf := rt.NewObject()
+		start := v.b.start
+		_ = perf.Set("now", func(goja.FunctionCall) goja.Value {
+			return rt.ToValue(float64(time.Since(start).Nanoseconds()) / 1e6)
+		})
+		return perf
+	case "open":
+		return rt.ToValue(v.open)
+	case "require":
+		return rt.ToValue(v.requireFrom(filepath.Dir(v.b.path)))
+	case "setTimeout":
+		return rt.ToValue(func(call goja.FunctionCall) goja.Value { return v.setTimer(call, false) })
+	case "setInterval":
+		return rt.ToValue(func(call goja.FunctionCall) goja.Value { return v.setTimer(call, true) })
+	case "clearTimeout", "clearInterval":
+		return rt.ToValue(v.clearTimer)
+	}
+	return nil
+}
+
+func (g *lazyGlobals) Set(k string, val goja.Value) bool {
+	g.cache.set(k, val)
+	return true
+}
+
+func (g *lazyGlobals) Has(k string) bool {
+	if _, ok := g.cache.get(k); ok {
+		return true
+	}
+	_, ok := slices.BinarySearch(lazyGlobalNames, k)
+	return ok
+}
+
+func (g *lazyGlobals) Delete(k string) bool { g.cache.del(k); return true }
+
+func (g *lazyGlobals) Keys() []string {
+	keys := slices.Clone(lazyGlobalNames)
+	for _, e := range g.cache {
+		k := e.k
+		if _, ok := slices.BinarySearch(lazyGlobalNames, k); !ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// envObject is __ENV: the scenario's env over the run's (-e and the process environment),
+// read from the shared maps; the script's own assignments and deletions are kept per VU.
+type envObject struct {
+	rt      *goja.Runtime
+	layers  [2]map[string]string // first wins
+	own     map[string]goja.Value
+	deleted map[string]bool
+}
+
+func (e *envObject) lookup(k string) (string, bool) {
+	if e.deleted[k] {
+		return "", false
+	}
+	for _, m := range e.layers {
+		if s, ok := m[k]; ok {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+func (e *envObject) Get(k string) goja.Value {
+	if val, ok := e.own[k]; ok {
+		return val
+	}
+	if s, ok := e.lookup(k); ok {
+		return e.rt.ToValue(s)
+	}
+	return nil
+}
+
+func (e *envObject) Set(k string, val goja.Value) bool {
+	if e.own == nil {
+		e.own = map[string]goja.Value{}
+	}
+	e.own[k] = val
+	delete(e.deleted, k)
+	return true
+}
+
+func (e *envObject) Has(k string) bool {
+	if _, ok := e.own[k]; ok {
+		return true
+	}
+	_, ok := e.lookup(k)
+	return ok
+}
+
+func (e *envObject) Delete(k string) bool {
+	delete(e.own, k)
+	if e.deleted == nil {
+		e.deleted = map[string]bool{}
+	}
+	e.deleted[k] = true
+	return true
+}
+
+// Keys returns the variables sorted by name (JSON.stringify(__ENV) is stable).
+func (e *envObject) Keys() []string {
+	seen := map[string]bool{}
+	var keys []string
+	add := func(k string) {
+		if !seen[k] && !e.deleted[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	for k := range e.own {
+		add(k)
+	}
+	for _, m := range e.layers {
+		for k := range m {
+			add(k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// consoleLevels maps console's methods to log levels (k6's).
+var consoleLevels = map[string]string{"log": "info", "info": "info", "warn": "warn", "error": "error", "debug": "debug"}
+
+// consoleObject is console: each method becomes a function on first use.
+type consoleObject struct {
+	v     *vu
+	cache valueCache
+}
+
+func (c *consoleObject) Get(k string) goja.Value {
+	if val, ok := c.cache.get(k); ok {
+		return val
+	}
+	level, ok := consoleLevels[k]
+	if !ok {
+		return nil
+	}
+	v := c.v
+	val := v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		v.state.Logger.Log(level, v.formatArgs(call.Arguments))
+		return goja.Undefined()
+	})
+	c.Set(k, val)
+	return val
+}
+
+func (c *consoleObject) Set(k string, val goja.Value) bool {
+	c.cache.set(k, val)
+	return true
+}
+
+func (c *consoleObject) Has(k string) bool {
+	_, cached := c.cache.get(k)
+	_, method := consoleLevels[k]
+	return cached || method
+}
+
+func (c *consoleObject) Delete(k string) bool { c.cache.del(k); return true }
+
+func (c *consoleObject) Keys() []string {
+	keys := []string{"debug", "error", "info", "log", "warn"}
+	for _, e := range c.cache {
+		k := e.k
+		if _, ok := consoleLevels[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // formatArgs renders console arguments like k6: strings as they are, objects as JSON.
@@ -75,7 +284,8 @@ func (v *vu) formatArgs(args []goja.Value) string {
 		}
 		if o, ok := a.(*goja.Object); ok {
 			if _, isFn := goja.AssertFunction(o); !isFn && o.ClassName() != "Error" {
-				if s, err := v.stringFn(goja.Undefined(), o); err == nil && !goja.IsUndefined(s) {
+				stringify, _ := v.jsonFuncs()
+				if s, err := stringify(goja.Undefined(), o); err == nil && !goja.IsUndefined(s) {
 					b.WriteString(s.String())
 					continue
 				}
@@ -169,7 +379,7 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	dir := filepath.Dir(abs)
 	prevCWD := v.initEnv.CWD
 	v.initEnv.CWD = dir
-	_, err = fn(goja.Undefined(), exports, v.rt.ToValue(v.requireFrom(dir)), module, v.rt.ToValue(abs), v.rt.ToValue(dir))
+	_, err = fn(goja.Undefined(), exports, v.rt.ToValue(v.requireFrom(dir)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc())
 	v.initEnv.CWD = prevCWD
 	if err != nil {
 		return nil, err
@@ -193,6 +403,16 @@ func (v *vu) requireBuiltin(name string) (*goja.Object, error) {
 	} else {
 		exp.Default = mod
 	}
+	if len(exp.Named) > 0 && (exp.Default == nil || sameMap(exp.Default, exp.Named)) {
+		// The common shape: named exports (and the same object as default). Converted lazily,
+		// so a VU pays only for the exports its script uses.
+		lz := &lazyExports{rt: v.rt, named: exp.Named}
+		obj := v.rt.NewDynamicObject(lz)
+		lz.self = obj
+		v.modules[name] = obj
+		v.builtins = append(v.builtins, obj)
+		return obj, nil
+	}
 	obj := v.rt.NewObject()
 	_ = obj.Set("__esModule", true)
 	for k, val := range exp.Named {
@@ -200,7 +420,10 @@ func (v *vu) requireBuiltin(name string) (*goja.Object, error) {
 			return nil, fmt.Errorf("module %q export %q: %w", name, k, err)
 		}
 	}
-	if exp.Default != nil {
+	if exp.Default != nil && sameMap(exp.Default, exp.Named) {
+		// The common `Default: named, Named: named`: one object, converted once.
+		_ = obj.Set("default", obj)
+	} else if exp.Default != nil {
 		def := v.rt.ToValue(exp.Default)
 		_ = obj.Set("default", def)
 		if len(exp.Named) == 0 {
@@ -215,7 +438,89 @@ func (v *vu) requireBuiltin(name string) (*goja.Object, error) {
 		_ = obj.Set("default", obj)
 	}
 	v.modules[name] = obj
+	v.builtins = append(v.builtins, obj)
 	return obj, nil
+}
+
+// isBuiltinFunc returns the VU's __pixelk6Builtin(value) function (see slimInterop): true
+// when value is the exports object of a built-in or extension module.
+func (v *vu) isBuiltinFunc() goja.Value {
+	if v.isBuiltin == nil {
+		v.isBuiltin = v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			if o, ok := call.Argument(0).(*goja.Object); ok {
+				for _, b := range v.builtins {
+					if b == o {
+						return v.rt.ToValue(true)
+					}
+				}
+			}
+			return v.rt.ToValue(false)
+		})
+	}
+	return v.isBuiltin
+}
+
+// lazyExports is a built-in module's exports object: each export is converted to a
+// JavaScript value on first access. Scripts may overwrite or add properties.
+type lazyExports struct {
+	rt    *goja.Runtime
+	named map[string]any
+	self  *goja.Object
+	cache valueCache
+}
+
+func (l *lazyExports) Get(k string) goja.Value {
+	if v, ok := l.cache.get(k); ok {
+		return v
+	}
+	var v goja.Value
+	switch val, ok := l.named[k]; {
+	case ok:
+		v = l.rt.ToValue(val)
+	case k == "__esModule":
+		return l.rt.ToValue(true)
+	case k == "default":
+		return l.self
+	default:
+		return nil
+	}
+	l.Set(k, v)
+	return v
+}
+
+func (l *lazyExports) Set(k string, v goja.Value) bool {
+	l.cache.set(k, v)
+	return true
+}
+
+func (l *lazyExports) Has(k string) bool {
+	_, named := l.named[k]
+	_, cached := l.cache.get(k)
+	return named || cached || k == "__esModule" || k == "default"
+}
+
+func (l *lazyExports) Delete(k string) bool { l.cache.del(k); return true }
+
+func (l *lazyExports) Keys() []string {
+	keys := make([]string, 0, len(l.named)+2)
+	keys = append(keys, "default") // esbuild's __toESM copies own property names
+	for k := range l.named {
+		keys = append(keys, k)
+	}
+	for _, e := range l.cache {
+		k := e.k
+		if _, ok := l.named[k]; !ok && k != "default" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// sameMap reports whether a is the map b (the same map value, not equal contents).
+func sameMap(a any, b map[string]any) bool {
+	m, ok := a.(map[string]any)
+	return ok && b != nil && reflect.ValueOf(m).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // timer is one setTimeout/setInterval.

@@ -31,11 +31,13 @@ type vu struct {
 	ctx   context.Context
 	state *modules.State
 
-	initEnv  *modules.InitEnvironment // non-nil while the init context runs
-	exports  *goja.Object             // the main module's module.exports
-	modules  map[string]*goja.Object  // path or built-in name → module.exports
-	stringFn goja.Callable            // JSON.stringify
-	parseFn  goja.Callable            // JSON.parse
+	initEnv   *modules.InitEnvironment // non-nil while the init context runs
+	exports   *goja.Object             // the main module's module.exports
+	modules   map[string]*goja.Object  // path or built-in name → module.exports
+	builtins  []*goja.Object           // the built-in modules' exports objects
+	isBuiltin goja.Value               // __pixelk6Builtin, made on first use
+	stringFn  goja.Callable            // JSON.stringify
+	parseFn   goja.Callable            // JSON.parse
 
 	timers    map[int64]*timer
 	nextTimer int64
@@ -44,7 +46,11 @@ type vu struct {
 	dataRaw   []byte
 	dataValue goja.Value
 	iterInVU  int64
+	aborted   error // set by test.abort(); wins over whatever the call returned
 }
+
+// Abort records test.abort() (k6/execution calls it) for the current call.
+func (v *vu) Abort(err error) { v.aborted = err }
 
 var (
 	_ VU         = (*vu)(nil)
@@ -106,9 +112,6 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		b: b, rt: rt, loop: newEventLoop(), ctx: ctx, state: state,
 		modules: map[string]*goja.Object{}, timers: map[int64]*timer{}, fnCache: map[string]goja.Callable{},
 	}
-	jsonObj := rt.Get("JSON").ToObject(rt)
-	v.stringFn, _ = goja.AssertFunction(jsonObj.Get("stringify"))
-	v.parseFn, _ = goja.AssertFunction(jsonObj.Get("parse"))
 	if err := v.installGlobals(); err != nil {
 		return nil, &InitError{err}
 	}
@@ -130,6 +133,10 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		})
 	})
 	v.initEnv = nil
+	if v.aborted != nil {
+		err, v.aborted = v.aborted, nil
+		v.rt.ClearInterrupt()
+	}
 	if err != nil {
 		v.Close()
 		var ie *InitError
@@ -180,9 +187,12 @@ func (v *vu) withInterrupt(ctx context.Context, f func() error) error {
 	if !stop() {
 		<-fired
 		v.rt.ClearInterrupt()
-		if err == nil {
-			err = ctx.Err()
-		}
+	}
+	if err == nil {
+		// ctx may be done without the AfterFunc having started yet (a cancelled context
+		// closes Done before it runs its AfterFuncs): f saw it (sleep returned early) but
+		// stop() still won the race.
+		err = ctx.Err()
 	}
 	return err
 }
@@ -261,7 +271,8 @@ func (v *vu) parseData(data json.RawMessage) (goja.Value, error) {
 	if v.dataValue != nil && bytes.Equal(v.dataRaw, data) {
 		return v.dataValue, nil
 	}
-	val, err := v.parseFn(goja.Undefined(), v.rt.ToValue(string(data)))
+	_, parse := v.jsonFuncs()
+	val, err := parse(goja.Undefined(), v.rt.ToValue(string(data)))
 	if err != nil {
 		return nil, fmt.Errorf("parsing setup data: %w", err)
 	}
@@ -269,8 +280,20 @@ func (v *vu) parseData(data json.RawMessage) (goja.Value, error) {
 	return val, nil
 }
 
+// jsonFuncs returns JSON.stringify and JSON.parse. They are looked up on first use: the JSON
+// object of a goja runtime is built lazily, and most VUs never need it (about 4 KB each).
+func (v *vu) jsonFuncs() (stringify, parse goja.Callable) {
+	if v.stringFn == nil {
+		jsonObj := v.rt.Get("JSON").ToObject(v.rt)
+		v.stringFn, _ = goja.AssertFunction(jsonObj.Get("stringify"))
+		v.parseFn, _ = goja.AssertFunction(jsonObj.Get("parse"))
+	}
+	return v.stringFn, v.parseFn
+}
+
 func (v *vu) stringify(val goja.Value) (json.RawMessage, error) {
-	s, err := v.stringFn(goja.Undefined(), val)
+	stringify, _ := v.jsonFuncs()
+	s, err := stringify(goja.Undefined(), val)
 	if err != nil {
 		return nil, v.convertErr(err)
 	}
@@ -291,6 +314,11 @@ func (v *vu) call(ctx context.Context, fn goja.Callable, args ...goja.Value) (go
 		})
 	})
 	v.stopTimers()
+	if v.aborted != nil {
+		err, v.aborted = v.aborted, nil
+		v.rt.ClearInterrupt()
+		return nil, err
+	}
 	if err == nil && result != nil {
 		if p, ok := result.Export().(*goja.Promise); ok {
 			switch p.State() {
@@ -358,7 +386,8 @@ func (v *vu) handleSummary(ctx context.Context, data json.RawMessage) (map[strin
 		return nil, err
 	}
 	v.ctx = ctx
-	arg, err := v.parseFn(goja.Undefined(), v.rt.ToValue(string(data)))
+	_, parse := v.jsonFuncs()
+	arg, err := parse(goja.Undefined(), v.rt.ToValue(string(data)))
 	if err != nil {
 		return nil, fmt.Errorf("parsing summary data: %w", err)
 	}
@@ -404,9 +433,6 @@ func (v *vu) RunIteration(ctx context.Context, exec string, data json.RawMessage
 	v.iterInVU++
 	if !st.Options.NoCookiesReset && st.HTTPClient != nil && st.HTTPClient.Jar != nil && v.iterInVU > 1 {
 		st.HTTPClient.Jar = httpmod.NewJar() // k6 starts every iteration with an empty jar
-	}
-	if err := v.rt.Set("__ITER", st.Iteration); err != nil {
-		return err
 	}
 	start := time.Now()
 	_, err = v.call(ctx, fn, arg)

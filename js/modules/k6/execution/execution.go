@@ -37,6 +37,9 @@ type instance struct{ vu modules.VU }
 // iterCounter is implemented by pixelk6's VUs: iterations the VU started across scenarios.
 type iterCounter interface{ IterationsInVU() int64 }
 
+// aborter is implemented by pixelk6's VUs: it records a test.abort() for the runner.
+type aborter interface{ Abort(err error) }
+
 // optionsSource is implemented by pixelk6's VUs: the script's exported options.
 type optionsSource interface{ ScriptOptions() json.RawMessage }
 
@@ -198,6 +201,9 @@ func (m *instance) testObject() goja.Value {
 			reason = a.String()
 		}
 		err := &AbortError{Reason: reason}
+		if a, ok := m.vu.(aborter); ok {
+			a.Abort(err) // seen by the runner even if the exception is caught or turned into a rejection
+		}
 		rt.Interrupt(err)
 		panic(rt.NewGoError(err)) // unwinds now; the interrupt keeps try/catch from swallowing it
 	})

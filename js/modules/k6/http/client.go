@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,8 +30,18 @@ const DefaultTimeout = 60 * time.Second
 // measure every hop like k6).
 func NewClient(st *modules.State) *gohttp.Client {
 	counter := st.Bytes
+	insecure := st.Options.InsecureSkipTLSVerify
+	return &gohttp.Client{
+		Transport:     &vuTransport{newTransport: func() *gohttp.Transport { return newTransport(counter, insecure) }, fast: newFastPool(counter)},
+		Jar:           NewJar(),
+		CheckRedirect: func(*gohttp.Request, []*gohttp.Request) error { return gohttp.ErrUseLastResponse },
+	}
+}
+
+// newTransport returns the net/http transport of a VU (https, proxies, --http-debug).
+func newTransport(counter *modules.ByteCounter, insecure bool) *gohttp.Transport {
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	tr := &gohttp.Transport{
+	return &gohttp.Transport{
 		Proxy: gohttp.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := dialer.DialContext(ctx, network, addr)
@@ -39,7 +50,7 @@ func NewClient(st *modules.State) *gohttp.Client {
 			}
 			return &countingConn{Conn: c, n: counter}, nil
 		},
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: st.Options.InsecureSkipTLSVerify}, //nolint:gosec // user option
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec // user option
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   1000,
@@ -48,22 +59,39 @@ func NewClient(st *modules.State) *gohttp.Client {
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
 	}
-	return &gohttp.Client{
-		Transport:     &vuTransport{Transport: tr, fast: newFastPool(counter)},
-		Jar:           NewJar(),
-		CheckRedirect: func(*gohttp.Request, []*gohttp.Request) error { return gohttp.ErrUseLastResponse },
-	}
 }
 
-// vuTransport is a VU's net/http transport plus its fast HTTP/1.1 pool (see fastPool).
+// vuTransport is a VU's net/http transport plus its fast HTTP/1.1 pool (see fastPool). The
+// net/http transport is made on first use: a VU that only sends plain http:// requests
+// never needs it (about 1 KB per VU).
 type vuTransport struct {
-	*gohttp.Transport
-	fast *fastPool
+	newTransport func() *gohttp.Transport
+	fast         *fastPool
+
+	mu sync.Mutex
+	tr *gohttp.Transport
+}
+
+// transport returns the net/http transport, making it on first use (when create is set).
+func (t *vuTransport) transport(create bool) *gohttp.Transport {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.tr == nil && create {
+		t.tr = t.newTransport()
+	}
+	return t.tr
+}
+
+// RoundTrip implements net/http.RoundTripper over the net/http transport.
+func (t *vuTransport) RoundTrip(req *gohttp.Request) (*gohttp.Response, error) {
+	return t.transport(true).RoundTrip(req)
 }
 
 // CloseIdleConnections closes the idle connections of both.
 func (t *vuTransport) CloseIdleConnections() {
-	t.Transport.CloseIdleConnections()
+	if tr := t.transport(false); tr != nil {
+		tr.CloseIdleConnections()
+	}
 	t.fast.closeIdle()
 }
 

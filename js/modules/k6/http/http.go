@@ -352,7 +352,6 @@ func (m *instance) batch(call goja.FunctionCall) goja.Value {
 }
 
 func (m *instance) batchItem(st *modules.State, v goja.Value) (*request, error) {
-	rt := m.vu.Runtime()
 	undef := goja.Undefined()
 	o, ok := v.(*goja.Object)
 	if !ok {
@@ -377,7 +376,6 @@ func (m *instance) batchItem(st *modules.State, v goja.Value) (*request, error) 
 	if mv := get("method"); !isNullish(mv) {
 		method = strings.ToUpper(mv.String())
 	}
-	_ = rt
 	return m.prepare(st, method, get("url"), get("body"), get("params"))
 }
 

@@ -1,0 +1,163 @@
+package http
+
+import (
+	"context"
+	"net"
+	gohttp "net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+)
+
+// TestFastPathPooledBuffers checks that a keep-alive connection gives its buffers back
+// between exchanges (an idle connection holds none) and that bodies larger than the
+// buffers, fixed-length and chunked, still arrive whole over the reused connection.
+func TestFastPathPooledBuffers(t *testing.T) {
+	big := strings.Repeat("0123456789", 3*connBufSize/10) // 3 buffers' worth
+	srv := httptest.NewServer(gohttp.HandlerFunc(func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		switch r.URL.Path {
+		case "/fixed":
+			w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+			_, _ = w.Write([]byte(big))
+		case "/chunked":
+			for i := 0; i < 3; i++ {
+				_, _ = w.Write([]byte(big[:connBufSize]))
+				w.(gohttp.Flusher).Flush()
+			}
+		default:
+			_, _ = w.Write([]byte("ok"))
+		}
+	}))
+	defer srv.Close()
+	base, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &modules.ByteCounter{}
+	p := newFastPool(counter)
+	defer p.closeIdle()
+	tests := []struct {
+		name, path, want string
+		respType         responseType
+	}{
+		{"small", "/small", "ok", respText},
+		{"fixed length larger than the buffer", "/fixed", big, respText},
+		{"chunked larger than the buffer", "/chunked", strings.Repeat(big[:connBufSize], 3), respBinary},
+		{"discarded body", "/fixed", "", respNone},
+		{"small again", "/small", "ok", respText},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u := *base
+			u.Path = tc.path
+			hr := &gohttp.Request{Method: "GET", URL: &u, Host: u.Host, Header: gohttp.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+			var tr tracer
+			resp, body, err := p.roundTrip(context.Background(), hr, nil, tc.respType, time.Now().Add(5*time.Second), &tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 200 || string(body) != tc.want {
+				t.Fatalf("status %d, body of %d bytes, want %d", resp.StatusCode, len(body), len(tc.want))
+			}
+			idle := p.idle[hostPort(&u)]
+			if len(idle) != 1 {
+				t.Fatalf("%d idle connections, want the one reused connection", len(idle))
+			}
+			if idle[0].br != nil {
+				t.Error("the idle connection still holds a read buffer")
+			}
+		})
+	}
+	if counter.Received.Load() <= int64(3*len(big)) || counter.Sent.Load() == 0 {
+		t.Errorf("bytes counted: sent %d, received %d", counter.Sent.Load(), counter.Received.Load())
+	}
+}
+
+func TestDialOnOwnStack(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	p := newFastPool(nil)
+	tests := []struct {
+		name    string
+		ctx     func() (context.Context, context.CancelFunc)
+		close   bool
+		wantErr bool
+	}{
+		{"listening", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, false, false},
+		{"cancelled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, false, true},
+		{"refused", func() (context.Context, context.CancelFunc) { return context.WithCancel(context.Background()) }, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.close {
+				_ = ln.Close()
+			}
+			ctx, cancel := tc.ctx()
+			defer cancel()
+			c, err := p.dialOnOwnStack(ctx, addr)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error: %v", err, tc.wantErr)
+			}
+			if c != nil {
+				_ = c.Close()
+			}
+		})
+	}
+	_ = ln.Close()
+}
+
+// TestLazyTransport checks that a VU's net/http transport is made only when a request needs
+// it (https here), with the VU's TLS option, and that closing a client that never made
+// one is safe.
+func TestLazyTransport(t *testing.T) {
+	srv := httptest.NewTLSServer(gohttp.HandlerFunc(func(w gohttp.ResponseWriter, _ *gohttp.Request) {
+		_, _ = w.Write([]byte("secure"))
+	}))
+	defer srv.Close()
+	tests := []struct {
+		name     string
+		insecure bool
+		wantErr  bool
+	}{
+		{"verified (self-signed: fails)", false, true},
+		{"insecureSkipTLSVerify", true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &modules.State{Bytes: &modules.ByteCounter{}}
+			st.Options.InsecureSkipTLSVerify = tc.insecure
+			c := NewClient(st)
+			vt := c.Transport.(*vuTransport)
+			if vt.transport(false) != nil {
+				t.Fatal("transport made before any request")
+			}
+			c.CloseIdleConnections() // nothing made yet: must not panic
+			resp, err := c.Get(srv.URL)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error: %v", err, tc.wantErr)
+			}
+			if err == nil {
+				_ = resp.Body.Close()
+			}
+			if vt.transport(false) == nil {
+				t.Error("no transport after an https request")
+			}
+			if st.Bytes.Received.Load() == 0 {
+				t.Error("TLS bytes not counted")
+			}
+			c.CloseIdleConnections()
+		})
+	}
+}
