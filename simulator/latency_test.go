@@ -185,3 +185,46 @@ func TestGate(t *testing.T) {
 	}
 	unlimited.release()
 }
+
+func TestOversleepCompensation(t *testing.T) {
+	ms := time.Millisecond
+	steps := []struct {
+		name     string
+		est      time.Duration
+		late     time.Duration
+		wantNext time.Duration
+	}{
+		{"starts from zero", 0, 800 * time.Microsecond, 50 * time.Microsecond},
+		{"moves a sixteenth of the way", 1 * ms, 0, 1*ms - ms/16},
+		{"negative lateness counts as zero", 16 * time.Microsecond, -5 * ms, 15 * time.Microsecond},
+		{"a stall is capped", 0, 300 * ms, maxOversleep / oversleepWeight},
+	}
+	for _, c := range steps {
+		if got := nextOversleep(c.est, c.late); got != c.wantNext {
+			t.Errorf("%s: nextOversleep(%v, %v) = %v, want %v", c.name, c.est, c.late, got, c.wantNext)
+		}
+	}
+	asks := []struct {
+		name    string
+		d, est  time.Duration
+		wantAsk time.Duration
+	}{
+		{"no estimate", 50 * ms, 0, 50 * ms},
+		{"subtracts the estimate", 50 * ms, 600 * time.Microsecond, 50*ms - 600*time.Microsecond},
+		{"estimate capped", 50 * ms, 10 * ms, 50*ms - maxOversleep},
+		{"never below three quarters", 2 * ms, 1900 * time.Microsecond, 1500 * time.Microsecond},
+	}
+	for _, c := range asks {
+		if got := compensate(c.d, c.est); got != c.wantAsk {
+			t.Errorf("%s: compensate(%v, %v) = %v, want %v", c.name, c.d, c.est, got, c.wantAsk)
+		}
+	}
+	// Converges to a steady lateness.
+	est := time.Duration(0)
+	for range 200 {
+		est = nextOversleep(est, 500*time.Microsecond)
+	}
+	if est < 490*time.Microsecond || est > 500*time.Microsecond {
+		t.Errorf("after 200 steps of 500µs lateness the estimate is %v", est)
+	}
+}

@@ -168,6 +168,9 @@ type Server struct {
 	rngs      sync.Pool // *rand.Rand
 	bufs      sync.Pool // *[]byte
 	rngSeq    atomic.Uint64
+	// oversleep is the running estimate of how late the runtime's timers fire (ns), which
+	// wait subtracts so that a fixed model latency is paid accurately under load.
+	oversleep atomic.Int64
 	reg       *prometheus.Registry
 	latHist   prometheus.Histogram
 	metricsH  http.Handler
@@ -310,21 +313,48 @@ func (s *Server) unregister(ss *session) {
 func (s *Server) rng() *rand.Rand     { return s.rngs.Get().(*rand.Rand) }
 func (s *Server) putRNG(r *rand.Rand) { s.rngs.Put(r) }
 
-// wait sleeps for d unless ctx is done or the server closes first.
+// wait sleeps for d unless ctx is done or the server closes first. Go's timers fire late
+// by a fraction of a millisecond, more so with hundreds of them pending; wait asks for d less
+// the lateness it has observed so far, so that a fixed latency of 50 ms is paid as 50 ms (a
+// load generator's accuracy is measured against it).
 func (s *Server) wait(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
+	ask := compensate(d, time.Duration(s.oversleep.Load()))
+	start := time.Now()
+	t := time.NewTimer(ask)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		late := time.Since(start) - ask
+		s.oversleep.Store(int64(nextOversleep(time.Duration(s.oversleep.Load()), late)))
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-s.quit:
 		return errClosed
 	}
+}
+
+// Oversleep estimation: an exponentially weighted mean of observed lateness, weight 1/16,
+// capped so that a stall of the whole process (a GC pause, a descheduled VM) cannot make
+// later waits much shorter than asked.
+const (
+	oversleepWeight = 16
+	maxOversleep    = 2 * time.Millisecond
+)
+
+// nextOversleep folds one observed lateness into the running estimate.
+func nextOversleep(est, late time.Duration) time.Duration {
+	late = min(max(late, 0), maxOversleep)
+	return est + (late-est)/oversleepWeight
+}
+
+// compensate returns how long to ask the timer for to wait d given the estimated lateness:
+// d less the lateness, never less than three quarters of d.
+func compensate(d, est time.Duration) time.Duration {
+	return max(d-min(max(est, 0), maxOversleep), d*3/4)
 }
 
 // plan is the outcome of the per-inference random draws.
