@@ -23,7 +23,7 @@ func TestScripts(t *testing.T) {
 		{"setup_error.js", nil, 107, []string{"no token", "setup_error.js:3"}},
 		{"abort.js", nil, 108, []string{`msg="test aborted: enough"`}},
 		{"bad_threshold.js", nil, 104, []string{"p(95)<1", "counter"}},
-		{"thresholds.js", nil, 99, []string{"thresholds.js:12", `msg="thresholds on metrics 'hits' have been crossed"`}},
+		{"thresholds.js", nil, 99, []string{"thresholds.js:13", `msg="thresholds on metrics 'hits' have been crossed"`}},
 		{"thresholds.js", []string{"--no-thresholds"}, 0, []string{"iteration failed"}},
 		{"env.js", []string{"-e", "FROM_FLAG=yes"}, 0, nil},
 		{"env.js", nil, 0, []string{"FROM_FLAG=undefined"}},
