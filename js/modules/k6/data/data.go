@@ -10,14 +10,22 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/metrics"
 )
 
-func init() { modules.Register("k6/data", &Root{arrays: map[string]*shared{}}) }
+func init() { modules.Register("k6/data", &Root{arrays: map[arrayKey]*shared{}}) }
 
-// Root is the k6/data module; it holds the arrays shared by the VUs of the process.
+// Root is the k6/data module; it holds the arrays shared by the VUs of each test run.
 type Root struct {
 	mu     sync.Mutex
-	arrays map[string]*shared
+	arrays map[arrayKey]*shared
+}
+
+// arrayKey names an array within one test run: a run is identified by its metric registry,
+// so two runs in one process (tests, an embedding program) never see each other's arrays.
+type arrayKey struct {
+	run  *metrics.Registry
+	name string
 }
 
 var _ modules.Module = (*Root)(nil)
@@ -42,22 +50,24 @@ func (m *instance) Exports() modules.Exports {
 	return modules.Exports{Default: named, Named: named}
 }
 
-func (r *Root) get(name string) *shared {
+func (r *Root) get(run *metrics.Registry, name string) *shared {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s, ok := r.arrays[name]
+	k := arrayKey{run, name}
+	s, ok := r.arrays[k]
 	if !ok {
 		s = &shared{}
-		r.arrays[name] = s
+		r.arrays[k] = s
 	}
 	return s
 }
 
-// sharedArray is `new SharedArray(name, fn)`: fn runs once per process and must return an
+// sharedArray is `new SharedArray(name, fn)`: fn runs once per test run and must return an
 // array; every VU gets a frozen copy.
 func (m *instance) sharedArray(call goja.ConstructorCall) *goja.Object {
 	rt := m.vu.Runtime()
-	if m.vu.InitEnv() == nil {
+	env := m.vu.InitEnv()
+	if env == nil {
 		panic(rt.NewGoError(fmt.Errorf("new SharedArray() is only possible in the init context")))
 	}
 	name := call.Argument(0).String()
@@ -65,7 +75,7 @@ func (m *instance) sharedArray(call goja.ConstructorCall) *goja.Object {
 	if name == "" || !ok {
 		panic(rt.NewTypeError("SharedArray(name, fn): a non-empty name and a function are required"))
 	}
-	s := m.root.get(name)
+	s := m.root.get(env.Registry, name)
 	s.once.Do(func() {
 		v, err := fn(goja.Undefined())
 		if err != nil {
