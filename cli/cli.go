@@ -24,7 +24,7 @@
 //	     level=error msg="thresholds on metrics '<names>' have been crossed"
 //	104  invalid options, flags or thresholds (the message names the bad value)
 //	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed)
-//	107  the script failed to load, or threw in its init context or in setup()
+//	107  the script failed to load, or threw in its init context, in setup() or in teardown()
 //	108  the script called test.abort() from k6/execution
 //	255  any other failure (an output that cannot be opened, an unwritable file)
 package cli

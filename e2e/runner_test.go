@@ -233,6 +233,7 @@ func TestScriptErrorsByPhase(t *testing.T) {
 		{"syntax error", "export default function () {\n  let x = ;\n}\n", 107, "script.js:2"},
 		{"throw in init", "const a = 1;\nthrow new Error('boom in init');\nexport default function () {}\n", 107, "boom in init"},
 		{"throw in setup", "export function setup() {\n  throw new Error('boom in setup');\n}\nexport default function () {}\n", 107, "boom in setup"},
+		{"throw in teardown", "export const options = { iterations: 1 };\nexport default function () {}\nexport function teardown() {\n  throw new Error('boom in teardown');\n}\n", 107, "script.js:4"},
 		{"throw in iteration", "export const options = { iterations: 3 };\nexport default function () {\n  throw new Error('boom in iteration');\n}\n", 0, "script.js:3"},
 		{"unknown module", "import x from 'k6/x/nope';\nexport default function () {}\n", 107, "k6/x/nope"},
 		{"test.abort", "import exec from 'k6/execution';\nexport const options = { iterations: 5 };\nexport default function () {\n  exec.test.abort('enough');\n}\n", 108, "enough"},

@@ -31,7 +31,7 @@ const (
 	ExitThresholdsCrossed = 99  // a threshold failed (also when abortOnFail stopped the test)
 	ExitInvalidConfig     = 104 // invalid options or thresholds
 	ExitExternalAbort     = 105 // SIGINT/SIGTERM (ctx cancelled)
-	ExitScriptError       = 107 // the script failed to load, or threw in init or setup
+	ExitScriptError       = 107 // the script failed to load, or threw in init, setup or teardown
 	ExitScriptAbort       = 108 // test.abort()
 	ExitGeneric           = 255 // anything else (an output that cannot start, ...)
 )
@@ -304,7 +304,9 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 			if js.IsAbort(err) {
 				r.abort(ExitScriptAbort, err)
 			} else {
-				r.log.LogFields("error", "teardown: "+err.Error(), "source", "stacktrace")
+				// As k6: a script exception in teardown fails the run (the summary is
+				// still printed and outputs are flushed).
+				r.abort(ExitScriptError, fmt.Errorf("teardown: %w", err))
 			}
 		}
 	}

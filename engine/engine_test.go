@@ -205,6 +205,23 @@ func TestScriptErrors(t *testing.T) {
 	}
 }
 
+// TestTeardownError checks that an exception in teardown fails the run with 107 after the
+// iterations ran, as k6 does.
+func TestTeardownError(t *testing.T) {
+	fr := &fakeRunner{exports: map[string]bool{"default": true, "teardown": true},
+		teardownErr: fmt.Errorf("Error: cleanup failed at teardown (file:///t.js:20:5)")}
+	res := runTest(t, context.Background(), fr, `{"iterations":3}`, nil)
+	if got := ExitCode(res.err); got != ExitScriptError {
+		t.Fatalf("exit code %d (%v), want 107\nstderr: %s", got, res.err, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "t.js:20:5") {
+		t.Errorf("stderr lacks the teardown exception's position:\n%s", res.stderr)
+	}
+	if fr.teardown.Load() != 1 {
+		t.Errorf("teardown ran %d times", fr.teardown.Load())
+	}
+}
+
 func TestCancelMidRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

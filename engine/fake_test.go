@@ -19,6 +19,8 @@ type fakeRunner struct {
 	exports  map[string]bool
 	initErr  error // returned by NewVU for VU 2
 	setupErr error
+	// teardownErr is returned by Teardown.
+	teardownErr error
 	// iter runs one iteration; nil pushes one iterations sample and returns.
 	iter        func(ctx context.Context, st *modules.State) error
 	summary     map[string]string
@@ -61,7 +63,7 @@ func (f *fakeRunner) Setup(_ context.Context, _ *modules.State) (json.RawMessage
 }
 func (f *fakeRunner) Teardown(context.Context, *modules.State, json.RawMessage) error {
 	f.teardown.Add(1)
-	return nil
+	return f.teardownErr
 }
 func (f *fakeRunner) HandleSummary(_ context.Context, _ *modules.State, data json.RawMessage) (map[string]string, bool, error) {
 	if f.summary == nil {
