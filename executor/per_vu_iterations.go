@@ -6,27 +6,7 @@ import "fmt"
 // iterations, within MaxDuration.
 type PerVUIterations struct {
 	BaseConfig
-	VUs         *int64    `json:"vus"`         // default 1
-	Iterations  *int64    `json:"iterations"`  // default 1
-	MaxDuration *Duration `json:"maxDuration"` // default 10m
-}
-
-func (c *PerVUIterations) counts() (vus, iters int64) {
-	vus, iters = 1, 1
-	if c.VUs != nil {
-		vus = *c.VUs
-	}
-	if c.Iterations != nil {
-		iters = *c.Iterations
-	}
-	return vus, iters
-}
-
-func (c *PerVUIterations) maxDuration() Duration {
-	if c.MaxDuration == nil {
-		return Duration(DefaultMaxDuration)
-	}
-	return *c.MaxDuration
+	IterationCounts
 }
 
 // Validate implements Config.
@@ -34,16 +14,7 @@ func (c *PerVUIterations) Validate() error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	if _, err := checkVUs(c.Name, "vus", c.VUs, 1, 1); err != nil {
-		return err
-	}
-	if _, it := c.counts(); it < 1 {
-		return fmt.Errorf("scenario %q: iterations %d must be at least 1", c.Name, it)
-	}
-	if c.maxDuration() <= 0 {
-		return fmt.Errorf("scenario %q: maxDuration %q must be more than 0", c.Name, c.maxDuration())
-	}
-	return nil
+	return c.validateCounts(c.Name)
 }
 
 // Plan implements Config.

@@ -215,7 +215,7 @@ func FromShortcuts(s Shortcuts) (Config, error) {
 		return nil, fmt.Errorf("using iterations (%d) and stages (%d stages) together is not allowed", *s.Iterations, len(s.Stages))
 	case s.Iterations != nil:
 		base.Executor = "shared-iterations"
-		si := &SharedIterations{BaseConfig: base, VUs: &vus, Iterations: s.Iterations}
+		si := &SharedIterations{BaseConfig: base, IterationCounts: IterationCounts{VUs: &vus, Iterations: s.Iterations}}
 		if s.Duration != nil {
 			si.MaxDuration = s.Duration
 		}
@@ -234,7 +234,7 @@ func FromShortcuts(s Shortcuts) (Config, error) {
 	default:
 		base.Executor = "per-vu-iterations"
 		one := int64(1)
-		c = &PerVUIterations{BaseConfig: base, VUs: &vus, Iterations: &one}
+		c = &PerVUIterations{BaseConfig: base, IterationCounts: IterationCounts{VUs: &vus, Iterations: &one}}
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
