@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pixelk6/pixelk6/internal/jsonenc"
+	"github.com/pixelk6/pixelk6/internal/lazyconn"
 )
 
 // writeWait bounds every write to a peer. Pings go out every pongWait*9/10 (pingPeriod),
@@ -542,7 +543,7 @@ func plainInt(b []byte, i int) (n int64, next int, ok bool) {
 	return n, j, true
 }
 
-// hijackWrapper hands gorilla's upgrader a connection wrapped in lazyConn.
+// hijackWrapper hands gorilla's upgrader a connection wrapped in a lazyconn.Conn.
 type hijackWrapper struct{ http.ResponseWriter }
 
 func (h hijackWrapper) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -554,39 +555,7 @@ func (h hijackWrapper) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return c, brw, err
 	}
-	return newLazyConn(c), brw, nil
-}
-
-// lazyConn does not set an unchanged deadline again: gorilla sets the write deadline
-// before every write, to the same value between writeLocked's (rare) updates, and each set
-// is a runtime timer update. Deadlines of each direction are set by one goroutine at a
-// time (gorilla's writes hold its write lock; the reader sets read deadlines).
-type lazyConn struct {
-	net.Conn
-	wdl, rdl time.Time // the deadlines last set
-}
-
-func newLazyConn(c net.Conn) *lazyConn { return &lazyConn{Conn: c} }
-
-func (c *lazyConn) SetWriteDeadline(t time.Time) error {
-	if t.Equal(c.wdl) {
-		return nil
-	}
-	c.wdl = t
-	return c.Conn.SetWriteDeadline(t)
-}
-
-func (c *lazyConn) SetReadDeadline(t time.Time) error {
-	if t.Equal(c.rdl) {
-		return nil
-	}
-	c.rdl = t
-	return c.Conn.SetReadDeadline(t)
-}
-
-func (c *lazyConn) SetDeadline(t time.Time) error {
-	c.wdl, c.rdl = t, t
-	return c.Conn.SetDeadline(t)
+	return lazyconn.New(c, nil, nil), brw, nil
 }
 
 // finish answers an end message with the inference on the text received so far, paying

@@ -438,44 +438,6 @@ func BenchmarkWSChunkFrame(b *testing.B) {
 	})
 }
 
-// deadlineConn counts the deadline changes that reach the connection.
-type deadlineConn struct {
-	net.Conn
-	reads, writes int
-}
-
-func (c *deadlineConn) SetReadDeadline(time.Time) error  { c.reads++; return nil }
-func (c *deadlineConn) SetWriteDeadline(time.Time) error { c.writes++; return nil }
-func (c *deadlineConn) SetDeadline(time.Time) error      { c.reads++; c.writes++; return nil }
-
-// TestLazyConnDeadlines: an unchanged deadline does not reach the connection again.
-func TestLazyConnDeadlines(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	for _, tc := range []struct {
-		name                  string
-		writes, reads         []time.Time
-		wantWrites, wantReads int
-	}{
-		{"repeated write deadline", []time.Time{t0, t0, t0}, nil, 1, 0},
-		{"changing write deadline", []time.Time{t0, t0.Add(time.Second), {}}, nil, 3, 0},
-		{"read deadlines", nil, []time.Time{t0, t0, t0.Add(time.Millisecond)}, 0, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dc := &deadlineConn{}
-			c := newLazyConn(dc)
-			for _, d := range tc.writes {
-				c.SetWriteDeadline(d)
-			}
-			for _, d := range tc.reads {
-				c.SetReadDeadline(d)
-			}
-			if dc.writes != tc.wantWrites || dc.reads != tc.wantReads {
-				t.Errorf("writes %d reads %d reached the connection; want %d and %d", dc.writes, dc.reads, tc.wantWrites, tc.wantReads)
-			}
-		})
-	}
-}
-
 // TestNextDeadline: a lazily kept read deadline moves only when the wanted one passes it,
 // and is never earlier than wanted nor later than wanted + slack.
 func TestNextDeadline(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/pixelk6/pixelk6/internal/lazyconn"
 )
 
 // ErrorKind names a session failure; it is the value of the `error` tag on the session's
@@ -187,7 +189,7 @@ func dial(sctx, parent context.Context, cfg Config, res *Result) (*websocket.Con
 			if err != nil {
 				return c, err
 			}
-			return newLazyConn(c, cfg.Sent, cfg.Received), nil
+			return lazyconn.New(c, cfg.Sent, cfg.Received), nil
 		},
 	}
 	conn, resp, err := d.DialContext(dctx, cfg.URL, cfg.Header)

@@ -1,7 +1,6 @@
-package stream
+package lazyconn
 
 import (
-	"context"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -18,7 +17,7 @@ func (c *deadlineConn) SetReadDeadline(time.Time) error  { c.reads++; return nil
 func (c *deadlineConn) SetWriteDeadline(time.Time) error { c.writes++; return nil }
 func (c *deadlineConn) SetDeadline(time.Time) error      { c.reads++; c.writes++; return nil }
 
-func TestLazyConnDeadlines(t *testing.T) {
+func TestDeadlines(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	for _, tc := range []struct {
 		name       string
@@ -31,7 +30,7 @@ func TestLazyConnDeadlines(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dc := &deadlineConn{}
-			c := newLazyConn(dc, nil, nil)
+			c := New(dc, nil, nil)
 			for _, d := range tc.writes {
 				if err := c.SetWriteDeadline(d); err != nil {
 					t.Fatal(err)
@@ -44,7 +43,7 @@ func TestLazyConnDeadlines(t *testing.T) {
 	}
 	t.Run("SetDeadline resets both", func(t *testing.T) {
 		dc := &deadlineConn{}
-		c := newLazyConn(dc, nil, nil)
+		c := New(dc, nil, nil)
 		_ = c.SetDeadline(t0)
 		_ = c.SetReadDeadline(t0)
 		_ = c.SetWriteDeadline(t0)
@@ -55,12 +54,12 @@ func TestLazyConnDeadlines(t *testing.T) {
 	})
 }
 
-func TestLazyConnCounts(t *testing.T) {
+func TestCounts(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
 	var sent, recv atomic.Int64
-	c := newLazyConn(a, &sent, &recv)
+	c := New(a, &sent, &recv)
 	go func() {
 		buf := make([]byte, 5)
 		n, _ := b.Read(buf)
@@ -81,27 +80,5 @@ func TestLazyConnCounts(t *testing.T) {
 	}
 	if sent.Load() != 5 || recv.Load() != 7 {
 		t.Errorf("counted %d sent, %d received; want 5 and 7", sent.Load(), recv.Load())
-	}
-}
-
-func TestPastDeadline(t *testing.T) {
-	past, cancelPast := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
-	defer cancelPast()
-	future, cancelFuture := context.WithTimeout(context.Background(), time.Hour)
-	defer cancelFuture()
-	for _, tc := range []struct {
-		name string
-		ctx  context.Context
-		want bool
-	}{
-		{"no deadline", context.Background(), false},
-		{"deadline ahead", future, false},
-		{"deadline passed", past, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := pastDeadline(tc.ctx); got != tc.want {
-				t.Errorf("pastDeadline = %v; want %v", got, tc.want)
-			}
-		})
 	}
 }
