@@ -6,8 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-func decodeRune(s string) (rune, int) { return utf8.DecodeRuneInString(s) }
-
 func isUTF8(s string) bool { return utf8.ValidString(s) }
 
 func readCSV(row []byte) ([]string, error) {

@@ -12,11 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/pixelk6/pixelk6/internal/jsonenc"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -168,38 +166,6 @@ func TestJSONFloat(t *testing.T) {
 			t.Errorf("%v: got %s, want %s", f, got, want)
 		}
 	}
-}
-
-func FuzzJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", `q"b\s`, "ctl\x00\x01\x1f\n\r\t\b\f", "<&>", "\u2028\u2029", "bad\xff\xfeutf8", "é😀"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := jsonenc.AppendString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("%q encoded as invalid JSON %s: %v", s, b, err)
-		}
-		if want := replaceInvalidBytes(s); got != want {
-			t.Fatalf("%q round-tripped to %q, want %q", s, got, want)
-		}
-	})
-}
-
-// replaceInvalidBytes returns s with each byte that is not part of valid UTF-8 replaced by
-// U+FFFD, as the encoder does.
-func replaceInvalidBytes(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		c, size := decodeRune(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			b.WriteRune(utf8.RuneError)
-		} else {
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
 }
 
 func FuzzCSVField(f *testing.F) {
