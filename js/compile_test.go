@@ -34,3 +34,20 @@ func FuzzCompileSource(f *testing.F) {
 		_, _ = compileSource("fuzz.js", src) // errors are fine; panics are not
 	})
 }
+
+func TestDefaultFrameName(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"anonymous default export", "\tat thresholds_default (/s/thresholds.js:13:26(24))", "\tat default (/s/thresholds.js:13:26(24))"},
+		{"dashes in the file name", "\tat k6_rest_inference_load_default (/s/k6-rest-inference-load.js:5:3(9))", "\tat default (/s/k6-rest-inference-load.js:5:3(9))"},
+		{"typescript file", "\tat err_default (/tmp/err.ts:5:8(3))", "\tat default (/tmp/err.ts:5:8(3))"},
+		{"leading digit", "\tat st_default (/s/1st.ts:3:8(3))", "\tat default (/s/1st.ts:3:8(3))"},
+		{"named function", "\tat helper (/s/lib.js:2:1(4))", "\tat helper (/s/lib.js:2:1(4))"},
+		{"other file's default", "\tat lib_default (/s/script.js:2:1(4))", "\tat lib_default (/s/script.js:2:1(4))"},
+		{"not a frame", "Error: boom", "Error: boom"},
+	}
+	for _, c := range cases {
+		if got := defaultFrameName(c.in); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}

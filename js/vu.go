@@ -229,16 +229,57 @@ func (v *vu) convertErr(err error) error {
 	return err
 }
 
-// userFrames drops the native (Go) frames of a stack trace.
+// userFrames drops the native (Go) frames of a stack trace and gives an anonymous default
+// export back its name "default", as k6 prints it.
 func userFrames(stack string) string {
 	lines := strings.Split(strings.TrimRight(stack, "\n"), "\n")
 	out := lines[:0]
 	for _, l := range lines {
 		if !strings.HasSuffix(l, "(native)") {
-			out = append(out, l)
+			out = append(out, defaultFrameName(l))
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// defaultFrameName rewrites a frame "at NAME (PATH:LINE:COL(PC))" whose NAME is the one
+// esbuild gives an anonymous default export — the file's base name made an identifier,
+// plus "_default" — to "at default (...)".
+func defaultFrameName(frame string) string {
+	indent, rest, ok := strings.Cut(frame, "at ")
+	if !ok || strings.TrimSpace(indent) != "" {
+		return frame
+	}
+	name, loc, ok := strings.Cut(rest, " (")
+	if !ok || !strings.HasSuffix(name, "_default") {
+		return frame
+	}
+	path := loc
+	if i := strings.LastIndexByte(path, ':'); i > 0 {
+		path = path[:i]
+		if j := strings.LastIndexByte(path, ':'); j > 0 {
+			path = path[:j]
+		}
+	}
+	base := filepath.Base(path)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	if name != esbuildIdent(base)+"_default" {
+		return frame
+	}
+	return indent + "at default (" + loc
+}
+
+// esbuildIdent turns a file's base name into an identifier the way esbuild names a
+// module's default export: characters that cannot be in an identifier become "_", and
+// leading digits are dropped ("1st.ts" → "st_default", as esbuild v0.28 does).
+func esbuildIdent(base string) string {
+	b := []byte(base)
+	for i, c := range b {
+		if !(c == '_' || c == '$' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	return strings.TrimLeft(string(b), "0123456789")
 }
 
 // exportFn returns the exported function name of the main module.
