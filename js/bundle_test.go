@@ -11,6 +11,7 @@ import (
 
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 func TestLoadErrorsPointAtUserSource(t *testing.T) {
@@ -114,7 +115,7 @@ export default function (): void {
 		t.Errorf("exception %q lacks message or s.ts:5", se.Error())
 	}
 	// k6 still counts an iteration that threw.
-	if got := len(h.cap.byMetric("iterations")); got != 1 {
+	if got := len(h.cap.Metric("iterations")); got != 1 {
 		t.Errorf("iterations samples = %d, want 1", got)
 	}
 }
@@ -222,7 +223,7 @@ export default async function () {
 	if err := h.vu(t, 1).RunIteration(context.Background(), "default", nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(h.cap.byMetric("steps")); got != 5 {
+	if got := len(h.cap.Metric("steps")); got != 5 {
 		t.Errorf("steps samples = %d, want 5", got)
 	}
 }
@@ -254,7 +255,7 @@ func TestCancelInterrupts(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("err = %v, want context.Canceled", err)
 			}
-			if got := len(h.cap.byMetric("iterations")); got != 0 {
+			if got := len(h.cap.Metric("iterations")); got != 0 {
 				t.Errorf("interrupted iteration emitted %d iterations samples", got)
 			}
 		})
@@ -271,17 +272,17 @@ func TestIterationSamples(t *testing.T) {
 	if err := v.RunIteration(context.Background(), "default", nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.cap.batches) != 1 {
-		t.Fatalf("got %d batches, want 1", len(h.cap.batches))
+	if len(h.cap.Batches()) != 1 {
+		t.Fatalf("got %d batches, want 1", len(h.cap.Batches()))
 	}
-	got := h.cap.names()
+	got := h.cap.Names()
 	want := []string{"data_sent", "data_received", "iteration_duration", "iterations"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("metrics %v, want %v", got, want)
 	}
-	b := h.cap.batches[0]
+	b := h.cap.Batches()[0]
 	for _, s := range b {
-		if tagKeys(s.Tags) != "group,scenario,suite" {
+		if metricstest.TagKeys(s.Tags) != "group,scenario,suite" {
 			t.Errorf("%s tags %v", s.Metric.Name, s.Tags)
 		}
 		if s.Time != b[0].Time {
@@ -317,7 +318,7 @@ export function handleSummary(data) {
 	if string(data) != `{"token":"abc","n":[1,2]}` {
 		t.Errorf("setup data %s", data)
 	}
-	if s := h.cap.byMetric("phase"); len(s) != 1 {
+	if s := h.cap.Metric("phase"); len(s) != 1 {
 		t.Errorf("%d setup samples", len(s))
 	} else if g, _ := s[0].Tags.Get("group"); g != "::setup" {
 		t.Errorf("setup sample group %q, want ::setup", g)

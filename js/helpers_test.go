@@ -4,67 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
-
-// capture is a metrics.Pusher that records every batch.
-type capture struct {
-	mu      sync.Mutex
-	batches [][]metrics.Sample
-}
-
-func (c *capture) Push(_ context.Context, s []metrics.Sample) {
-	c.mu.Lock()
-	c.batches = append(c.batches, append([]metrics.Sample(nil), s...))
-	c.mu.Unlock()
-}
-
-func (c *capture) samples() []metrics.Sample {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []metrics.Sample
-	for _, b := range c.batches {
-		out = append(out, b...)
-	}
-	return out
-}
-
-// byMetric returns the samples of one metric.
-func (c *capture) byMetric(name string) []metrics.Sample {
-	var out []metrics.Sample
-	for _, s := range c.samples() {
-		if s.Metric.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// names returns the metric names in emission order, deduplicated.
-func (c *capture) names() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range c.samples() {
-		if !seen[s.Metric.Name] {
-			seen[s.Metric.Name] = true
-			out = append(out, s.Metric.Name)
-		}
-	}
-	return out
-}
-
-func tagKeys(ts metrics.TagSet) string {
-	var keys []string
-	ts.Each(func(k, _ string) bool { keys = append(keys, k); return true })
-	sort.Strings(keys)
-	return strings.Join(keys, ",")
-}
 
 // logCapture is a modules.Logger that records lines as "level: msg".
 type logCapture struct {
@@ -103,7 +50,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 type harness struct {
 	b   *Bundle
 	reg *metrics.Registry
-	cap *capture
+	cap *metricstest.Capture
 	log *logCapture
 }
 
@@ -111,7 +58,7 @@ type harness struct {
 func load(t *testing.T, files map[string]string, main string, env map[string]string) (*harness, error) {
 	t.Helper()
 	dir := writeFiles(t, files)
-	h := &harness{reg: metrics.NewRegistry(), cap: &capture{}, log: &logCapture{}}
+	h := &harness{reg: metrics.NewRegistry(), cap: &metricstest.Capture{}, log: &logCapture{}}
 	b, err := Load(context.Background(), filepath.Join(dir, main), LoadOptions{Env: env, Logger: h.log, Registry: h.reg})
 	h.b = b
 	return h, err

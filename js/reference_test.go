@@ -16,9 +16,9 @@ import (
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js"
-	"github.com/pixelk6/pixelk6/js/jstest"
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 // pixelServer mimics the reference server: /health and /api/ai/pixel/infer; every
@@ -81,7 +81,7 @@ func TestReferenceScriptsTagKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			capt := &jstest.Capture{}
+			capt := &metricstest.Capture{}
 			st := &modules.State{VUID: 1, Scenario: tc.scenario, Tags: modules.NewTagMap(tc.tags),
 				Registry: reg, Samples: capt}
 			v, err := b.NewVU(context.Background(), st)
@@ -97,7 +97,7 @@ func TestReferenceScriptsTagKeys(t *testing.T) {
 			}
 			seen := map[string]bool{}
 			for _, s := range capt.Samples() {
-				seen[s.Metric.Name+" "+jstest.TagKeys(s.Tags)] = true
+				seen[s.Metric.Name+" "+metricstest.TagKeys(s.Tags)] = true
 			}
 			var got []string
 			for k := range seen {

@@ -5,35 +5,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js"
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 	"github.com/pixelk6/pixelk6/simulator"
 )
 
-type capture struct {
-	mu      sync.Mutex
-	samples []metrics.Sample
-}
-
-func (c *capture) Push(_ context.Context, s []metrics.Sample) {
-	c.mu.Lock()
-	c.samples = append(c.samples, s...)
-	c.mu.Unlock()
-}
+// capture records the samples and sums them by tag.
+type capture struct{ metricstest.Capture }
 
 // sums returns metric name's sum per value of tag key ("" key: one total under "").
 func (c *capture) sums(name, key string) map[string]float64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	out := map[string]float64{}
-	for _, s := range c.samples {
-		if s.Metric.Name != name {
-			continue
-		}
+	for _, s := range c.Metric(name) {
 		v := ""
 		if key != "" {
 			v, _ = s.Tags.Get(key)

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/dop251/goja"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 // fakeVU is a minimal modules.VU over a bare goja runtime, with an event loop that runs
@@ -48,47 +47,19 @@ func (v *fakeVU) loop() error {
 	return nil
 }
 
-// capture is a metrics.Pusher that keeps every sample.
-type capture struct {
-	mu      sync.Mutex
-	samples []metrics.Sample
-	batches int
-}
-
-func (c *capture) Push(_ context.Context, s []metrics.Sample) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.samples = append(c.samples, s...)
-	c.batches++
-}
+// capture records the samples and sums them by tag.
+type capture struct{ metricstest.Capture }
 
 // sum adds the values of metric name's samples whose tags contain every tag of want.
 func (c *capture) sum(name string, want map[string]string) (total float64, n int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	sub := metrics.NewTagSet(want)
-	for _, s := range c.samples {
-		if s.Metric.Name == name && s.Tags.Contains(sub) {
+	for _, s := range c.Metric(name) {
+		if s.Tags.Contains(sub) {
 			total += s.Value
 			n++
 		}
 	}
 	return total, n
-}
-
-func (c *capture) names() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	seen := map[string]bool{}
-	for _, s := range c.samples {
-		seen[s.Metric.Name] = true
-	}
-	var out []string
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 type harness struct {

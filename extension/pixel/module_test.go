@@ -153,7 +153,7 @@ func TestInspect(t *testing.T) {
 			for _, w := range c.want {
 				sum, n := h.cap.sum(w.metric, w.tags)
 				if sum != w.sum || n != w.n {
-					t.Errorf("%s%v: sum %v over %d samples; want %v over %d (got metrics %v)", w.metric, w.tags, sum, n, w.sum, w.n, h.cap.names())
+					t.Errorf("%s%v: sum %v over %d samples; want %v over %d (got metrics %v)", w.metric, w.tags, sum, n, w.sum, w.n, h.cap.Names())
 				}
 			}
 			if c.result != "" && !h.run(t, c.result).ToBoolean() {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -14,66 +13,8 @@ import (
 	"github.com/pixelk6/pixelk6/js"
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
-
-// Capture is a metrics.Pusher that records every batch.
-type Capture struct {
-	mu      sync.Mutex
-	Batches [][]metrics.Sample
-}
-
-// Push implements metrics.Pusher.
-func (c *Capture) Push(_ context.Context, s []metrics.Sample) {
-	c.mu.Lock()
-	c.Batches = append(c.Batches, append([]metrics.Sample(nil), s...))
-	c.mu.Unlock()
-}
-
-// Samples returns every sample in order.
-func (c *Capture) Samples() []metrics.Sample {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []metrics.Sample
-	for _, b := range c.Batches {
-		out = append(out, b...)
-	}
-	return out
-}
-
-// Metric returns the samples of one metric.
-func (c *Capture) Metric(name string) []metrics.Sample {
-	var out []metrics.Sample
-	for _, s := range c.Samples() {
-		if s.Metric.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// Reset forgets every sample.
-func (c *Capture) Reset() { c.mu.Lock(); c.Batches = nil; c.mu.Unlock() }
-
-// Names returns the metric names in emission order, deduplicated.
-func (c *Capture) Names() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range c.Samples() {
-		if !seen[s.Metric.Name] {
-			seen[s.Metric.Name] = true
-			out = append(out, s.Metric.Name)
-		}
-	}
-	return out
-}
-
-// TagKeys returns a tag set's keys, sorted and comma-joined.
-func TagKeys(ts metrics.TagSet) string {
-	var keys []string
-	ts.Each(func(k, _ string) bool { keys = append(keys, k); return true })
-	sort.Strings(keys)
-	return strings.Join(keys, ",")
-}
 
 // Logs is a modules.Logger recording "level: msg" lines.
 type Logs struct {
@@ -99,7 +40,7 @@ func (l *Logs) String() string {
 type Harness struct {
 	Bundle   *js.Bundle
 	Registry *metrics.Registry
-	Samples  *Capture
+	Samples  *metricstest.Capture
 	Logs     *Logs
 }
 
@@ -111,7 +52,7 @@ func Load(t testing.TB, src string, env map[string]string) (*Harness, error) {
 	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{Registry: metrics.NewRegistry(), Samples: &Capture{}, Logs: &Logs{}}
+	h := &Harness{Registry: metrics.NewRegistry(), Samples: &metricstest.Capture{}, Logs: &Logs{}}
 	b, err := js.Load(context.Background(), p, js.LoadOptions{Env: env, Logger: h.Logs, Registry: h.Registry})
 	h.Bundle = b
 	return h, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 func TestCheck(t *testing.T) {
@@ -41,8 +42,8 @@ export default function () {
 		s := checks[i]
 		name, _ := s.Tags.Get("check")
 		group, _ := s.Tags.Get("group")
-		if name != w.name || group != w.group || s.Value != w.value || jstest.TagKeys(s.Tags) != w.keys {
-			t.Errorf("check %d: name %q group %q value %v keys %s; want %+v", i, name, group, s.Value, jstest.TagKeys(s.Tags), w)
+		if name != w.name || group != w.group || s.Value != w.value || metricstest.TagKeys(s.Tags) != w.keys {
+			t.Errorf("check %d: name %q group %q value %v keys %s; want %+v", i, name, group, s.Value, metricstest.TagKeys(s.Tags), w)
 		}
 	}
 }
@@ -65,8 +66,8 @@ export default function () {
 	for _, s := range h.Samples.Metric("group_duration") {
 		g, _ := s.Tags.Get("group")
 		groups = append(groups, g)
-		if jstest.TagKeys(s.Tags) != "group,scenario" {
-			t.Errorf("group_duration keys %s", jstest.TagKeys(s.Tags))
+		if metricstest.TagKeys(s.Tags) != "group,scenario" {
+			t.Errorf("group_duration keys %s", metricstest.TagKeys(s.Tags))
 		}
 	}
 	if strings.Join(groups, " ") != "::a::b ::a" {

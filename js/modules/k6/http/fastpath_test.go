@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 func slowServer(t *testing.T) *httptest.Server {
@@ -152,7 +153,7 @@ func TestSystemTagsOption(t *testing.T) {
 			t.Errorf("no %s samples", name)
 			continue
 		}
-		if got := jstest.TagKeys(s[0].Tags); got != keys {
+		if got := metricstest.TagKeys(s[0].Tags); got != keys {
 			t.Errorf("%s tag keys %q, want %q", name, got, keys)
 		}
 	}

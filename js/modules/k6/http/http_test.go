@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 // httpKeys is the tag key set of k6's HTTP samples (samples/fail.json, no VU tags).
@@ -71,11 +72,11 @@ func TestMethods(t *testing.T) {
 			if got != want {
 				t.Errorf("metrics\n got %s\nwant %s", got, want)
 			}
-			if len(h.Samples.Batches) != 2 {
-				t.Errorf("%d batches, want 2 (request, iteration)", len(h.Samples.Batches))
+			if len(h.Samples.Batches()) != 2 {
+				t.Errorf("%d batches, want 2 (request, iteration)", len(h.Samples.Batches()))
 			}
-			for _, s := range h.Samples.Batches[0] {
-				if k := jstest.TagKeys(s.Tags); k != httpKeys {
+			for _, s := range h.Samples.Batches()[0] {
+				if k := metricstest.TagKeys(s.Tags); k != httpKeys {
 					t.Errorf("%s tag keys %s, want %s", s.Metric.Name, k, httpKeys)
 				}
 				if m, _ := s.Tags.Get("method"); m != tc.method {
@@ -186,7 +187,7 @@ func TestRequestFeatures(t *testing.T) {
 					t.Errorf("tag %s = %q, want %q", k, got, want)
 				}
 			}
-			if k := jstest.TagKeys(last); k != tc.keys {
+			if k := metricstest.TagKeys(last); k != tc.keys {
 				t.Errorf("tag keys %s, want %s", k, tc.keys)
 			}
 			if f := h.Samples.Metric("http_req_failed"); len(f) > 0 && f[len(f)-1].Value != tc.failed {

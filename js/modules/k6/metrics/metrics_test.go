@@ -6,6 +6,7 @@ import (
 
 	"github.com/pixelk6/pixelk6/js/jstest"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 func TestCustomMetrics(t *testing.T) {
@@ -55,7 +56,7 @@ export default function () {
 		t.Errorf("rate values %v", got)
 	}
 	cs := h.Samples.Metric("my_counter")
-	if len(cs) != 1 || cs[0].Value != 2 || jstest.TagKeys(cs[0].Tags) != "group,k,scenario" {
+	if len(cs) != 1 || cs[0].Value != 2 || metricstest.TagKeys(cs[0].Tags) != "group,k,scenario" {
 		t.Errorf("counter samples %+v", cs)
 	}
 	if got := values("my_gauge"); len(got) != 1 || got[0] != 7.5 {

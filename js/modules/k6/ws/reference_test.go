@@ -6,26 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js"
 	"github.com/pixelk6/pixelk6/js/modules"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/ws" // registers k6/ws even if package js does not
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 	"github.com/pixelk6/pixelk6/simulator"
 )
-
-type capture struct {
-	mu      sync.Mutex
-	samples []metrics.Sample
-}
-
-func (c *capture) Push(_ context.Context, s []metrics.Sample) {
-	c.mu.Lock()
-	c.samples = append(c.samples, s...)
-	c.mu.Unlock()
-}
 
 type logs struct{}
 
@@ -67,7 +56,7 @@ func TestReferenceScriptAgainstPixelsim(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	c := &capture{}
+	c := &metricstest.Capture{}
 	st := &modules.State{VUID: 1, VUIDGlobal: 1, Scenario: "default", Tags: modules.NewTagMap(nil),
 		Registry: reg, Builtin: builtin, Samples: c, Logger: logs{}, Bytes: &modules.ByteCounter{}}
 	vu, err := b.NewVU(context.Background(), st)
@@ -85,7 +74,7 @@ func TestReferenceScriptAgainstPixelsim(t *testing.T) {
 
 	sums := map[string]float64{}
 	checks := map[string]float64{}
-	for _, s := range c.samples {
+	for _, s := range c.Samples() {
 		sums[s.Metric.Name] += s.Value
 		if s.Metric.Name == "checks" {
 			name, _ := s.Tags.Get("check")

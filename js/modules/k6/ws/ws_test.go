@@ -18,6 +18,7 @@ import (
 
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
 type fakeVU struct {
@@ -34,29 +35,6 @@ func (v *fakeVU) RegisterCallback() func(func() error) {
 	panic("k6/ws does not use the VU's event loop")
 }
 
-type capture struct {
-	mu      sync.Mutex
-	samples []metrics.Sample
-}
-
-func (c *capture) Push(_ context.Context, s []metrics.Sample) {
-	c.mu.Lock()
-	c.samples = append(c.samples, s...)
-	c.mu.Unlock()
-}
-
-func (c *capture) byMetric(name string) []metrics.Sample {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []metrics.Sample
-	for _, s := range c.samples {
-		if s.Metric.Name == name {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 type logs struct {
 	mu  sync.Mutex
 	all []string
@@ -70,7 +48,7 @@ func (l *logs) Log(level, msg string) {
 
 type harness struct {
 	vu  *fakeVU
-	cap *capture
+	cap *metricstest.Capture
 	log *logs
 }
 
@@ -79,7 +57,7 @@ func newHarness(t *testing.T, ctx context.Context) *harness {
 	rt := goja.New()
 	rt.SetFieldNameMapper(goja.UncapFieldNameMapper())
 	reg := metrics.NewRegistry()
-	c, l := &capture{}, &logs{}
+	c, l := &metricstest.Capture{}, &logs{}
 	vu := &fakeVU{ctx: ctx, rt: rt}
 	if err := rt.Set("ws", Root{}.NewModuleInstance(vu).Exports().Default); err != nil {
 		t.Fatal(err)
@@ -202,7 +180,7 @@ func TestReferenceScript(t *testing.T) {
 		metric string
 		n      int
 	}{{"ws_sessions", 1}, {"ws_connecting", 1}, {"ws_msgs_sent", 6}, {"ws_msgs_received", 6}, {"ws_session_duration", 1}} {
-		got := h.cap.byMetric(c.metric)
+		got := h.cap.Metric(c.metric)
 		if len(got) != c.n {
 			t.Errorf("%s: %d samples, want %d", c.metric, len(got), c.n)
 			continue
@@ -224,7 +202,7 @@ func TestReferenceScript(t *testing.T) {
 			}
 		}
 	}
-	sess, dur := h.cap.byMetric("ws_sessions"), h.cap.byMetric("ws_session_duration")
+	sess, dur := h.cap.Metric("ws_sessions"), h.cap.Metric("ws_session_duration")
 	if len(sess) == 1 && len(dur) == 1 && (!sess[0].Time.Equal(dur[0].Time) || dur[0].Value <= 0) {
 		t.Errorf("ws_session_duration %v at %v; want > 0 at the session start %v", dur[0].Value, dur[0].Time, sess[0].Time)
 	}
@@ -281,7 +259,7 @@ func TestSocketEvents(t *testing.T) {
 			if !h.run(t, c.check).ToBoolean() {
 				t.Fatalf("check %q failed: out = %v", c.check, h.run(t, `JSON.stringify(out)`))
 			}
-			if n := len(h.cap.byMetric(c.metric)); n != c.metricN {
+			if n := len(h.cap.Metric(c.metric)); n != c.metricN {
 				t.Fatalf("%s: %d samples, want %d", c.metric, n, c.metricN)
 			}
 			if n := readers(); n != 0 {
@@ -308,7 +286,7 @@ func TestConnectFailures(t *testing.T) {
 		if len(h.log.all) != 1 || !strings.Contains(h.log.all[0], "Ws Connection Failed") {
 			t.Fatalf("%s: logs %q", url, h.log.all)
 		}
-		if n := len(h.cap.byMetric("ws_sessions")); n != 0 {
+		if n := len(h.cap.Metric("ws_sessions")); n != 0 {
 			t.Fatalf("%s: %d ws_sessions samples for a failed connection", url, n)
 		}
 	}
@@ -323,7 +301,7 @@ func TestHandlerExceptionPropagates(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "boom in open") {
 		t.Fatalf("err = %v; want the handler's exception", err)
 	}
-	if n := len(h.cap.byMetric("ws_session_duration")); n != 1 {
+	if n := len(h.cap.Metric("ws_session_duration")); n != 1 {
 		t.Fatalf("%d ws_session_duration samples; want 1 even when a handler throws", n)
 	}
 	if n := readers(); n != 0 {
