@@ -57,9 +57,17 @@
 // gets {"type":"error","error":{"code","message"}} and the session goes on. A message
 // over WSConfig.ReadLimit, or text over WSConfig.MaxSessionText, closes the connection
 // with 1009. No message for WSConfig.IdleTimeout closes it with 1001 "idle timeout";
-// the server pings every PongWait*9/10 and gives up on a peer silent for PongWait. Each
-// connection has one reader and one writer goroutine; when the peer reads too slowly the
-// send queue fills and the reader stops reading (backpressure).
+// the server pings every PongWait*9/10 and closes with 1001 "keepalive timeout" a peer
+// that sent no pong for PongWait. A ping is answered with a pong, a close frame with a
+// close frame echoing its code; a frame that breaks RFC 6455 closes the connection with
+// 1002. Server.Close ends every session with 1001 "server shutting down".
+//
+// Every session runs on one event loop (internal/evloop: one goroutine for all the
+// connections, epoll on Linux); an inference runs on a goroutine of its own, and the
+// session reads nothing more until it is sent, so replies keep the order of the messages.
+// When more than WSConfig.SendQueue×256 bytes of replies wait for a peer that reads too
+// slowly, the session stops reading it until all are written (backpressure); a peer that
+// takes none of them for 10 s is dropped.
 //
 // # Labels
 //

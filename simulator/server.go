@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pixelk6/pixelk6/internal/evloop"
 	"github.com/pixelk6/pixelk6/internal/jsonenc"
 )
 
@@ -67,8 +68,10 @@ type WSConfig struct {
 	// PongWait is how long the server waits for a pong before giving up on a peer
 	// (default 60 s); pings are sent every PongWait*9/10.
 	PongWait time.Duration
-	// SendQueue is the number of outgoing messages buffered per session (default 256).
-	// When it is full the reader stops reading (backpressure) until the writer catches up.
+	// SendQueue bounds the output a session buffers for a peer that reads slowly, in
+	// messages of 256 bytes (default 256 messages: 64 KiB), beyond what the kernel's socket
+	// buffer holds. When more is pending the session stops reading the peer (backpressure)
+	// until all of it is written; a peer that takes none of it for 10 s is dropped.
 	SendQueue int
 }
 
@@ -180,12 +183,13 @@ type Server struct {
 	quit      chan struct{} // closed by Close
 	closeOnce sync.Once
 	closeErr  error
-	wg        sync.WaitGroup // serve loops, WebSocket readers and writers
+	wg        sync.WaitGroup // serve loops, WebSocket sessions and their inferences
 
 	mu       sync.Mutex // guards the fields below
 	closed   bool
 	servers  []*http.Server
 	sessions map[*session]struct{}
+	loop     *evloop.Loop // runs every WebSocket session; made by the first one
 }
 
 // New validates cfg, fills defaults and returns a server that is not yet listening.
@@ -236,7 +240,7 @@ func (s *Server) Serve(ln net.Listener) (string, error) {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second, // a WebSocket sets its own deadlines after the upgrade
+		ReadTimeout:       30 * time.Second, // a WebSocket leaves net/http at the upgrade
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          s.errLog,
@@ -271,9 +275,16 @@ func (s *Server) Close() error {
 		for ss := range s.sessions {
 			sessions = append(sessions, ss)
 		}
+		loop := s.loop
 		s.mu.Unlock()
-		for _, ss := range sessions {
-			ss.shutdown() // before quit, so the close frame goes out before readers bail
+		if len(sessions) > 0 {
+			// Posted before quit closes, so that the close frames go out before the
+			// pending inferences fail and their sessions see it.
+			loop.Do(func() {
+				for _, ss := range sessions {
+					ss.shutdown()
+				}
+			})
 		}
 		close(s.quit)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -285,28 +296,46 @@ func (s *Server) Close() error {
 				hs.Close()
 			}
 		}
-		s.wg.Wait()
+		s.wg.Wait() // every session has ended
+		if loop != nil {
+			if err := loop.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("pixelsim: close the WebSocket event loop: %w", err))
+			}
+		}
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
 }
 
-// register adds a WebSocket session; false means the server is closing.
-func (s *Server) register(ss *session) bool {
+// register adds a WebSocket session and gives it the server's event loop, which the
+// first session starts. It fails with errClosed when the server is closing. The session
+// counts in wg until endSession, so Close waits for it.
+func (s *Server) register(ss *session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return errClosed
 	}
+	if s.loop == nil {
+		l, err := evloop.New()
+		if err != nil {
+			return fmt.Errorf("start the WebSocket event loop: %w", err)
+		}
+		s.loop = l
+	}
+	ss.loop = s.loop
 	s.sessions[ss] = struct{}{}
-	s.wg.Add(2) // reader and writer
-	return true
+	s.wg.Add(1)
+	return nil
 }
 
-func (s *Server) unregister(ss *session) {
+// endSession removes an ended session (its Closed).
+func (s *Server) endSession(ss *session) {
 	s.mu.Lock()
 	delete(s.sessions, ss)
 	s.mu.Unlock()
+	s.c.wsActive.Add(-1)
+	s.wg.Done()
 }
 
 // rng borrows a random generator; return it with putRNG.

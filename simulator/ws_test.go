@@ -1,17 +1,24 @@
 package simulator
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
+
+	"github.com/pixelk6/pixelk6/internal/evloop"
+	"github.com/pixelk6/pixelk6/internal/wsframe"
 )
 
 func dialWS(t *testing.T, base string) *websocket.Conn {
@@ -438,31 +445,438 @@ func BenchmarkWSChunkFrame(b *testing.B) {
 	})
 }
 
-// TestNextDeadline: a lazily kept read deadline moves only when the wanted one passes it,
-// and is never earlier than wanted nor later than wanted + slack.
-func TestNextDeadline(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	const slack = time.Second
+// clientFrame is a frame as a client sends it: b0 is the first byte (FIN, reserved bits,
+// opcode), the payload is masked unless unmasked is set. It builds frames wsframe will
+// not (fragments, broken ones).
+func clientFrame(b0 byte, payload []byte, unmasked bool) []byte {
+	b := []byte{b0}
+	var m byte = 0x80
+	if unmasked {
+		m = 0
+	}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, m|byte(n))
+	case n < 1<<16:
+		b = append(b, m|126, byte(n>>8), byte(n))
+	default:
+		b = append(b, m|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	if unmasked {
+		return append(b, payload...)
+	}
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	b = append(b, key[:]...)
+	for i, c := range payload {
+		b = append(b, c^key[i%4])
+	}
+	return b
+}
+
+// writeRaw writes bytes to the client's socket, bypassing gorilla's writer.
+func writeRaw(t *testing.T, c *websocket.Conn, frames ...[]byte) {
+	t.Helper()
+	if _, err := c.NetConn().Write(bytes.Join(frames, nil)); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+// TestWSOrderAfterEnd: messages pipelined after "end" are handled after the inference is
+// sent (the session stops reading while it is pending), and each inference judges only
+// the text before its end.
+func TestWSOrderAfterEnd(t *testing.T) {
+	s, base := startServer(t, Config{Latency: FixedLatency(30 * time.Millisecond)})
+	c := dialWS(t, base)
+	var frames [][]byte
+	for _, m := range []string{
+		`{"type":"chunk","seq":1,"data":"I feel hopeless"}`, `{"type":"end"}`,
+		`{"type":"chunk","seq":2,"data":"hello"}`, `{"type":"end"}`,
+		`{"type":"chunk","seq":3,"data":"again"}`,
+	} {
+		frames = append(frames, clientFrame(0x81, []byte(m), false))
+	}
+	writeRaw(t, c, frames...) // in one write: the server reads them together
+	want := []string{"chunk_ack 1", "inference medium", "chunk_ack 2", "inference none", "chunk_ack 3"}
+	for i, w := range want {
+		m := readMsg(t, c)
+		got := m.Type
+		switch m.Type {
+		case "chunk_ack":
+			got += " " + strconv.FormatInt(*m.ClientSeq, 10)
+		case "inference":
+			got += " " + m.Crisis.RiskLevel
+		}
+		if got != w {
+			t.Fatalf("message %d = %q (%+v), want %q", i, got, m, w)
+		}
+	}
+	if st := s.Stats(); st.WSInferences != 2 || st.WSChunksAcked != 3 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+// TestWSBackpressure: a client that sends without reading gets its session paused once
+// the output waiting for it passes the send limit, instead of the server buffering acks
+// without bound; once it reads, every chunk is acknowledged in order.
+func TestWSBackpressure(t *testing.T) {
+	s, base := startServer(t, Config{WS: WSConfig{SendQueue: 4}}) // a limit of 1 KiB
+	c := dialWS(t, base)
+
+	// 1.6 MB of tiny binary chunks, 9 MB of acks: over what the kernel's socket buffers
+	// hold (4 MiB at most on the server's side, as tcp_wmem allows by default).
+	const total = 200_000
+	frame := clientFrame(0x82, []byte{1, 2}, false)
+	sent := make(chan error, 1)
+	go func() {
+		buf := bytes.Repeat(frame, 1000)
+		for range total / 1000 {
+			if _, err := c.NetConn().Write(buf); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- nil
+	}()
+
+	// The acks stop growing once the server has paused.
+	var acked uint64
+	eventually(t, "the session to pause", func() bool {
+		before := s.Stats().WSChunksAcked
+		time.Sleep(100 * time.Millisecond)
+		acked = s.Stats().WSChunksAcked
+		return acked == before && acked > 0
+	})
+	if acked >= total {
+		t.Fatalf("all %d chunks acked without the client reading", acked)
+	}
+	type probe struct {
+		pending    int
+		backlogged bool
+	}
+	got := make(chan probe, 1)
+	s.mu.Lock()
+	for ss := range s.sessions {
+		s.loop.Do(func() { got <- probe{ss.c.Pending(), ss.backlogged} })
+	}
+	s.mu.Unlock()
+	p := <-got
+	if limit := s.cfg.WS.sendLimit() + flushBytes + sendMsgBytes; !p.backlogged || p.pending > limit {
+		t.Errorf("paused session: backlogged %v, %d bytes pending (limit %d)", p.backlogged, p.pending, limit)
+	}
+	t.Logf("%d chunks acked before the pause, %d bytes pending", acked, p.pending)
+
+	// Read the acks straight off the socket: megabytes of them wait in the kernel's
+	// buffers, and the session is dropped if they are not taken within writeWait.
+	rd := wsframe.Reader{}
+	var buf, want []byte
+	tmp := make([]byte, 64<<10)
+	c.NetConn().SetReadDeadline(time.Now().Add(writeWait))
+	for i := 1; i <= total; {
+		m, n, ok, err := rd.Next(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			buf = append(buf[:copy(buf, buf[n:])], tmp[:readSome(t, c.NetConn(), tmp)]...)
+			continue
+		}
+		want = strconv.AppendInt(append(want[:0], `{"type":"chunk_ack","seq":`...), int64(i), 10)
+		want = strconv.AppendInt(append(want, `,"client_seq":`...), int64(i), 10)
+		if want = append(want, '}'); m.Op != wsframe.OpText || !bytes.Equal(m.Payload, want) {
+			t.Fatalf("message %d = %d %q, want %s", i, m.Op, m.Payload, want)
+		}
+		buf = buf[n:]
+		i++
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("client write: %v", err)
+	}
+}
+
+func readSome(t *testing.T, r io.Reader, b []byte) int {
+	t.Helper()
+	n, err := r.Read(b)
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return n
+}
+
+// TestWSPingPong: the server answers a ping with a pong of the same payload, and a client
+// that answers the server's pings stays connected past PongWait.
+func TestWSPingPong(t *testing.T) {
+	s, base := startServer(t, Config{WS: WSConfig{PongWait: 500 * time.Millisecond, IdleTimeout: time.Minute}})
+	c := dialWS(t, base)
+	pongs := make(chan string, 1)
+	c.SetPongHandler(func(data string) error {
+		pongs <- data
+		return nil
+	})
+	pings := 0
+	c.SetPingHandler(func(data string) error {
+		pings++
+		return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	if err := c.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		c.SetReadDeadline(time.Now().Add(1600 * time.Millisecond)) // over 3 PongWaits
+		_, _, err := c.ReadMessage()
+		done <- err
+	}()
+	select {
+	case p := <-pongs:
+		if p != "are you there" {
+			t.Errorf("pong payload %q", p)
+		}
+	case err := <-done:
+		t.Fatalf("read ended before the pong: %v", err)
+	}
+	var ne net.Error
+	if err := <-done; !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read error %v, want our own deadline (the session must stay open)", err)
+	}
+	if pings < 3 {
+		t.Errorf("%d pings in 3.2 PongWaits, want 3", pings)
+	}
+	if st := s.Stats(); st.WSSessionsActive != 1 {
+		t.Errorf("active sessions %d, want 1", st.WSSessionsActive)
+	}
+}
+
+// TestWSFragmented: a message sent in fragments, with a ping between them, is assembled;
+// the ping is answered at once.
+func TestWSFragmented(t *testing.T) {
+	_, base := startServer(t, Config{})
+	c := dialWS(t, base)
+	pongs := make(chan string, 1)
+	c.SetPongHandler(func(data string) error {
+		pongs <- data
+		return nil
+	})
+	writeRaw(t, c,
+		clientFrame(0x01, []byte(`{"type":"chunk",`), false), // text, FIN unset
+		clientFrame(0x00, []byte(`"seq":5,`), false),         // continuation
+		clientFrame(0x89, []byte("mid"), false),              // a ping between fragments
+	)
+	writeRaw(t, c, clientFrame(0x80, []byte(`"data":"hi"}`), false)) // the last fragment, later
+	if m := readMsg(t, c); m.Type != "chunk_ack" || m.Seq != 1 || *m.ClientSeq != 5 {
+		t.Fatalf("fragmented text → %+v", m)
+	}
+	select {
+	case p := <-pongs:
+		if p != "mid" {
+			t.Errorf("pong %q", p)
+		}
+	default:
+		t.Error("no pong before the ack")
+	}
+	writeRaw(t, c, clientFrame(0x02, []byte{1, 2}, false), clientFrame(0x80, []byte{3}, false))
+	if m := readMsg(t, c); m.Type != "chunk_ack" || m.Seq != 2 || *m.ClientSeq != 1 {
+		t.Fatalf("fragmented binary → %+v", m)
+	}
+}
+
+// TestWSClientClose: a client's close frame is answered with one echoing its code.
+func TestWSClientClose(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		cur, want time.Time
-		wantD     time.Time
-		wantMove  bool
+		name     string
+		payload  []byte
+		wantCode int
 	}{
-		{"none set yet", time.Time{}, t0, t0.Add(slack), true},
-		{"wanted moved a little", t0.Add(slack), t0.Add(slack / 2), t0.Add(slack), false},
-		{"wanted reaches the deadline", t0.Add(slack), t0.Add(slack), t0.Add(slack), false},
-		{"wanted passed the deadline", t0.Add(slack), t0.Add(slack + 1), t0.Add(2*slack + 1), true},
-		{"wanted moved earlier than the slack allows", t0.Add(slack), t0.Add(-time.Millisecond), t0.Add(slack - time.Millisecond), true},
+		{"with a code", websocket.FormatCloseMessage(4001, "bye"), 4001},
+		{"normal", websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), websocket.CloseNormalClosure},
+		{"without a code", nil, websocket.CloseNoStatusReceived},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, move := nextDeadline(tc.cur, tc.want, slack)
-			if !d.Equal(tc.wantD) || move != tc.wantMove {
-				t.Errorf("nextDeadline(%v, %v) = %v, %v; want %v, %v", tc.cur, tc.want, d, move, tc.wantD, tc.wantMove)
+			s, base := startServer(t, Config{})
+			c := dialWS(t, base)
+			writeRaw(t, c, clientFrame(0x88, tc.payload, false))
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _, err := c.ReadMessage()
+			if !websocket.IsCloseError(err, tc.wantCode) {
+				t.Fatalf("read error %v, want close %d", err, tc.wantCode)
 			}
-			if d.Before(tc.want) || d.After(tc.want.Add(slack)) {
-				t.Errorf("deadline %v outside [%v, %v]", d, tc.want, tc.want.Add(slack))
+			eventually(t, "the session to end", func() bool { return s.Stats().WSSessionsActive == 0 })
+		})
+	}
+}
+
+// TestWSProtocolError: a frame that breaks RFC 6455 is answered with close 1002.
+func TestWSProtocolError(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+	}{
+		{"unmasked", clientFrame(0x81, []byte(`{"type":"end"}`), true)},
+		{"reserved bit", clientFrame(0xC1, []byte(`{}`), false)},
+		{"unknown opcode", clientFrame(0x83, nil, false)},
+		{"continuation first", clientFrame(0x80, []byte("x"), false)},
+		{"fragmented ping", clientFrame(0x09, nil, false)},
+		{"long ping", clientFrame(0x89, bytes.Repeat([]byte("p"), 126), false)},
+		{"close code not sendable", clientFrame(0x88, []byte{0x03, 0xed}, false)}, // 1005
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, base := startServer(t, Config{})
+			c := dialWS(t, base)
+			writeRaw(t, c, tc.frame)
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _, err := c.ReadMessage()
+			if !websocket.IsCloseError(err, websocket.CloseProtocolError) {
+				t.Fatalf("read error %v, want close 1002", err)
+			}
+			c.Close()
+			eventually(t, "the session to end", func() bool { return s.Stats().WSSessionsActive == 0 })
+		})
+	}
+}
+
+// TestWSClock: a session's clock pings every PongWait*9/10, times out an idle or silent
+// peer while reading, only pings while an inference is pending, and gives up on a peer
+// that takes none of the pending output for writeWait.
+func TestWSClock(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	const idle, pongWait = 60 * time.Second, 10 * time.Second
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	for _, tc := range []struct {
+		name       string
+		lastData   time.Duration // since t0
+		lastPong   time.Duration
+		mode       clockMode
+		stallAt    time.Duration
+		stallBytes int
+		now        time.Duration
+		pending    int
+		want       clockEvent
+		wantNext   time.Duration
+	}{
+		{"nothing due", 0, 0, clockReading, 0, 0, 5 * time.Second, 0, clockNothing, 9 * time.Second},
+		{"ping due", 0, 0, clockReading, 0, 0, 9 * time.Second, 0, clockPing, 10 * time.Second},
+		{"pong late", 9 * time.Second, 0, clockReading, 0, 0, 10 * time.Second, 0, clockKeepaliveTimeout, 0},
+		{"pong came", 9 * time.Second, 9 * time.Second, clockReading, 0, 0, 9 * time.Second, 0, clockPing, 18 * time.Second},
+		{"idle", 0, 59 * time.Second, clockReading, 0, 0, 60 * time.Second, 0, clockIdleTimeout, 0},
+		{"idle wins over keepalive", 0, 0, clockReading, 0, 0, 61 * time.Second, 0, clockIdleTimeout, 0},
+		{"busy: pings only", 0, 0, clockBusy, 0, 0, 61 * time.Second, 0, clockPing, 61*time.Second + 9*time.Second},
+		{"busy: nothing due", 0, 0, clockBusy, 0, 0, 5 * time.Second, 0, clockNothing, 9 * time.Second},
+		{"stalled: no pings", 0, 0, clockStalled, 2 * time.Second, 5000, 9 * time.Second, 5000, clockNothing, 12 * time.Second},
+		{"stalled: stuck", 0, 0, clockStalled, 2 * time.Second, 5000, 12 * time.Second, 5000, clockStuck, 0},
+		{"stalled: progress", 0, 0, clockStalled, 2 * time.Second, 5000, 12 * time.Second, 4000, clockNothing, 22 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := wsClock{idle: idle, pongWait: pongWait}
+			k.start(t0)
+			k.lastData, k.lastPong = at(tc.lastData), at(tc.lastPong)
+			k.stalled(at(tc.stallAt), tc.stallBytes)
+			ev := k.check(at(tc.now), tc.mode, tc.pending)
+			if ev != tc.want {
+				t.Fatalf("check = %d, want %d", ev, tc.want)
+			}
+			if tc.wantNext == 0 {
+				return // the session closes
+			}
+			if next := k.next(tc.mode); !next.Equal(at(tc.wantNext)) {
+				t.Errorf("next = t0+%v, want t0+%v", next.Sub(t0), tc.wantNext)
 			}
 		})
 	}
+}
+
+// recordConn is a connection that takes all output at once and keeps it.
+type recordConn struct {
+	out    []byte
+	closed bool
+}
+
+func (c *recordConn) Write(b []byte) error {
+	if c.closed {
+		return evloop.ErrClosed
+	}
+	c.out = append(c.out, b...)
+	return nil
+}
+func (c *recordConn) Pending() int    { return 0 }
+func (c *recordConn) PauseReads(bool) {}
+func (c *recordConn) Close()          { c.closed = true }
+
+// onLoop runs f on the loop's goroutine and waits for it.
+func onLoop(t testing.TB, l *evloop.Loop, f func()) {
+	done := make(chan struct{})
+	if !l.Do(func() { f(); close(done) }) {
+		t.Fatal("loop closed")
+	}
+	<-done
+}
+
+// FuzzWSSession feeds a session arbitrary client bytes, in one read and cut in two: it
+// never panics, writes well-formed frames with nothing after a close frame, and, unless
+// an inference ran (its latency_ms differs), answers the same however the bytes are cut.
+func FuzzWSSession(f *testing.F) {
+	frame := func(b0 byte, p string) []byte { return clientFrame(b0, []byte(p), false) }
+	for _, seed := range [][]byte{
+		frame(0x81, `{"type":"chunk","seq":1,"data":"I feel hopeless"}`),
+		bytes.Join([][]byte{frame(0x82, "abc"), frame(0x89, "hi"), frame(0x81, `{"type":"end"}`), frame(0x81, `{"type":"chunk"}`)}, nil),
+		bytes.Join([][]byte{frame(0x01, `{"type":`), frame(0x8A, ""), frame(0x80, `"chunk"}`), frame(0x88, "\x03\xe8bye")}, nil),
+		frame(0x81, `{"type":"chunk","data":"`+strings.Repeat("a", 300)+`"}`),
+		clientFrame(0x81, []byte(`{}`), true),
+		frame(0x81, `{"type":"dance"}`),
+	} {
+		f.Add(seed, uint(len(seed)/2))
+	}
+	s, err := New(Config{WS: WSConfig{ReadLimit: 512, MaxSessionText: 256}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	loop, err := evloop.New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer loop.Close()
+	f.Fuzz(func(t *testing.T, in []byte, cut uint) {
+		feed := func(reads ...[]byte) []byte {
+			ss := newSession(s)
+			ss.loop = loop
+			c := &recordConn{}
+			onLoop(t, loop, func() { ss.open(c, time.Now()) })
+			for _, r := range reads {
+				r = bytes.Clone(r) // Data unmasks in place
+				onLoop(t, loop, func() { ss.Data(r) })
+			}
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+				busy := true
+				onLoop(t, loop, func() { busy = ss.inferring && ss.state == stateOpen })
+				if !busy {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("inference still pending")
+				}
+			}
+			var out []byte
+			onLoop(t, loop, func() { out = bytes.Clone(c.out) })
+			return out
+		}
+		whole := feed(in)
+		rd := wsframe.Reader{}
+		closed := false
+		for b := whole; len(b) > 0; {
+			m, n, ok, err := rd.Next(b)
+			if err != nil || !ok {
+				t.Fatalf("server output %q: ok %v, error %v", b, ok, err)
+			}
+			if closed {
+				t.Fatalf("frame %d %q after the close frame", m.Op, m.Payload)
+			}
+			closed = m.Op == wsframe.OpClose
+			b = b[n:]
+		}
+		if cut := int(cut); cut < len(in) && !bytes.Contains(whole, []byte(`"inference"`)) {
+			if split := feed(in[:cut], in[cut:]); !bytes.Equal(whole, split) {
+				t.Fatalf("output for one read:\n%q\ncut at %d:\n%q", whole, cut, split)
+			}
+		}
+	})
 }

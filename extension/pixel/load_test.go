@@ -29,7 +29,15 @@ func TestPixelsimChild(t *testing.T) {
 	if os.Getenv("PIXELSIM_CHILD") == "" {
 		t.Skip("helper process for TestLoadBudget")
 	}
-	srv, err := simulator.New(simulator.DefaultConfig())
+	cfg := simulator.DefaultConfig()
+	if l := os.Getenv("PIXEL_LOAD_LATENCY"); l != "" {
+		lat, err := simulator.ParseLatency(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Latency = lat
+	}
+	srv, err := simulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +48,7 @@ func TestPixelsimChild(t *testing.T) {
 	fmt.Println("PIXELSIM " + base)
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	_ = srv.Close()
+
 }
 
 // loadPusher is a stand-in for the engine: it folds chunk_latency into a slice and counts
@@ -78,7 +87,10 @@ func cpuTime() time.Duration {
 // back to back for PIXEL_LOAD_SECONDS (default 10), against pixelsim in a child process,
 // with every sample recorded. It reports the chunk rate reached against the intended
 // rate, chunk latency percentiles and the CPU per chunk of the client and of pixelsim
-// (PIXEL_LOAD_SERVER_PROFILE=FILE also writes pixelsim's CPU profile). It runs only when PIXEL_LOAD is
+// (PIXEL_LOAD_SERVER_PROFILE=FILE also writes pixelsim's CPU profile).
+// PIXEL_LOAD_LATENCY sets pixelsim's model latency (its syntax: "0", "fixed:5ms",
+// "lognormal:20ms,120ms", the default). PIXEL_LOAD_TARGET=http://host:port aims it at a server already running instead (its CPU
+// is measured when PIXEL_LOAD_TARGET_PID gives its process). It runs only when PIXEL_LOAD is
 // set (make bench), since its figures depend on the machine.
 func TestLoadBudget(t *testing.T) {
 	if os.Getenv("PIXEL_LOAD") == "" {
@@ -87,36 +99,14 @@ func TestLoadBudget(t *testing.T) {
 	sessions := envInt("PIXEL_LOAD_SESSIONS", 200)
 	secs := envInt("PIXEL_LOAD_SECONDS", 10)
 
-	args := []string{"-test.run=^TestPixelsimChild$"}
-	if prof := os.Getenv("PIXEL_LOAD_SERVER_PROFILE"); prof != "" {
-		args = append(args, "-test.cpuprofile="+prof)
-	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "PIXELSIM_CHILD=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
-	sc := bufio.NewScanner(stdout)
-	base := ""
-	for sc.Scan() {
-		if b, ok := strings.CutPrefix(sc.Text(), "PIXELSIM "); ok {
-			base = b
-			break
-		}
-	}
+	base, serverPid := os.Getenv("PIXEL_LOAD_TARGET"), 0
 	if base == "" {
-		t.Fatal("pixelsim child did not start")
+		var stop func()
+		base, serverPid, stop = startPixelsimChild(t)
+		defer stop()
+	} else {
+		serverPid = envInt("PIXEL_LOAD_TARGET_PID", 0)
 	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	url := "ws" + strings.TrimPrefix(base, "http") + "/ws/pixel-multimodal"
 
 	reg := metrics.NewRegistry()
@@ -149,16 +139,30 @@ func TestLoadBudget(t *testing.T) {
 	kinds := map[stream.ErrorKind]int{}
 	firstErr := map[stream.ErrorKind]string{}
 	var streaming time.Duration // Σ per-session streaming time (first chunk → last chunk + interval)
-	var sent, sentDone int      // chunks sent: in all sessions, in completed sessions
-	cpu0, srv0, t0 := cpuTime(), procCPU(cmd.Process.Pid), time.Now()
+	// Σ over completed sessions: connecting, end → inference, the whole session, and the
+	// gap between a session's end and the next one's start on the same VU.
+	var connecting, ready, message, whole, between time.Duration
+	var sent, sentDone int // chunks sent: in all sessions, in completed sessions
+	cpu0, srv0, t0 := cpuTime(), procCPU(serverPid), time.Now()
 	for i := range sessions {
 		wg.Go(func() {
 			// Spread the sessions' ticks over one interval, as VUs starting apart would.
 			time.Sleep(time.Duration(i) * interval / time.Duration(sessions))
+			var ended time.Time
 			for ctx.Err() == nil {
 				s := &session{cfg: cfg, base: tags, paths: DefaultPaths, ms: ms, st: st}
 				res, _, _ := s.run(ctx)
 				mu.Lock()
+				if res.Kind == stream.ErrNone {
+					connecting += res.Connecting
+					ready += res.ReadyLatency
+					message += res.MessageLatency
+					whole += res.Duration
+					if !ended.IsZero() {
+						between += res.Start.Sub(ended)
+					}
+				}
+				ended = time.Now()
 				kinds[res.Kind]++
 				if res.Err != nil && firstErr[res.Kind] == "" {
 					firstErr[res.Kind] = res.Err.Error()
@@ -176,7 +180,7 @@ func TestLoadBudget(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	wall, cpu, srvCPU := time.Since(t0), cpuTime()-cpu0, procCPU(cmd.Process.Pid)-srv0
+	wall, cpu, srvCPU := time.Since(t0), cpuTime()-cpu0, procCPU(serverPid)-srv0
 
 	p.mu.Lock()
 	lat := slices.Clone(p.lat)
@@ -196,6 +200,12 @@ func TestLoadBudget(t *testing.T) {
 	}
 	t.Logf("chunks sent %d; of the intended wall-clock rate %.1f%%; of the pacing schedule (completed sessions) %.1f%%",
 		sent, 100*float64(sent)/intended, 100*float64(sentDone)/(streaming.Seconds()/interval.Seconds()))
+	if n := kinds[stream.ErrNone]; n > 0 {
+		mean := func(d time.Duration) time.Duration { return (d / time.Duration(n)).Round(time.Microsecond) }
+		t.Logf("completed sessions, means: connecting %v, start → ready %v, end → inference %v, whole session %v, VU gap between sessions %v",
+			mean(connecting), mean(ready), mean(message),
+			mean(whole), mean(between))
+	}
 	t.Logf("chunk_latency ms: p50 %.3f p95 %.3f p99 %.3f max %.3f over %d acks; %d pushes",
 		pct(50), pct(95), pct(99), pct(100), len(lat), batches)
 	t.Logf("client CPU %.2f s over %.2f s = %.2f cores", cpu.Seconds(), wall.Seconds(), cpu.Seconds()/wall.Seconds())
@@ -205,9 +215,50 @@ func TestLoadBudget(t *testing.T) {
 	}
 }
 
+// startPixelsimChild starts pixelsim in a child process (the test binary itself, running
+// TestPixelsimChild) and returns its base URL, its pid and a function that stops it.
+func startPixelsimChild(t *testing.T) (base string, pid int, stop func()) {
+	t.Helper()
+	args := []string{"-test.run=^TestPixelsimChild$"}
+	if prof := os.Getenv("PIXEL_LOAD_SERVER_PROFILE"); prof != "" {
+		args = append(args, "-test.cpuprofile="+prof)
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "PIXELSIM_CHILD=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop = func() { _ = stdin.Close(); _ = cmd.Wait() }
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if b, ok := strings.CutPrefix(sc.Text(), "PIXELSIM "); ok {
+			base = b
+			break
+		}
+	}
+	if base == "" {
+		stop()
+		t.Fatal("pixelsim child did not start")
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	return base, cmd.Process.Pid, stop
+}
+
 // procCPU is the user+system CPU time a process has used so far, from /proc (0 where
-// there is no /proc).
+// there is no /proc, or pid is 0).
 func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0

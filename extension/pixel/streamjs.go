@@ -272,7 +272,7 @@ func derefDetection(d *Detection) Detection {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // recorder turns a session's measurements into samples. The stream client calls it from the
-// session's reader and writer goroutines; it batches: a chunk_latency sample per ack, and
+// VU's goroutine (Connected) and from its event loop (the rest); it batches: a chunk_latency sample per ack, and
 // the counters (chunks_sent, ws_msgs_sent, ws_msgs_received) as one sample per flush whose
 // value is the count since the previous flush. It flushes every flushSamples acks or
 // flushEvery, whichever comes first, and at the end of the session.

@@ -48,14 +48,15 @@ func (o *countObserver) Acked(_ time.Time, seq int, lat time.Duration) {
 	o.acked++
 }
 
-// readerGoroutines counts live reader goroutines of this package. Run has joined its
-// reader when it returns, but a joined goroutine may still be finishing its exit (after
-// its deferred close), so this waits, bounded, for the count to reach zero.
-func readerGoroutines() int {
+// sessionGoroutines counts live goroutines running a method of this package's types (a
+// session has none of its own: it runs on the Driver's loop, and Run has returned). A
+// goroutine that has finished its work may still be exiting, so this waits, bounded, for
+// the count to reach zero.
+func sessionGoroutines() int {
 	buf := make([]byte, 1<<20)
 	count := func() int {
 		n := runtime.Stack(buf, true)
-		return strings.Count(string(buf[:n]), "stream.(*reader).run(")
+		return strings.Count(string(buf[:n]), "stream.(*")
 	}
 	for range 200 {
 		if count() == 0 {
@@ -145,8 +146,8 @@ func TestRunSuccess(t *testing.T) {
 			if !strings.Contains(string(res.Inference), `"type":"inference"`) {
 				t.Fatalf("inference %q", res.Inference)
 			}
-			if g := readerGoroutines(); g != 0 {
-				t.Fatalf("%d reader goroutines alive after Run returned", g)
+			if g := sessionGoroutines(); g != 0 {
+				t.Fatalf("%d session goroutines alive after Run returned", g)
 			}
 		})
 	}
@@ -247,8 +248,8 @@ func TestRunFailures(t *testing.T) {
 			if c.want.ConnectFailed() != (c.wantStatus != 101) {
 				t.Fatalf("ConnectFailed(%q) = %v", c.want, c.want.ConnectFailed())
 			}
-			if g := readerGoroutines(); g != 0 {
-				t.Fatalf("%d reader goroutines alive after Run returned", g)
+			if g := sessionGoroutines(); g != 0 {
+				t.Fatalf("%d session goroutines alive after Run returned", g)
 			}
 		})
 	}
@@ -280,31 +281,38 @@ func TestRunCanceled(t *testing.T) {
 	if res.ChunksSent >= 1000 {
 		t.Fatalf("sent all %d chunks despite the cancel", res.ChunksSent)
 	}
-	if g := readerGoroutines(); g != 0 {
-		t.Fatalf("%d reader goroutines alive after Run returned", g)
+	if g := sessionGoroutines(); g != 0 {
+		t.Fatalf("%d session goroutines alive after Run returned", g)
 	}
 }
 
 func TestRunManyConcurrentNoLeak(t *testing.T) {
 	srv := newTestServer(t, behaviour{})
 	before := runtime.NumGoroutine()
+	d, err := NewDriver(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	for range 50 {
 		wg.Go(func() {
 			cfg := textConfig(srv.URL, 20)
 			cfg.Interval = 2 * time.Millisecond
-			if res := Run(context.Background(), cfg, nil); res.Err != nil || res.ChunksAcked != 20 {
+			if res := d.Run(context.Background(), cfg, nil); res.Err != nil || res.ChunksAcked != 20 {
 				failed.Add(1)
 			}
 		})
 	}
 	wg.Wait()
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if failed.Load() != 0 {
 		t.Fatalf("%d of 50 sessions failed", failed.Load())
 	}
-	if g := readerGoroutines(); g != 0 {
-		t.Fatalf("%d reader goroutines alive", g)
+	if g := sessionGoroutines(); g != 0 {
+		t.Fatalf("%d session goroutines alive", g)
 	}
 	// Server-side handlers end asynchronously; wait (bounded) for them before comparing.
 	deadline := time.Now().Add(5 * time.Second)

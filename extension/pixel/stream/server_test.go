@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ type behaviour struct {
 	ackDelay    time.Duration // delay every ack
 	crisis      bool          // the inference flags a crisis
 	subprotocol string        // required subprotocol
+	pingAt      int           // after this many chunks, ping (the pong is counted in pongs)
+	fragment    bool          // send every message in fragments of a few bytes
+	pongs       *atomic.Int32 // pongs received (pingAt)
 }
 
 type testServer struct {
@@ -39,6 +43,9 @@ type testServer struct {
 func newTestServer(t testing.TB, b behaviour) *testServer {
 	t.Helper()
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	if b.fragment {
+		up.WriteBufferSize = 16 // gorilla sends a frame per buffer
+	}
 	if b.subprotocol != "" {
 		up.Subprotocols = []string{b.subprotocol}
 	}
@@ -52,6 +59,9 @@ func newTestServer(t testing.TB, b behaviour) *testServer {
 			return
 		}
 		defer c.Close()
+		if b.pongs != nil {
+			c.SetPongHandler(func(string) error { b.pongs.Add(1); return nil })
+		}
 		serve(c, b)
 	})
 	s := httptest.NewServer(h)
@@ -101,6 +111,8 @@ func serve(c *websocket.Conn, b behaviour) {
 			_ = c.WriteMessage(websocket.TextMessage, []byte(`{"type":"error","message":"bad frame"}`))
 		case chunks == b.binaryAt:
 			_ = c.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+		case chunks == b.pingAt:
+			_ = c.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(time.Second))
 		}
 		if b.noAcks {
 			continue

@@ -1,0 +1,228 @@
+//go:build linux
+
+package evloop
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// epoller is the Linux waiter: one epoll instance, level-triggered, for the loop's sockets
+// and an eventfd that Do uses to wake it.
+type epoller struct {
+	ep, ev int
+	events []unix.EpollEvent
+	conns  map[int32]*Conn
+	buf    []byte // the read buffer every connection shares
+}
+
+func newWaiter() (waiter, error) {
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("evloop: epoll_create1: %w", err)
+	}
+	ev, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		_ = unix.Close(ep)
+		return nil, fmt.Errorf("evloop: eventfd: %w", err)
+	}
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, ev, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(ev)}); err != nil {
+		_ = unix.Close(ep)
+		_ = unix.Close(ev)
+		return nil, fmt.Errorf("evloop: epoll_ctl: %w", err)
+	}
+	return &epoller{ep: ep, ev: ev, events: make([]unix.EpollEvent, 256), conns: map[int32]*Conn{}, buf: make([]byte, 64<<10)}, nil
+}
+
+// take duplicates the socket of a TCP or Unix connection and closes nc, which takes the
+// original descriptor out of Go's poller; the duplicate is the loop's.
+func (w *epoller) take(nc net.Conn) (int, bool) {
+	var rc interface {
+		Control(func(fd uintptr)) error
+	}
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		r, err := c.SyscallConn()
+		if err != nil {
+			return -1, false
+		}
+		rc = r
+	case *net.UnixConn:
+		r, err := c.SyscallConn()
+		if err != nil {
+			return -1, false
+		}
+		rc = r
+	default:
+		return -1, false
+	}
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(f uintptr) { fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || derr != nil {
+		return -1, false
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
+		return -1, false
+	}
+	_ = nc.Close()
+	return fd, true
+}
+
+// interest is the epoll events c asks for: reads unless paused, writes while output waits.
+func interest(c *Conn) uint32 {
+	var e uint32
+	if !c.paused {
+		e |= unix.EPOLLIN | unix.EPOLLRDHUP
+	}
+	if len(c.out) > 0 {
+		e |= unix.EPOLLOUT
+	}
+	return e
+}
+
+func (w *epoller) register(c *Conn) error {
+	c.events = interest(c)
+	if err := unix.EpollCtl(w.ep, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: c.events, Fd: int32(c.fd)}); err != nil {
+		return fmt.Errorf("evloop: epoll_ctl add: %w", err)
+	}
+	w.conns[int32(c.fd)] = c
+	return nil
+}
+
+// update changes c's registration to its interest. A connection that asks for nothing is
+// taken out of the epoll set, since epoll reports a hang-up even to an empty interest
+// (level-triggered, it would do so on every wait).
+func (w *epoller) update(c *Conn) {
+	want := interest(c)
+	if want == c.events {
+		return
+	}
+	op := unix.EPOLL_CTL_MOD
+	switch {
+	case want == 0:
+		op = unix.EPOLL_CTL_DEL
+	case c.events == 0:
+		op = unix.EPOLL_CTL_ADD
+	}
+	if err := unix.EpollCtl(w.ep, op, c.fd, &unix.EpollEvent{Events: want, Fd: int32(c.fd)}); err != nil {
+		c.fail(fmt.Errorf("evloop: epoll_ctl: %w", err))
+		return
+	}
+	c.events = want
+}
+
+func (w *epoller) unregister(c *Conn) {
+	if c.events != 0 {
+		_ = unix.EpollCtl(w.ep, unix.EPOLL_CTL_DEL, c.fd, nil)
+		c.events = 0
+	}
+	delete(w.conns, int32(c.fd))
+}
+
+func (w *epoller) closeFD(fd int) { _ = unix.Close(fd) }
+
+func (w *epoller) read(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
+}
+
+// write writes what the socket takes now; a full socket is (0, nil).
+func (w *epoller) write(fd int, b []byte) (int, error) {
+	for {
+		n, err := unix.Write(fd, b)
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
+		}
+		return 0, err
+	}
+}
+
+func isAgain(err error) bool { return err == unix.EAGAIN }
+
+// lockThread keeps the loop on one OS thread: it sleeps in epoll_wait, and a thread of its
+// own spares the Go scheduler a hand-off on every wake-up.
+func (w *epoller) lockThread() { runtime.LockOSThread() }
+
+func (w *epoller) wake() {
+	var one = [8]byte{1}
+	_, _ = unix.Write(w.ev, one[:])
+}
+
+// wait sleeps in epoll_wait for at most d, rounded up to whole milliseconds (epoll's
+// resolution: a timer never fires early), and handles what is ready.
+func (w *epoller) wait(l *Loop, d time.Duration) {
+	ms := -1
+	if d >= 0 {
+		ms = int((d + time.Millisecond - 1) / time.Millisecond)
+	}
+	n, err := unix.EpollWait(w.ep, w.events, ms)
+	if err != nil {
+		return // EINTR
+	}
+	for i := range n {
+		ev := &w.events[i]
+		if int(ev.Fd) == w.ev {
+			var b [8]byte
+			_, _ = unix.Read(w.ev, b[:])
+			l.woken.Store(false)
+			continue
+		}
+		c := w.conns[ev.Fd]
+		if c == nil {
+			continue // closed earlier in this batch
+		}
+		if ev.Events&unix.EPOLLOUT != 0 && len(c.out) > 0 {
+			c.writable()
+			l.flushDead()
+			if c.closed {
+				continue
+			}
+		}
+		if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			if c.paused {
+				// A hang-up or error reported while reads are paused: stop watching
+				// the socket; resuming reads finds it.
+				if c.events&unix.EPOLLOUT == 0 {
+					w.unregisterQuiet(c)
+				}
+				continue
+			}
+			c.readable(w.buf)
+			l.flushDead()
+		}
+	}
+}
+
+// unregisterQuiet takes c out of the epoll set but keeps it known (it is re-added by update).
+func (w *epoller) unregisterQuiet(c *Conn) {
+	if c.events != 0 {
+		_ = unix.EpollCtl(w.ep, unix.EPOLL_CTL_DEL, c.fd, nil)
+		c.events = 0
+	}
+}
+
+func (w *epoller) close() error {
+	err1 := unix.Close(w.ep)
+	err2 := unix.Close(w.ev)
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}

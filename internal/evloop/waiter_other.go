@@ -1,0 +1,7 @@
+//go:build !linux
+
+package evloop
+
+func newWaiter() (waiter, error) { return newChanWaiter(), nil }
+
+func isAgain(error) bool { return false }
