@@ -118,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	fs.Int64Var(&cfg.WS.ReadLimit, "ws-read-limit", 64<<10, "largest WebSocket message in bytes (close 1009 beyond)")
 	fs.DurationVar(&cfg.WS.IdleTimeout, "ws-idle-timeout", 60*time.Second, "close a WebSocket session idle this long")
 	fs.DurationVar(&cfg.WS.PongWait, "ws-pong-wait", 60*time.Second, "WebSocket keepalive: wait this long for a pong (pings every 9/10 of it)")
+	fs.IntVar(&cfg.WS.Loops, "ws-loops", 1, "event loops that run the WebSocket sessions")
 	if err := fs.Parse(args); err != nil {
 		return cfg, opts, err
 	}

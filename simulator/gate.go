@@ -52,7 +52,24 @@ func (g *gate) acquire(ctx context.Context, quit <-chan struct{}) error {
 	}
 }
 
-// release frees a worker taken by acquire.
+// tryAcquire takes a worker when one is free and nobody queues for one; it never waits.
+// Each true return must be paired with one release.
+func (g *gate) tryAcquire() bool {
+	if g == nil {
+		return true
+	}
+	if g.waiting.Load() > 0 {
+		return false
+	}
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// release frees a worker taken by acquire or tryAcquire.
 func (g *gate) release() {
 	if g != nil {
 		<-g.slots

@@ -73,6 +73,9 @@ type WSConfig struct {
 	// buffer holds. When more is pending the session stops reading the peer (backpressure)
 	// until all of it is written; a peer that takes none of it for 10 s is dropped.
 	SendQueue int
+	// Loops is the number of event loops that run the sessions (default 1); sessions are
+	// spread over them in turn.
+	Loops int
 }
 
 // Faults configures fault injection. Rates are probabilities ∈ [0,1].
@@ -189,7 +192,8 @@ type Server struct {
 	closed   bool
 	servers  []*http.Server
 	sessions map[*session]struct{}
-	loop     *evloop.Loop // runs every WebSocket session; made by the first one
+	loops    []*evloop.Loop // run the WebSocket sessions; made by the first one
+	nextLoop int            // the loop of the next session, guarded by mu
 }
 
 // New validates cfg, fills defaults and returns a server that is not yet listening.
@@ -275,16 +279,12 @@ func (s *Server) Close() error {
 		for ss := range s.sessions {
 			sessions = append(sessions, ss)
 		}
-		loop := s.loop
+		loops := s.loops
 		s.mu.Unlock()
-		if len(sessions) > 0 {
-			// Posted before quit closes, so that the close frames go out before the
-			// pending inferences fail and their sessions see it.
-			loop.Do(func() {
-				for _, ss := range sessions {
-					ss.shutdown()
-				}
-			})
+		// Posted before quit closes, so that the close frames go out before the pending
+		// inferences fail and their sessions see it.
+		for _, ss := range sessions {
+			ss.loop.Do(ss.shutdown)
 		}
 		close(s.quit)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -297,9 +297,9 @@ func (s *Server) Close() error {
 			}
 		}
 		s.wg.Wait() // every session has ended
-		if loop != nil {
-			if err := loop.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("pixelsim: close the WebSocket event loop: %w", err))
+		for _, l := range loops {
+			if err := l.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("pixelsim: close a WebSocket event loop: %w", err))
 			}
 		}
 		s.closeErr = errors.Join(errs...)
@@ -307,8 +307,8 @@ func (s *Server) Close() error {
 	return s.closeErr
 }
 
-// register adds a WebSocket session and gives it the server's event loop, which the
-// first session starts. It fails with errClosed when the server is closing. The session
+// register adds a WebSocket session and gives it one of the server's event loops, which
+// the first session starts. It fails with errClosed when the server is closing. The session
 // counts in wg until endSession, so Close waits for it.
 func (s *Server) register(ss *session) error {
 	s.mu.Lock()
@@ -316,14 +316,21 @@ func (s *Server) register(ss *session) error {
 	if s.closed {
 		return errClosed
 	}
-	if s.loop == nil {
-		l, err := evloop.New()
-		if err != nil {
-			return fmt.Errorf("start the WebSocket event loop: %w", err)
+	if s.loops == nil {
+		for range max(s.cfg.WS.Loops, 1) {
+			l, err := evloop.New()
+			if err != nil {
+				for _, l := range s.loops {
+					_ = l.Close()
+				}
+				s.loops = nil
+				return fmt.Errorf("start a WebSocket event loop: %w", err)
+			}
+			s.loops = append(s.loops, l)
 		}
-		s.loop = l
 	}
-	ss.loop = s.loop
+	ss.loop = s.loops[s.nextLoop%len(s.loops)]
+	s.nextLoop++
 	s.sessions[ss] = struct{}{}
 	s.wg.Add(1)
 	return nil

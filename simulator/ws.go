@@ -180,17 +180,42 @@ func (ss *session) chunk(clientSeq int64, hasSeq bool, modality, text []byte, ha
 	ss.ackChunk(clientSeq, hasSeq)
 }
 
-// finish answers an end message with the inference on the text received so far. The
-// inference blocks (a worker, the model latency), so it runs on a goroutine of the
-// session's, whose context is cancelled when the session ends; reads stay paused until
-// its result is written (inferred), so the messages after "end" are handled after it.
+// finish answers an end message with the inference on the text received so far. Reads
+// stay paused until its result is written (inferred), so the messages after "end" are
+// handled after it. When a worker is free at once (and no stall is drawn) the model
+// latency is a timer on the loop; otherwise the inference blocks (a worker, the latency,
+// a stall), so it runs on a goroutine of the session's, whose context is cancelled when
+// the session ends.
 func (ss *session) finish() {
-	ctx, cancel := context.WithCancel(context.Background())
-	ss.cancelInfer = cancel
 	ss.inferring = true
 	ss.c.PauseReads(true)
 	start := time.Now()
 	p := ss.s.draw(false)
+	if !p.stall && ss.s.gate.tryAcquire() {
+		if p.slow {
+			ss.s.c.slow.Add(1)
+		}
+		released := false
+		release := func() {
+			if !released {
+				released = true
+				ss.s.gate.release()
+			}
+		}
+		// A timer even for no latency: inferred must not run inside the parse of the
+		// input that holds the end message.
+		t := ss.loop.AfterFunc(p.latency, func() {
+			release()
+			ss.inferred(start, judge(string(ss.text)), nil)
+		})
+		ss.cancelInfer = func() {
+			t.Stop()
+			release()
+		}
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ss.cancelInfer = cancel
 	text := string(ss.text)
 	ss.s.wg.Add(1) // the session holds the count up, so Close's Wait cannot be past zero
 	go func() {

@@ -557,7 +557,7 @@ func TestWSBackpressure(t *testing.T) {
 	got := make(chan probe, 1)
 	s.mu.Lock()
 	for ss := range s.sessions {
-		s.loop.Do(func() { got <- probe{ss.c.Pending(), ss.backlogged} })
+		ss.loop.Do(func() { got <- probe{ss.c.Pending(), ss.backlogged} })
 	}
 	s.mu.Unlock()
 	p := <-got

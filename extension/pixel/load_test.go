@@ -37,6 +37,13 @@ func TestPixelsimChild(t *testing.T) {
 		}
 		cfg.Latency = lat
 	}
+	if c := os.Getenv("PIXEL_LOAD_CAPACITY"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil {
+			t.Fatalf("PIXEL_LOAD_CAPACITY=%q: %v", c, err)
+		}
+		cfg.Capacity = n
+	}
 	srv, err := simulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +65,7 @@ type loadPusher struct {
 	lat     []float64
 	counts  map[string]float64
 	batches int
+	sent    []metrics.Sample // the chunks_sent samples, for the steady-state rate
 }
 
 func (p *loadPusher) Push(_ context.Context, s []metrics.Sample) {
@@ -65,9 +73,13 @@ func (p *loadPusher) Push(_ context.Context, s []metrics.Sample) {
 	defer p.mu.Unlock()
 	p.batches++
 	for _, x := range s {
-		if x.Metric.Name == "chunk_latency" {
+		switch x.Metric.Name {
+		case "chunk_latency":
 			p.lat = append(p.lat, x.Value)
-		} else {
+		case "chunks_sent":
+			p.sent = append(p.sent, x)
+			p.counts[x.Metric.Name] += x.Value
+		default:
 			p.counts[x.Metric.Name] += x.Value
 		}
 	}
@@ -88,8 +100,13 @@ func cpuTime() time.Duration {
 // with every sample recorded. It reports the chunk rate reached against the intended
 // rate, chunk latency percentiles and the CPU per chunk of the client and of pixelsim
 // (PIXEL_LOAD_SERVER_PROFILE=FILE also writes pixelsim's CPU profile).
+// PIXEL_LOAD_SPREAD (a duration, default 20ms) spreads the sessions' starts: over one
+// interval, sessions stay in step and start, set up and end in bursts; over a session's
+// length (1s), they come and go evenly.
 // PIXEL_LOAD_LATENCY sets pixelsim's model latency (its syntax: "0", "fixed:5ms",
-// "lognormal:20ms,120ms", the default). PIXEL_LOAD_TARGET=http://host:port aims it at a server already running instead (its CPU
+// "lognormal:20ms,120ms", the default) and PIXEL_LOAD_CAPACITY its workers (0: unlimited;
+// default 64): with "0" and 0, pixelsim answers end at once, as the Go target of the
+// issue's k6 measurement did. PIXEL_LOAD_TARGET=http://host:port aims it at a server already running instead (its CPU
 // is measured when PIXEL_LOAD_TARGET_PID gives its process). It runs only when PIXEL_LOAD is
 // set (make bench), since its figures depend on the machine.
 func TestLoadBudget(t *testing.T) {
@@ -132,6 +149,12 @@ func TestLoadBudget(t *testing.T) {
 		Sent:  &st.Bytes.Sent, Received: &st.Bytes.Received}
 	tags := metrics.TagsFromPairs("scenario", "default", "group", "", "url", url)
 
+	spread := interval
+	if v := os.Getenv("PIXEL_LOAD_SPREAD"); v != "" {
+		if spread, err = time.ParseDuration(v); err != nil {
+			t.Fatalf("PIXEL_LOAD_SPREAD=%q: %v", v, err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -146,8 +169,9 @@ func TestLoadBudget(t *testing.T) {
 	cpu0, srv0, t0 := cpuTime(), procCPU(serverPid), time.Now()
 	for i := range sessions {
 		wg.Go(func() {
-			// Spread the sessions' ticks over one interval, as VUs starting apart would.
-			time.Sleep(time.Duration(i) * interval / time.Duration(sessions))
+			// Spread the sessions' starts over PIXEL_LOAD_SPREAD (default one interval, as
+			// VUs started together would: their sessions stay in step).
+			time.Sleep(time.Duration(i) * spread / time.Duration(sessions))
 			var ended time.Time
 			for ctx.Err() == nil {
 				s := &session{cfg: cfg, base: tags, paths: DefaultPaths, ms: ms, st: st}
@@ -200,12 +224,33 @@ func TestLoadBudget(t *testing.T) {
 	}
 	t.Logf("chunks sent %d; of the intended wall-clock rate %.1f%%; of the pacing schedule (completed sessions) %.1f%%",
 		sent, 100*float64(sent)/intended, 100*float64(sentDone)/(streaming.Seconds()/interval.Seconds()))
+	// The steady state: from one second after the last session started to one second
+	// before the end (chunks_sent samples are flushed at least every 250 ms).
+	from, to := t0.Add(spread+time.Second), t0.Add(time.Duration(secs)*time.Second-time.Second)
+	if to.Sub(from) >= 2*time.Second {
+		p.mu.Lock()
+		var n float64
+		for _, x := range p.sent {
+			if !x.Time.Before(from) && x.Time.Before(to) {
+				n += x.Value
+			}
+		}
+		p.mu.Unlock()
+		rate := n / to.Sub(from).Seconds()
+		t.Logf("steady-state chunk rate (%v to %v after the start): %.0f/s, %.1f%% of the intended %.0f/s",
+			from.Sub(t0).Round(time.Millisecond), to.Sub(t0).Round(time.Millisecond), rate, 100*rate/(float64(sessions)/interval.Seconds()), float64(sessions)/interval.Seconds())
+	}
 	if n := kinds[stream.ErrNone]; n > 0 {
 		mean := func(d time.Duration) time.Duration { return (d / time.Duration(n)).Round(time.Microsecond) }
 		t.Logf("completed sessions, means: connecting %v, start → ready %v, end → inference %v, whole session %v, VU gap between sessions %v",
 			mean(connecting), mean(ready), mean(message),
 			mean(whole), mean(between))
 	}
+	p.mu.Lock()
+	if n := p.counts["successful_inferences"]; n > 0 {
+		t.Logf("pixelsim's reported inference latency (latency_ms): mean %.1f ms over %.0f inferences", p.counts["inference_latency"]/n, n)
+	}
+	p.mu.Unlock()
 	t.Logf("chunk_latency ms: p50 %.3f p95 %.3f p99 %.3f max %.3f over %d acks; %d pushes",
 		pct(50), pct(95), pct(99), pct(100), len(lat), batches)
 	t.Logf("client CPU %.2f s over %.2f s = %.2f cores", cpu.Seconds(), wall.Seconds(), cpu.Seconds()/wall.Seconds())
