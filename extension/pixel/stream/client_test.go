@@ -323,3 +323,27 @@ func TestRunManyConcurrentNoLeak(t *testing.T) {
 		t.Fatalf("%d goroutines after 50 sessions, %d before", n, before)
 	}
 }
+
+func TestDriverPickFillsLoopsInTurn(t *testing.T) {
+	d := &Driver{active: make([]atomic.Int32, 3)}
+	for _, tc := range []struct {
+		name   string
+		active [3]int32
+		want   int
+	}{
+		{"empty: the first", [3]int32{0, 0, 0}, 0},
+		{"the first below the fill", [3]int32{loopFill - 1, 0, 0}, 0},
+		{"the first full: the second", [3]int32{loopFill, 0, 0}, 1},
+		{"the first two full: the third", [3]int32{loopFill, loopFill + 5, 3}, 2},
+		{"all full: the least busy", [3]int32{loopFill + 9, loopFill + 2, loopFill + 7}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for i, n := range tc.active {
+				d.active[i].Store(n)
+			}
+			if got := d.pick(); got != tc.want {
+				t.Fatalf("pick = %d; want %d", got, tc.want)
+			}
+		})
+	}
+}
