@@ -1,16 +1,13 @@
 package pixel
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -178,37 +175,12 @@ func TestLoadFloor(t *testing.T) {
 	}
 	conns := envInt("PIXEL_LOAD_SESSIONS", 200)
 	secs := envInt("PIXEL_LOAD_SECONDS", 10)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEchoChild$")
-	cmd.Env = append(os.Environ(), "PIXEL_ECHO_CHILD=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
-	sc := bufio.NewScanner(stdout)
-	addr := ""
-	for sc.Scan() {
-		if a, ok := strings.CutPrefix(sc.Text(), "ECHO "); ok {
-			addr = a
-			break
-		}
-	}
-	if addr == "" {
-		t.Fatal("echo child did not start")
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	addr, pid, stopChild := startChild(t, []string{"-test.run=^TestEchoChild$"}, "PIXEL_ECHO_CHILD", "ECHO ")
+	defer stopChild()
 
 	res := &floorResults{}
 	design := "event loops"
-	cpu0, srv0, t0 := cpuTime(), procCPU(cmd.Process.Pid), time.Now()
+	cpu0, srv0, t0 := cpuTime(), procCPU(pid), time.Now()
 	stop := t0.Add(time.Duration(secs) * time.Second)
 	if floorGoroutines() {
 		design = "goroutines"
@@ -216,7 +188,7 @@ func TestLoadFloor(t *testing.T) {
 	} else {
 		floorWithLoops(t, addr, conns, t0, stop, res)
 	}
-	wall, cpu, srv := time.Since(t0), cpuTime()-cpu0, procCPU(cmd.Process.Pid)-srv0
+	wall, cpu, srv := time.Since(t0), cpuTime()-cpu0, procCPU(pid)-srv0
 	res.mu.Lock()
 	n, lat := res.sent, slices.Clone(res.lat)
 	res.mu.Unlock()

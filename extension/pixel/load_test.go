@@ -268,8 +268,16 @@ func startPixelsimChild(t *testing.T) (base string, pid int, stop func()) {
 	if prof := os.Getenv("PIXEL_LOAD_SERVER_PROFILE"); prof != "" {
 		args = append(args, "-test.cpuprofile="+prof)
 	}
+	return startChild(t, args, "PIXELSIM_CHILD", "PIXELSIM ")
+}
+
+// startChild re-executes the test binary with args and env=1 set, and waits for the line
+// that starts with prefix; it returns the rest of that line, the child's pid and a function
+// that stops it (closing its stdin, which the child serves until).
+func startChild(t *testing.T, args []string, env, prefix string) (addr string, pid int, stop func()) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "PIXELSIM_CHILD=1")
+	cmd.Env = append(os.Environ(), env+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -285,17 +293,17 @@ func startPixelsimChild(t *testing.T) (base string, pid int, stop func()) {
 	stop = func() { _ = stdin.Close(); _ = cmd.Wait() }
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
-		if b, ok := strings.CutPrefix(sc.Text(), "PIXELSIM "); ok {
-			base = b
+		if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+			addr = a
 			break
 		}
 	}
-	if base == "" {
+	if addr == "" {
 		stop()
-		t.Fatal("pixelsim child did not start")
+		t.Fatalf("the child process %v did not start", args)
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	return base, cmd.Process.Pid, stop
+	return addr, cmd.Process.Pid, stop
 }
 
 // procCPU is the user+system CPU time a process has used so far, from /proc (0 where

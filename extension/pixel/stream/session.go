@@ -115,13 +115,17 @@ func (s *session) Opened(c *evloop.Conn) {
 func (s *session) beginStream() {
 	s.phase = phaseStreaming
 	s.start = AlignUp(time.Now(), gridOrigin, PacingGrid).Sub(s.base)
-	if s.timer == nil {
-		s.timer = s.l.AfterFunc(time.Hour, s.pace)
-	} else {
-		s.timer.Stop()
-		s.timer = s.l.AfterFunc(time.Hour, s.pace)
-	}
+	s.setTimer(s.pace)
 	s.pace()
+}
+
+// setTimer makes f the session's one timer (not armed yet), dropping the previous one.
+func (s *session) setTimer(f func()) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timer = s.l.AfterFunc(time.Hour, f)
+	s.timer.Stop()
 }
 
 // pace sends every chunk that is due (a late loop catches up rather than skipping), then
@@ -161,8 +165,7 @@ func (s *session) pace() {
 	}
 	s.res.EndSent = true
 	s.phase = phaseDraining
-	s.timer.Stop()
-	s.timer = s.l.AfterFunc(time.Hour, s.watchAcks)
+	s.setTimer(s.watchAcks)
 	s.watchAcks()
 }
 
