@@ -301,6 +301,8 @@ type Conn struct {
 	h      Handler
 	out    []byte // output the socket has not taken yet (fd-driven connections)
 	held   []byte // input read but not delivered, while paused (or buffered at Add)
+	readAt time.Time // when the bytes of the current Data call arrived
+	stamps bool      // the kernel timestamps what arrives (StampReads)
 	paused bool
 	closed bool
 	err    error // the reason Closed gets
@@ -367,9 +369,19 @@ func (c *Conn) drained() {
 
 // readable runs when the socket has data, an end or an error to read.
 func (c *Conn) readable(buf []byte) {
-	n, err := c.l.w.read(c.fd, buf)
+	var n int
+	var err error
+	if c.stamps {
+		n, c.readAt, err = c.l.w.readStamped(c.fd, buf)
+	} else {
+		n, err = c.l.w.read(c.fd, buf)
+		c.readAt = time.Time{}
+	}
 	switch {
 	case n > 0:
+		if c.readAt.IsZero() {
+			c.readAt = time.Now()
+		}
 		c.h.Data(buf[:n])
 	case err == nil:
 		c.fail(io.EOF)
@@ -377,6 +389,23 @@ func (c *Conn) readable(buf []byte) {
 		c.fail(err)
 	}
 }
+
+// StampReads asks the kernel to timestamp what arrives on the connection (SO_TIMESTAMPNS on
+// Linux), so that ReadTime tells when the bytes reached the machine rather than when the
+// loop got to them: a loop that is busy, or a process the kernel has not scheduled, then
+// does not add its own delay to what the peer's answers are measured to take. A read that
+// returns several segments is stamped with the last one's arrival. Connections the loop
+// does not poll itself get the time their reader goroutine read the bytes.
+func (c *Conn) StampReads() {
+	if c.closed || c.g != nil || c.stamps {
+		return
+	}
+	c.stamps = c.l.w.stamp(c.fd)
+}
+
+// ReadTime returns when the bytes of the current Data call arrived: their kernel receive
+// time after StampReads, else when they were read. It is valid during Data.
+func (c *Conn) ReadTime() time.Time { return c.readAt }
 
 // Pending returns the bytes written but not yet taken by the socket.
 func (c *Conn) Pending() int {
@@ -420,6 +449,9 @@ func (l *Loop) deliverHeld(c *Conn) {
 	}
 	b := c.held
 	c.held = nil
+	if c.readAt.IsZero() {
+		c.readAt = time.Now()
+	}
 	c.h.Data(b)
 }
 
@@ -456,6 +488,10 @@ type waiter interface {
 	unregister(c *Conn)
 	closeFD(fd int)
 	read(fd int, b []byte) (int, error)
+	// readStamped reads like read and returns the kernel's receive time of the data
+	// (zero when it gave none); stamp turns the timestamps on (false: not supported).
+	readStamped(fd int, b []byte) (int, time.Time, error)
+	stamp(fd int) bool
 	write(fd int, b []byte) (int, error)
 	// wait blocks until I/O is ready (and handles it), wake is called, or d has passed
 	// (d < 0: no limit).

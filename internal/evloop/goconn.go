@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // goConn drives a connection the loop cannot poll itself (TLS, pipes, every connection on
@@ -42,8 +43,8 @@ func (g *goConn) readLoop() {
 	for {
 		n, err := g.nc.Read(buf)
 		if n > 0 {
-			b := buf[:n]
-			if !g.l.Do(func() { g.deliver(b) }) {
+			b, at := buf[:n], time.Now()
+			if !g.l.Do(func() { g.deliver(b, at) }) {
 				return
 			}
 			select {
@@ -59,8 +60,8 @@ func (g *goConn) readLoop() {
 	}
 }
 
-// deliver runs on the loop with b, the reader's buffer.
-func (g *goConn) deliver(b []byte) {
+// deliver runs on the loop with b, the reader's buffer, read at at.
+func (g *goConn) deliver(b []byte, at time.Time) {
 	c := g.c
 	if c.closed {
 		return
@@ -70,6 +71,7 @@ func (g *goConn) deliver(b []byte) {
 		c.held = append(c.held, b...)
 		return
 	}
+	c.readAt = at
 	c.h.Data(b)
 	g.release()
 }

@@ -30,6 +30,10 @@ func (w *chanWaiter) read(int, []byte) (int, error) { return 0, errNoFD }
 func (w *chanWaiter) write(int, []byte) (int, error) {
 	return 0, errNoFD
 }
+func (w *chanWaiter) readStamped(int, []byte) (int, time.Time, error) {
+	return 0, time.Time{}, errNoFD
+}
+func (w *chanWaiter) stamp(int) bool { return false }
 func (w *chanWaiter) lockThread()  {}
 func (w *chanWaiter) close() error { return nil }
 

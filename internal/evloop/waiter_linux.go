@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,7 @@ type epoller struct {
 	events []unix.EpollEvent
 	conns  map[int32]*Conn
 	buf    []byte // the read buffer every connection shares
+	oob    []byte // the control-message buffer of readStamped
 }
 
 func newWaiter() (waiter, error) {
@@ -35,7 +37,8 @@ func newWaiter() (waiter, error) {
 		_ = unix.Close(ev)
 		return nil, fmt.Errorf("evloop: epoll_ctl: %w", err)
 	}
-	return &epoller{ep: ep, ev: ev, events: make([]unix.EpollEvent, 256), conns: map[int32]*Conn{}, buf: make([]byte, 64<<10)}, nil
+	return &epoller{ep: ep, ev: ev, events: make([]unix.EpollEvent, 256), conns: map[int32]*Conn{},
+		buf: make([]byte, 64<<10), oob: make([]byte, unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))*2)}, nil
 }
 
 // take duplicates the socket of a TCP or Unix connection and closes nc, which takes the
@@ -136,6 +139,51 @@ func (w *epoller) read(fd int, b []byte) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+func (w *epoller) stamp(fd int) bool {
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) == nil
+}
+
+// readStamped reads with recvmsg and returns the SCM_TIMESTAMPNS receive time, converted
+// to a time with a monotonic reading (so that it subtracts from time.Now readings).
+func (w *epoller) readStamped(fd int, b []byte) (int, time.Time, error) {
+	iov := unix.Iovec{Base: &b[0]}
+	iov.SetLen(len(b))
+	msg := unix.Msghdr{Iov: &iov, Iovlen: 1, Control: &w.oob[0]}
+	msg.SetControllen(len(w.oob))
+	for {
+		n, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, time.Time{}, e
+		}
+		return int(n), receiveTime(w.oob[:msg.Controllen]), nil
+	}
+}
+
+// receiveTime finds the SCM_TIMESTAMPNS control message in oob; zero when there is none.
+func receiveTime(oob []byte) time.Time {
+	hdr := unix.CmsgLen(0)
+	for len(oob) >= hdr {
+		h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		if int(h.Len) < hdr || int(h.Len) > len(oob) {
+			return time.Time{}
+		}
+		if h.Level == unix.SOL_SOCKET && h.Type == unix.SCM_TIMESTAMPNS && int(h.Len) >= unix.CmsgLen(int(unsafe.Sizeof(unix.Timespec{}))) {
+			ts := (*unix.Timespec)(unsafe.Pointer(&oob[hdr]))
+			now := time.Now()
+			// now carries a monotonic reading; the stamp is on the wall clock.
+			if d := now.Sub(time.Unix(ts.Sec, ts.Nsec)); d > 0 {
+				return now.Add(-d)
+			}
+			return now
+		}
+		oob = oob[min(unix.CmsgSpace(int(h.Len)-hdr), len(oob)):]
+	}
+	return time.Time{}
 }
 
 // write writes what the socket takes now; a full socket is (0, nil).

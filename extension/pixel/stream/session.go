@@ -92,6 +92,9 @@ func (s *session) since() time.Duration { return time.Since(s.base) }
 // Opened starts the session: the start message, or the stream at once.
 func (s *session) Opened(c *evloop.Conn) {
 	s.c = c
+	// Acks are timed by their arrival, not by when the loop got to them: a busy client
+	// does not add its own delay to the server's.
+	c.StampReads()
 	s.session = s.l.AfterFunc(s.cfg.SessionTimeout-time.Since(s.res.Start), func() {
 		s.fail(fail(ErrSessionTimeout, fmt.Errorf("session on %q not finished within %v: %w", s.cfg.URL, s.cfg.SessionTimeout, errSessionTimeout)))
 	})
@@ -285,7 +288,7 @@ func (s *session) message(m wsframe.Message) {
 		s.closeFrame(m.Payload)
 		return
 	}
-	now := time.Now()
+	now := s.c.ReadTime()
 	s.msgsRecv++
 	s.obs.Received(now)
 	if m.Op != wsframe.OpText {
@@ -300,7 +303,7 @@ func (s *session) message(m wsframe.Message) {
 	switch sm.typ {
 	case msgReady:
 		if s.phase == phaseReady {
-			s.readyAt = s.since()
+			s.readyAt = now.Sub(s.base)
 			s.beginStream()
 		}
 	case msgAck:
@@ -313,7 +316,7 @@ func (s *session) message(m wsframe.Message) {
 		}
 	case msgInference:
 		if s.inference == nil {
-			s.inferAt = s.since()
+			s.inferAt = now.Sub(s.base)
 			s.inference = append([]byte(nil), m.Payload...)
 			s.maybeFinish()
 		}
