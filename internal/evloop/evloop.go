@@ -299,8 +299,8 @@ func (h *timerHeap) Pop() any {
 type Conn struct {
 	l      *Loop
 	h      Handler
-	out    []byte // output the socket has not taken yet (fd-driven connections)
-	held   []byte // input read but not delivered, while paused (or buffered at Add)
+	out    []byte    // output the socket has not taken yet (fd-driven connections)
+	held   []byte    // input read but not delivered, while paused (or buffered at Add)
 	readAt time.Time // when the bytes of the current Data call arrived
 	stamps bool      // the kernel timestamps what arrives (StampReads)
 	paused bool

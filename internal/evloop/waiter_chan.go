@@ -34,8 +34,8 @@ func (w *chanWaiter) readStamped(int, []byte) (int, time.Time, error) {
 	return 0, time.Time{}, errNoFD
 }
 func (w *chanWaiter) stamp(int) bool { return false }
-func (w *chanWaiter) lockThread()  {}
-func (w *chanWaiter) close() error { return nil }
+func (w *chanWaiter) lockThread()    {}
+func (w *chanWaiter) close() error   { return nil }
 
 func (w *chanWaiter) wake() {
 	select {
