@@ -233,8 +233,8 @@ type Timer struct {
 }
 
 // AfterFunc runs f on the loop goroutine once d has passed. It may be called only from the
-// loop goroutine. Timers fire in due order and never early; on Linux they fire within about
-// a millisecond of their due time (the resolution of epoll's timeout).
+// loop goroutine. Timers fire in due order and never early (on Linux before 5.11, within
+// about a millisecond of their due time: the resolution of epoll_wait's timeout).
 func (l *Loop) AfterFunc(d time.Duration, f func()) *Timer {
 	t := &Timer{l: l, f: f, index: -1}
 	t.Reset(d)

@@ -524,3 +524,49 @@ func TestStampReads(t *testing.T) {
 		t.Fatalf("ReadTime is %v after the write (Data ran %v after it); want the arrival, within 30 ms", d, s.data.Sub(sent))
 	}
 }
+
+// BenchmarkEchoRoundTrip: a 640-byte message written by a plain Go client, echoed by a
+// handler on the loop, read back: one round trip through the loop per op.
+func BenchmarkEchoRoundTrip(b *testing.B) {
+	for _, name := range []string{"default", "portable"} {
+		b.Run(name, func(b *testing.B) {
+			var l *Loop
+			if name == "default" {
+				var err error
+				if l, err = New(); err != nil {
+					b.Fatal(err)
+				}
+			} else {
+				l = newPortable()
+			}
+			defer l.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				c, err := ln.Accept()
+				if err == nil {
+					l.Add(c, nil, &echo{})
+				}
+			}()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			msg, buf := make([]byte, 640), make([]byte, 640)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(msg)))
+			for b.Loop() {
+				if _, err := c.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := io.ReadFull(c, buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

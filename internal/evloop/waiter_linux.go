@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -213,14 +214,14 @@ func (w *epoller) wake() {
 	_, _ = unix.Write(w.ev, one[:])
 }
 
-// wait sleeps in epoll_wait for at most d, rounded up to whole milliseconds (epoll's
-// resolution: a timer never fires early), and handles what is ready.
+// noPwait2 is set once epoll_pwait2 (Linux 5.11) turned out to be missing.
+var noPwait2 atomic.Bool
+
+// wait sleeps in epoll_pwait2 for at most d (epoll_wait with d rounded up to whole
+// milliseconds on kernels without it: a timer never fires early), and handles what is
+// ready.
 func (w *epoller) wait(l *Loop, d time.Duration) {
-	ms := -1
-	if d >= 0 {
-		ms = int((d + time.Millisecond - 1) / time.Millisecond)
-	}
-	n, err := unix.EpollWait(w.ep, w.events, ms)
+	n, err := w.epollWait(d)
 	if err != nil {
 		return // EINTR
 	}
@@ -256,6 +257,26 @@ func (w *epoller) wait(l *Loop, d time.Duration) {
 			l.flushDead()
 		}
 	}
+}
+
+func (w *epoller) epollWait(d time.Duration) (int, error) {
+	if d >= 0 && !noPwait2.Load() {
+		ts := unix.NsecToTimespec(int64(d))
+		r, _, e := unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(w.ep), uintptr(unsafe.Pointer(&w.events[0])),
+			uintptr(len(w.events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
+		if e != unix.ENOSYS {
+			if e != 0 {
+				return 0, e
+			}
+			return int(r), nil
+		}
+		noPwait2.Store(true)
+	}
+	ms := -1
+	if d >= 0 {
+		ms = int((d + time.Millisecond - 1) / time.Millisecond)
+	}
+	return unix.EpollWait(w.ep, w.events, ms)
 }
 
 // unregisterQuiet takes c out of the epoll set but keeps it known (it is re-added by update).
