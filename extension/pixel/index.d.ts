@@ -130,7 +130,7 @@ declare module 'k6/x/pixel' {
     msgsReceived: number;
     /** How late the most delayed chunk was sent against its schedule. */
     maxLagMs: number;
-    /** Each acked chunk's latency (send → ack) in ms, in ack order. */
+    /** Each acked chunk's latency (sent → its ack's arrival, by the kernel's receive timestamp) in ms, in ack order. */
     chunkLatencies: number[];
     /** end sent → final inference received, or null without an inference. */
     messageLatencyMs: number | null;
