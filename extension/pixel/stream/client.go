@@ -140,8 +140,11 @@ var (
 // the Driver's event loops (internal/evloop), not on goroutines of their own. The caller of
 // Run dials and performs the opening handshake, then waits while the loop streams.
 type Driver struct {
-	loops  []*evloop.Loop
-	active []atomic.Int32 // sessions running per loop
+	active []atomic.Int32 // sessions running per loop (one per loop the Driver may start)
+
+	mu     sync.Mutex
+	loops  []*evloop.Loop // the loops started so far, in order: a loop starts when first needed
+	closed bool
 }
 
 // loopFill is how many sessions a loop takes before the next loop gets any: a loop that
@@ -150,32 +153,47 @@ type Driver struct {
 // 0.51-0.57), while at 1000 sessions two loops kept chunk latency lower than one.
 const loopFill = 256
 
-// NewDriver starts a Driver with loops event loops (0: one per GOMAXPROCS); Close stops
-// them. A session goes to the first loop running fewer than loopFill sessions, else to the
-// least busy.
+// NewDriver makes a Driver of up to loops event loops (0: one per GOMAXPROCS) and starts
+// the first; the others start when sessions first need them. Close stops them. A session
+// goes to the first loop running fewer than loopFill sessions, else to the least busy.
 func NewDriver(loops int) (*Driver, error) {
 	n := loops
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	d := &Driver{}
-	for range n {
+	d := &Driver{active: make([]atomic.Int32, n)}
+	if _, err := d.loop(0); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// loop returns loop i, starting the loops up to it if they have not started yet.
+func (d *Driver) loop(i int) (*evloop.Loop, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil, errors.New("the stream driver is closed")
+	}
+	for len(d.loops) <= i {
 		l, err := evloop.New()
 		if err != nil {
-			_ = d.Close()
 			return nil, err
 		}
 		d.loops = append(d.loops, l)
 	}
-	d.active = make([]atomic.Int32, n)
-	return d, nil
+	return d.loops[i], nil
 }
 
 // Close stops the Driver: sessions still running end with ErrCanceled. It waits for the
 // loops' goroutines to exit.
 func (d *Driver) Close() error {
+	d.mu.Lock()
+	d.closed = true
+	loops := d.loops
+	d.mu.Unlock()
 	var first error
-	for _, l := range d.loops {
+	for _, l := range loops {
 		if err := l.Close(); err != nil && first == nil {
 			first = err
 		}
@@ -190,7 +208,8 @@ var (
 )
 
 // Run runs one session on the package's default Driver, which is started on first use and
-// lives as long as the process (its goroutine sleeps in epoll_wait while no session runs).
+// lives as long as the process (its loops' goroutines sleep in epoll_wait while no session
+// runs).
 func Run(ctx context.Context, cfg Config, obs Observer) *Result {
 	defaultOnce.Do(func() { defaultDriver, defaultErr = NewDriver(0) })
 	if defaultErr != nil {
@@ -223,7 +242,14 @@ func (d *Driver) Run(ctx context.Context, cfg Config, obs Observer) *Result {
 	i := d.pick()
 	d.active[i].Add(1)
 	defer d.active[i].Add(-1)
-	l := d.loops[i]
+	l, err := d.loop(i)
+	if err != nil {
+		_ = hs.conn.Close()
+		res.Duration = time.Since(res.Start)
+		serr := fail(ErrCanceled, fmt.Errorf("session on %q: %w", cfg.URL, err))
+		res.Kind, res.Err = serr.kind, serr
+		return res
+	}
 	s := newSession(l, cfg, obs, res)
 	l.Add(hs.conn, hs.buffered, s)
 	// The caller's end and the session timeout reach the session through the loop.

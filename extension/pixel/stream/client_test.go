@@ -347,3 +347,29 @@ func TestDriverPickFillsLoopsInTurn(t *testing.T) {
 		})
 	}
 }
+
+func TestDriverStartsLoopsWhenNeeded(t *testing.T) {
+	d, err := NewDriver(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.loops); n != 1 {
+		t.Fatalf("%d loops started by NewDriver; want 1", n)
+	}
+	if _, err := d.loop(2); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.loops); n != 3 {
+		t.Fatalf("%d loops after asking for the third; want 3", n)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.loop(0); err == nil {
+		t.Fatal("a closed Driver gave a loop")
+	}
+	srv := newTestServer(t, behaviour{})
+	if res := d.Run(context.Background(), textConfig(srv.URL, 2), nil); res.Kind != ErrCanceled {
+		t.Fatalf("Run on a closed Driver: kind %q (%v); want canceled", res.Kind, res.Err)
+	}
+}
