@@ -213,15 +213,14 @@ func (l *Loop) runTasks() bool {
 }
 
 // flushDead calls Closed for the connections closed during the last call.
+// A Closed may close more connections: they join the list and are called in turn.
 func (l *Loop) flushDead() {
-	for len(l.dead) > 0 {
-		c := l.dead[0]
-		l.dead = l.dead[1:]
-		if len(l.dead) == 0 {
-			l.dead = l.dead[:0:0]
-		}
+	for i := 0; i < len(l.dead); i++ {
+		c := l.dead[i]
+		l.dead[i] = nil
 		c.h.Closed(c.err)
 	}
+	l.dead = l.dead[:0]
 }
 
 // Timer is a function scheduled on a loop by AfterFunc.

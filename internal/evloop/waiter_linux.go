@@ -120,10 +120,7 @@ func (w *epoller) update(c *Conn) {
 }
 
 func (w *epoller) unregister(c *Conn) {
-	if c.events != 0 {
-		_ = unix.EpollCtl(w.ep, unix.EPOLL_CTL_DEL, c.fd, nil)
-		c.events = 0
-	}
+	w.unregisterQuiet(c)
 	delete(w.conns, int32(c.fd))
 }
 
