@@ -111,4 +111,10 @@
 // withholds the answer for StallFor (0: until the client leaves or the server closes);
 // DropRate drops that fraction of WebSocket sessions (TCP closed, no close frame) when
 // their first message arrives. Every fault is counted in Stats.
+//
+// A REST client may half-close its connection once its request is sent (shutdown
+// SHUT_WR, as `nc -N` does): it still gets its full answer, after the model latency, the
+// queue and a stall with an end. Since the server cannot tell that end of input from a
+// client that left, a stall without end (StallFor 0) ends with it: the connection is
+// closed without an answer (counted as status 499 in Stats), never with an empty 200.
 package simulator

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -223,14 +224,19 @@ func (s *Server) serveInfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.draw(true)
-	if err := s.infer(r.Context(), p); err != nil {
+	// Only a stall without end watches the request's context: see infer.
+	if err := s.infer(context.WithoutCancel(r.Context()), r.Context(), p); err != nil {
 		switch {
 		case errors.Is(err, errOverloaded):
 			s.writeError(w, s.cfg.RejectStatus, CodeOverloaded, err.Error())
 		case errors.Is(err, errClosed):
 			s.writeError(w, http.StatusServiceUnavailable, CodeUnavailable, "server is shutting down")
-		default: // the client went away; nobody is listening
+		default:
+			// The client left (or half-closed its connection) during a stall without end:
+			// no answer at all, rather than the empty 200 net/http would send for a
+			// handler that writes nothing.
 			s.c.countStatus(499)
+			panic(http.ErrAbortHandler)
 		}
 		return
 	}

@@ -420,9 +420,14 @@ func (s *Server) draw(rest bool) plan {
 	return p
 }
 
-// infer runs one inference of text: it takes a worker, pays the model latency and
-// stalls if told to. It returns the verdict or an error from the gate or the wait.
-func (s *Server) infer(ctx context.Context, p plan) error {
+// infer runs one inference: it takes a worker, pays the model latency and stalls if told
+// to. It returns nil, or an error from the gate or a wait. ctx cuts any wait short (the
+// WebSocket session that asked has ended). gone ends only a stall without end
+// (Faults.StallFor 0), the one wait that has no end of its own: a REST request passes its
+// request's context there and nothing as ctx, because net/http also cancels that context
+// when a client merely half-closes its connection after the request (golang/go#18527),
+// and such a client still reads the answer.
+func (s *Server) infer(ctx, gone context.Context, p plan) error {
 	if err := s.gate.acquire(ctx, s.quit); err != nil {
 		if errors.Is(err, errOverloaded) {
 			s.c.rejected.Add(1)
@@ -442,6 +447,8 @@ func (s *Server) infer(ctx context.Context, p plan) error {
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
+			case <-gone.Done():
+				return gone.Err()
 			case <-s.quit:
 				return errClosed
 			}

@@ -220,7 +220,7 @@ func (ss *session) finish() {
 	ss.s.wg.Add(1) // the session holds the count up, so Close's Wait cannot be past zero
 	go func() {
 		defer ss.s.wg.Done()
-		err := ss.s.infer(ctx, p)
+		err := ss.s.infer(ctx, ctx, p)
 		var v verdict
 		if err == nil {
 			v = judge(text)
