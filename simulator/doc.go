@@ -60,7 +60,9 @@
 // the server pings every PongWait*9/10 and closes with 1001 "keepalive timeout" a peer
 // that sent no pong for PongWait. A ping is answered with a pong, a close frame with a
 // close frame echoing its code; a frame that breaks RFC 6455 closes the connection with
-// 1002. Server.Close ends every session with 1001 "server shutting down".
+// 1002, and a text message that is not valid UTF-8 (checked once its fragments are
+// joined, so a fragment may end inside a character) with 1007. Server.Close ends every
+// session with 1001 "server shutting down".
 //
 // Every session runs on one event loop (internal/evloop: one goroutine for all the
 // connections, epoll on Linux); an inference runs on a goroutine of its own, and the

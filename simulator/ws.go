@@ -17,8 +17,9 @@ import (
 
 // WebSocket close codes used by pixelsim.
 const (
-	CloseIdle     = wsframe.CloseGoingAway // 1001 "idle timeout", "keepalive timeout" and "server shutting down"
-	CloseTooLarge = wsframe.CloseTooBig    // 1009 message or session text over its limit
+	CloseIdle     = wsframe.CloseGoingAway      // 1001 "idle timeout", "keepalive timeout" and "server shutting down"
+	CloseBadText  = wsframe.CloseInvalidPayload // 1007 a text message that is not valid UTF-8 (RFC 6455 section 8.1)
+	CloseTooLarge = wsframe.CloseTooBig         // 1009 message or session text over its limit
 )
 
 // newUpgrader returns the server's upgrader; failed handshakes get JSON errors. Only the

@@ -880,3 +880,68 @@ func FuzzWSSession(f *testing.F) {
 		}
 	})
 }
+
+// TestWSInvalidUTF8: a text message that is not valid UTF-8 closes the connection with
+// 1007 (RFC 6455 section 8.1), whether it came in one frame or in fragments; fragments cut
+// inside a character are fine when the message they make is valid.
+func TestWSInvalidUTF8(t *testing.T) {
+	frag := func(parts ...string) [][]byte { // a text message in fragments
+		var frames [][]byte
+		for i, p := range parts {
+			var b0 byte // continuation
+			if i == 0 {
+				b0 = 0x01
+			}
+			if i == len(parts)-1 {
+				b0 |= 0x80
+			}
+			frames = append(frames, clientFrame(b0, []byte(p), false))
+		}
+		return frames
+	}
+	for _, tc := range []struct {
+		name   string
+		frames [][]byte
+		valid  bool
+	}{
+		{"one frame, a stray byte", frag(`{"type":"chunk","seq":1,"data":"caf` + "\xff" + `"}`), false},
+		{"one frame, a surrogate", frag(`{"type":"chunk","seq":1,"data":"` + "\xed\xa0\x80" + `"}`), false},
+		{"one frame, a truncated character", frag(`{"type":"chunk","seq":1,"data":"caf` + "\xc3" + `"}`), false},
+		{"outside the JSON string", frag("\xfe" + `{"type":"chunk","seq":1,"data":"x"}`), false},
+		{"fragments cut inside a character", frag(`{"type":"chunk","seq":1,"data":"caf`+"\xc3", "\xa9"+`"}`), true},
+		{"fragments cut inside a 4-byte character", frag(`{"type":"chunk","seq":1,"data":"`+"\xf0\x9f", "", "\x98\x80"+`"}`), true},
+		{"fragments, a character left unfinished", frag(`{"type":"chunk","seq":1,"data":"caf`+"\xc3", `"}`), false},
+		{"fragments, a bad byte in the last", frag(`{"type":"chunk",`, `"seq":1,"data":"`+"\x80"+`"}`), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, base := startServer(t, Config{})
+			c := dialWS(t, base)
+			writeRaw(t, c, tc.frames...)
+			if tc.valid {
+				if m := readMsg(t, c); m.Type != "chunk_ack" || *m.ClientSeq != 1 {
+					t.Fatalf("valid fragmented text → %+v", m)
+				}
+				writeRaw(t, c, clientFrame(0x82, []byte{0xff, 0xfe}, false)) // binary: not UTF-8, not checked
+				if m := readMsg(t, c); m.Type != "chunk_ack" || m.Seq != 2 {
+					t.Fatalf("binary chunk → %+v", m)
+				}
+				sendJSON(t, c, map[string]any{"type": "end"})
+				if m := readMsg(t, c); m.Type != "inference" {
+					t.Fatalf("end → %+v", m)
+				}
+				return
+			}
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, _, err := c.ReadMessage()
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseInvalidFramePayloadData || ce.Text != "text message is not valid UTF-8" {
+				t.Fatalf("read error %v, want close 1007", err)
+			}
+			c.Close()
+			eventually(t, "the session to end", func() bool { return s.Stats().WSSessionsActive == 0 })
+			if st := s.Stats(); st.WSChunksAcked != 0 || st.WSBadFrames != 0 {
+				t.Errorf("stats = %+v", st)
+			}
+		})
+	}
+}

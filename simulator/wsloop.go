@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pixelk6/pixelk6/internal/evloop"
 	"github.com/pixelk6/pixelk6/internal/wsframe"
@@ -206,6 +207,11 @@ func (ss *session) handle(m wsframe.Message) {
 		if m.Op == wsframe.OpBinary {
 			ss.binSeq++
 			ss.ackChunk(ss.binSeq, true)
+			return
+		}
+		// The whole message, fragments joined: a fragment may end inside a character.
+		if !utf8.Valid(m.Payload) {
+			ss.closeWith(CloseBadText, "text message is not valid UTF-8")
 			return
 		}
 		ss.handleText(m.Payload)
