@@ -56,7 +56,13 @@
 // A frame that is not valid JSON, has an unknown type or modality, or a non-integer seq
 // gets {"type":"error","error":{"code","message"}} and the session goes on. A message
 // over WSConfig.ReadLimit, or text over WSConfig.MaxSessionText, closes the connection
-// with 1009. No message for WSConfig.IdleTimeout closes it with 1001 "idle timeout";
+// with 1009. The text buffered by all sessions together is bounded by
+// WSConfig.TextBudget (--ws-text-budget, default 256 MiB): a text chunk that would take it
+// over closes its session with 1013 "try again later" while the other sessions go on. A
+// session's share is the capacity of its text buffer (grown by doubling within
+// MaxSessionText); it comes back when the session ends, however it ends, and when an
+// inference empties a buffer over 4 KiB. Stats.WSTextBytes is the share in use,
+// Stats.WSOverBudget counts the sessions refused. No message for WSConfig.IdleTimeout closes it with 1001 "idle timeout";
 // the server pings every PongWait*9/10 and closes with 1001 "keepalive timeout" a peer
 // that sent no pong for PongWait. A ping is answered with a pong, a close frame with a
 // close frame echoing its code; a frame that breaks RFC 6455 closes the connection with

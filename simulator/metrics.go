@@ -34,6 +34,8 @@ var (
 	descWSChunks  = prometheus.NewDesc("pixelsim_ws_chunks_acked_total", "WebSocket chunks acknowledged.", nil, nil)
 	descWSInfer   = prometheus.NewDesc("pixelsim_ws_inferences_total", "Inference messages sent over WebSocket.", nil, nil)
 	descWSBad     = prometheus.NewDesc("pixelsim_ws_bad_frames_total", "WebSocket frames answered with an error message.", nil, nil)
+	descWSBudget  = prometheus.NewDesc("pixelsim_ws_over_budget_total", "WebSocket sessions closed with 1013 because the text budget was spent.", nil, nil)
+	descWSText    = prometheus.NewDesc("pixelsim_ws_text_bytes", "Session text buffered by WebSocket sessions, in bytes (of the text budget).", nil, nil)
 	descFaults    = prometheus.NewDesc("pixelsim_faults_total", "Injected faults, by kind.", []string{"kind"}, nil)
 	descRejected  = prometheus.NewDesc("pixelsim_rejected_total", "Inferences refused because the worker queue was full.", nil, nil)
 )
@@ -45,7 +47,8 @@ var _ prometheus.Collector = (*statsCollector)(nil)
 
 func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRequests, descResponses, descInFlight, descUptime, descBusy, descQueued,
-		descInfer, descCrisis, descBias, descWSTotal, descWSActive, descWSChunks, descWSInfer, descWSBad, descFaults, descRejected} {
+		descInfer, descCrisis, descBias, descWSTotal, descWSActive, descWSChunks, descWSInfer, descWSBad, descWSBudget, descWSText,
+		descFaults, descRejected} {
 		ch <- d
 	}
 }
@@ -78,6 +81,8 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descWSChunks, st.WSChunksAcked)
 	counter(descWSInfer, st.WSInferences)
 	counter(descWSBad, st.WSBadFrames)
+	counter(descWSBudget, st.WSOverBudget)
+	gauge(descWSText, float64(st.WSTextBytes))
 	counter(descFaults, st.ErrorsInjected, "error")
 	counter(descFaults, st.SlowTail, "slow")
 	counter(descFaults, st.Stalled, "stall")

@@ -26,6 +26,9 @@ var errClosed = errors.New("pixelsim: server closed")
 // DefaultAddr is the address pixelsim listens on unless told otherwise.
 const DefaultAddr = "127.0.0.1:5173"
 
+// DefaultTextBudget is the default WSConfig.TextBudget: 256 MiB.
+const DefaultTextBudget = 256 << 20
+
 // Config configures a Server. The zero value is valid: no model latency, unlimited
 // capacity, no faults, default limits. DefaultConfig gives a realistic service.
 type Config struct {
@@ -62,6 +65,12 @@ type WSConfig struct {
 	// MaxSessionText bounds the text accumulated by one message (default 1 MiB); going
 	// over it closes the connection with status 1009.
 	MaxSessionText int
+	// TextBudget bounds the session text buffered by all sessions together, in bytes
+	// (default 256 MiB): a text chunk that would take the buffers over it closes its
+	// session with status 1013 "try again later". A session's share is the capacity of its
+	// text buffer, released when the session ends (and when a buffer over 4 KiB is emptied
+	// by an inference); Stats.WSTextBytes is the share in use.
+	TextBudget int64
 	// IdleTimeout closes a session with status 1001 when no message arrived for this
 	// long (default 60 s). Pongs do not count as activity.
 	IdleTimeout time.Duration
@@ -123,6 +132,9 @@ func (c *Config) fill() {
 	if c.WS.MaxSessionText <= 0 {
 		c.WS.MaxSessionText = 1 << 20
 	}
+	if c.WS.TextBudget <= 0 {
+		c.WS.TextBudget = DefaultTextBudget
+	}
 	if c.WS.IdleTimeout <= 0 {
 		c.WS.IdleTimeout = 60 * time.Second
 	}
@@ -174,6 +186,8 @@ type Server struct {
 	rngs      sync.Pool // *rand.Rand
 	bufs      sync.Pool // *[]byte
 	rngSeq    atomic.Uint64
+	// textUsed is the share of WSConfig.TextBudget the sessions hold, in bytes.
+	textUsed atomic.Int64
 	// oversleep is the running estimate of how late the runtime's timers fire (ns), which
 	// wait subtracts so that a fixed model latency is paid accurately under load.
 	oversleep atomic.Int64
@@ -344,6 +358,23 @@ func (s *Server) endSession(ss *session) {
 	s.c.wsActive.Add(-1)
 	s.wg.Done()
 }
+
+// reserveText takes n bytes of the sessions' text budget; it takes nothing and returns
+// false when that would pass WSConfig.TextBudget. Give them back with releaseText.
+func (s *Server) reserveText(n int64) bool {
+	for {
+		used := s.textUsed.Load()
+		if used+n > s.cfg.WS.TextBudget {
+			return false
+		}
+		if s.textUsed.CompareAndSwap(used, used+n) {
+			return true
+		}
+	}
+}
+
+// releaseText gives back n bytes taken by reserveText.
+func (s *Server) releaseText(n int64) { s.textUsed.Add(-n) }
 
 // rng borrows a random generator; return it with putRNG.
 func (s *Server) rng() *rand.Rand     { return s.rngs.Get().(*rand.Rand) }

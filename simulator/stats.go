@@ -24,6 +24,8 @@ type counters struct {
 	wsInfer     atomic.Uint64
 	wsDropped   atomic.Uint64
 	wsBadFrames atomic.Uint64
+	// wsOverBudget counts sessions closed with 1013 (text budget spent).
+	wsOverBudget atomic.Uint64
 
 	injected atomic.Uint64
 	slow     atomic.Uint64
@@ -69,9 +71,11 @@ type Stats struct {
 	WSSessionsTotal  uint64  `json:"ws_sessions_total"`
 	WSSessionsActive int64   `json:"ws_sessions_active"`
 	WSChunksAcked    uint64  `json:"ws_chunks_acked"`
-	WSInferences     uint64  `json:"ws_inferences"` // inference messages sent over WebSocket
-	WSDropped        uint64  `json:"ws_dropped"`    // sessions dropped by the drop fault
-	WSBadFrames      uint64  `json:"ws_bad_frames"` // frames answered with an error message
+	WSInferences     uint64  `json:"ws_inferences"`  // inference messages sent over WebSocket
+	WSDropped        uint64  `json:"ws_dropped"`     // sessions dropped by the drop fault
+	WSBadFrames      uint64  `json:"ws_bad_frames"`  // frames answered with an error message
+	WSOverBudget     uint64  `json:"ws_over_budget"` // sessions closed with 1013: WSConfig.TextBudget spent
+	WSTextBytes      int64   `json:"ws_text_bytes"`  // session text buffered now (of WSConfig.TextBudget), bytes
 	ErrorsInjected   uint64  `json:"errors_injected"`
 	SlowTail         uint64  `json:"slow_tail"`
 	Stalled          uint64  `json:"stalled"`
@@ -106,6 +110,8 @@ func (s *Server) Stats() Stats {
 		WSInferences:     c.wsInfer.Load(),
 		WSDropped:        c.wsDropped.Load(),
 		WSBadFrames:      c.wsBadFrames.Load(),
+		WSOverBudget:     c.wsOverBudget.Load(),
+		WSTextBytes:      s.textUsed.Load(),
 		ErrorsInjected:   c.injected.Load(),
 		SlowTail:         c.slow.Load(),
 		Stalled:          c.stalled.Load(),
@@ -151,6 +157,8 @@ func (s *Server) appendHealth(b []byte) []byte {
 	b = appendUintField(b, "ws_inferences", c.wsInfer.Load())
 	b = appendUintField(b, "ws_dropped", c.wsDropped.Load())
 	b = appendUintField(b, "ws_bad_frames", c.wsBadFrames.Load())
+	b = appendUintField(b, "ws_over_budget", c.wsOverBudget.Load())
+	b = appendIntField(b, "ws_text_bytes", s.textUsed.Load())
 	b = appendUintField(b, "errors_injected", c.injected.Load())
 	b = appendUintField(b, "slow_tail", c.slow.Load())
 	b = appendUintField(b, "stalled", c.stalled.Load())

@@ -20,6 +20,14 @@ const (
 	CloseIdle     = wsframe.CloseGoingAway      // 1001 "idle timeout", "keepalive timeout" and "server shutting down"
 	CloseBadText  = wsframe.CloseInvalidPayload // 1007 a text message that is not valid UTF-8 (RFC 6455 section 8.1)
 	CloseTooLarge = wsframe.CloseTooBig         // 1009 message or session text over its limit
+	CloseTryLater = 1013                        // the sessions' text budget (WSConfig.TextBudget) is spent: "try again later"
+)
+
+// Session text buffers: a new one holds at least minTextBytes; one that an inference
+// empties is kept (with its share of the text budget) only up to keepTextBytes.
+const (
+	minTextBytes  = 256
+	keepTextBytes = 4 << 10
 )
 
 // newUpgrader returns the server's upgrader; failed handshakes get JSON errors. Only the
@@ -167,10 +175,11 @@ func (ss *session) chunk(clientSeq int64, hasSeq bool, modality, text []byte, ha
 				ss.closeWith(CloseTooLarge, "session text exceeds "+strconv.Itoa(ss.s.cfg.WS.MaxSessionText)+" bytes")
 				return
 			}
-			if len(ss.text) > 0 {
-				ss.text = append(ss.text, ' ')
+			if !ss.appendText(text) {
+				ss.s.c.wsOverBudget.Add(1)
+				ss.closeWith(CloseTryLater, "server text budget spent, try again later")
+				return
 			}
-			ss.text = append(ss.text, text...)
 		}
 	case "audio", "image":
 		// Media is acknowledged but not judged.
@@ -179,6 +188,44 @@ func (ss *session) chunk(clientSeq int64, hasSeq bool, modality, text []byte, ha
 		return
 	}
 	ss.ackChunk(clientSeq, hasSeq)
+}
+
+// appendText joins text to the session's text with a space. It grows the buffer itself,
+// so that the buffer's capacity, the memory it holds, is what the session has taken from
+// the server's text budget (textHeld); it returns false, changing nothing, when the budget
+// has no room for the growth. The caller has checked WSConfig.MaxSessionText.
+func (ss *session) appendText(text []byte) bool {
+	need := len(ss.text) + len(text)
+	if len(ss.text) > 0 {
+		need++
+	}
+	if need > cap(ss.text) {
+		// Double, as append would, but within the session's limit; when the budget is
+		// short of that, take only what is needed.
+		grown := max(need, min(max(2*cap(ss.text), minTextBytes), ss.s.cfg.WS.MaxSessionText))
+		if !ss.s.reserveText(int64(grown - cap(ss.text))) {
+			grown = need
+			if !ss.s.reserveText(int64(grown - cap(ss.text))) {
+				return false
+			}
+		}
+		ss.textHeld += int64(grown - cap(ss.text))
+		b := make([]byte, len(ss.text), grown)
+		copy(b, ss.text)
+		ss.text = b
+	}
+	if len(ss.text) > 0 {
+		ss.text = append(ss.text, ' ')
+	}
+	ss.text = append(ss.text, text...)
+	return true
+}
+
+// dropText frees the session's text and gives its share of the text budget back.
+func (ss *session) dropText() {
+	ss.s.releaseText(ss.textHeld)
+	ss.textHeld = 0
+	ss.text = nil
 }
 
 // finish answers an end message with the inference on the text received so far. Reads
@@ -247,6 +294,9 @@ func (ss *session) inferred(start time.Time, v verdict, err error) {
 		return
 	default:
 		ss.text = ss.text[:0]
+		if cap(ss.text) > keepTextBytes {
+			ss.dropText()
+		}
 		s := ss.s
 		s.c.record(v)
 		s.c.wsInfer.Add(1)

@@ -856,7 +856,13 @@ func FuzzWSSession(f *testing.F) {
 				}
 			}
 			var out []byte
-			onLoop(t, loop, func() { out = bytes.Clone(c.out) })
+			onLoop(t, loop, func() {
+				out = bytes.Clone(c.out)
+				ss.dropText() // as Closed does
+			})
+			if used := s.textUsed.Load(); used != 0 {
+				t.Fatalf("%d bytes of the text budget still taken after the session", used)
+			}
 			return out
 		}
 		whole := feed(in)

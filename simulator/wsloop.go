@@ -97,6 +97,7 @@ type session struct {
 	due   time.Time // when timer fires
 
 	text      []byte // text received since the last end
+	textHeld  int64  // the share of the server's text budget taken: cap(text), see appendText
 	seq       uint64 // chunks acked in this session
 	binSeq    int64  // binary frames received
 	sessionID string
@@ -382,6 +383,7 @@ func (ss *session) closeWith(code int, reason string) {
 func (ss *session) startClosing(waitPeer bool) {
 	ss.state, ss.waitPeer = stateClosing, waitPeer
 	ss.in = nil
+	ss.dropText()
 	if ss.cancelInfer != nil {
 		ss.cancelInfer()
 	}
@@ -405,6 +407,7 @@ func (ss *session) startClosing(waitPeer bool) {
 func (ss *session) abort() {
 	ss.state = stateDone
 	ss.out = ss.out[:0]
+	ss.dropText()
 	ss.c.Close()
 }
 
@@ -429,7 +432,8 @@ func (ss *session) Closed(error) {
 	if ss.cancelInfer != nil {
 		ss.cancelInfer()
 	}
-	ss.in, ss.out, ss.text = nil, nil, nil
+	ss.in, ss.out = nil, nil
+	ss.dropText()
 	ss.s.endSession(ss)
 }
 
