@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -26,7 +27,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
-		fmt.Fprintf(stderr, "pixelsim: %v\n", err)
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "pixelsim: %s\n", line)
+		}
 		return ExitUsage
 	}
 	srv, err := New(cfg)
@@ -89,9 +92,8 @@ func (f latencyFlag) Set(s string) error {
 	return nil
 }
 
-func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
-	cfg := DefaultConfig()
-	opts := cliOptions{addr: DefaultAddr}
+// newFlagSet defines pixelsim's flags over cfg and opts.
+func newFlagSet(cfg *Config, opts *cliOptions, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("pixelsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -103,22 +105,71 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	fs.DurationVar(&opts.maxLife, "max-life", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 	fs.Var(latencyFlag{&cfg.Latency}, "latency", `model latency: "0", "fixed:50ms" (or "50ms"), "lognormal:MEDIAN,P99"`)
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "random seed of latencies and faults")
-	fs.IntVar(&cfg.Capacity, "capacity", cfg.Capacity, "concurrent model workers (0: unlimited)")
-	fs.IntVar(&cfg.QueueLimit, "queue", cfg.QueueLimit, "inferences that may wait for a worker before refusals")
-	fs.IntVar(&cfg.RejectStatus, "reject-status", 429, "status of a refused inference (429 or 503)")
-	fs.StringVar(&cfg.Model, "model", "pixel-sim-1", "model name reported in responses")
-	fs.Int64Var(&cfg.MaxBodyBytes, "max-body", 1<<20, "largest request body in bytes (413 beyond)")
+	fs.IntVar(&cfg.Capacity, "capacity", cfg.Capacity, fmt.Sprintf("concurrent model workers, 0 to %d (0: unlimited)", MaxCapacity))
+	fs.IntVar(&cfg.QueueLimit, "queue", cfg.QueueLimit, fmt.Sprintf("inferences that may wait for a worker before refusals, 0 to %d", MaxCapacity))
+	fs.IntVar(&cfg.RejectStatus, "reject-status", 429, "status of a refused inference: 429 or 503")
+	fs.StringVar(&cfg.Model, "model", "pixel-sim-1", "model name reported in responses (not empty)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body", 1<<20, fmt.Sprintf("largest request body in bytes, 1 to %d (413 beyond)", MaxBytesLimit))
 	fs.Float64Var(&cfg.Faults.ErrorRate, "error-rate", 0, "fraction ∈ [0,1] of REST inferences that fail")
-	fs.IntVar(&cfg.Faults.ErrorStatus, "error-status", 500, "status of an injected failure")
+	fs.IntVar(&cfg.Faults.ErrorStatus, "error-status", 500, "status of an injected failure: 4xx or 5xx")
 	fs.Float64Var(&cfg.Faults.SlowRate, "slow-rate", 0, "fraction ∈ [0,1] of inferences in the slow tail")
-	fs.DurationVar(&cfg.Faults.SlowExtra, "slow-extra", 500*time.Millisecond, "extra latency of the slow tail")
+	fs.DurationVar(&cfg.Faults.SlowExtra, "slow-extra", 500*time.Millisecond, "extra latency of the slow tail (not negative)")
 	fs.Float64Var(&cfg.Faults.StallRate, "stall-rate", 0, "fraction ∈ [0,1] of inferences that stall")
-	fs.DurationVar(&cfg.Faults.StallFor, "stall-for", 0, "how long a stall lasts (0: until the client gives up)")
+	fs.DurationVar(&cfg.Faults.StallFor, "stall-for", 0, "how long a stall lasts (0: until the client gives up; not negative)")
 	fs.Float64Var(&cfg.Faults.DropRate, "drop-rate", 0, "fraction ∈ [0,1] of WebSocket sessions dropped abruptly")
-	fs.Int64Var(&cfg.WS.ReadLimit, "ws-read-limit", 64<<10, "largest WebSocket message in bytes (close 1009 beyond)")
-	fs.DurationVar(&cfg.WS.IdleTimeout, "ws-idle-timeout", 60*time.Second, "close a WebSocket session idle this long")
-	fs.DurationVar(&cfg.WS.PongWait, "ws-pong-wait", 60*time.Second, "WebSocket keepalive: wait this long for a pong (pings every 9/10 of it)")
-	fs.IntVar(&cfg.WS.Loops, "ws-loops", 1, "event loops that run the WebSocket sessions")
+	fs.Int64Var(&cfg.WS.ReadLimit, "ws-read-limit", 64<<10, fmt.Sprintf("largest WebSocket message in bytes, 1 to %d (close 1009 beyond)", MaxBytesLimit))
+	fs.Int64Var(&cfg.WS.TextBudget, "ws-text-budget", DefaultTextBudget, "bytes of text all WebSocket sessions together may buffer, positive (close 1013 beyond)")
+	fs.DurationVar(&cfg.WS.IdleTimeout, "ws-idle-timeout", 60*time.Second, "close a WebSocket session idle this long (positive)")
+	fs.DurationVar(&cfg.WS.PongWait, "ws-pong-wait", 60*time.Second, "WebSocket keepalive: wait this long for a pong, pings every 9/10 of it (positive)")
+	fs.IntVar(&cfg.WS.Loops, "ws-loops", 1, fmt.Sprintf("event loops (OS threads) that run the WebSocket sessions, 1 to %d: max(64, 4×GOMAXPROCS)", MaxWSLoops()))
+	return fs
+}
+
+// flagOfField names the flag of each Config field the command line sets.
+var flagOfField = map[string]string{
+	"Latency":            "latency",
+	"Capacity":           "capacity",
+	"QueueLimit":         "queue",
+	"RejectStatus":       "reject-status",
+	"Model":              "model",
+	"MaxBodyBytes":       "max-body",
+	"Faults.ErrorRate":   "error-rate",
+	"Faults.ErrorStatus": "error-status",
+	"Faults.SlowRate":    "slow-rate",
+	"Faults.SlowExtra":   "slow-extra",
+	"Faults.StallRate":   "stall-rate",
+	"Faults.StallFor":    "stall-for",
+	"Faults.DropRate":    "drop-rate",
+	"WS.ReadLimit":       "ws-read-limit",
+	"WS.TextBudget":      "ws-text-budget",
+	"WS.IdleTimeout":     "ws-idle-timeout",
+	"WS.PongWait":        "ws-pong-wait",
+	"WS.Loops":           "ws-loops",
+}
+
+// flagErrors restates Config.validate's errors in terms of the flags: "--capacity -1: ...".
+func flagErrors(err error) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
+		if ce, ok := e.(*ConfigError); ok && flagOfField[ce.Field] != "" {
+			e = fmt.Errorf("--%s %s: %s", flagOfField[ce.Field], ce.Value, ce.Reason)
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// parseFlags parses and checks the command line. On the command line a zero is taken as
+// typed: where Config would replace it with a default (--max-body 0, --ws-loops 0), it is
+// refused instead.
+func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
+	cfg := DefaultConfig()
+	opts := cliOptions{addr: DefaultAddr}
+	fs := newFlagSet(&cfg, &opts, stderr)
 	if err := fs.Parse(args); err != nil {
 		return cfg, opts, err
 	}
@@ -130,6 +181,10 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	}
 	if err := checkAddr(opts.addr, opts.public); err != nil {
 		return cfg, opts, err
+	}
+	typed := func(field string) bool { return flagOfField[field] == "" } // a zero in a flag was typed
+	if err := cfg.validate(typed); err != nil {
+		return cfg, opts, flagErrors(err)
 	}
 	return cfg, opts, nil
 }

@@ -18,6 +18,18 @@
 // cannot listen, 2 on bad flags. Its first line on stdout is
 // "pixelsim listening on http://HOST:PORT".
 //
+// Every flag is checked before the server starts; a value out of its range exits 2 with
+// one line per bad flag naming it and its value ("pixelsim: --capacity -1: must be in
+// [0, 1048576] (0: unlimited)"). Counts, sizes and durations are never negative;
+// --capacity and --queue go up to 1048576 (MaxCapacity), --max-body and --ws-read-limit
+// up to 1 GiB (MaxBytesLimit), --ws-loops (one OS thread each) from 1 to
+// max(64, 4×GOMAXPROCS) (MaxWSLoops); --reject-status is 429 or 503, --error-status a 4xx
+// or 5xx, a rate is in [0,1], --model is non-empty UTF-8. A zero means what the help says
+// (--capacity 0: unlimited, --stall-for 0: until the client gives up); where it could only
+// mean "the default" (--max-body, --ws-read-limit, --ws-text-budget, --ws-idle-timeout,
+// --ws-pong-wait, --ws-loops, the statuses) it is refused. New applies the same limits to
+// a Config, where a zero field takes its default, and reports a *ConfigError.
+//
 // # Endpoints
 //
 //	GET  /health               {"status":"ok","uptime_s",...,"in_flight","requests_total",

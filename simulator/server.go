@@ -9,9 +9,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,16 +42,17 @@ type Config struct {
 	// Seed seeds the random source of latencies and faults (per-request draws are taken
 	// from a pool of generators derived from it, so runs are reproducible only serially).
 	Seed uint64
-	// Capacity is the number of concurrent model workers (≤ 0: unlimited).
+	// Capacity is the number of concurrent model workers, at most MaxCapacity (0: unlimited).
 	Capacity int
-	// QueueLimit is how many inferences may wait for a worker; one more is refused
-	// with RejectStatus. Used only when Capacity > 0.
+	// QueueLimit is how many inferences may wait for a worker, at most MaxCapacity; one
+	// more is refused with RejectStatus. Used only when Capacity > 0.
 	QueueLimit int
-	// RejectStatus is the HTTP status of a refused request (default 429).
+	// RejectStatus is the HTTP status of a refused request: 429 (the default) or 503.
 	RejectStatus int
 	// Model is the model name reported in responses (default "pixel-sim-1").
 	Model string
-	// MaxBodyBytes limits a request body (default 1 MiB); larger bodies get 413.
+	// MaxBodyBytes limits a request body (default 1 MiB, at most MaxBytesLimit); larger
+	// bodies get 413.
 	MaxBodyBytes int64
 	// WS holds the WebSocket limits and timeouts.
 	WS WSConfig
@@ -57,7 +62,8 @@ type Config struct {
 	ErrorLog io.Writer
 }
 
-// WSConfig holds WebSocket limits and timeouts. Zero fields take their defaults.
+// WSConfig holds WebSocket limits and timeouts. Zero fields take their defaults; negative
+// ones are refused, and byte limits go up to MaxBytesLimit.
 type WSConfig struct {
 	// ReadLimit is the largest message accepted, in bytes (default 64 KiB); a larger one
 	// closes the connection with status 1009.
@@ -82,16 +88,17 @@ type WSConfig struct {
 	// buffer holds. When more is pending the session stops reading the peer (backpressure)
 	// until all of it is written; a peer that takes none of it for 10 s is dropped.
 	SendQueue int
-	// Loops is the number of event loops that run the sessions (default 1); sessions are
-	// spread over them in turn.
+	// Loops is the number of event loops that run the sessions (default 1, at most
+	// MaxWSLoops()); sessions are spread over them in turn. Each loop is an OS thread.
 	Loops int
 }
 
-// Faults configures fault injection. Rates are probabilities ∈ [0,1].
+// Faults configures fault injection. Rates are probabilities ∈ [0,1]; durations must not
+// be negative.
 type Faults struct {
 	// ErrorRate is the fraction of REST inferences answered with ErrorStatus.
 	ErrorRate float64
-	// ErrorStatus is the status of an injected error (default 500).
+	// ErrorStatus is the status of an injected error, 4xx or 5xx (default 500).
 	ErrorStatus int
 	// SlowRate is the fraction of inferences (REST and WebSocket) that take SlowExtra longer.
 	SlowRate  float64
@@ -149,30 +156,98 @@ func (c *Config) fill() {
 	}
 }
 
-func (c *Config) validate() error {
+// Upper limits of Config's fields: New refuses more (they catch a typo's extra digits
+// before it becomes threads or allocations).
+const (
+	// MaxCapacity bounds Config.Capacity and Config.QueueLimit.
+	MaxCapacity = 1 << 20
+	// MaxBytesLimit bounds Config.MaxBodyBytes, WSConfig.ReadLimit and
+	// WSConfig.MaxSessionText: 1 GiB.
+	MaxBytesLimit = 1 << 30
+	// maxSendQueue bounds WSConfig.SendQueue: 1 GiB of output in sendMsgBytes messages.
+	maxSendQueue = MaxBytesLimit / sendMsgBytes
+)
+
+// MaxWSLoops returns the largest WSConfig.Loops: max(64, 4×GOMAXPROCS). Each loop is an
+// OS thread.
+func MaxWSLoops() int { return max(64, 4*runtime.GOMAXPROCS(0)) }
+
+// ConfigError is a Config field whose value New refuses.
+type ConfigError struct {
+	Field  string // the field's path in Config: "Capacity", "WS.Loops", "Faults.ErrorRate"
+	Value  string // the value, formatted as its flag would show it
+	Reason string // what is allowed
+}
+
+func (e *ConfigError) Error() string { return e.Field + " " + e.Value + ": " + e.Reason }
+
+// validate checks c before fill: every error is a *ConfigError (several are joined). A
+// zero in a field that has a default is fine (fill replaces it) when zeroIsDefault says so
+// of the field; else it is refused, as on the command line, where the zero was typed.
+func (c *Config) validate(zeroIsDefault func(field string) bool) error {
+	var errs []error
+	bad := func(field string, v any, reason string) {
+		errs = append(errs, &ConfigError{Field: field, Value: fmt.Sprint(v), Reason: reason})
+	}
+	// inRange checks lo ≤ v ≤ hi, or 0 for a field with a default.
+	inRange := func(field string, v, lo, hi int64, hasDefault bool, note string) {
+		if v == 0 && hasDefault && zeroIsDefault(field) {
+			return
+		}
+		if v < lo || v > hi {
+			if hasDefault && zeroIsDefault(field) {
+				note += ", or 0 for the default"
+			}
+			bad(field, v, fmt.Sprintf("must be in [%d, %d]%s", lo, hi, note))
+		}
+	}
+	// notNegative checks v ≥ 0, or v > 0 for a field with a default; shown is v as its
+	// type prints it (a duration).
+	notNegative := func(field string, v int64, shown any, hasDefault bool) {
+		switch {
+		case v < 0:
+			bad(field, shown, "must not be negative")
+		case v == 0 && hasDefault && !zeroIsDefault(field):
+			bad(field, shown, "must be positive")
+		}
+	}
+	duration := func(field string, d time.Duration, hasDefault bool) { notNegative(field, int64(d), d, hasDefault) }
 	if err := c.Latency.Validate(); err != nil {
-		return err
+		bad("Latency", c.Latency, strings.TrimPrefix(err.Error(), "latency "+c.Latency.String()+": "))
 	}
+	inRange("Capacity", int64(c.Capacity), 0, MaxCapacity, false, " (0: unlimited)")
+	inRange("QueueLimit", int64(c.QueueLimit), 0, MaxCapacity, false, "")
+	if st := c.RejectStatus; st != http.StatusTooManyRequests && st != http.StatusServiceUnavailable && (st != 0 || !zeroIsDefault("RejectStatus")) {
+		bad("RejectStatus", st, "must be 429 or 503")
+	}
+	if c.Model == "" && !zeroIsDefault("Model") {
+		bad("Model", `""`, "must not be empty")
+	} else if !utf8.ValidString(c.Model) {
+		bad("Model", strconv.Quote(c.Model), "must be valid UTF-8")
+	}
+	inRange("MaxBodyBytes", c.MaxBodyBytes, 1, MaxBytesLimit, true, " bytes")
+	inRange("WS.ReadLimit", c.WS.ReadLimit, 1, MaxBytesLimit, true, " bytes")
+	inRange("WS.MaxSessionText", int64(c.WS.MaxSessionText), 1, MaxBytesLimit, true, " bytes")
+	notNegative("WS.TextBudget", c.WS.TextBudget, c.WS.TextBudget, true)
+	duration("WS.IdleTimeout", c.WS.IdleTimeout, true)
+	duration("WS.PongWait", c.WS.PongWait, true)
+	inRange("WS.SendQueue", int64(c.WS.SendQueue), 1, maxSendQueue, true, " messages")
+	inRange("WS.Loops", int64(c.WS.Loops), 1, int64(MaxWSLoops()), true, " (at most max(64, 4×GOMAXPROCS))")
 	for _, r := range []struct {
-		name string
-		v    float64
-	}{{"error rate", c.Faults.ErrorRate}, {"slow rate", c.Faults.SlowRate}, {"stall rate", c.Faults.StallRate}, {"drop rate", c.Faults.DropRate}} {
-		if !(r.v >= 0 && r.v <= 1) {
-			return fmt.Errorf("%s %v: must be in [0,1]", r.name, r.v)
+		field string
+		v     float64
+	}{{"Faults.ErrorRate", c.Faults.ErrorRate}, {"Faults.SlowRate", c.Faults.SlowRate},
+		{"Faults.StallRate", c.Faults.StallRate}, {"Faults.DropRate", c.Faults.DropRate}} {
+		if !(r.v >= 0 && r.v <= 1) { // NaN too
+			bad(r.field, r.v, "must be in [0,1]")
 		}
 	}
-	for _, st := range []struct {
-		name string
-		v    int
-	}{{"reject status", c.RejectStatus}, {"error status", c.Faults.ErrorStatus}} {
-		if st.v < 400 || st.v > 599 {
-			return fmt.Errorf("%s %d: must be a 4xx or 5xx status", st.name, st.v)
-		}
+	if st := c.Faults.ErrorStatus; (st < 400 || st > 599) && (st != 0 || !zeroIsDefault("Faults.ErrorStatus")) {
+		bad("Faults.ErrorStatus", st, "must be a 4xx or 5xx status")
 	}
-	if c.Faults.SlowExtra < 0 || c.Faults.StallFor < 0 {
-		return errors.New("slow extra and stall duration must not be negative")
-	}
-	return nil
+	duration("Faults.SlowExtra", c.Faults.SlowExtra, false)
+	duration("Faults.StallFor", c.Faults.StallFor, false)
+	return errors.Join(errs...)
 }
 
 // Server is a pixelsim instance. Create it with New; serve it with Start or mount Handler;
@@ -210,12 +285,13 @@ type Server struct {
 	nextLoop int            // the loop of the next session, guarded by mu
 }
 
-// New validates cfg, fills defaults and returns a server that is not yet listening.
+// New validates cfg, fills defaults and returns a server that is not yet listening. A
+// field's zero takes its default; a field out of its range is a *ConfigError.
 func New(cfg Config) (*Server, error) {
-	cfg.fill()
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validate(func(string) bool { return true }); err != nil {
 		return nil, fmt.Errorf("pixelsim config: %w", err)
 	}
+	cfg.fill()
 	s := &Server{
 		cfg:       cfg,
 		gate:      newGate(cfg.Capacity, cfg.QueueLimit),
