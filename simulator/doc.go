@@ -137,4 +137,6 @@
 // queue and a stall with an end. Since the server cannot tell that end of input from a
 // client that left, a stall without end (StallFor 0) ends with it: the connection is
 // closed without an answer (counted as status 499 in Stats), never with an empty 200.
+// Otherwise an inference runs to its end, as a model server's would, whether its client
+// is still there or not.
 package simulator

@@ -89,7 +89,8 @@ type Stats struct {
 	BiasPrimary  map[string]uint64 `json:"bias_primary"`
 	BiasDetected uint64            `json:"bias_detected"` // responses with bias.detected
 	// Status counts HTTP responses by status code (only codes seen); 101 is a WebSocket
-	// upgrade, 499 an inference whose client left before the answer.
+	// upgrade, 499 an inference whose client left (or half-closed its connection) during
+	// a stall without end, so it got no answer.
 	Status map[string]uint64 `json:"status"`
 }
 

@@ -822,6 +822,8 @@ func FuzzWSSession(f *testing.F) {
 		frame(0x81, `{"type":"chunk","data":"`+strings.Repeat("a", 300)+`"}`),
 		clientFrame(0x81, []byte(`{}`), true),
 		frame(0x81, `{"type":"dance"}`),
+		frame(0x81, `{"type":"chunk","seq":1,"data":"caf`+"\xff"+`"}`),
+		bytes.Join([][]byte{frame(0x01, `{"type":"chunk","data":"caf`+"\xc3"), frame(0x80, "\xa9"+`"}`), frame(0x81, `{"type":"end"}`)}, nil),
 	} {
 		f.Add(seed, uint(len(seed)/2))
 	}
