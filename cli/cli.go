@@ -163,6 +163,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, script strin
 	if err != nil {
 		return fail(engine.ExitScriptError, err)
 	}
+	if c, ok := runner.(io.Closer); ok {
+		defer c.Close() // ends the run's module resources (modules.Run) after the summary
+	}
 	scriptOpts, err := engine.ParseScriptOptions(runner.Options())
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)

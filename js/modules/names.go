@@ -1,0 +1,32 @@
+package modules
+
+import (
+	"reflect"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FieldNameMapper is the goja.FieldNameMapper of every VU runtime: it exposes a Go value's
+// fields and methods to JavaScript under their Go names with the first letter lowercased
+// (Score → score), or a field's `js:"name"` tag (`js:"-"` hides it). Modules' exported Go
+// values (Exports.Default) are seen through it.
+type FieldNameMapper struct{}
+
+// FieldName implements goja.FieldNameMapper.
+func (FieldNameMapper) FieldName(_ reflect.Type, f reflect.StructField) string {
+	if tag, ok := f.Tag.Lookup("js"); ok {
+		if tag == "-" {
+			return ""
+		}
+		return tag
+	}
+	return uncap(f.Name)
+}
+
+// MethodName implements goja.FieldNameMapper.
+func (FieldNameMapper) MethodName(_ reflect.Type, m reflect.Method) string { return uncap(m.Name) }
+
+func uncap(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
+}
