@@ -58,21 +58,39 @@ type Runtime struct {
 // level group. Its context ends, and its Run is closed, when the test ends.
 func New(t testing.TB) *Runtime {
 	t.Helper()
+	reg := metrics.NewRegistry()
+	run := modules.NewRun()
+	// Cleanups run last-registered first: the VUs' contexts end, then the run.
+	t.Cleanup(func() {
+		if err := run.Close(); err != nil {
+			t.Errorf("closing the test run: %v", err)
+		}
+	})
+	return newVU(t, 1, reg, metrics.RegisterBuiltin(reg), &metricstest.Capture{}, &Logs{}, run)
+}
+
+// AnotherVU returns the next VU of the same test run: its own goja runtime, event loop,
+// context and State (VUID one more than r's), in its init context, sharing r's Registry,
+// Builtin, Samples, Logs and Run.
+func (r *Runtime) AnotherVU() *Runtime {
+	return newVU(r.t, r.State.VUID+1, r.Registry, r.Builtin, r.Samples, r.Logs, r.Run)
+}
+
+func newVU(t testing.TB, id uint64, reg *metrics.Registry, builtin *metrics.Builtin, samples *metricstest.Capture, logs *Logs, run *modules.Run) *Runtime {
 	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	rt := goja.New()
 	rt.SetFieldNameMapper(modules.FieldNameMapper{})
-	reg := metrics.NewRegistry()
 	r := &Runtime{
-		t: t, Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Samples: &metricstest.Capture{},
-		Logs: &Logs{}, Run: modules.NewRun(), cancel: cancel,
+		t: t, Registry: reg, Builtin: builtin, Samples: samples, Logs: logs, Run: run, cancel: cancel,
 	}
 	r.State = &modules.State{
-		VUID: 1, VUIDGlobal: 1, Scenario: "default",
+		VUID: id, VUIDGlobal: id, Scenario: "default",
 		Tags:     modules.NewTagMap(nil),
-		Registry: reg, Builtin: r.Builtin, Samples: r.Samples, Logger: r.Logs,
-		Bytes: &modules.ByteCounter{}, Run: r.Run,
+		Registry: reg, Builtin: builtin, Samples: samples, Logger: logs,
+		Bytes: &modules.ByteCounter{}, Run: run,
 	}
-	env := &modules.InitEnvironment{Registry: reg, Run: r.Run}
+	env := &modules.InitEnvironment{Registry: reg, Run: run}
 	env.ReadFile = func(p string) ([]byte, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(env.CWD, p)
@@ -80,12 +98,6 @@ func New(t testing.TB) *Runtime {
 		return os.ReadFile(p)
 	}
 	r.VU = &VU{ctx: ctx, rt: rt, loop: eventloop.New(), initEnv: env, owner: r}
-	t.Cleanup(func() {
-		cancel()
-		if err := r.Run.Close(); err != nil {
-			t.Errorf("closing the test run: %v", err)
-		}
-	})
 	return r
 }
 
