@@ -20,6 +20,11 @@ func newVU(t *testing.T, vuTags map[string]string) *modulestest.Runtime {
 	}
 	rt.State.Group = "::inference"
 	rt.Import(ImportPath, "sentiment")
+	t.Cleanup(func() {
+		if n := rt.VU.Callbacks(); n != 0 {
+			t.Errorf("k6/x/sentiment is synchronous but registered %d event-loop callbacks", n)
+		}
+	})
 	return rt
 }
 

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,6 +177,7 @@ type VU struct {
 	loop    *eventloop.Loop
 	initEnv *modules.InitEnvironment
 	owner   *Runtime
+	calls   atomic.Int64 // RegisterCallback calls
 }
 
 var _ modules.VU = (*VU)(nil)
@@ -198,7 +200,14 @@ func (v *VU) State() *modules.State {
 }
 
 // RegisterCallback implements modules.VU with the runner's event loop.
-func (v *VU) RegisterCallback() func(f func() error) { return v.loop.Register() }
+func (v *VU) RegisterCallback() func(f func() error) {
+	v.calls.Add(1)
+	return v.loop.Register()
+}
+
+// Callbacks returns how many times RegisterCallback has been called, so a test can check
+// that a synchronous module never uses the event loop.
+func (v *VU) Callbacks() int64 { return v.calls.Load() }
 
 // Logs is a modules.Logger that records "level: msg" lines. Safe for concurrent use.
 type Logs struct {

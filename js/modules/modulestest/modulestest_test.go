@@ -167,3 +167,16 @@ func TestGoroutines(t *testing.T) {
 
 //go:noinline
 func parkedForModulestest(started, stop chan struct{}) { close(started); <-stop }
+
+func TestCallbacksCounted(t *testing.T) {
+	rt := modulestest.New(t)
+	rt.Instantiate(echo{}, "echo")
+	rt.MoveToVUContext()
+	if n := rt.VU.Callbacks(); n != 0 {
+		t.Fatalf("%d callbacks before any async call", n)
+	}
+	rt.MustRunString(`echo.later(1)`)
+	if n := rt.VU.Callbacks(); n != 1 {
+		t.Errorf("%d callbacks after one async call, want 1", n)
+	}
+}
