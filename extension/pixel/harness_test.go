@@ -99,3 +99,5 @@ func pixelServer(t *testing.T, reject int, noAcks bool) string {
 	t.Cleanup(s.Close)
 	return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws/pixel-multimodal"
 }
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

@@ -232,26 +232,33 @@ func (l *Logs) Lines() []string {
 }
 
 // Goroutines returns how many goroutines have a stack containing match (a function name such
-// as "ws.(*socket).read(" or "evloop.(*Loop)"), for leak checks. Goroutines that have been
-// told to stop may still be exiting, so it waits, up to a second, for the count to reach 0.
-func Goroutines(match string) int {
-	buf := make([]byte, 1<<20)
-	count := func() int {
-		for {
-			n := runtime.Stack(buf, true)
-			if n < len(buf) {
-				return countStacks(string(buf[:n]), match)
-			}
-			buf = make([]byte, 2*len(buf))
-		}
-	}
-	for range 200 {
-		if count() == 0 {
-			return 0
-		}
+// as "ws.(*socket).read(" or "evloop.(*Loop).run("), for leak checks. Goroutines that have
+// been told to stop may still be exiting, so it waits, up to a second, for the count to
+// reach 0.
+func Goroutines(match string) int { return WaitGoroutines(match, 0) }
+
+// WaitGoroutines is Goroutines for a process that may run some such goroutines of its own
+// (other tests' servers): it waits, up to a second, for the count to fall to want or below,
+// and returns the count.
+func WaitGoroutines(match string, want int) int {
+	n := CountGoroutines(match)
+	for i := 0; i < 200 && n > want; i++ {
 		time.Sleep(5 * time.Millisecond)
+		n = CountGoroutines(match)
 	}
-	return count()
+	return n
+}
+
+// CountGoroutines returns how many goroutines have a stack containing match, now.
+func CountGoroutines(match string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return countStacks(string(buf[:n]), match)
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }
 
 // countStacks counts the goroutine stacks of a runtime.Stack dump that contain match.
