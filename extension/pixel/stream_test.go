@@ -174,3 +174,50 @@ func TestStreamOptionsFromJS(t *testing.T) {
 		})
 	}
 }
+
+func TestOptionsRejectUnknownKeys(t *testing.T) {
+	for _, c := range []struct{ script, key string }{
+		{`pixel.stream("ws://127.0.0.1:1/", {ackTimout: "1s"})`, "ackTimout"},
+		{`pixel.stream("ws://127.0.0.1:1/", {audio: {frams: 2}})`, "audio.frams"},
+		{`pixel.streamAsync("ws://127.0.0.1:1/", {textChunk: 2})`, "textChunk"},
+		{`pixel.inspect("{}", {expct: {crisis: true}})`, "expct"},
+		{`pixel.inspect("{}", {expect: {crises: true}})`, "expect.crises"},
+	} {
+		h := newHarness(t)
+		_, err := h.RunString(c.script)
+		if err == nil || !strings.Contains(err.Error(), `"`+c.key+`"`) {
+			t.Errorf("%s: err = %v; want an error naming %q", c.script, err, c.key)
+		}
+		if n := len(h.Samples.Samples()); n != 0 {
+			t.Errorf("%s: %d samples pushed for rejected options", c.script, n)
+		}
+	}
+}
+
+func TestStreamHonoursSystemTags(t *testing.T) {
+	url := pixelServer(t, 0, false)
+	reject := pixelServer(t, 403, false)
+	h := newHarness(t)
+	h.State.Options.SystemTags = []string{"group"} // no scenario, url, status, subproto, error
+	h.run(t, `pixel.stream("`+url+`", {text: "I feel hopeless", textChunkSize: 8, interval: 1, tags: {flow: "x"}});
+		pixel.stream("`+reject+`", {text: "a", interval: 1})`)
+	if len(h.Samples.Samples()) == 0 {
+		t.Fatal("no samples")
+	}
+	for _, s := range h.Samples.Samples() {
+		for _, k := range []string{"scenario", "url", "status", "subproto", "error"} {
+			if v, ok := s.Tags.Get(k); ok {
+				t.Errorf("%s has system tag %s=%q that systemTags excludes", s.Metric.Name, k, v)
+			}
+		}
+		if v, _ := s.Tags.Get("group"); v != "::g" {
+			t.Errorf("%s group tag %q, want ::g", s.Metric.Name, v)
+		}
+		if v, _ := s.Tags.Get("suite"); v != "pixel" {
+			t.Errorf("%s lost the VU tag suite", s.Metric.Name)
+		}
+	}
+	if sum, _ := h.cap.sum("ws_connection_failed", nil); sum != 1 {
+		t.Errorf("ws_connection_failed sum %v, want 1 (the rejected session)", sum)
+	}
+}
