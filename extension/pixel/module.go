@@ -3,7 +3,6 @@ package pixel
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -18,34 +17,16 @@ const ImportPath = "k6/x/pixel"
 
 func init() { modules.Register(ImportPath, New()) }
 
-// RootModule is the process-wide module value.
+// RootModule is the process-wide module value. It keeps nothing of a test run: the metrics
+// live in the run's registry and the stream driver in the run's scope (modules.Run).
 type RootModule struct {
-	mu    sync.Mutex
-	sets  map[*metrics.Registry]*metricSet // one metric set per test run's registry
-	cache *chunkCache                      // built stream chunks, shared by every VU
+	cache *chunkCache // built stream chunks (immutable, bounded), shared by every VU
 }
 
 var _ modules.Module = (*RootModule)(nil)
 
 // New returns the root module.
-func New() *RootModule {
-	return &RootModule{sets: make(map[*metrics.Registry]*metricSet), cache: newChunkCache()}
-}
-
-// metricsFor returns the extension's metrics registered in r.
-func (rm *RootModule) metricsFor(r *metrics.Registry) (*metricSet, error) {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	if ms, ok := rm.sets[r]; ok {
-		return ms, nil
-	}
-	ms, err := newMetricSet(r)
-	if err != nil {
-		return nil, err
-	}
-	rm.sets[r] = ms
-	return ms, nil
-}
+func New() *RootModule { return &RootModule{cache: newChunkCache()} }
 
 // driverKey is the modules.Run key of a test run's stream Driver.
 type driverKey struct{}
@@ -78,6 +59,23 @@ type ModuleInstance struct {
 	paths        Paths
 	throwOnError bool
 	sessions     uint64 // pixel.stream calls by this VU, for default session ids
+
+	reg *metrics.Registry // the registry ms was registered in
+	ms  *metricSet
+}
+
+// metricsFor returns the extension's metrics registered in r (Registry.NewMetric returns
+// the existing metric of the same type, so every VU of a run gets the same ones).
+func (mi *ModuleInstance) metricsFor(r *metrics.Registry) (*metricSet, error) {
+	if mi.reg == r && mi.ms != nil {
+		return mi.ms, nil
+	}
+	ms, err := newMetricSet(r)
+	if err != nil {
+		return nil, err
+	}
+	mi.reg, mi.ms = r, ms
+	return ms, nil
 }
 
 var _ modules.Instance = (*ModuleInstance)(nil)
@@ -87,10 +85,11 @@ func (rm *RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 	// Register the metrics in the init context, as k6 registers custom metrics there, so
 	// that thresholds on them (crisis_recall: ['rate>0.99']) are valid before the first
 	// call. A conflict with a script's own metric of the same name is reported by state().
+	mi := &ModuleInstance{root: rm, vu: vu, paths: DefaultPaths}
 	if env := vu.InitEnv(); env != nil && env.Registry != nil {
-		_, _ = rm.metricsFor(env.Registry)
+		_, _ = mi.metricsFor(env.Registry)
 	}
-	return &ModuleInstance{root: rm, vu: vu, paths: DefaultPaths}
+	return mi
 }
 
 // Exports implements modules.Instance: the default export and named exports are the same
@@ -112,7 +111,7 @@ func (mi *ModuleInstance) state(fn string) (*modules.State, *metricSet) {
 	if st == nil {
 		panic(rt.NewGoError(fmt.Errorf("pixel.%s is not available in the init context", fn)))
 	}
-	ms, err := mi.root.metricsFor(st.Registry)
+	ms, err := mi.metricsFor(st.Registry)
 	if err != nil {
 		panic(rt.NewGoError(err))
 	}
