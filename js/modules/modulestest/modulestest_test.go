@@ -141,7 +141,9 @@ func TestRunClosedAtCleanupAndByEndRun(t *testing.T) {
 }
 
 func TestImport(t *testing.T) {
-	modules.Register("k6/x/modulestest-echo", echo{})
+	if _, ok := modules.Lookup("k6/x/modulestest-echo"); !ok { // -count > 1 reruns it
+		modules.Register("k6/x/modulestest-echo", echo{})
+	}
 	rt := modulestest.New(t)
 	rt.Import("k6/x/modulestest-echo", "e")
 	if !rt.MustRunString(`typeof e.later === "function"`).ToBoolean() {
@@ -155,8 +157,11 @@ func TestGoroutines(t *testing.T) {
 	started := make(chan struct{})
 	go func() { defer close(done); parkedForModulestest(started, stop) }()
 	<-started
-	if n := modulestest.Goroutines("parkedForModulestest"); n != 1 {
-		t.Errorf("Goroutines = %d with one parked goroutine, want 1", n)
+	if n := modulestest.CountGoroutines("parkedForModulestest"); n != 1 {
+		t.Errorf("CountGoroutines = %d with one parked goroutine, want 1", n)
+	}
+	if n := modulestest.WaitGoroutines("parkedForModulestest", 1); n != 1 {
+		t.Errorf("WaitGoroutines(1) = %d with one parked goroutine, want 1", n)
 	}
 	close(stop)
 	<-done
