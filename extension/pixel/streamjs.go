@@ -25,8 +25,8 @@ type session struct {
 	paths  Paths
 	ms     *metricSet
 	st     *modules.State
-	driver *stream.Driver // the run's driver (rootModule.driver)
-	done   func()         // releases driver
+	driver *stream.Driver // the run's driver (RootModule.driver)
+	done   func()         // releases driver; run calls it
 }
 
 // streamOptions are pixel.stream's options (index.d.ts StreamOptions). Pointers tell an
@@ -67,8 +67,8 @@ type imageOptions struct {
 	Data   []byte `js:"data"`
 }
 
-// prepare reads pixel.stream's arguments (on the VU goroutine). The caller must call the
-// session's done once it has run (or will not run).
+// prepare reads pixel.stream's arguments (on the VU goroutine). A session it returns must be
+// run (run releases its driver).
 func (mi *ModuleInstance) prepare(fn string, call goja.FunctionCall) (*session, error) {
 	rt := mi.vu.Runtime()
 	st, ms := mi.state(fn)
