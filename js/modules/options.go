@@ -46,42 +46,89 @@ func DecodeOptions(rt *goja.Runtime, v goja.Value, dst any) error {
 	return decodeStruct(rt, v, rv.Elem(), "")
 }
 
-// optField is one option of a struct: the path of indexes to its field and its names.
-type optField struct {
-	index []int
-	names []string // primary name first, then aliases
+// fieldOptName returns a field's option name: its js tag's first name, its json tag's name, or
+// its Go name with the first letter lowercased; "" when the field is not an option.
+func fieldOptName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, ok := f.Tag.Lookup("js")
+	if !ok {
+		name, _, _ = strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			return strings.ToLower(f.Name[:1]) + f.Name[1:]
+		}
+	}
+	name, _, _ = strings.Cut(name, ",")
+	if name == "-" {
+		return ""
+	}
+	return name
 }
 
-// optFields lists t's options in field order, embedded structs flattened.
-func optFields(t reflect.Type) []optField {
-	var out []optField
+// isEmbedded reports whether f contributes its own fields (an untagged embedded struct).
+func isEmbedded(f reflect.StructField) bool {
+	_, tagged := f.Tag.Lookup("js")
+	return f.Anonymous && !tagged && f.Type.Kind() == reflect.Struct
+}
+
+// matches reports whether f's option name or one of its aliases is k, without allocating
+// (DecodeOptions runs on hot paths such as pixel.inspect).
+func matches(f reflect.StructField, k string) bool {
+	if !f.IsExported() || k == "" {
+		return false
+	}
+	if js, ok := f.Tag.Lookup("js"); ok {
+		if first, _, _ := strings.Cut(js, ","); first == "-" {
+			return false
+		}
+		for js != "" {
+			var name string
+			name, js, _ = strings.Cut(js, ",")
+			if name == k {
+				return true
+			}
+		}
+		return false
+	}
+	if jn, _, _ := strings.Cut(f.Tag.Get("json"), ","); jn != "" {
+		return jn != "-" && jn == k
+	}
+	first := f.Name[0]
+	if 'A' <= first && first <= 'Z' {
+		first += 'a' - 'A'
+	}
+	return len(k) == len(f.Name) && k[0] == first && k[1:] == f.Name[1:]
+}
+
+// fieldFor returns sv's field whose option is k, looking into embedded structs.
+func fieldFor(sv reflect.Value, k string) (reflect.Value, bool) {
+	t := sv.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		js, hasJS := f.Tag.Lookup("js")
-		if f.Anonymous && !hasJS && f.Type.Kind() == reflect.Struct {
-			for _, sub := range optFields(f.Type) {
-				out = append(out, optField{index: append([]int{i}, sub.index...), names: sub.names})
+		if isEmbedded(f) {
+			if fv, ok := fieldFor(sv.Field(i), k); ok {
+				return fv, true
 			}
 			continue
 		}
-		if !f.IsExported() {
-			continue
+		if matches(f, k) {
+			return sv.Field(i), true
 		}
-		var names []string
-		switch {
-		case hasJS:
-			names = strings.Split(js, ",")
-		default:
-			jn, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if jn == "" {
-				jn = strings.ToLower(f.Name[:1]) + f.Name[1:]
-			}
-			names = []string{jn}
+	}
+	return reflect.Value{}, false
+}
+
+// optNames lists t's option names in field order, embedded structs flattened (for errors).
+func optNames(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if isEmbedded(f) {
+			out = append(out, optNames(f.Type)...)
+		} else if n := fieldOptName(f); n != "" {
+			out = append(out, n)
 		}
-		if names[0] == "-" {
-			continue
-		}
-		out = append(out, optField{index: []int{i}, names: names})
 	}
 	return out
 }
@@ -91,28 +138,22 @@ func decodeStruct(rt *goja.Runtime, v goja.Value, sv reflect.Value, prefix strin
 	if !ok {
 		return fmt.Errorf("%s: %s is not an object", optName(prefix, "options"), describe(v))
 	}
-	fields := optFields(sv.Type())
-	byName := make(map[string]*optField, len(fields))
-	for i := range fields {
-		for _, n := range fields[i].names {
-			byName[n] = &fields[i]
-		}
-	}
 	for _, k := range obj.Keys() {
-		f := byName[k]
-		if f == nil {
-			known := make([]string, len(fields))
-			for i, f := range fields {
-				known[i] = f.names[0]
-			}
-			return fmt.Errorf("unknown option %q (want one of %s)", prefix+k, strings.Join(known, ", "))
+		fv, ok := fieldFor(sv, k)
+		if !ok {
+			return fmt.Errorf("unknown option %q (want one of %s)", prefix+k, strings.Join(optNames(sv.Type()), ", "))
 		}
-		if err := decodeValue(rt, obj.Get(k), sv.FieldByIndex(f.index), prefix+k); err != nil {
+		if err := decodeValue(rt, obj.Get(k), fv, optPath{prefix, k}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// optPath names an option in errors: its parent's path and its key, joined only when needed.
+type optPath struct{ prefix, key string }
+
+func (p optPath) String() string { return p.prefix + p.key }
 
 var (
 	durationType = reflect.TypeFor[time.Duration]()
@@ -121,7 +162,7 @@ var (
 	stringsMap   = reflect.TypeFor[map[string]string]()
 )
 
-func decodeValue(rt *goja.Runtime, v goja.Value, fv reflect.Value, name string) error {
+func decodeValue(rt *goja.Runtime, v goja.Value, fv reflect.Value, name optPath) error {
 	if v == nil || goja.IsUndefined(v) {
 		return nil
 	}
@@ -175,7 +216,7 @@ func decodeValue(rt *goja.Runtime, v goja.Value, fv reflect.Value, name string) 
 		}
 		fv.Set(p)
 	case reflect.Struct:
-		return decodeStruct(rt, v, fv, name+".")
+		return decodeStruct(rt, v, fv, name.String()+".")
 	case reflect.String:
 		fv.SetString(v.String())
 	case reflect.Bool:

@@ -166,3 +166,26 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeOptions decodes inspect-sized options ({expect, tags}), as k6/x/pixel does
+// on every pixel.inspect call that passes options.
+func BenchmarkDecodeOptions(b *testing.B) {
+	rt := goja.New()
+	v, err := rt.RunString(`({expect: {crisis: true, bias: false}, tags: {endpoint: 'infer'}})`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type expect struct{ Crisis, Bias *bool }
+	type opts struct {
+		Tags         map[string]string
+		Expect       expect
+		ThrowOnError bool
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var o opts
+		if err := modules.DecodeOptions(rt, v, &o); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
