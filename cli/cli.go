@@ -163,6 +163,13 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, script strin
 	if err != nil {
 		return fail(engine.ExitScriptError, err)
 	}
+	if c, ok := runner.(io.Closer); ok { // ends the run's module resources (modules.Run) after the summary
+		defer func() {
+			if err := c.Close(); err != nil {
+				fmt.Fprintf(stderr, "closing the test run: %v\n", err)
+			}
+		}()
+	}
 	scriptOpts, err := engine.ParseScriptOptions(runner.Options())
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)

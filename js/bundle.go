@@ -71,6 +71,7 @@ type Bundle struct {
 	start    time.Time
 	options  json.RawMessage
 	exported map[string]bool // exported names whose value is a function
+	run      *modules.Run    // the modules' per-run resources; Close ends it
 }
 
 var _ Runner = (*Bundle)(nil)
@@ -95,13 +96,14 @@ func Load(ctx context.Context, path string, opts LoadOptions) (*Bundle, error) {
 		}
 		abs = filepath.Join(cwd, path)
 	}
-	b := &Bundle{path: abs, opts: opts, comp: newCompiler(opts.ReadFile), start: time.Now(), exported: map[string]bool{}}
+	b := &Bundle{path: abs, opts: opts, comp: newCompiler(opts.ReadFile), start: time.Now(), exported: map[string]bool{}, run: modules.NewRun()}
 	if _, err := b.comp.load(abs); err != nil {
 		return nil, &InitError{err}
 	}
 	reg := opts.Registry
 	probe, err := b.newVU(ctx, &modules.State{Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Logger: opts.Logger})
 	if err != nil {
+		_ = b.run.Close()
 		return nil, err
 	}
 	defer probe.Close()
@@ -113,12 +115,18 @@ func Load(ctx context.Context, path string, opts LoadOptions) (*Bundle, error) {
 	if o := probe.exports.Get("options"); o != nil && !isNullish(o) {
 		raw, err := probe.stringify(o)
 		if err != nil {
+			_ = b.run.Close()
 			return nil, &InitError{fmt.Errorf("exported options: %w", err)}
 		}
 		b.options = raw
 	}
 	return b, nil
 }
+
+// Close ends the test run: it releases what the modules keep for the run (modules.Run), such
+// as extension clients with goroutines of their own. Call it once the run, handleSummary
+// included, is over; no VU of the bundle may run afterwards.
+func (b *Bundle) Close() error { return b.run.Close() }
 
 // Path returns the absolute path of the main script.
 func (b *Bundle) Path() string { return b.path }

@@ -7,11 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/dop251/goja"
 
@@ -57,26 +54,9 @@ var (
 	_ modules.VU = (*vu)(nil)
 )
 
-// fieldNameMapper exposes Go fields and methods to JavaScript: a `js:"name"` tag wins,
-// otherwise the name's first letter is lowercased.
-type fieldNameMapper struct{}
-
-func (fieldNameMapper) FieldName(_ reflect.Type, f reflect.StructField) string {
-	if tag, ok := f.Tag.Lookup("js"); ok {
-		if tag == "-" {
-			return ""
-		}
-		return tag
-	}
-	return uncap(f.Name)
-}
-
-func (fieldNameMapper) MethodName(_ reflect.Type, m reflect.Method) string { return uncap(m.Name) }
-
-func uncap(s string) string {
-	r, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToLower(r)) + s[n:]
-}
+// fieldNameMapper exposes Go fields and methods to JavaScript: the SDK's mapper (a `js:"name"`
+// tag wins, otherwise the name's first letter is lowercased), which modulestest uses too.
+type fieldNameMapper = modules.FieldNameMapper
 
 func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	if state == nil {
@@ -84,6 +64,9 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	}
 	if state.Bytes == nil {
 		state.Bytes = &modules.ByteCounter{}
+	}
+	if state.Run == nil {
+		state.Run = b.run
 	}
 	if state.Logger == nil {
 		state.Logger = b.opts.Logger
@@ -115,7 +98,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	if err := v.installGlobals(); err != nil {
 		return nil, &InitError{err}
 	}
-	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry}
+	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry, Run: state.Run}
 	v.initEnv.ReadFile = func(p string) ([]byte, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(v.initEnv.CWD, p)

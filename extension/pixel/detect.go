@@ -18,9 +18,9 @@ import (
 // BiasDetected is empty bias is a non-empty BiasCategories.
 type Paths struct {
 	Response       string `json:"response"`
-	LatencyMs      string `json:"latencyMs"`
+	LatencyMs      string `json:"latencyMs" js:"latencyMs,latency_ms"`
 	CrisisDetected string `json:"crisisDetected"`
-	RiskLevel      string `json:"riskLevel"`
+	RiskLevel      string `json:"riskLevel" js:"riskLevel,risk_level"`
 	Confidence     string `json:"confidence"`
 	BiasDetected   string `json:"biasDetected"`
 	BiasCategories string `json:"biasCategories"`

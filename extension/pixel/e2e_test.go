@@ -9,6 +9,7 @@ import (
 
 	"github.com/pixelk6/pixelk6/js"
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/modulestest"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/metrics/metricstest"
 	"github.com/pixelk6/pixelk6/simulator"
@@ -68,6 +69,9 @@ func runScript(t *testing.T, src string, env map[string]string, vus, iters int) 
 			}
 		}
 		vu.Close()
+	}
+	if err := b.Close(); err != nil { // the run's end: closes its stream driver
+		t.Fatalf("closing the bundle: %v", err)
 	}
 	return c
 }
@@ -202,5 +206,47 @@ export default function () {
 	failed := c.sums("ws_connection_failed", "error")
 	if failed["refused"] != 1 || failed["handshake"] != 1 || failed[""] != 0 {
 		t.Errorf("ws_connection_failed by error %v; want refused and handshake", failed)
+	}
+}
+
+// TestRunnerEndsTheDriver runs pixel.stream through the real runner: the run's stream driver
+// lives until the bundle (the test run) is closed, and its loop goroutine exits then.
+func TestRunnerEndsTheDriver(t *testing.T) {
+	_, _, wsURL := startSim(t, nil)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "script.js")
+	src := `import pixel from 'k6/x/pixel';
+export default function () {
+  const r = pixel.stream(__ENV.WS_URL, { text: 'hello there', textChunkSize: 4, interval: 1 });
+  if (!r.ok) throw new Error(r.error);
+}`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const loopRun = "evloop.(*Loop).run("
+	reg := metrics.NewRegistry()
+	b, err := js.Load(context.Background(), path, js.LoadOptions{Env: map[string]string{"WS_URL": wsURL}, Registry: reg, Logger: logs{}})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	st := &modules.State{VUID: 1, VUIDGlobal: 1, Scenario: "default", Tags: modules.NewTagMap(nil),
+		Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Samples: &metricstest.Capture{}, Logger: logs{}}
+	vu, err := b.NewVU(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vu.RunIteration(context.Background(), "default", nil); err != nil {
+		t.Fatal(err)
+	}
+	vu.Close()
+	// Closing the VU leaves the run's driver: it belongs to the run, so the run's end is
+	// what stops its loop. (pixelsim runs event loops too: the driver's is the difference
+	// the run's end makes.)
+	during := modulestest.CountGoroutines(loopRun)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := modulestest.WaitGoroutines(loopRun, during-1); n != during-1 {
+		t.Fatalf("%d event loops after the run ended, want %d: the driver's loop must exit", n, during-1)
 	}
 }

@@ -140,11 +140,11 @@ declare module 'k6/x/pixel' {
     raw: string | null;
   }
 
-  /** Reads an inference response natively and records the detection counters. Never throws unless asked to. */
+  /** Reads an inference response natively and records the detection counters. Never throws unless asked to (throwOnError), or when an option is unknown or of the wrong type. */
   export function inspect(response: ResponseLike | string | ArrayBuffer | object, options?: InspectOptions): Detection;
   /** Sets this VU's response field paths (call it in the init context for every VU); returns the paths in force. */
   export function configure(paths?: Paths): Required<Paths>;
-  /** Runs one streaming session, blocking the VU until it ends. */
+  /** Runs one streaming session, blocking the VU until it ends. Throws only on invalid options (an unknown key is invalid). */
   export function stream(url: string, options?: StreamOptions): StreamResult;
   /** Runs one streaming session concurrently; the promise always resolves (failures are in the result). */
   export function streamAsync(url: string, options?: StreamOptions): Promise<StreamResult>;

@@ -3,12 +3,11 @@ package pixel
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/dop251/goja"
 
+	"github.com/pixelk6/pixelk6/extension/pixel/stream"
 	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
 )
@@ -18,33 +17,38 @@ const ImportPath = "k6/x/pixel"
 
 func init() { modules.Register(ImportPath, New()) }
 
-// RootModule is the process-wide module value.
+// RootModule is the process-wide module value. It keeps nothing of a test run: the metrics
+// live in the run's registry and the stream driver in the run's scope (modules.Run).
 type RootModule struct {
-	mu    sync.Mutex
-	sets  map[*metrics.Registry]*metricSet // one metric set per test run's registry
-	cache *chunkCache                      // built stream chunks, shared by every VU
+	cache *chunkCache // built stream chunks (immutable, bounded), shared by every VU
 }
 
 var _ modules.Module = (*RootModule)(nil)
 
 // New returns the root module.
-func New() *RootModule {
-	return &RootModule{sets: make(map[*metrics.Registry]*metricSet), cache: newChunkCache()}
-}
+func New() *RootModule { return &RootModule{cache: newChunkCache()} }
 
-// metricsFor returns the extension's metrics registered in r.
-func (rm *RootModule) metricsFor(r *metrics.Registry) (*metricSet, error) {
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	if ms, ok := rm.sets[r]; ok {
-		return ms, nil
+// driverKey is the modules.Run key of a test run's stream Driver.
+type driverKey struct{}
+
+// driver returns the stream Driver of st's test run: made when the run's first session needs
+// it, shared by every VU of the run and closed when the run ends (modules.Run), so two runs
+// in one process never share one and none outlives its run. done must be called when the
+// session has ended. A State without a Run (built by hand) gets a one-loop Driver of its
+// own, which done closes.
+func (rm *RootModule) driver(st *modules.State) (d *stream.Driver, done func(), err error) {
+	if st.Run == nil {
+		d, err := stream.NewDriver(1)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, func() { _ = d.Close() }, nil
 	}
-	ms, err := newMetricSet(r)
+	d, err = modules.RunValue(st.Run, driverKey{}, func() (*stream.Driver, error) { return stream.NewDriver(0) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rm.sets[r] = ms
-	return ms, nil
+	return d, func() {}, nil
 }
 
 // ModuleInstance is one VU's k6/x/pixel.
@@ -55,6 +59,23 @@ type ModuleInstance struct {
 	paths        Paths
 	throwOnError bool
 	sessions     uint64 // pixel.stream calls by this VU, for default session ids
+
+	reg *metrics.Registry // the registry ms was registered in
+	ms  *metricSet
+}
+
+// metricsFor returns the extension's metrics registered in r (Registry.NewMetric returns
+// the existing metric of the same type, so every VU of a run gets the same ones).
+func (mi *ModuleInstance) metricsFor(r *metrics.Registry) (*metricSet, error) {
+	if mi.reg == r && mi.ms != nil {
+		return mi.ms, nil
+	}
+	ms, err := newMetricSet(r)
+	if err != nil {
+		return nil, err
+	}
+	mi.reg, mi.ms = r, ms
+	return ms, nil
 }
 
 var _ modules.Instance = (*ModuleInstance)(nil)
@@ -64,10 +85,11 @@ func (rm *RootModule) NewModuleInstance(vu modules.VU) modules.Instance {
 	// Register the metrics in the init context, as k6 registers custom metrics there, so
 	// that thresholds on them (crisis_recall: ['rate>0.99']) are valid before the first
 	// call. A conflict with a script's own metric of the same name is reported by state().
+	mi := &ModuleInstance{root: rm, vu: vu, paths: DefaultPaths}
 	if env := vu.InitEnv(); env != nil && env.Registry != nil {
-		_, _ = rm.metricsFor(env.Registry)
+		_, _ = mi.metricsFor(env.Registry)
 	}
-	return &ModuleInstance{root: rm, vu: vu, paths: DefaultPaths}
+	return mi
 }
 
 // Exports implements modules.Instance: the default export and named exports are the same
@@ -89,44 +111,11 @@ func (mi *ModuleInstance) state(fn string) (*modules.State, *metricSet) {
 	if st == nil {
 		panic(rt.NewGoError(fmt.Errorf("pixel.%s is not available in the init context", fn)))
 	}
-	ms, err := mi.root.metricsFor(st.Registry)
+	ms, err := mi.metricsFor(st.Registry)
 	if err != nil {
 		panic(rt.NewGoError(err))
 	}
 	return st, ms
-}
-
-// baseTags returns the tags of a sample the VU emits now: the VU's tags, the scenario and
-// group system tags (as k6 adds them to custom metrics) and the call's custom tags.
-func baseTags(st *modules.State, custom map[string]string) metrics.TagSet {
-	m := map[string]string{}
-	if st.Tags != nil {
-		m = st.Tags.Clone()
-	}
-	if systemTag(st, "scenario") && st.Scenario != "" {
-		m["scenario"] = st.Scenario
-	}
-	if systemTag(st, "group") {
-		m["group"] = st.Group
-	}
-	for k, v := range custom {
-		m[k] = v
-	}
-	return metrics.NewTagSet(m)
-}
-
-// systemTag reports whether the system tag name is enabled (nil SystemTags: k6's default
-// set, which includes every tag this module emits).
-func systemTag(st *modules.State, name string) bool {
-	if st.Options.SystemTags == nil {
-		return true
-	}
-	for _, t := range st.Options.SystemTags {
-		if t == name {
-			return true
-		}
-	}
-	return false
 }
 
 func (mi *ModuleInstance) push(st *modules.State, samples []metrics.Sample) {
@@ -137,29 +126,22 @@ func (mi *ModuleInstance) push(st *modules.State, samples []metrics.Sample) {
 	st.Samples.Push(ctx, samples)
 }
 
+// configureOptions are configure's options: the paths, and throwOnError.
+type configureOptions struct {
+	Paths
+	ThrowOnError bool `js:"throwOnError"`
+}
+
 // configure(paths) sets the response field paths for this VU (call it in the init context
-// to apply it to every VU). Unknown keys throw. It returns the paths in force.
+// to apply it to every VU). Unknown keys throw (and then nothing changes); a null path is
+// "" (the field is not read). It returns the paths in force.
 func (mi *ModuleInstance) configure(call goja.FunctionCall) goja.Value {
 	rt := mi.vu.Runtime()
-	if arg := call.Argument(0); !goja.IsUndefined(arg) && !goja.IsNull(arg) {
-		obj := arg.ToObject(rt)
-		for _, k := range obj.Keys() {
-			v := obj.Get(k)
-			if k == "throwOnError" {
-				mi.throwOnError = v.ToBoolean()
-				continue
-			}
-			dst := mi.pathField(k)
-			if dst == nil {
-				panic(rt.NewTypeError(fmt.Sprintf("pixel.configure: unknown option %q (want response, latencyMs, crisisDetected, riskLevel, confidence, biasDetected, biasCategories, biasScore, throwOnError)", k)))
-			}
-			if goja.IsNull(v) {
-				*dst = ""
-			} else {
-				*dst = v.String()
-			}
-		}
+	o := configureOptions{Paths: mi.paths, ThrowOnError: mi.throwOnError}
+	if err := modules.DecodeOptions(rt, call.Argument(0), &o); err != nil {
+		panic(rt.NewTypeError("pixel.configure: " + err.Error()))
 	}
+	mi.paths, mi.throwOnError = o.Paths, o.ThrowOnError
 	out := rt.NewObject()
 	p := mi.paths
 	for _, kv := range [][2]string{{"response", p.Response}, {"latencyMs", p.LatencyMs}, {"crisisDetected", p.CrisisDetected},
@@ -171,70 +153,21 @@ func (mi *ModuleInstance) configure(call goja.FunctionCall) goja.Value {
 	return out
 }
 
-func (mi *ModuleInstance) pathField(k string) *string {
-	switch k {
-	case "response":
-		return &mi.paths.Response
-	case "latencyMs", "latency_ms":
-		return &mi.paths.LatencyMs
-	case "crisisDetected":
-		return &mi.paths.CrisisDetected
-	case "riskLevel", "risk_level":
-		return &mi.paths.RiskLevel
-	case "confidence":
-		return &mi.paths.Confidence
-	case "biasDetected":
-		return &mi.paths.BiasDetected
-	case "biasCategories":
-		return &mi.paths.BiasCategories
-	case "biasScore":
-		return &mi.paths.BiasScore
-	}
-	return nil
-}
-
-// inspectOptions are inspect's (and stream's) detection options.
+// inspectOptions are inspect's detection options (index.d.ts InspectOptions); stream's
+// options extend them.
 type inspectOptions struct {
-	tags         map[string]string
-	expect       Expect
-	throwOnError bool
+	Tags         map[string]string `js:"tags"`
+	Expect       Expect            `js:"expect"`
+	ThrowOnError bool              `js:"throwOnError"`
 }
 
-func (mi *ModuleInstance) parseInspectOptions(v goja.Value) inspectOptions {
-	o := inspectOptions{throwOnError: mi.throwOnError}
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return o
+// parseInspectOptions reads inspect's options; throwOnError defaults to configure's.
+func (mi *ModuleInstance) parseInspectOptions(fn string, v goja.Value) (inspectOptions, error) {
+	o := inspectOptions{ThrowOnError: mi.throwOnError}
+	if err := modules.DecodeOptions(mi.vu.Runtime(), v, &o); err != nil {
+		return o, fmt.Errorf("pixel.%s: %w", fn, err)
 	}
-	rt := mi.vu.Runtime()
-	obj := v.ToObject(rt)
-	o.tags = toStringMap(rt, obj.Get("tags"))
-	if t := obj.Get("throwOnError"); t != nil && !goja.IsUndefined(t) {
-		o.throwOnError = t.ToBoolean()
-	}
-	if e := obj.Get("expect"); e != nil && !goja.IsUndefined(e) && !goja.IsNull(e) {
-		eo := e.ToObject(rt)
-		if c := eo.Get("crisis"); c != nil && !goja.IsUndefined(c) && !goja.IsNull(c) {
-			b := c.ToBoolean()
-			o.expect.Crisis = &b
-		}
-		if c := eo.Get("bias"); c != nil && !goja.IsUndefined(c) && !goja.IsNull(c) {
-			b := c.ToBoolean()
-			o.expect.Bias = &b
-		}
-	}
-	return o
-}
-
-func toStringMap(rt *goja.Runtime, v goja.Value) map[string]string {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return nil
-	}
-	obj := v.ToObject(rt)
-	out := make(map[string]string, len(obj.Keys()))
-	for _, k := range obj.Keys() {
-		out[k] = obj.Get(k).String()
-	}
-	return out
+	return o, nil
 }
 
 // errHTTPStatus marks a response whose HTTP status is not 2xx.
@@ -243,7 +176,7 @@ var errHTTPStatus = errors.New("not a successful HTTP response")
 // bodyOf extracts the inference body from inspect's argument: a k6/http response (its body
 // and status), a JSON string, an ArrayBuffer, or an already parsed object.
 func bodyOf(rt *goja.Runtime, v goja.Value) ([]byte, error) {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+	if modules.IsNullish(v) {
 		return nil, &ParseError{parseNotJSON, errors.New("no response (undefined or null)")}
 	}
 	switch x := v.Export().(type) {
@@ -262,7 +195,7 @@ func bodyOf(rt *goja.Runtime, v goja.Value) ([]byte, error) {
 		if s := status.ToInteger(); s < 200 || s > 299 {
 			return nil, fmt.Errorf("%w: status %d", errHTTPStatus, s)
 		}
-		if body == nil || goja.IsUndefined(body) || goja.IsNull(body) {
+		if modules.IsNullish(body) {
 			return nil, &ParseError{parseNotJSON, errors.New("response has no body")}
 		}
 		switch b := body.Export().(type) {
@@ -306,7 +239,10 @@ func jsonStringify(rt *goja.Runtime, v goja.Value) (s string, err error) {
 func (mi *ModuleInstance) inspect(call goja.FunctionCall) goja.Value {
 	rt := mi.vu.Runtime()
 	st, ms := mi.state("inspect")
-	opts := mi.parseInspectOptions(call.Argument(1))
+	opts, err := mi.parseInspectOptions("inspect", call.Argument(1))
+	if err != nil {
+		panic(rt.NewTypeError(err.Error()))
+	}
 	now := time.Now()
 	body, err := bodyOf(rt, call.Argument(0))
 	var d Detection
@@ -315,14 +251,14 @@ func (mi *ModuleInstance) inspect(call goja.FunctionCall) goja.Value {
 	}
 	if err != nil && errors.Is(err, errHTTPStatus) {
 		// A failed request is http_req_failed's business, not a detection result.
-		if opts.throwOnError {
+		if opts.ThrowOnError {
 			panic(rt.NewGoError(fmt.Errorf("pixel.inspect: %w", err)))
 		}
 		return detectionObject(rt, Detection{}, err)
 	}
-	tags := baseTags(st, opts.tags)
-	mi.push(st, ms.detectionSamples(nil, tags, now, d, opts.expect, err))
-	if err != nil && opts.throwOnError {
+	tags := modules.SampleTags(st, opts.Tags)
+	mi.push(st, ms.detectionSamples(nil, tags, now, d, opts.Expect, err))
+	if err != nil && opts.ThrowOnError {
 		panic(rt.NewGoError(fmt.Errorf("pixel.inspect: %w", err)))
 	}
 	return detectionObject(rt, d, err)
@@ -353,24 +289,4 @@ func detectionObject(rt *goja.Runtime, d Detection, err error) *goja.Object {
 		_ = o.Set("error", "")
 	}
 	return o
-}
-
-// parseDuration reads a timeout option: a number of milliseconds or a Go/k6 duration string.
-func parseDuration(name string, v goja.Value) (time.Duration, error) {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return 0, nil
-	}
-	switch x := v.Export().(type) {
-	case int64:
-		return time.Duration(x) * time.Millisecond, nil
-	case float64:
-		return time.Duration(x * float64(time.Millisecond)), nil
-	case string:
-		d, err := time.ParseDuration(strings.TrimSpace(x))
-		if err != nil {
-			return 0, fmt.Errorf("option %s: %q is not a duration (want milliseconds or e.g. \"10s\"): %w", name, x, err)
-		}
-		return d, nil
-	}
-	return 0, fmt.Errorf("option %s: %v is not a duration", name, v)
 }

@@ -1,7 +1,6 @@
 package pixel
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -148,7 +147,7 @@ func TestInspect(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, context.Background())
+			h := newHarness(t)
 			h.run(t, "var r; "+c.script)
 			for _, w := range c.want {
 				sum, n := h.cap.sum(w.metric, w.tags)
@@ -164,7 +163,7 @@ func TestInspect(t *testing.T) {
 }
 
 func TestInspectMetricTypes(t *testing.T) {
-	h := newHarness(t, context.Background())
+	h := newHarness(t)
 	h.run(t, `pixel.inspect(`+js(crisisBiasBody)+`, {expect: {crisis: true, bias: false}})`)
 	want := map[string]string{
 		"successful_inferences": "counter/default", "inference_latency": "trend/time",
@@ -193,8 +192,8 @@ func TestInspectThrowOnError(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, context.Background())
-			_, err := h.vu.rt.RunString(c.script)
+			h := newHarness(t)
+			_, err := h.RunString(c.script)
 			if err == nil || !strings.Contains(err.Error(), "not JSON") {
 				t.Fatalf("err = %v; want a thrown parse error", err)
 			}
@@ -206,8 +205,8 @@ func TestInspectThrowOnError(t *testing.T) {
 }
 
 func TestConfigureRejectsUnknownKeys(t *testing.T) {
-	h := newHarness(t, context.Background())
-	if _, err := h.vu.rt.RunString(`pixel.configure({crisisDetectd: "x"})`); err == nil || !strings.Contains(err.Error(), "crisisDetectd") {
+	h := newHarness(t)
+	if _, err := h.RunString(`pixel.configure({crisisDetectd: "x"})`); err == nil || !strings.Contains(err.Error(), "crisisDetectd") {
 		t.Fatalf("err = %v; want an error naming the bad key", err)
 	}
 	v := h.run(t, `pixel.configure().riskLevel`)
@@ -217,10 +216,9 @@ func TestConfigureRejectsUnknownKeys(t *testing.T) {
 }
 
 func TestInitContextThrows(t *testing.T) {
-	h := newHarness(t, context.Background())
-	h.vu.state = nil
+	h := newInitHarness(t)
 	for _, s := range []string{`pixel.inspect("{}")`, `pixel.stream("ws://127.0.0.1:1/")`} {
-		if _, err := h.vu.rt.RunString(s); err == nil || !strings.Contains(err.Error(), "init context") {
+		if _, err := h.RunString(s); err == nil || !strings.Contains(err.Error(), "init context") {
 			t.Fatalf("%s: err = %v; want an init-context error", s, err)
 		}
 	}

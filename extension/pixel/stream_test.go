@@ -1,7 +1,6 @@
 package pixel
 
 import (
-	"context"
 	"net"
 	"runtime"
 	"strings"
@@ -11,7 +10,7 @@ import (
 
 func TestStreamRecordsSessionMetrics(t *testing.T) {
 	url := pixelServer(t, 0, false)
-	h := newHarness(t, context.Background())
+	h := newHarness(t)
 	h.run(t, `var r = pixel.stream("`+url+`", {audio: {frames: 40, frameMs: 1, sampleRate: 16000}, tags: {flow: "a"}, expect: {crisis: true, bias: false}})`)
 	if !h.run(t, `r.ok && r.status === 101 && r.chunks === 40 && r.chunksSent === 40 && r.chunksAcked === 40 && r.chunkLatencies.length === 40 && r.messageLatencyMs > 0 && r.inference.crisis && r.inference.riskLevel === "high" && r.errorKind === ""`).ToBoolean() {
 		t.Fatalf("result %v", h.run(t, `JSON.stringify(r)`))
@@ -43,8 +42,8 @@ func TestStreamRecordsSessionMetrics(t *testing.T) {
 	if _, n := h.cap.sum("stream_sessions", map[string]string{"error": "refused"}); n != 0 {
 		t.Errorf("a successful session has an error tag")
 	}
-	if h.vu.state.Bytes.Sent.Load() == 0 || h.vu.state.Bytes.Received.Load() == 0 {
-		t.Errorf("bytes not counted: %d sent, %d received", h.vu.state.Bytes.Sent.Load(), h.vu.state.Bytes.Received.Load())
+	if h.State.Bytes.Sent.Load() == 0 || h.State.Bytes.Received.Load() == 0 {
+		t.Errorf("bytes not counted: %d sent, %d received", h.State.Bytes.Sent.Load(), h.State.Bytes.Received.Load())
 	}
 	// 40 acks plus counters must not be 100+ pushes: the recorder batches.
 	if len(h.cap.Batches()) > 20 {
@@ -70,7 +69,7 @@ func TestStreamFailuresAreCountedAndReturned(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, context.Background())
+			h := newHarness(t)
 			h.run(t, `var r = pixel.stream("`+c.url+`", `+c.opts+`)`)
 			if !h.run(t, `!r.ok && r.errorKind === "`+c.kind+`" && r.error.indexOf("`+c.kind+`") === 0`).ToBoolean() {
 				t.Fatalf("result %v; want errorKind %s", h.run(t, `JSON.stringify(r)`), c.kind)
@@ -97,14 +96,14 @@ func TestStreamFailuresAreCountedAndReturned(t *testing.T) {
 }
 
 func TestStreamInvalidOptionsThrow(t *testing.T) {
-	h := newHarness(t, context.Background())
+	h := newHarness(t)
 	for _, s := range []string{
 		`pixel.stream("ws://127.0.0.1:1/", {encoding: "xml"})`,
 		`pixel.stream("ws://127.0.0.1:1/", {ackTimeout: "soon"})`,
 		`pixel.stream("ws://127.0.0.1:1/", {audio: {frames: -1}})`,
 		`pixel.stream()`,
 	} {
-		if _, err := h.vu.rt.RunString(s); err == nil {
+		if _, err := h.RunString(s); err == nil {
 			t.Errorf("%s: did not throw", s)
 		}
 	}
@@ -112,15 +111,12 @@ func TestStreamInvalidOptionsThrow(t *testing.T) {
 
 func TestStreamAsyncConcurrentSessions(t *testing.T) {
 	url := pixelServer(t, 0, false)
-	h := newHarness(t, context.Background())
+	h := newHarness(t)
 	h.run(t, `var results = [];
 		for (var i = 0; i < 3; i++) {
 			pixel.streamAsync("`+url+`", {text: "I feel hopeless and alone today", textChunkSize: 8, interval: 1})
 				.then(function (r) { results.push(r); });
 		}`)
-	if err := h.vu.loop(); err != nil {
-		t.Fatal(err)
-	}
 	if !h.run(t, `results.length === 3 && results.every(function (r) { return r.ok && r.chunks === 5 && r.chunksAcked === 5 && r.inference.crisis; })`).ToBoolean() {
 		t.Fatalf("results %v", h.run(t, `JSON.stringify(results)`))
 	}
@@ -134,9 +130,8 @@ func TestStreamAsyncConcurrentSessions(t *testing.T) {
 
 func TestStreamReturnsOnVUCancel(t *testing.T) {
 	url := pixelServer(t, 0, false)
-	ctx, cancel := context.WithCancel(context.Background())
-	h := newHarness(t, ctx)
-	time.AfterFunc(100*time.Millisecond, cancel)
+	h := newHarness(t)
+	time.AfterFunc(100*time.Millisecond, h.Cancel)
 	// 10 000 chunks at 10 ms would take 100 s; the cancel must end it.
 	h.run(t, `var r = pixel.stream("`+url+`", {chunks: 10000, interval: 10})`)
 	if !h.run(t, `!r.ok && r.errorKind === "canceled" && r.chunksSent < 10000`).ToBoolean() {
@@ -171,11 +166,58 @@ func TestStreamOptionsFromJS(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, context.Background())
+			h := newHarness(t)
 			h.run(t, `var r = pixel.stream("`+url+`", `+c.opts+`)`)
 			if !h.run(t, c.check).ToBoolean() {
 				t.Fatalf("%s failed: %v", c.check, h.run(t, `JSON.stringify(r)`))
 			}
 		})
+	}
+}
+
+func TestOptionsRejectUnknownKeys(t *testing.T) {
+	for _, c := range []struct{ script, key string }{
+		{`pixel.stream("ws://127.0.0.1:1/", {ackTimout: "1s"})`, "ackTimout"},
+		{`pixel.stream("ws://127.0.0.1:1/", {audio: {frams: 2}})`, "audio.frams"},
+		{`pixel.streamAsync("ws://127.0.0.1:1/", {textChunk: 2})`, "textChunk"},
+		{`pixel.inspect("{}", {expct: {crisis: true}})`, "expct"},
+		{`pixel.inspect("{}", {expect: {crises: true}})`, "expect.crises"},
+	} {
+		h := newHarness(t)
+		_, err := h.RunString(c.script)
+		if err == nil || !strings.Contains(err.Error(), `"`+c.key+`"`) {
+			t.Errorf("%s: err = %v; want an error naming %q", c.script, err, c.key)
+		}
+		if n := len(h.Samples.Samples()); n != 0 {
+			t.Errorf("%s: %d samples pushed for rejected options", c.script, n)
+		}
+	}
+}
+
+func TestStreamHonoursSystemTags(t *testing.T) {
+	url := pixelServer(t, 0, false)
+	reject := pixelServer(t, 403, false)
+	h := newHarness(t)
+	h.State.Options.SystemTags = []string{"group"} // no scenario, url, status, subproto, error
+	h.run(t, `pixel.stream("`+url+`", {text: "I feel hopeless", textChunkSize: 8, interval: 1, tags: {flow: "x"}});
+		pixel.stream("`+reject+`", {text: "a", interval: 1})`)
+	if len(h.Samples.Samples()) == 0 {
+		t.Fatal("no samples")
+	}
+	for _, s := range h.Samples.Samples() {
+		for _, k := range []string{"scenario", "url", "status", "subproto", "error"} {
+			if v, ok := s.Tags.Get(k); ok {
+				t.Errorf("%s has system tag %s=%q that systemTags excludes", s.Metric.Name, k, v)
+			}
+		}
+		if v, _ := s.Tags.Get("group"); v != "::g" {
+			t.Errorf("%s group tag %q, want ::g", s.Metric.Name, v)
+		}
+		if v, _ := s.Tags.Get("suite"); v != "pixel" {
+			t.Errorf("%s lost the VU tag suite", s.Metric.Name)
+		}
+	}
+	if sum, _ := h.cap.sum("ws_connection_failed", nil); sum != 1 {
+		t.Errorf("ws_connection_failed sum %v, want 1 (the rejected session)", sum)
 	}
 }

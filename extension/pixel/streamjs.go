@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -24,9 +25,50 @@ type session struct {
 	paths  Paths
 	ms     *metricSet
 	st     *modules.State
+	driver *stream.Driver // the run's driver (RootModule.driver)
+	done   func()         // releases driver; run calls it
 }
 
-// prepare reads pixel.stream's arguments (on the VU goroutine).
+// streamOptions are pixel.stream's options (index.d.ts StreamOptions). Pointers tell an
+// option that was not given from a zero value.
+type streamOptions struct {
+	inspectOptions
+	Headers        map[string]string `js:"headers"`
+	Subprotocols   []string          `js:"subprotocols"`
+	ConnectTimeout time.Duration     `js:"connectTimeout"`
+	AckTimeout     time.Duration     `js:"ackTimeout"`
+	SessionTimeout time.Duration     `js:"sessionTimeout"`
+	Interval       *time.Duration    `js:"interval"`
+	Encoding       *string           `js:"encoding"`
+	Acks           *bool             `js:"acks"`
+	Start          *bool             `js:"start"`
+	SessionID      *string           `js:"sessionId,session_id"`
+	Modalities     *[]string         `js:"modalities"`
+	Text           string            `js:"text"`
+	TextChunkSize  int               `js:"textChunkSize"`
+	Chunks         int               `js:"chunks"`
+	ChunkSize      int               `js:"chunkSize"`
+	Audio          *audioOptions     `js:"audio"`
+	Image          *imageOptions     `js:"image"`
+}
+
+// audioOptions are stream's audio option (index.d.ts AudioOptions).
+type audioOptions struct {
+	Frames     int    `js:"frames"`
+	FrameMs    int    `js:"frameMs"`
+	SampleRate int    `js:"sampleRate"`
+	Data       []byte `js:"data"`
+}
+
+// imageOptions are stream's image option (index.d.ts ImageOptions).
+type imageOptions struct {
+	Frames int    `js:"frames"`
+	Bytes  int    `js:"bytes"`
+	Data   []byte `js:"data"`
+}
+
+// prepare reads pixel.stream's arguments (on the VU goroutine). A session it returns must be
+// run (run releases its driver).
 func (mi *ModuleInstance) prepare(fn string, call goja.FunctionCall) (*session, error) {
 	rt := mi.vu.Runtime()
 	st, ms := mi.state(fn)
@@ -34,104 +76,57 @@ func (mi *ModuleInstance) prepare(fn string, call goja.FunctionCall) (*session, 
 	if goja.IsUndefined(call.Argument(0)) || url == "" {
 		return nil, fmt.Errorf("pixel.%s: a URL is required", fn)
 	}
-	var obj *goja.Object
-	if o := call.Argument(1); !goja.IsUndefined(o) && !goja.IsNull(o) {
-		obj = o.ToObject(rt)
-	} else {
-		obj = rt.NewObject()
+	o := streamOptions{inspectOptions: inspectOptions{ThrowOnError: mi.throwOnError}}
+	if err := modules.DecodeOptions(rt, call.Argument(1), &o); err != nil {
+		return nil, fmt.Errorf("pixel.%s: %w", fn, err)
 	}
-	get := func(k string) goja.Value {
-		v := obj.Get(k)
-		if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-			return nil
-		}
-		return v
-	}
-	iopts := mi.parseInspectOptions(obj)
-	s := &session{expect: iopts.expect, paths: mi.paths, ms: ms, st: st}
+	s := &session{expect: o.Expect, paths: mi.paths, ms: ms, st: st}
 	cfg := &s.cfg
 	cfg.URL = url
-	cfg.Acks = true
-	if v := get("acks"); v != nil {
-		cfg.Acks = v.ToBoolean()
-	}
-	if h := toStringMap(rt, obj.Get("headers")); len(h) > 0 {
+	cfg.Acks = o.Acks == nil || *o.Acks
+	if len(o.Headers) > 0 {
 		cfg.Header = http.Header{}
-		for k, v := range h {
+		for k, v := range o.Headers {
 			cfg.Header.Set(k, v)
 		}
 	}
-	if v := get("subprotocols"); v != nil {
-		if err := rt.ExportTo(v, &cfg.Subprotocols); err != nil {
-			return nil, fmt.Errorf("pixel.%s: option subprotocols: %w", fn, err)
-		}
-	}
-	var err error
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{{"connectTimeout", &cfg.ConnectTimeout}, {"ackTimeout", &cfg.AckTimeout}, {"sessionTimeout", &cfg.SessionTimeout}, {"interval", &cfg.Interval}} {
-		if *d.dst, err = parseDuration(d.name, get(d.name)); err != nil {
-			return nil, fmt.Errorf("pixel.%s: %w", fn, err)
-		}
-	}
+	cfg.Subprotocols = o.Subprotocols
+	cfg.ConnectTimeout, cfg.AckTimeout, cfg.SessionTimeout = o.ConnectTimeout, o.AckTimeout, o.SessionTimeout
 
-	var spec stream.Spec
-	if v := get("encoding"); v != nil {
-		if spec.Encoding, err = stream.ParseEncoding(v.String()); err != nil {
+	spec := stream.Spec{Text: o.Text, TextChunkSize: o.TextChunkSize, Chunks: o.Chunks, ChunkSize: o.ChunkSize}
+	var err error
+	if o.Encoding != nil {
+		if spec.Encoding, err = stream.ParseEncoding(*o.Encoding); err != nil {
 			return nil, fmt.Errorf("pixel.%s: %w", fn, err)
 		}
 	}
-	if v := get("text"); v != nil {
-		spec.Text = v.String()
+	if a := o.Audio; a != nil {
+		spec.Audio = &stream.AudioSpec{Frames: a.Frames, FrameMs: a.FrameMs, SampleRate: a.SampleRate, PCM: a.Data}
 	}
-	if v := get("textChunkSize"); v != nil {
-		spec.TextChunkSize = int(v.ToInteger())
-	}
-	if v := get("chunks"); v != nil {
-		spec.Chunks = int(v.ToInteger())
-	}
-	if v := get("chunkSize"); v != nil {
-		spec.ChunkSize = int(v.ToInteger())
-	}
-	if v := get("audio"); v != nil {
-		a := v.ToObject(rt)
-		spec.Audio = &stream.AudioSpec{
-			Frames: intOpt(a, "frames"), FrameMs: intOpt(a, "frameMs"), SampleRate: intOpt(a, "sampleRate"),
-			PCM: bytesOpt(a, "data"),
-		}
-	}
-	if v := get("image"); v != nil {
-		im := v.ToObject(rt)
-		spec.Image = &stream.ImageSpec{Frames: intOpt(im, "frames"), Bytes: intOpt(im, "bytes"), Data: bytesOpt(im, "data")}
+	if im := o.Image; im != nil {
+		spec.Image = &stream.ImageSpec{Frames: im.Frames, Bytes: im.Bytes, Data: im.Data}
 	}
 	if cfg.Chunks, err = mi.root.chunks(spec); err != nil {
 		return nil, fmt.Errorf("pixel.%s: %w", fn, err)
 	}
-	if get("interval") == nil {
+	switch {
+	case o.Interval != nil:
+		cfg.Interval = *o.Interval
+	case spec.Audio != nil && spec.Audio.FrameMs > 0:
+		cfg.Interval = time.Duration(spec.Audio.FrameMs) * time.Millisecond
+	default:
 		cfg.Interval = 20 * time.Millisecond
-		if spec.Audio != nil {
-			cfg.Interval = time.Duration(max(spec.Audio.FrameMs, 0)) * time.Millisecond
-			if cfg.Interval == 0 {
-				cfg.Interval = 20 * time.Millisecond
-			}
-		}
 	}
 
-	if v := get("start"); v == nil || v.ToBoolean() {
+	if o.Start == nil || *o.Start {
 		mi.sessions++
 		sid := fmt.Sprintf("pixelk6-%d-%d", st.VUIDGlobal, mi.sessions)
-		for _, k := range []string{"sessionId", "session_id"} {
-			if v := get(k); v != nil {
-				sid = v.String()
-			}
+		if o.SessionID != nil {
+			sid = *o.SessionID
 		}
 		mods := spec.Modalities()
-		if v := get("modalities"); v != nil {
-			mods = nil
-			if err := rt.ExportTo(v, &mods); err != nil {
-				return nil, fmt.Errorf("pixel.%s: option modalities: %w", fn, err)
-			}
+		if o.Modalities != nil {
+			mods = *o.Modalities
 		}
 		if mods == nil {
 			mods = []string{}
@@ -149,42 +144,19 @@ func (mi *ModuleInstance) prepare(fn string, call goja.FunctionCall) (*session, 
 	if st.Bytes != nil {
 		cfg.Sent, cfg.Received = &st.Bytes.Sent, &st.Bytes.Received
 	}
-	s.base = baseTags(st, iopts.tags)
-	if systemTag(st, "url") {
-		s.base = s.base.With("url", url)
+	s.base = modules.WithSystemTag(st, modules.SampleTags(st, o.Tags), "url", url)
+	if s.driver, s.done, err = mi.root.driver(st); err != nil {
+		return nil, fmt.Errorf("pixel.%s: %w", fn, err)
 	}
 	return s, nil
-}
-
-func intOpt(o *goja.Object, k string) int {
-	v := o.Get(k)
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return 0
-	}
-	return int(v.ToInteger())
-}
-
-func bytesOpt(o *goja.Object, k string) []byte {
-	v := o.Get(k)
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
-		return nil
-	}
-	switch x := v.Export().(type) {
-	case goja.ArrayBuffer:
-		return x.Bytes()
-	case []byte:
-		return x
-	case string:
-		return []byte(x)
-	}
-	return nil
 }
 
 // run runs the session and records its samples; it needs no JS, so streamAsync runs it on
 // its own goroutine.
 func (s *session) run(ctx context.Context) (*stream.Result, *Detection, error) {
+	defer s.done()
 	rec := newRecorder(ctx, s)
-	res := stream.Run(ctx, s.cfg, rec)
+	res := s.driver.Run(ctx, s.cfg, rec)
 	det, derr := rec.finish(res)
 	return res, det, derr
 }
@@ -311,14 +283,8 @@ func (r *recorder) Connected(start time.Time, connecting time.Duration, status i
 }
 
 func (r *recorder) withStatus(status int, subproto string) metrics.TagSet {
-	t := r.s.base
-	if systemTag(r.s.st, "status") {
-		t = t.With("status", fmt.Sprint(status))
-	}
-	if systemTag(r.s.st, "subproto") {
-		t = t.With("subproto", subproto)
-	}
-	return t
+	t := modules.WithSystemTag(r.s.st, r.s.base, "status", strconv.Itoa(status))
+	return modules.WithSystemTag(r.s.st, t, "subproto", subproto)
 }
 
 func (r *recorder) Sent(at time.Time, chunk bool) {
@@ -395,13 +361,13 @@ func (r *recorder) finish(res *stream.Result) (*Detection, error) {
 	connected := res.Status == 101 && !res.Kind.ConnectFailed()
 	if !connected {
 		tags = r.s.base
-		if res.Status != 0 && systemTag(r.s.st, "status") {
-			tags = tags.With("status", fmt.Sprint(res.Status))
+		if res.Status != 0 {
+			tags = modules.WithSystemTag(r.s.st, tags, "status", strconv.Itoa(res.Status))
 		}
 	}
 	errTags := tags
 	if res.Kind != stream.ErrNone {
-		errTags = tags.With("error", string(res.Kind))
+		errTags = modules.WithSystemTag(r.s.st, tags, "error", string(res.Kind))
 	}
 	add := func(m *metrics.Metric, t metrics.TagSet, at time.Time, v float64) {
 		batch = append(batch, metrics.Sample{Metric: m, Tags: t, Time: at, Value: v})

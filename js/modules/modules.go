@@ -1,7 +1,15 @@
 // Package modules is pixelk6's extension SDK, shaped like xk6's: a JavaScript module is
 // registered once under an import path ("k6/x/name") with a root value, and every VU gets its
-// own instance of it. A third-party extension imports only this package and metrics, and is
-// linked into a binary by a blank import whose init calls Register.
+// own instance of it. A third-party extension imports only this package (and its
+// subpackages) and metrics, and is linked into a binary by a blank import whose init calls
+// Register.
+//
+// Besides the module contract (Module, Instance, VU, State) it has what extensions need to
+// behave like k6's own modules: SampleTags and WithSystemTag tag samples as k6 does,
+// honouring options.systemTags; DecodeOptions reads a JavaScript options object into a
+// tagged struct and rejects unknown keys; IsNullish tests for an omitted argument; Run scopes
+// resources to one test run. Package modulestest runs a module on a fake VU with the
+// runner's event loop, for tests; package eventloop is that loop.
 package modules
 
 import (
@@ -69,6 +77,9 @@ type InitEnvironment struct {
 	// Registry is the test run's metric registry, for custom metrics created in the init
 	// context (k6/metrics). Filled by the runner.
 	Registry *metrics.Registry
+	// Run is the test run the VU belongs to, for resources shared by its VUs and released
+	// when it ends. Filled by the runner.
+	Run *Run
 }
 
 // State is the VU's state while it runs code outside init.
@@ -99,6 +110,10 @@ type State struct {
 	// Bytes counts the bytes the VU wrote and read on the network since the iteration
 	// started (for data_sent / data_received); HTTP and WebSocket connections add to it.
 	Bytes *ByteCounter
+	// Run is the test run the VU belongs to: resources its module instances share with the
+	// run's other VUs live there and are released when the run ends. The runner fills it;
+	// nil (a State built by hand) means the module must own such resources itself.
+	Run *Run
 
 	// The fields below feed k6/execution; the engine fills them (zero values are tolerated).
 

@@ -115,7 +115,8 @@ type API struct{ mi *ModuleInstance }
 var errInit = errors.New(ImportPath + ": score() is not available in the init context; call it from the default function")
 
 // Score scores text, records it and returns the score ∈ [-1, 1]. tags (may be nil) are added
-// to the samples' tags, after the VU's own tags and the scenario and group tags.
+// to the samples' tags, after the VU's own tags and the scenario and group tags
+// (modules.SampleTags).
 func (a *API) Score(text string, tags map[string]string) (float64, error) {
 	mi := a.mi
 	st := mi.vu.State()
@@ -138,7 +139,9 @@ func (a *API) Score(text string, tags map[string]string) (float64, error) {
 		// The iteration is being stopped: measuring now would push after the end.
 		return s, nil
 	}
-	base := sampleTags(st, tags)
+	// The VU's tags, the scenario and group system tags (as the run's systemTags allow),
+	// then the call's tags: the SDK tags a sample the way k6 tags a custom metric's.
+	base := modules.SampleTags(st, tags)
 	now := time.Now()
 	st.Samples.Push(ctx, []metrics.Sample{
 		{Metric: ms.score, Tags: base.With("polarity", Polarity(s)), Time: now, Value: s},
@@ -155,38 +158,6 @@ type Stats struct {
 
 // Stats returns this VU's totals: instances are per VU, so every VU counts its own.
 func (a *API) Stats() Stats { return Stats{Scored: a.mi.scored, Negative: a.mi.negative} }
-
-// sampleTags are the tags of a sample emitted now: the VU's tags, the scenario and group
-// system tags (as k6 adds them to custom metrics), then the call's tags.
-func sampleTags(st *modules.State, extra map[string]string) metrics.TagSet {
-	m := map[string]string{}
-	if st.Tags != nil {
-		m = st.Tags.Clone()
-	}
-	if st.Scenario != "" && systemTag(st, "scenario") {
-		m["scenario"] = st.Scenario
-	}
-	if systemTag(st, "group") {
-		m["group"] = st.Group
-	}
-	for k, v := range extra {
-		m[k] = v
-	}
-	return metrics.NewTagSet(m)
-}
-
-// systemTag reports whether a system tag is enabled (nil SystemTags is k6's default set).
-func systemTag(st *modules.State, name string) bool {
-	if st.Options.SystemTags == nil {
-		return true
-	}
-	for _, t := range st.Options.SystemTags {
-		if t == name {
-			return true
-		}
-	}
-	return false
-}
 
 // Polarity names the sign of a score: "positive", "negative" or "neutral".
 func Polarity(score float64) string {

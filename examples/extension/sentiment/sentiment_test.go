@@ -1,103 +1,36 @@
 package sentiment
 
 import (
-	"context"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/dop251/goja"
-
-	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/modulestest"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
-// fakeVU is a minimal modules.VU over a bare goja runtime: what a runner gives a module.
-type fakeVU struct {
-	ctx   context.Context
-	rt    *goja.Runtime
-	init  *modules.InitEnvironment // non-nil while "in the init context"
-	state *modules.State
-}
-
-func (v *fakeVU) Context() context.Context          { return v.ctx }
-func (v *fakeVU) Runtime() *goja.Runtime            { return v.rt }
-func (v *fakeVU) InitEnv() *modules.InitEnvironment { return v.init }
-func (v *fakeVU) State() *modules.State {
-	if v.init != nil {
-		return nil
-	}
-	return v.state
-}
-func (v *fakeVU) RegisterCallback() func(func() error) {
-	panic("k6/x/sentiment is synchronous and must not register callbacks")
-}
-
-// capture is a metrics.Pusher that keeps every batch.
-type capture struct {
-	mu      sync.Mutex
-	batches [][]metrics.Sample
-}
-
-func (c *capture) Push(_ context.Context, s []metrics.Sample) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.batches = append(c.batches, append([]metrics.Sample(nil), s...))
-}
-
-func (c *capture) samples() []metrics.Sample {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []metrics.Sample
-	for _, b := range c.batches {
-		out = append(out, b...)
-	}
-	return out
-}
-
 // newVU returns a VU in its init context, with the module instance's default export bound to
-// the global `sentiment` (as `import sentiment from 'k6/x/sentiment'` would bind it).
-func newVU(t *testing.T, ctx context.Context, reg *metrics.Registry, c *capture, vuTags map[string]string) *fakeVU {
+// the global `sentiment` (as `import sentiment from 'k6/x/sentiment'` would bind it): the
+// SDK's fake VU, with the module found through its registration.
+func newVU(t *testing.T, vuTags map[string]string) *modulestest.Runtime {
 	t.Helper()
-	rt := goja.New()
-	rt.SetFieldNameMapper(goja.UncapFieldNameMapper())
-	vu := &fakeVU{ctx: ctx, rt: rt, init: &modules.InitEnvironment{Registry: reg}}
-	mod, ok := modules.Lookup(ImportPath)
-	if !ok {
-		t.Fatalf("%s is not registered", ImportPath)
+	rt := modulestest.New(t)
+	for k, v := range vuTags {
+		rt.State.Tags.Set(k, v)
 	}
-	root, ok := mod.(modules.Module)
-	if !ok {
-		t.Fatalf("%s is registered as a %T, not a modules.Module", ImportPath, mod)
-	}
-	if err := rt.Set("sentiment", root.NewModuleInstance(vu).Exports().Default); err != nil {
-		t.Fatal(err)
-	}
-	vu.state = &modules.State{
-		VUID: 1, VUIDGlobal: 1, Scenario: "default", Group: "::inference",
-		Tags:     modules.NewTagMap(vuTags),
-		Registry: reg, Samples: c,
-	}
-	return vu
-}
-
-// enterIterations ends the init context.
-func (v *fakeVU) enterIterations() { v.init = nil }
-
-func (v *fakeVU) run(t *testing.T, src string) goja.Value {
-	t.Helper()
-	val, err := v.rt.RunString(src)
-	if err != nil {
-		t.Fatalf("script failed: %v\n%s", err, src)
-	}
-	return val
+	rt.State.Group = "::inference"
+	rt.Import(ImportPath, "sentiment")
+	t.Cleanup(func() {
+		if n := rt.VU.Callbacks(); n != 0 {
+			t.Errorf("k6/x/sentiment is synchronous but registered %d event-loop callbacks", n)
+		}
+	})
+	return rt
 }
 
 func TestScoreFromJavaScriptPushesSamples(t *testing.T) {
-	reg := metrics.NewRegistry()
-	c := &capture{}
-	vu := newVU(t, context.Background(), reg, c, map[string]string{"suite": "tone"})
+	vu := newVU(t, map[string]string{"suite": "tone"})
+	reg, c := vu.Registry, vu.Samples
 
 	// The metrics exist after the init context, so a script's thresholds on them are valid.
 	for name, typ := range map[string]metrics.MetricType{MetricScore: metrics.Trend, MetricNegative: metrics.Rate} {
@@ -106,7 +39,7 @@ func TestScoreFromJavaScriptPushesSamples(t *testing.T) {
 			t.Fatalf("after init, registry has %s = %+v, want a %s", name, m, typ)
 		}
 	}
-	vu.enterIterations()
+	vu.MoveToVUContext()
 
 	for _, tt := range []struct {
 		call string
@@ -116,13 +49,13 @@ func TestScoreFromJavaScriptPushesSamples(t *testing.T) {
 		{`sentiment.score("I feel hopeless and worried", {endpoint: "infer"})`, -1},
 		{`sentiment.score("The meeting is at noon")`, 0},
 	} {
-		if got := vu.run(t, tt.call).ToFloat(); got != tt.want {
+		if got := vu.MustRunString(tt.call).ToFloat(); got != tt.want {
 			t.Errorf("%s = %v, want %v", tt.call, got, tt.want)
 		}
 	}
 
-	if len(c.batches) != 3 {
-		t.Fatalf("pushed %d batches, want one per call (3)", len(c.batches))
+	if n := len(c.Batches()); n != 3 {
+		t.Fatalf("pushed %d batches, want one per call (3)", n)
 	}
 	type row struct {
 		metric string
@@ -130,7 +63,7 @@ func TestScoreFromJavaScriptPushesSamples(t *testing.T) {
 		tags   string
 	}
 	var rows []row
-	for _, s := range c.samples() {
+	for _, s := range c.Samples() {
 		rows = append(rows, row{s.Metric.Name, s.Value, tagString(s.Tags)})
 		if s.Time.IsZero() {
 			t.Errorf("%s sample has no time", s.Metric.Name)
@@ -154,7 +87,7 @@ func TestScoreFromJavaScriptPushesSamples(t *testing.T) {
 		}
 	}
 
-	stats := vu.run(t, `JSON.stringify(sentiment.stats())`).String()
+	stats := vu.MustRunString(`JSON.stringify(sentiment.stats())`).String()
 	if stats != `{"scored":3,"negative":1}` {
 		t.Errorf("stats() = %s, want scored 3, negative 1", stats)
 	}
@@ -169,61 +102,61 @@ func tagString(ts metrics.TagSet) string {
 }
 
 func TestScoreInInitContextThrows(t *testing.T) {
-	c := &capture{}
-	vu := newVU(t, context.Background(), metrics.NewRegistry(), c, nil)
-	_, err := vu.rt.RunString(`sentiment.score("hello")`)
+	vu := newVU(t, nil)
+	c := vu.Samples
+	_, err := vu.RunString(`sentiment.score("hello")`)
 	if err == nil || !strings.Contains(err.Error(), "not available in the init context") {
 		t.Fatalf("score in init: err = %v, want an init-context exception", err)
 	}
-	if n := len(c.samples()); n != 0 {
+	if n := len(c.Samples()); n != 0 {
 		t.Errorf("init-context call pushed %d samples", n)
 	}
 }
 
 func TestInstancesArePerVU(t *testing.T) {
-	reg := metrics.NewRegistry()
-	c := &capture{}
-	a := newVU(t, context.Background(), reg, c, nil)
-	b := newVU(t, context.Background(), reg, c, nil)
-	a.enterIterations()
-	b.enterIterations()
-	a.run(t, `sentiment.score("great"); sentiment.score("awful")`)
-	b.run(t, `sentiment.score("calm")`)
-	if got := a.run(t, `sentiment.stats().scored`).ToInteger(); got != 2 {
+	a := newVU(t, nil)
+	b := a.AnotherVU() // the same run: registry and sample sink shared
+	b.State.Group = "::inference"
+	b.Import(ImportPath, "sentiment")
+	c := a.Samples
+	a.MoveToVUContext()
+	b.MoveToVUContext()
+	a.MustRunString(`sentiment.score("great"); sentiment.score("awful")`)
+	b.MustRunString(`sentiment.score("calm")`)
+	if got := a.MustRunString(`sentiment.stats().scored`).ToInteger(); got != 2 {
 		t.Errorf("VU a scored %d, want 2", got)
 	}
-	if got := b.run(t, `sentiment.stats().scored`).ToInteger(); got != 1 {
+	if got := b.MustRunString(`sentiment.stats().scored`).ToInteger(); got != 1 {
 		t.Errorf("VU b scored %d, want 1", got)
 	}
 	// Both VUs share the run's metrics.
-	ss := c.samples()
+	ss := c.Samples()
 	if len(ss) != 6 || ss[0].Metric != ss[4].Metric {
 		t.Errorf("got %d samples; VUs must push into the same registry's metrics", len(ss))
 	}
 }
 
 func TestNoPushAfterContextDone(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &capture{}
-	vu := newVU(t, ctx, metrics.NewRegistry(), c, nil)
-	vu.enterIterations()
-	cancel()
-	if got := vu.run(t, `sentiment.score("sad")`).ToFloat(); got != -1 {
+	vu := newVU(t, nil)
+	c := vu.Samples
+	vu.MoveToVUContext()
+	vu.Cancel()
+	if got := vu.MustRunString(`sentiment.score("sad")`).ToFloat(); got != -1 {
 		t.Errorf("score = %v, want -1", got)
 	}
-	if n := len(c.samples()); n != 0 {
+	if n := len(c.Samples()); n != 0 {
 		t.Errorf("pushed %d samples after the VU's context was done", n)
 	}
 }
 
 func TestConflictingMetricTypeThrows(t *testing.T) {
-	reg := metrics.NewRegistry()
-	if _, err := reg.NewMetric(MetricScore, metrics.Counter, metrics.Default); err != nil {
+	vu := modulestest.New(t)
+	if _, err := vu.Registry.NewMetric(MetricScore, metrics.Counter, metrics.Default); err != nil {
 		t.Fatal(err)
 	}
-	vu := newVU(t, context.Background(), reg, &capture{}, nil)
-	vu.enterIterations()
-	_, err := vu.rt.RunString(`sentiment.score("good")`)
+	vu.Import(ImportPath, "sentiment")
+	vu.MoveToVUContext()
+	_, err := vu.RunString(`sentiment.score("good")`)
 	if err == nil || !strings.Contains(err.Error(), MetricScore) {
 		t.Fatalf("err = %v, want the metric conflict naming %s", err, MetricScore)
 	}
@@ -284,5 +217,17 @@ func BenchmarkScore(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Score(text)
+	}
+}
+
+func TestSystemTagsOption(t *testing.T) {
+	vu := newVU(t, map[string]string{"suite": "tone"})
+	vu.MoveToVUContext()
+	vu.State.Options.SystemTags = []string{"url"} // neither scenario nor group
+	vu.MustRunString(`sentiment.score("great", {endpoint: "infer"})`)
+	for _, s := range vu.Samples.Samples() {
+		if got := tagString(s.Tags); got != "endpoint=infer,polarity=positive,suite=tone" && got != "endpoint=infer,suite=tone" {
+			t.Errorf("%s tags %s: systemTags without scenario and group must drop them", s.Metric.Name, got)
+		}
 	}
 }

@@ -105,9 +105,10 @@ func BenchmarkSession(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := Config{URL: srv.URL, Chunks: chunks, Acks: true, Start: []byte(`{"type":"start"}`)}
+	d := testDriver(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if res := Run(context.Background(), cfg, nil); res.Err != nil {
+		if res := d.Run(context.Background(), cfg, nil); res.Err != nil {
 			b.Fatal(res.Err)
 		}
 	}

@@ -201,24 +201,6 @@ func (d *Driver) Close() error {
 	return first
 }
 
-var (
-	defaultOnce   sync.Once
-	defaultDriver *Driver
-	defaultErr    error
-)
-
-// Run runs one session on the package's default Driver, which is started on first use and
-// lives as long as the process (its loops' goroutines sleep in epoll_wait while no session
-// runs).
-func Run(ctx context.Context, cfg Config, obs Observer) *Result {
-	defaultOnce.Do(func() { defaultDriver, defaultErr = NewDriver(0) })
-	if defaultErr != nil {
-		cfg = cfg.withDefaults()
-		return &Result{Start: time.Now(), Kind: ErrDial, Err: fail(ErrDial, defaultErr)}
-	}
-	return defaultDriver.Run(ctx, cfg, obs)
-}
-
 // Run runs one session and returns its result; it never panics on a server's behaviour. It
 // returns once the session has ended: it failed (its connection is closed then), or it
 // succeeded and sent its close frame, after which the Driver's loop completes the close

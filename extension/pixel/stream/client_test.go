@@ -67,6 +67,21 @@ func sessionGoroutines() int {
 	return count()
 }
 
+// testDriver returns a Driver closed when the test ends: the package keeps none of its own.
+func testDriver(tb testing.TB) *Driver {
+	tb.Helper()
+	d, err := NewDriver(0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			tb.Errorf("closing the driver: %v", err)
+		}
+	})
+	return d
+}
+
 func textConfig(url string, n int) Config {
 	chunks, err := BuildChunks(Spec{Chunks: n, ChunkSize: 64})
 	if err != nil {
@@ -110,7 +125,7 @@ func TestRunSuccess(t *testing.T) {
 			var sent, recv atomic.Int64
 			cfg.Sent, cfg.Received = &sent, &recv
 			obs := &countObserver{}
-			res := Run(context.Background(), cfg, obs)
+			res := testDriver(t).Run(context.Background(), cfg, obs)
 			if res.Err != nil {
 				t.Fatalf("Run: %v", res.Err)
 			}
@@ -158,7 +173,7 @@ func TestRunSubprotocolAndHeaders(t *testing.T) {
 	cfg := textConfig(srv.URL, 3)
 	cfg.Subprotocols = []string{"pixel.v1"}
 	cfg.Header = http.Header{"X-Test": {"1"}}
-	res := Run(context.Background(), cfg, nil)
+	res := testDriver(t).Run(context.Background(), cfg, nil)
 	if res.Err != nil || res.Subprotocol != "pixel.v1" {
 		t.Fatalf("Run: err %v, subprotocol %q; want pixel.v1", res.Err, res.Subprotocol)
 	}
@@ -235,7 +250,7 @@ func TestRunFailures(t *testing.T) {
 			if c.tweak != nil {
 				c.tweak(&cfg)
 			}
-			res := Run(context.Background(), cfg, &countObserver{})
+			res := testDriver(t).Run(context.Background(), cfg, &countObserver{})
 			if res.Kind != c.want || res.Err == nil {
 				t.Fatalf("kind %q (err %v); want %q", res.Kind, res.Err, c.want)
 			}
@@ -262,7 +277,8 @@ func TestRunCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	obs := &countObserver{}
 	done := make(chan *Result)
-	go func() { done <- Run(ctx, cfg, obs) }()
+	d := testDriver(t)
+	go func() { done <- d.Run(ctx, cfg, obs) }()
 	// Cancel once the session is streaming.
 	for {
 		obs.mu.Lock()

@@ -6,7 +6,7 @@
 //
 // It owns session pacing (the pure Schedule), chunk building (BuildChunks), the tiny parser
 // for server messages, the opening handshake, and the session protocol as a state machine on
-// an event loop (internal/evloop): the goroutine that calls Run dials and performs the
+// an event loop (internal/evloop): the goroutine that calls Driver.Run dials and performs the
 // handshake, then hands the connection to its Driver's loop, where every session's pacing
 // timers, frame writes, ack matching and timing run, and waits. A session has no goroutine
 // of its own: at 1000 concurrent sessions on two cores, a reader and a writer goroutine per
@@ -14,6 +14,9 @@
 // extension/pixel). Measurements are reported as they happen through an Observer and
 // summarised in a Result; every failure is returned as an ErrorKind, never a panic, and Run
 // returns once the session's connection is closed.
+//
+// A Driver has an owner that closes it: the package keeps no Driver of its own (k6/x/pixel
+// keeps one per test run, closed when the run ends).
 //
 // It imports no JavaScript engine and no pixelk6 package, so it can be used, tested and
 // benchmarked on its own.

@@ -71,7 +71,7 @@ func TestHandshakeRejections(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			url := rawServer(t, c.respond, nil)
-			res := Run(context.Background(), textConfig(url, 1), nil)
+			res := testDriver(t).Run(context.Background(), textConfig(url, 1), nil)
 			if res.Kind != ErrHandshake || !strings.Contains(res.Err.Error(), c.want) {
 				t.Fatalf("kind %q, err %v; want %q mentioning %q", res.Kind, res.Err, ErrHandshake, c.want)
 			}
@@ -82,7 +82,7 @@ func TestHandshakeRejections(t *testing.T) {
 func TestForbiddenHeader(t *testing.T) {
 	cfg := textConfig("ws://127.0.0.1:1/", 1)
 	cfg.Header = http.Header{"Sec-Websocket-Key": {"x"}}
-	res := Run(context.Background(), cfg, nil)
+	res := testDriver(t).Run(context.Background(), cfg, nil)
 	if res.Kind != ErrDial || !strings.Contains(res.Err.Error(), "Sec-Websocket-Key") {
 		t.Fatalf("kind %q, err %v; want a dial error naming the header", res.Kind, res.Err)
 	}
@@ -133,7 +133,7 @@ func TestBytesAfterTheUpgradeAreKept(t *testing.T) {
 		}
 	})
 	cfg := textConfig(url, 0)
-	res := Run(context.Background(), cfg, nil)
+	res := testDriver(t).Run(context.Background(), cfg, nil)
 	if res.Err != nil || !res.GotInference || res.MsgsRecv != 2 {
 		t.Fatalf("result %+v; want success with ready and inference received", res)
 	}
@@ -153,7 +153,7 @@ func TestBytesAfterTheUpgradeAreKept(t *testing.T) {
 func TestServerPingIsAnswered(t *testing.T) {
 	var pongs atomic.Int32
 	srv := newTestServer(t, behaviour{pingAt: 2, pongs: &pongs})
-	res := Run(context.Background(), textConfig(srv.URL, 5), nil)
+	res := testDriver(t).Run(context.Background(), textConfig(srv.URL, 5), nil)
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -164,7 +164,7 @@ func TestServerPingIsAnswered(t *testing.T) {
 
 func TestFragmentedServerMessages(t *testing.T) {
 	srv := newTestServer(t, behaviour{fragment: true})
-	res := Run(context.Background(), textConfig(srv.URL, 5), nil)
+	res := testDriver(t).Run(context.Background(), textConfig(srv.URL, 5), nil)
 	if res.Err != nil || res.ChunksAcked != 5 || !res.GotInference {
 		t.Fatalf("result %+v; want 5 acks and the inference from fragmented messages", res)
 	}

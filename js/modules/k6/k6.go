@@ -50,16 +50,9 @@ func SampleTags(st *modules.State) metrics.TagSet {
 	return FilterSystemTags(st, st.Tags.TagSet().With("scenario", st.Scenario).With("group", st.Group))
 }
 
-// systemTags are the tags k6 adds itself; options.systemTags selects which of them appear.
-var systemTags = map[string]bool{
-	"proto": true, "subproto": true, "status": true, "method": true, "url": true, "name": true,
-	"group": true, "check": true, "error": true, "error_code": true, "tls_version": true,
-	"scenario": true, "service": true, "expected_response": true, "vu": true, "iter": true,
-	"ip": true, "ocsp_status": true,
-}
-
 // FilterSystemTags drops the system tags that options.systemTags (State.Options.SystemTags)
-// does not list; nil keeps k6's default set, i.e. everything the modules add.
+// does not list; nil keeps k6's default set, i.e. everything the modules add. The list of
+// system tags is the SDK's (modules.IsSystemTag).
 func FilterSystemTags(st *modules.State, ts metrics.TagSet) metrics.TagSet {
 	allowed := st.Options.SystemTags
 	if allowed == nil {
@@ -67,21 +60,12 @@ func FilterSystemTags(st *modules.State, ts metrics.TagSet) metrics.TagSet {
 	}
 	out := ts
 	ts.Each(func(k, _ string) bool {
-		if systemTags[k] && !contains(allowed, k) {
+		if modules.IsSystemTag(k) && !modules.SystemTagEnabled(st, k) {
 			out = out.Without(k)
 		}
 		return true
 	})
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TagCache caches SampleTags for one VU: the tag set is rebuilt only when the VU's tags,
@@ -108,7 +92,7 @@ func (c *TagCache) Tags(st *modules.State) metrics.TagSet {
 
 // TagsFromValue adds the properties of a JavaScript tags object to base.
 func TagsFromValue(rt *goja.Runtime, base metrics.TagSet, v goja.Value) metrics.TagSet {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+	if modules.IsNullish(v) {
 		return base
 	}
 	obj := v.ToObject(rt)

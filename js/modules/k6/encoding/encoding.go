@@ -44,7 +44,7 @@ func encodingFor(name string) (*base64.Encoding, error) {
 }
 
 func optString(v goja.Value) string {
-	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+	if modules.IsNullish(v) {
 		return ""
 	}
 	return v.String()

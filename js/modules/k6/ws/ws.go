@@ -88,9 +88,9 @@ func (m *instance) connect(call goja.FunctionCall) goja.Value {
 
 	header := http.Header{}
 	var tagsV goja.Value
-	if !goja.IsUndefined(paramsV) && !goja.IsNull(paramsV) {
+	if !modules.IsNullish(paramsV) {
 		p := paramsV.ToObject(rt)
-		if h := p.Get("headers"); h != nil && !goja.IsUndefined(h) && !goja.IsNull(h) {
+		if h := p.Get("headers"); !modules.IsNullish(h) {
 			ho := h.ToObject(rt)
 			for _, k := range ho.Keys() {
 				header.Set(k, ho.Get(k).String())

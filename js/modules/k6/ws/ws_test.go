@@ -1,83 +1,33 @@
 package ws
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dop251/goja"
 	"github.com/gorilla/websocket"
 
-	"github.com/pixelk6/pixelk6/js/modules"
-	"github.com/pixelk6/pixelk6/metrics"
-	"github.com/pixelk6/pixelk6/metrics/metricstest"
+	"github.com/pixelk6/pixelk6/js/modules/modulestest"
 )
 
-type fakeVU struct {
-	ctx   context.Context
-	rt    *goja.Runtime
-	state *modules.State
-}
-
-func (v *fakeVU) Context() context.Context          { return v.ctx }
-func (v *fakeVU) Runtime() *goja.Runtime            { return v.rt }
-func (v *fakeVU) InitEnv() *modules.InitEnvironment { return nil }
-func (v *fakeVU) State() *modules.State             { return v.state }
-func (v *fakeVU) RegisterCallback() func(func() error) {
-	panic("k6/ws does not use the VU's event loop")
-}
-
-type logs struct {
-	mu  sync.Mutex
-	all []string
-}
-
-func (l *logs) Log(level, msg string) {
-	l.mu.Lock()
-	l.all = append(l.all, level+": "+msg)
-	l.mu.Unlock()
-}
-
-type harness struct {
-	vu  *fakeVU
-	cap *metricstest.Capture
-	log *logs
-}
-
-func newHarness(t *testing.T, ctx context.Context) *harness {
+// newHarness returns a VU past its init context with k6/ws bound to the global `ws`.
+func newHarness(t *testing.T) *modulestest.Runtime {
 	t.Helper()
-	rt := goja.New()
-	rt.SetFieldNameMapper(goja.UncapFieldNameMapper())
-	reg := metrics.NewRegistry()
-	c, l := &metricstest.Capture{}, &logs{}
-	vu := &fakeVU{ctx: ctx, rt: rt}
-	if err := rt.Set("ws", Root{}.NewModuleInstance(vu).Exports().Default); err != nil {
-		t.Fatal(err)
-	}
-	vu.state = &modules.State{
-		VUID: 1, Scenario: "default", Group: "",
-		Tags:     modules.NewTagMap(nil),
-		Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Samples: c, Logger: l,
-		Bytes: &modules.ByteCounter{},
-	}
-	return &harness{vu: vu, cap: c, log: l}
-}
-
-func (h *harness) run(t *testing.T, src string) goja.Value {
-	t.Helper()
-	v, err := h.vu.rt.RunString(src)
-	if err != nil {
-		t.Fatalf("script failed: %v", err)
-	}
-	return v
+	h := modulestest.New(t)
+	h.Instantiate(Root{}, "ws")
+	h.MoveToVUContext()
+	t.Cleanup(func() {
+		if n := h.VU.Callbacks(); n != 0 {
+			t.Errorf("k6/ws registered %d event-loop callbacks; it runs its own loop on the VU goroutine", n)
+		}
+	})
+	return h
 }
 
 // server is a loopback WebSocket server speaking the pixel-multimodal protocol: it acks
@@ -127,29 +77,16 @@ func server(t *testing.T) string {
 
 // readers counts live socket reader goroutines, waiting (bounded) for joined ones to
 // finish exiting.
-func readers() int {
-	buf := make([]byte, 1<<20)
-	count := func() int {
-		n := runtime.Stack(buf, true)
-		return strings.Count(string(buf[:n]), "ws.(*socket).read(")
-	}
-	for range 200 {
-		if count() == 0 {
-			return 0
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return count()
-}
+func readers() int { return modulestest.Goroutines("ws.(*socket).read(") }
 
 // TestReferenceScript runs the body of k6-reference/scripts/ws.js and checks the samples'
 // metrics, counts and tag keys against samples/ws.json.
 func TestReferenceScript(t *testing.T) {
 	url := server(t)
-	h := newHarness(t, context.Background())
-	h.run(t, `
+	h := newHarness(t)
+	h.MustRunString(`
 	var CHUNKS = 5, sent = {}, endSentAt = 0, lat = [], inferences = 0, closed = false, opened = false;
-	var res = ws.connect("`+url+`", { tags: { name: 'pixel-ws' } }, function (socket) {
+	var res = ws.connect("` + url + `", { tags: { name: 'pixel-ws' } }, function (socket) {
 		socket.on('open', function () {
 			opened = true;
 			for (var i = 1; i <= CHUNKS; i++) {
@@ -172,15 +109,15 @@ func TestReferenceScript(t *testing.T) {
 		socket.on('error', function (e) { throw new Error('ws error ' + e.error()); });
 		socket.setTimeout(function () { socket.close(); }, 3000);
 	});`)
-	if !h.run(t, `opened && closed && res && res.status === 101 && res.url.indexOf("ws://") === 0 && lat.length === 5 && inferences === 1`).ToBoolean() {
-		t.Fatalf("state %v", h.run(t, `JSON.stringify({opened: opened, closed: closed, res: res, lat: lat, inferences: inferences})`))
+	if !h.MustRunString(`opened && closed && res && res.status === 101 && res.url.indexOf("ws://") === 0 && lat.length === 5 && inferences === 1`).ToBoolean() {
+		t.Fatalf("state %v", h.MustRunString(`JSON.stringify({opened: opened, closed: closed, res: res, lat: lat, inferences: inferences})`))
 	}
 	wantKeys := "group,name,scenario,status,subproto,url"
 	for _, c := range []struct {
 		metric string
 		n      int
 	}{{"ws_sessions", 1}, {"ws_connecting", 1}, {"ws_msgs_sent", 6}, {"ws_msgs_received", 6}, {"ws_session_duration", 1}} {
-		got := h.cap.Metric(c.metric)
+		got := h.Samples.Metric(c.metric)
 		if len(got) != c.n {
 			t.Errorf("%s: %d samples, want %d", c.metric, len(got), c.n)
 			continue
@@ -202,11 +139,11 @@ func TestReferenceScript(t *testing.T) {
 			}
 		}
 	}
-	sess, dur := h.cap.Metric("ws_sessions"), h.cap.Metric("ws_session_duration")
+	sess, dur := h.Samples.Metric("ws_sessions"), h.Samples.Metric("ws_session_duration")
 	if len(sess) == 1 && len(dur) == 1 && (!sess[0].Time.Equal(dur[0].Time) || dur[0].Value <= 0) {
 		t.Errorf("ws_session_duration %v at %v; want > 0 at the session start %v", dur[0].Value, dur[0].Time, sess[0].Time)
 	}
-	if h.vu.state.Bytes.Sent.Load() == 0 || h.vu.state.Bytes.Received.Load() == 0 {
+	if h.State.Bytes.Sent.Load() == 0 || h.State.Bytes.Received.Load() == 0 {
 		t.Error("data_sent / data_received bytes not counted")
 	}
 	if n := readers(); n != 0 {
@@ -254,12 +191,12 @@ func TestSocketEvents(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, context.Background())
-			h.run(t, `var out = {}; var res = ws.connect("`+c.url+`", function (socket) {`+c.body+`});`)
-			if !h.run(t, c.check).ToBoolean() {
-				t.Fatalf("check %q failed: out = %v", c.check, h.run(t, `JSON.stringify(out)`))
+			h := newHarness(t)
+			h.MustRunString(`var out = {}; var res = ws.connect("` + c.url + `", function (socket) {` + c.body + `});`)
+			if !h.MustRunString(c.check).ToBoolean() {
+				t.Fatalf("check %q failed: out = %v", c.check, h.MustRunString(`JSON.stringify(out)`))
 			}
-			if n := len(h.cap.Metric(c.metric)); n != c.metricN {
+			if n := len(h.Samples.Metric(c.metric)); n != c.metricN {
 				t.Fatalf("%s: %d samples, want %d", c.metric, n, c.metricN)
 			}
 			if n := readers(); n != 0 {
@@ -279,14 +216,14 @@ func TestConnectFailures(t *testing.T) {
 	reject := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 403) }))
 	defer reject.Close()
 	for _, url := range []string{refused, "ws" + strings.TrimPrefix(reject.URL, "http")} {
-		h := newHarness(t, context.Background())
-		if v := h.run(t, `ws.connect("`+url+`", {}, function (socket) { throw new Error("must not run"); })`); !goja.IsNull(v) {
+		h := newHarness(t)
+		if v := h.MustRunString(`ws.connect("` + url + `", {}, function (socket) { throw new Error("must not run"); })`); !goja.IsNull(v) {
 			t.Fatalf("%s: connect returned %v, want null", url, v)
 		}
-		if len(h.log.all) != 1 || !strings.Contains(h.log.all[0], "Ws Connection Failed") {
-			t.Fatalf("%s: logs %q", url, h.log.all)
+		if logs := h.Logs.Lines(); len(logs) != 1 || !strings.Contains(logs[0], "Ws Connection Failed") {
+			t.Fatalf("%s: logs %q", url, logs)
 		}
-		if n := len(h.cap.Metric("ws_sessions")); n != 0 {
+		if n := len(h.Samples.Metric("ws_sessions")); n != 0 {
 			t.Fatalf("%s: %d ws_sessions samples for a failed connection", url, n)
 		}
 	}
@@ -294,14 +231,14 @@ func TestConnectFailures(t *testing.T) {
 
 func TestHandlerExceptionPropagates(t *testing.T) {
 	url := server(t)
-	h := newHarness(t, context.Background())
-	_, err := h.vu.rt.RunString(`ws.connect("` + url + `", function (socket) {
+	h := newHarness(t)
+	_, err := h.RunString(`ws.connect("` + url + `", function (socket) {
 		socket.on('open', function () { throw new Error("boom in open"); });
 	})`)
 	if err == nil || !strings.Contains(err.Error(), "boom in open") {
 		t.Fatalf("err = %v; want the handler's exception", err)
 	}
-	if n := len(h.cap.Metric("ws_session_duration")); n != 1 {
+	if n := len(h.Samples.Metric("ws_session_duration")); n != 1 {
 		t.Fatalf("%d ws_session_duration samples; want 1 even when a handler throws", n)
 	}
 	if n := readers(); n != 0 {
@@ -311,23 +248,23 @@ func TestHandlerExceptionPropagates(t *testing.T) {
 
 func TestConnectReturnsOnVUCancel(t *testing.T) {
 	url := server(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	h := newHarness(t, ctx)
-	time.AfterFunc(50*time.Millisecond, cancel)
+	h := newHarness(t)
+	time.AfterFunc(50*time.Millisecond, h.Cancel)
 	// No close and no timer: only the cancel can end this session.
-	h.run(t, `ws.connect("`+url+`", function (socket) { socket.on('open', function () {}); })`)
+	h.MustRunString(`ws.connect("` + url + `", function (socket) { socket.on('open', function () {}); })`)
 	if n := readers(); n != 0 {
 		t.Fatalf("%d reader goroutines alive", n)
 	}
 }
 
 func TestInitContextAndBadArgs(t *testing.T) {
-	h := newHarness(t, context.Background())
-	if _, err := h.vu.rt.RunString(`ws.connect("ws://127.0.0.1:1/")`); err == nil {
+	h := newHarness(t)
+	if _, err := h.RunString(`ws.connect("ws://127.0.0.1:1/")`); err == nil {
 		t.Fatal("connect without a function did not throw")
 	}
-	h.vu.state = nil
-	if _, err := h.vu.rt.RunString(`ws.connect("ws://127.0.0.1:1/", function () {})`); err == nil || !strings.Contains(err.Error(), "init context") {
+	h = modulestest.New(t) // still in its init context
+	h.Instantiate(Root{}, "ws")
+	if _, err := h.RunString(`ws.connect("ws://127.0.0.1:1/", function () {})`); err == nil || !strings.Contains(err.Error(), "init context") {
 		t.Fatalf("err = %v; want an init context error", err)
 	}
 }

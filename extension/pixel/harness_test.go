@@ -1,7 +1,6 @@
 package pixel
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,47 +10,16 @@ import (
 	"github.com/dop251/goja"
 	"github.com/gorilla/websocket"
 
-	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/modulestest"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
-// fakeVU is a minimal modules.VU over a bare goja runtime, with an event loop that runs
-// callbacks queued through RegisterCallback.
-type fakeVU struct {
-	ctx     context.Context
-	rt      *goja.Runtime
-	state   *modules.State
-	queue   chan func() error
-	pending int
-}
-
-func (v *fakeVU) Context() context.Context          { return v.ctx }
-func (v *fakeVU) Runtime() *goja.Runtime            { return v.rt }
-func (v *fakeVU) InitEnv() *modules.InitEnvironment { return nil }
-func (v *fakeVU) State() *modules.State             { return v.state }
-func (v *fakeVU) RegisterCallback() func(func() error) {
-	v.pending++
-	return func(f func() error) { v.queue <- f }
-}
-
-// loop runs queued callbacks until none is pending.
-func (v *fakeVU) loop() error {
-	for v.pending > 0 {
-		f := <-v.queue
-		v.pending--
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// capture records the samples and sums them by tag.
-type capture struct{ metricstest.Capture }
+// capture sums the samples the VU pushed by tag.
+type capture struct{ *metricstest.Capture }
 
 // sum adds the values of metric name's samples whose tags contain every tag of want.
-func (c *capture) sum(name string, want map[string]string) (total float64, n int) {
+func (c capture) sum(name string, want map[string]string) (total float64, n int) {
 	sub := metrics.NewTagSet(want)
 	for _, s := range c.Metric(name) {
 		if s.Tags.Contains(sub) {
@@ -62,40 +30,35 @@ func (c *capture) sum(name string, want map[string]string) (total float64, n int
 	return total, n
 }
 
+// harness is the SDK's fake VU (modulestest) with k6/x/pixel bound to the global `pixel`.
 type harness struct {
-	vu  *fakeVU
-	cap *capture
+	*modulestest.Runtime
+	cap capture
 	reg *metrics.Registry
 }
 
-// newHarness returns a VU past its init context with k6/x/pixel bound to the global `pixel`.
-func newHarness(t *testing.T, ctx context.Context) *harness {
+// newHarness returns a VU past its init context (VU tags suite=pixel, group ::g) with a
+// fresh root module's instance bound to the global `pixel`.
+func newHarness(t *testing.T) *harness {
 	t.Helper()
-	rt := goja.New()
-	rt.SetFieldNameMapper(goja.UncapFieldNameMapper())
-	reg := metrics.NewRegistry()
-	c := &capture{}
-	vu := &fakeVU{ctx: ctx, rt: rt, queue: make(chan func() error, 16)}
-	mi := New().NewModuleInstance(vu)
-	if err := rt.Set("pixel", mi.Exports().Default); err != nil {
-		t.Fatal(err)
-	}
-	vu.state = &modules.State{
-		VUID: 1, VUIDGlobal: 1, Scenario: "default", Group: "::g",
-		Tags:     modules.NewTagMap(map[string]string{"suite": "pixel"}),
-		Registry: reg, Builtin: metrics.RegisterBuiltin(reg), Samples: c,
-		Bytes: &modules.ByteCounter{},
-	}
-	return &harness{vu: vu, cap: c, reg: reg}
+	h := newInitHarness(t)
+	h.MoveToVUContext()
+	return h
+}
+
+// newInitHarness is newHarness still in the init context.
+func newInitHarness(t *testing.T) *harness {
+	t.Helper()
+	rt := modulestest.New(t)
+	rt.State.Group = "::g"
+	rt.State.Tags.Set("suite", "pixel")
+	rt.Instantiate(New(), "pixel")
+	return &harness{Runtime: rt, cap: capture{rt.Samples}, reg: rt.Registry}
 }
 
 func (h *harness) run(t *testing.T, src string) goja.Value {
 	t.Helper()
-	v, err := h.vu.rt.RunString(src)
-	if err != nil {
-		t.Fatalf("script failed: %v\n%s", err, src)
-	}
-	return v
+	return h.MustRunString(src)
 }
 
 // pixelServer is a loopback /ws/pixel-multimodal that acks every chunk and answers end
@@ -136,3 +99,5 @@ func pixelServer(t *testing.T, reject int, noAcks bool) string {
 	t.Cleanup(s.Close)
 	return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws/pixel-multimodal"
 }
+
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
