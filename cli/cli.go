@@ -242,6 +242,8 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if err := engine.Validate(cfg); err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
+	// The run's observers: the progress display (and, later, a dashboard or REST status).
+	var observers engine.Observers
 	var prog *progress
 	if !rf.quiet {
 		banner(stdout, scriptPath, names, rc.Test.Scenarios)
@@ -250,10 +252,13 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 			around = logger
 		}
 		prog = newProgress(stdout, stdoutTTY, around)
-		cfg.Observer = prog
+		observers = append(observers, prog)
 		if stdoutTTY {
 			cfg.ProgressEvery = 200 * time.Millisecond
 		}
+	}
+	if len(observers) > 0 {
+		cfg.Observer = observers
 	}
 
 	res := engine.Run(ctx, cfg)

@@ -27,12 +27,6 @@ type Observer interface {
 	Observe(e Event)
 }
 
-// ObserverFunc adapts a function to Observer.
-type ObserverFunc func(Event)
-
-// Observe implements Observer.
-func (f ObserverFunc) Observe(e Event) { f(e) }
-
 // Observers fans every event out to each observer in turn.
 type Observers []Observer
 

@@ -53,7 +53,7 @@ func (r *Runner) state(spec engine.VUSpec) *modules.State {
 
 // NewVU implements engine.Runner.
 func (r *Runner) NewVU(ctx context.Context, spec engine.VUSpec) (engine.VU, error) {
-	v, err := r.b.newVU(ctx, r.state(spec))
+	v, err := r.b.NewVU(ctx, r.state(spec))
 	if err != nil {
 		return nil, engineErr(err)
 	}
@@ -89,12 +89,12 @@ func engineErr(err error) error {
 // engineVU is a VU as the engine drives it: before each iteration it copies the
 // scenario and iteration numbers into the VU's state, for __ITER and k6/execution.
 type engineVU struct {
-	v    *vu
+	v    VU
 	scen *engine.ScenarioInfo
 }
 
 func (e *engineVU) RunIteration(ctx context.Context, it engine.Iteration) error {
-	st := e.v.state
+	st := e.v.State()
 	if it.Scenario != nil && it.Scenario != e.scen {
 		e.scen = it.Scenario
 		st.Scenario, st.ScenarioExecutor = it.Scenario.Name, it.Scenario.Executor

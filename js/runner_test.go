@@ -43,7 +43,7 @@ export default function () {
 	if len(capture.Samples()) == 0 {
 		t.Error("no iteration samples pushed to the spec's Samples")
 	}
-	st := v.(*engineVU).v.state
+	st := v.(*engineVU).v.State()
 	if st.Options.UserAgent != "ua/1" || st.VUIDGlobal != 3 || st.Registry != h.reg {
 		t.Errorf("state %+v", st)
 	}
