@@ -26,9 +26,6 @@ func NewRunner(b *Bundle, opts modules.Options) *Runner {
 	return &Runner{b: b, builtin: metrics.RegisterBuiltin(b.opts.Registry), opts: opts}
 }
 
-// Options returns the script's exported options as JSON (nil for none).
-func (r *Runner) Options() json.RawMessage { return r.b.Options() }
-
 // HasExport implements engine.Runner.
 func (r *Runner) HasExport(name string) bool { return r.b.HasExport(name) }
 

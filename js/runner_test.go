@@ -85,7 +85,7 @@ export function handleSummary(d) { return { stdout: 'n=' + d.metrics.iterations.
 	if err != nil || !ok || out["stdout"] != "n=42 vu=0" {
 		t.Fatalf("HandleSummary = %v, %v, %v", out, ok, err)
 	}
-	if !r.HasExport("handleSummary") || r.HasExport("setup") || r.Options() != nil {
+	if !r.HasExport("handleSummary") || r.HasExport("setup") || h.b.Options() != nil {
 		t.Error("exports or options")
 	}
 }
