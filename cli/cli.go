@@ -12,10 +12,18 @@
 // --http-debug[=full], --insecure-skip-tls-verify, --include-system-env-vars (default
 // true), --user-agent, --log-output stderr|stdout|none|file=PATH and --verbose/-v.
 //
-// Options come from the script's `options`, then K6_* environment variables (K6_VUS,
-// K6_DURATION, K6_ITERATIONS, K6_STAGES, K6_NO_THRESHOLDS, ...), then the command line;
-// a later tier wins, and a tier that sets duration, iterations, stages or scenarios
-// replaces all four of the tiers below it, as in k6.
+// Options come, in k6's order of precedence, from the defaults, a config file (none yet),
+// the script's `options`, K6_* environment variables (K6_VUS, K6_DURATION, K6_ITERATIONS,
+// K6_STAGES, K6_NO_THRESHOLDS, K6_SUMMARY_MODE, K6_NO_SUMMARY, K6_SUMMARY_EXPORT, K6_OUT,
+// K6_LOG_OUTPUT, ...), then the command line; a later tier wins, and a tier that sets
+// duration, iterations, stages or scenarios replaces all four of the tiers below it, as
+// in k6. One function, consolidate, owns that order.
+//
+// The package presents a run; package engine executes it. cli consolidates the options,
+// loads the script (package js), opens the outputs (package output), prints the banner,
+// shows the progress (an engine.Observer), and after engine.Run returns prints the
+// end-of-test summary or the script's handleSummary outputs, writes --summary-export and
+// logs the crossed thresholds.
 //
 // Exit codes (k6's):
 //
@@ -32,28 +40,50 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pixelk6/pixelk6/engine"
+	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/js"
+	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output"
+	"github.com/pixelk6/pixelk6/summary"
 )
 
 // Version is pixelk6's version.
 const Version = "0.1.0"
 
+// loaded is a loaded script: its exported options, and the engine's runner of it once
+// the options are consolidated.
+type loaded interface {
+	Options() json.RawMessage
+	Runner(opts modules.Options) script
+}
+
+// script is the loaded script as `run` uses it: the engine's runner, and the script's
+// handleSummary. *js.Runner implements it.
+type script interface {
+	engine.Runner
+	HandleSummary(ctx context.Context, spec engine.VUSpec, data json.RawMessage) (map[string]string, bool, error)
+}
+
+// jsLoaded is a *js.Bundle as loaded.
+type jsLoaded struct{ *js.Bundle }
+
+func (b jsLoaded) Runner(opts modules.Options) script { return js.NewRunner(b.Bundle, opts) }
+
 // deps are what the run command builds on, replaceable in tests.
 type deps struct {
 	// load loads the script.
-	load func(ctx context.Context, path string, opts js.LoadOptions) (js.Runner, error)
+	load func(ctx context.Context, path string, opts js.LoadOptions) (loaded, error)
 	// newOutput builds an --out output.
 	newOutput func(spec string, p output.Params) (engine.Output, error)
 	// environ is the process environment.
@@ -64,8 +94,12 @@ type deps struct {
 
 func defaultDeps() deps {
 	return deps{
-		load: func(ctx context.Context, path string, opts js.LoadOptions) (js.Runner, error) {
-			return js.Load(ctx, path, opts)
+		load: func(ctx context.Context, path string, opts js.LoadOptions) (loaded, error) {
+			b, err := js.Load(ctx, path, opts)
+			if err != nil {
+				return nil, err
+			}
+			return jsLoaded{b}, nil
 		},
 		newOutput: func(spec string, p output.Params) (engine.Output, error) { return output.New(spec, p) },
 		environ:   os.Environ,
@@ -120,11 +154,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 	return code
 }
 
-// runTest is `pixelk6 run`: it loads the script, consolidates the options, opens the
-// outputs and runs the test.
-func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, script string, stdout, stderr io.Writer, d deps) int {
+// runTest is `pixelk6 run`: it consolidates the options, loads the script, opens the
+// outputs, prints the banner, runs the test with the progress display and presents its
+// end: the summary (or handleSummary's outputs), --summary-export, the output errors and
+// the crossed thresholds. It returns the exit code.
+func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath string, stdout, stderr io.Writer, d deps) int {
 	procEnv := envMap(d.environ())
-	logger, closeLog, err := newLogger(rf.logOutput, procEnv, stdout, stderr)
+	flagOpts, flagErr := rf.options(cmd)
+	envOpts, envErr := optionsFromEnv(procEnv)
+	// The logger is needed before the script's options are known: its tier comes from
+	// the same consolidation, without the script.
+	pre := consolidate(tiers{defaults: defaultOptions(), env: envOpts, flags: flagOpts})
+	logSpec := ""
+	if pre.LogOutput != nil {
+		logSpec = *pre.LogOutput
+	}
+	logger, closeLog, err := newLogger(logSpec, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return engine.ExitInvalidConfig
@@ -135,14 +180,11 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, script strin
 		logger.Log("error", err.Error())
 		return code
 	}
-
-	cliOpts, err := rf.options(cmd)
-	if err != nil {
-		return fail(engine.ExitInvalidConfig, err)
+	if flagErr != nil {
+		return fail(engine.ExitInvalidConfig, flagErr)
 	}
-	envOpts, err := engine.OptionsFromEnv(procEnv)
-	if err != nil {
-		return fail(engine.ExitInvalidConfig, err)
+	if envErr != nil {
+		return fail(engine.ExitInvalidConfig, envErr)
 	}
 	scriptEnv := map[string]string{}
 	if rf.includeSystemEnv {
@@ -159,53 +201,31 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, script strin
 	}
 
 	reg := metrics.NewRegistry()
-	runner, err := d.load(ctx, script, js.LoadOptions{Env: scriptEnv, Logger: logger, Registry: reg})
+	ld, err := d.load(ctx, scriptPath, js.LoadOptions{Env: scriptEnv, Logger: logger, Registry: reg})
 	if err != nil {
 		return fail(engine.ExitScriptError, err)
 	}
-	if c, ok := runner.(io.Closer); ok { // ends the run's module resources (modules.Run) after the summary
+	if c, ok := ld.(io.Closer); ok { // ends the run's module resources (modules.Run) after the summary
 		defer func() {
 			if err := c.Close(); err != nil {
 				fmt.Fprintf(stderr, "closing the test run: %v\n", err)
 			}
 		}()
 	}
-	scriptOpts, err := engine.ParseScriptOptions(runner.Options())
+	scriptOpts, err := parseScriptOptions(ld.Options())
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
-	test, err := engine.NewTest(engine.Consolidate(scriptOpts, envOpts, cliOpts))
+	rc, err := newRunConfig(consolidate(tiers{defaults: defaultOptions(), script: scriptOpts, env: envOpts, flags: flagOpts}))
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
+	runner := ld.Runner(rc.Module)
 
-	mode := rf.summaryMode
-	if !cmd.Flags().Changed("summary-mode") {
-		if v := procEnv["K6_SUMMARY_MODE"]; v != "" {
-			mode = v
-		}
-	}
-	if rf.noSummary || envBool(procEnv, "K6_NO_SUMMARY") {
-		mode = "disabled"
-	}
-	switch mode {
-	case "compact", "full", "disabled":
-	default:
-		return fail(engine.ExitInvalidConfig, fmt.Errorf("invalid --summary-mode %q (want compact, full or disabled)", mode))
-	}
-	export := rf.summaryExport
-	if export == "" {
-		export = procEnv["K6_SUMMARY_EXPORT"]
-	}
-	outSpecs := rf.out
-	if len(outSpecs) == 0 && procEnv["K6_OUT"] != "" {
-		outSpecs = splitOutEnv(procEnv["K6_OUT"])
-	}
-
-	params := output.Params{Metrics: metricInfos(scriptOrder(test), test.Thresholds), Env: procEnv, Stdout: stdout}
+	params := output.Params{Metrics: metricInfos(scriptOrder(rc.Options), rc.Test.Thresholds), Env: procEnv, Stdout: stdout}
 	var outs []engine.Output
 	var names []string
-	for _, spec := range outSpecs {
+	for _, spec := range rc.Out {
 		o, err := d.newOutput(spec, params)
 		if err != nil {
 			for _, prev := range outs {
@@ -217,29 +237,60 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, script strin
 		names = append(names, outputName(spec))
 	}
 
-	noColor := rf.noColor || envBool(procEnv, "K6_NO_COLOR") || procEnv["NO_COLOR"] != ""
-	err = engine.Run(ctx, engine.Config{
-		Runner:        runner,
-		Registry:      reg,
-		Test:          test,
-		Outputs:       outs,
-		OutputNames:   names,
-		ScriptPath:    script,
-		Stdout:        stdout,
-		Stderr:        stderr,
-		Logger:        logger,
-		Quiet:         rf.quiet,
-		NoColor:       noColor,
-		StdoutTTY:     d.isTTY(stdout),
-		StderrTTY:     d.isTTY(stderr),
-		SummaryMode:   mode,
-		SummaryExport: export,
-	})
-	var ee *engine.ExitError
-	if err != nil && !(errors.As(err, &ee) && ee.Logged) {
-		logger.Log("error", err.Error())
+	stdoutTTY, stderrTTY := d.isTTY(stdout), d.isTTY(stderr)
+	cfg := engine.Config{
+		Runner:     runner,
+		Registry:   reg,
+		Test:       rc.Test,
+		Outputs:    outs,
+		Logger:     logger,
+		ByScenario: rc.Summary && rc.SummaryMode == summary.Full,
 	}
-	return engine.ExitCode(err)
+	if err := engine.Validate(cfg); err != nil {
+		return fail(engine.ExitInvalidConfig, err)
+	}
+	// The run's observers: the progress display (and, later, a dashboard or REST status).
+	var observers engine.Observers
+	var prog *progress
+	if !rf.quiet {
+		banner(stdout, scriptPath, names, rc.Test.Scenarios)
+		var around *logfmt.Logger
+		if stdoutTTY && stderrTTY {
+			around = logger
+		}
+		prog = newProgress(stdout, stdoutTTY, around)
+		observers = append(observers, prog)
+		if stdoutTTY {
+			cfg.ProgressEvery = 200 * time.Millisecond
+		}
+	}
+	if len(observers) > 0 {
+		cfg.Observer = observers
+	}
+
+	res := engine.Run(ctx, cfg)
+	if prog != nil {
+		prog.detach()
+	}
+	if !res.Ran {
+		return res.ExitCode() // why has been logged
+	}
+	if res.Code != engine.ExitScriptError {
+		end := &endOfTest{rc: rc, script: runner, stdout: stdout, stderr: stderr, stdoutTTY: stdoutTTY, stderrTTY: stderrTTY}
+		if err := end.summary(ctx, res); err != nil {
+			logger.Log("error", err.Error())
+		}
+	}
+	if prog != nil {
+		prog.final()
+	}
+	for _, err := range res.OutputErrors {
+		logger.Log("error", "output: "+err.Error())
+	}
+	if len(res.FailedThresholds) > 0 {
+		logger.Log("error", fmt.Sprintf("thresholds on metrics '%s' have been crossed", strings.Join(res.FailedThresholds, ", ")))
+	}
+	return res.ExitCode()
 }
 
 // outputName is the banner's description of an --out value: "json (out.json)".
@@ -251,20 +302,9 @@ func outputName(spec string) string {
 	return typ + " (" + arg + ")"
 }
 
-// splitOutEnv splits K6_OUT: several outputs are comma-separated ("json=a.json,csv=b.csv").
-func splitOutEnv(v string) []string {
-	var out []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // scriptOrder returns the thresholds' keys in the order the options wrote them.
-func scriptOrder(t *engine.Test) []string {
-	dec := json.NewDecoder(strings.NewReader(string(t.Options.Thresholds)))
+func scriptOrder(o options) []string {
+	dec := json.NewDecoder(strings.NewReader(string(o.Thresholds)))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil
 	}
@@ -335,33 +375,22 @@ func envMap(env []string) map[string]string {
 	return m
 }
 
-func envBool(env map[string]string, k string) bool {
-	switch strings.ToLower(env[k]) {
-	case "1", "true", "yes":
-		return true
-	}
-	return false
-}
-
 // newLogger builds the logger of --log-output: stderr (default), stdout, none or
 // file=PATH.
-func newLogger(spec string, env map[string]string, stdout, stderr io.Writer) (*engine.Logger, func(), error) {
-	if spec == "" {
-		spec = env["K6_LOG_OUTPUT"]
-	}
+func newLogger(spec string, stdout, stderr io.Writer) (*logfmt.Logger, func(), error) {
 	switch {
 	case spec == "" || spec == "stderr":
-		return engine.NewLogger(stderr), func() {}, nil
+		return logfmt.New(stderr), func() {}, nil
 	case spec == "stdout":
-		return engine.NewLogger(stdout), func() {}, nil
+		return logfmt.New(stdout), func() {}, nil
 	case spec == "none":
-		return engine.NewLogger(io.Discard), func() {}, nil
+		return logfmt.New(io.Discard), func() {}, nil
 	case strings.HasPrefix(spec, "file="):
 		f, err := os.OpenFile(strings.TrimPrefix(spec, "file="), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, nil, fmt.Errorf("invalid --log-output %q: %w", spec, err)
 		}
-		return engine.NewLogger(f), func() { f.Close() }, nil
+		return logfmt.New(f), func() { f.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("invalid --log-output %q (want stderr, stdout, none or file=PATH)", spec)
 }

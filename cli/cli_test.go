@@ -23,13 +23,13 @@ import (
 	"github.com/pixelk6/pixelk6/output"
 )
 
-func parseFlags(t *testing.T, args ...string) (engine.Options, *runFlags, error) {
+func parseFlags(t *testing.T, args ...string) (options, *runFlags, error) {
 	t.Helper()
 	rf := &runFlags{}
 	cmd := &cobra.Command{Use: "run"}
 	rf.register(cmd)
 	if err := cmd.ParseFlags(args); err != nil {
-		return engine.Options{}, rf, err
+		return options{}, rf, err
 	}
 	o, err := rf.options(cmd)
 	return o, rf, err
@@ -43,37 +43,37 @@ func TestFlags(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
-		want engine.Options
+		want options
 		rf   func(*runFlags) bool
 	}{
-		{"none", nil, engine.Options{}, nil},
-		{"vus long", []string{"--vus", "3"}, engine.Options{VUs: i(3)}, nil},
-		{"vus short", []string{"-u", "4"}, engine.Options{VUs: i(4)}, nil},
-		{"duration", []string{"-d", "1m30s"}, engine.Options{Duration: d(90 * time.Second)}, nil},
-		{"duration long", []string{"--duration=500"}, engine.Options{Duration: d(500 * time.Millisecond)}, nil},
-		{"iterations", []string{"-i", "7"}, engine.Options{Iterations: i(7)}, nil},
-		{"iterations long", []string{"--iterations", "8"}, engine.Options{Iterations: i(8)}, nil},
+		{"none", nil, options{}, nil},
+		{"vus long", []string{"--vus", "3"}, options{VUs: i(3)}, nil},
+		{"vus short", []string{"-u", "4"}, options{VUs: i(4)}, nil},
+		{"duration", []string{"-d", "1m30s"}, options{Duration: d(90 * time.Second)}, nil},
+		{"duration long", []string{"--duration=500"}, options{Duration: d(500 * time.Millisecond)}, nil},
+		{"iterations", []string{"-i", "7"}, options{Iterations: i(7)}, nil},
+		{"iterations long", []string{"--iterations", "8"}, options{Iterations: i(8)}, nil},
 		{"stages repeated and comma-separated", []string{"-s", "1s:2", "--stage", "2s:4,3s:0"},
-			engine.Options{Stages: []executor.Stage{{Duration: executor.Duration(time.Second), Target: 2}, {Duration: executor.Duration(2 * time.Second), Target: 4}, {Duration: executor.Duration(3 * time.Second), Target: 0}}}, nil},
-		{"tags", []string{"--tag", "a=1", "--tag", "b=x=y"}, engine.Options{Tags: map[string]string{"a": "1", "b": "x=y"}}, nil},
-		{"no thresholds", []string{"--no-thresholds"}, engine.Options{NoThresholds: b(true)}, nil},
-		{"trend stats", []string{"--summary-trend-stats", "avg,p(99), max"}, engine.Options{SummaryTrendStats: []string{"avg", "p(99)", "max"}}, nil},
-		{"time unit", []string{"--summary-time-unit", "ms"}, engine.Options{SummaryTimeUnit: s("ms")}, nil},
-		{"http debug bare", []string{"--http-debug"}, engine.Options{HTTPDebug: s("headers")}, nil},
-		{"http debug full", []string{"--http-debug=full"}, engine.Options{HTTPDebug: s("full")}, nil},
-		{"insecure", []string{"--insecure-skip-tls-verify"}, engine.Options{InsecureSkipTLSVerify: b(true)}, nil},
-		{"user agent", []string{"--user-agent", "ua/1"}, engine.Options{UserAgent: s("ua/1")}, nil},
-		{"env", []string{"-e", "A=1", "--env", "B=2"}, engine.Options{}, func(r *runFlags) bool { return cmp.Equal(r.env, []string{"A=1", "B=2"}) }},
-		{"outs", []string{"-o", "json=a.json", "--out", "csv=b.csv"}, engine.Options{}, func(r *runFlags) bool { return cmp.Equal(r.out, []string{"json=a.json", "csv=b.csv"}) }},
-		{"summary export", []string{"--summary-export", "s.json"}, engine.Options{}, func(r *runFlags) bool { return r.summaryExport == "s.json" }},
-		{"summary mode", []string{"--summary-mode", "full"}, engine.Options{}, func(r *runFlags) bool { return r.summaryMode == "full" }},
-		{"no summary", []string{"--no-summary"}, engine.Options{}, func(r *runFlags) bool { return r.noSummary }},
-		{"quiet", []string{"-q"}, engine.Options{}, func(r *runFlags) bool { return r.quiet }},
-		{"no color", []string{"--no-color"}, engine.Options{}, func(r *runFlags) bool { return r.noColor }},
-		{"system env default on", nil, engine.Options{}, func(r *runFlags) bool { return r.includeSystemEnv }},
-		{"system env off", []string{"--include-system-env-vars=false"}, engine.Options{}, func(r *runFlags) bool { return !r.includeSystemEnv }},
-		{"log output", []string{"--log-output", "none"}, engine.Options{}, func(r *runFlags) bool { return r.logOutput == "none" }},
-		{"verbose", []string{"-v"}, engine.Options{}, func(r *runFlags) bool { return r.verbose }},
+			options{Stages: []executor.Stage{{Duration: executor.Duration(time.Second), Target: 2}, {Duration: executor.Duration(2 * time.Second), Target: 4}, {Duration: executor.Duration(3 * time.Second), Target: 0}}}, nil},
+		{"tags", []string{"--tag", "a=1", "--tag", "b=x=y"}, options{Tags: map[string]string{"a": "1", "b": "x=y"}}, nil},
+		{"no thresholds", []string{"--no-thresholds"}, options{NoThresholds: b(true)}, nil},
+		{"trend stats", []string{"--summary-trend-stats", "avg,p(99), max"}, options{SummaryTrendStats: []string{"avg", "p(99)", "max"}}, nil},
+		{"time unit", []string{"--summary-time-unit", "ms"}, options{SummaryTimeUnit: s("ms")}, nil},
+		{"http debug bare", []string{"--http-debug"}, options{HTTPDebug: s("headers")}, nil},
+		{"http debug full", []string{"--http-debug=full"}, options{HTTPDebug: s("full")}, nil},
+		{"insecure", []string{"--insecure-skip-tls-verify"}, options{InsecureSkipTLSVerify: b(true)}, nil},
+		{"user agent", []string{"--user-agent", "ua/1"}, options{UserAgent: s("ua/1")}, nil},
+		{"env", []string{"-e", "A=1", "--env", "B=2"}, options{}, func(r *runFlags) bool { return cmp.Equal(r.env, []string{"A=1", "B=2"}) }},
+		{"outs", []string{"-o", "json=a.json", "--out", "csv=b.csv"}, options{Out: []string{"json=a.json", "csv=b.csv"}}, func(r *runFlags) bool { return cmp.Equal(r.out, []string{"json=a.json", "csv=b.csv"}) }},
+		{"summary export", []string{"--summary-export", "s.json"}, options{SummaryExport: s("s.json")}, func(r *runFlags) bool { return r.summaryExport == "s.json" }},
+		{"summary mode", []string{"--summary-mode", "full"}, options{SummaryMode: s("full")}, func(r *runFlags) bool { return r.summaryMode == "full" }},
+		{"no summary", []string{"--no-summary"}, options{NoSummary: b(true)}, func(r *runFlags) bool { return r.noSummary }},
+		{"quiet", []string{"-q"}, options{}, func(r *runFlags) bool { return r.quiet }},
+		{"no color", []string{"--no-color"}, options{NoColor: b(true)}, func(r *runFlags) bool { return r.noColor }},
+		{"system env default on", nil, options{}, func(r *runFlags) bool { return r.includeSystemEnv }},
+		{"system env off", []string{"--include-system-env-vars=false"}, options{}, func(r *runFlags) bool { return !r.includeSystemEnv }},
+		{"log output", []string{"--log-output", "none"}, options{LogOutput: s("none")}, func(r *runFlags) bool { return r.logOutput == "none" }},
+		{"verbose", []string{"-v"}, options{}, func(r *runFlags) bool { return r.verbose }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,35 +113,64 @@ func TestBadFlags(t *testing.T) {
 	}
 }
 
-// fakeRunner is a tiny js.Runner: options from JSON, each iteration emits an iterations sample.
+// fakeRunner is a tiny loaded script and engine runner: options from JSON, each iteration
+// runs iter (nil: emits an iterations sample); handleSummary returns summary when set.
 type fakeRunner struct {
 	opts    string
 	env     map[string]string
-	abortIn bool
+	exports map[string]bool
+	reg     *metrics.Registry
+	builtin *metrics.Builtin
+	iter    func(ctx context.Context, v *fakeVU) error
+	// summary is handleSummary's result; summaryData what it got.
+	summary     map[string]string
+	summaryData json.RawMessage
+	modOpts     modules.Options
 }
 
-func (f *fakeRunner) Options() json.RawMessage   { return json.RawMessage(f.opts) }
-func (f *fakeRunner) HasExport(name string) bool { return name == "default" }
-func (f *fakeRunner) NewVU(_ context.Context, st *modules.State) (js.VU, error) {
-	return &fakeVU{f: f, st: st}, nil
+var _ script = (*fakeRunner)(nil)
+
+func (f *fakeRunner) Options() json.RawMessage { return json.RawMessage(f.opts) }
+func (f *fakeRunner) Runner(o modules.Options) script {
+	f.modOpts = o
+	return f
 }
-func (f *fakeRunner) Setup(context.Context, *modules.State) (json.RawMessage, error) { return nil, nil }
-func (f *fakeRunner) Teardown(context.Context, *modules.State, json.RawMessage) error {
+func (f *fakeRunner) HasExport(name string) bool {
+	if f.exports == nil {
+		return name == "default"
+	}
+	return f.exports[name]
+}
+func (f *fakeRunner) NewVU(_ context.Context, spec engine.VUSpec) (engine.VU, error) {
+	return &fakeVU{f: f, spec: spec}, nil
+}
+func (f *fakeRunner) Setup(context.Context, engine.VUSpec) (json.RawMessage, error) {
+	return nil, nil
+}
+func (f *fakeRunner) Teardown(context.Context, engine.VUSpec, json.RawMessage) error {
 	return nil
 }
-func (f *fakeRunner) HandleSummary(context.Context, *modules.State, json.RawMessage) (map[string]string, bool, error) {
-	return nil, false, nil
+func (f *fakeRunner) HandleSummary(_ context.Context, _ engine.VUSpec, data json.RawMessage) (map[string]string, bool, error) {
+	if f.summary == nil {
+		return nil, false, nil
+	}
+	f.summaryData = data
+	return f.summary, true, nil
 }
 
 type fakeVU struct {
-	f  *fakeRunner
-	st *modules.State
+	f    *fakeRunner
+	spec engine.VUSpec
+	it   engine.Iteration
 }
 
-func (v *fakeVU) State() *modules.State { return v.st }
-func (v *fakeVU) Close()                {}
-func (v *fakeVU) RunIteration(ctx context.Context, _ string, _ json.RawMessage) error {
-	v.st.Samples.Push(ctx, []metrics.Sample{{Metric: v.st.Builtin.Iterations, Tags: v.st.Tags.TagSet(), Time: time.Now(), Value: 1}})
+func (v *fakeVU) Close() {}
+func (v *fakeVU) RunIteration(ctx context.Context, it engine.Iteration) error {
+	v.it = it
+	if v.f.iter != nil {
+		return v.f.iter(ctx, v)
+	}
+	v.spec.Samples.Push(ctx, []metrics.Sample{{Metric: v.f.builtin.Iterations, Tags: metrics.NewTagSet(v.spec.Tags), Time: time.Now(), Value: 1}})
 	return nil
 }
 
@@ -231,8 +260,9 @@ func TestRun(t *testing.T) {
 			outs := map[string]*fakeOut{}
 			var params output.Params
 			d := deps{
-				load: func(_ context.Context, _ string, o js.LoadOptions) (js.Runner, error) {
+				load: func(_ context.Context, _ string, o js.LoadOptions) (loaded, error) {
 					fr.env = o.Env
+					fr.reg, fr.builtin = o.Registry, metrics.RegisterBuiltin(o.Registry)
 					if tt.loadErr != nil {
 						return nil, tt.loadErr
 					}
@@ -276,7 +306,7 @@ func TestRun(t *testing.T) {
 
 func TestLogOutputFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "log.txt")
-	l, closeFn, err := newLogger("file="+p, nil, io.Discard, io.Discard)
+	l, closeFn, err := newLogger("file="+p, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +316,7 @@ func TestLogOutputFile(t *testing.T) {
 	if !strings.Contains(string(b), `level=warning msg="hello"`) {
 		t.Fatalf("log file: %q", b)
 	}
-	if _, _, err := newLogger("syslog", nil, io.Discard, io.Discard); err == nil {
+	if _, _, err := newLogger("syslog", io.Discard, io.Discard); err == nil {
 		t.Fatal("bad --log-output accepted")
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/executor"
 )
 
@@ -63,9 +62,14 @@ func (f *runFlags) register(cmd *cobra.Command) {
 }
 
 // options returns the command line's tier of options: only the flags that were given.
-func (f *runFlags) options(cmd *cobra.Command) (engine.Options, error) {
-	var o engine.Options
+// On an error, the tier returned still holds LogOutput, so that the error can be logged.
+func (f *runFlags) options(cmd *cobra.Command) (options, error) {
+	var o options
 	ch := cmd.Flags().Changed
+	if f.logOutput != "" {
+		v := f.logOutput
+		o.LogOutput = &v
+	}
 	if ch("vus") {
 		if f.vus < 0 {
 			return o, fmt.Errorf("invalid --vus %d: must not be negative", f.vus)
@@ -135,6 +139,26 @@ func (f *runFlags) options(cmd *cobra.Command) (engine.Options, error) {
 	if ch("user-agent") {
 		u := f.userAgent
 		o.UserAgent = &u
+	}
+	if ch("summary-mode") {
+		m := f.summaryMode
+		o.SummaryMode = &m
+	}
+	// --no-summary and --no-color only switch on; --summary-export and --out only count
+	// when given a value (an empty one leaves the environment's).
+	yes := true
+	if f.noSummary {
+		o.NoSummary = &yes
+	}
+	if f.noColor {
+		o.NoColor = &yes
+	}
+	if f.summaryExport != "" {
+		e := f.summaryExport
+		o.SummaryExport = &e
+	}
+	if len(f.out) > 0 {
+		o.Out = f.out
 	}
 	return o, nil
 }

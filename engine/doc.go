@@ -1,8 +1,16 @@
-// Package engine runs a pixelk6 test: it consolidates k6's options (script, then K6_*
-// environment, then command line), validates the thresholds against the script's metrics,
-// initialises every scenario's VUs in parallel, runs setup(), walks each executor's plan
-// (package executor) on its own goroutines, runs teardown(), and ends with
-// handleSummary() or the text summary, --summary-export and the exit code.
+// Package engine is pixelk6's pure execution core. Given a validated Test (scenarios,
+// thresholds, tags, timeouts), a Runner (the script side), outputs and an optional
+// Observer, Run initialises every scenario's VUs in parallel, runs setup(), walks each
+// executor's plan (package executor) on its own goroutines, runs teardown(), evaluates the
+// thresholds a last time, stops the outputs and returns a Result: the exit code of an
+// abort, the crossed thresholds and the sinks the end-of-test summary is built from.
+//
+// The engine prints nothing and imports no JavaScript engine: it depends only on the
+// interfaces it defines — Runner and VU (package js implements them with goja), Output
+// (package output), Observer (the command line's progress display; later a dashboard or a
+// REST status endpoint) and Logger (iteration errors, rate-limited, and abort reasons).
+// Consolidating k6's options, the banner, the progress display, the summary,
+// handleSummary and --summary-export belong to package cli.
 //
 // Samples flow VU → per-VU buffer (a metrics.Pusher; one uncontended lock, batches of
 // flushAt) → one aggregator goroutine that folds them into sinks per metric and per
@@ -11,8 +19,11 @@
 // evaluates thresholds every 2 s and at the end. A VU never blocks past its context.
 //
 // Goroutines and their owners: Run owns the aggregator (stopped by closing pipeline.stop,
-// joined on pipeline.stopped), the progress printer (progress.stop) and one goroutine per
-// scenario; a scenario owns one goroutine per VU slot and the ramp-down timers.
+// joined on pipeline.stopped), the progress goroutine that reports a snapshot to the
+// Observer every Config.ProgressEvery (progressLoop.stop ends and joins it) and one
+// goroutine per scenario, all joined before Run returns; a scenario owns one goroutine per
+// VU slot and the ramp-down timers. Observer calls come from these goroutines and must
+// return fast (see Observer).
 //
-// Exit codes are k6's (see the Exit* constants); Run returns them as *ExitError.
+// Exit codes are k6's (see the Exit* constants); Result.ExitCode combines them.
 package engine

@@ -1,16 +1,11 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,10 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixelk6/pixelk6/executor"
-	"github.com/pixelk6/pixelk6/js"
-	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
-	"github.com/pixelk6/pixelk6/summary"
 )
 
 // k6's exit codes.
@@ -36,58 +28,37 @@ const (
 	ExitGeneric           = 255 // anything else (an output that cannot start, ...)
 )
 
-// ExitError is a failed run with its exit code. Its message has already been logged when
-// Logged is true.
-type ExitError struct {
-	Code   int
-	Err    error
-	Logged bool
+// Test is a consolidated, validated test: what Run executes. The command line builds it
+// from k6's option tiers.
+type Test struct {
+	Scenarios []executor.Config
+	// Thresholds are the parsed thresholds (nil with noThresholds).
+	Thresholds []metrics.MetricThresholds
+	// Tags are added to every sample of the run (options.tags with --tag).
+	Tags map[string]string
+	// SetupTimeout and TeardownTimeout bound setup() and teardown(); 0 means k6's 60 s.
+	SetupTimeout, TeardownTimeout time.Duration
+	// OptionsJSON are the consolidated options as JSON with the scenarios as run
+	// (k6/execution's test.options).
+	OptionsJSON []byte
 }
 
-func (e *ExitError) Error() string { return e.Err.Error() }
-func (e *ExitError) Unwrap() error { return e.Err }
-
-// ExitCode returns the exit code for err: 0 for nil, the code of an *ExitError, and
-// ExitGeneric otherwise.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var ee *ExitError
-	if errors.As(err, &ee) {
-		return ee.Code
-	}
-	return ExitGeneric
-}
-
-// Config is what Run needs: the loaded script, its consolidated test and where to write.
+// Config is what Run needs: the script's runner, the test and where samples go.
 type Config struct {
-	Runner js.Runner
+	Runner Runner
 	// Registry is the run's metric registry: the one the script was loaded with, so that its
 	// custom metrics are known.
 	Registry *metrics.Registry
 	Test     *Test
 	Outputs  []Output
-	// OutputNames describe the outputs in the banner, e.g. "json (out.json)".
-	OutputNames []string
-	// ScriptPath is shown in the banner.
-	ScriptPath string
-	Stdout     io.Writer
-	Stderr     io.Writer
-	// Logger receives log lines; nil means a Logger on Stderr.
-	Logger *Logger
-	// Quiet disables the banner and the progress lines (-q).
-	Quiet   bool
-	NoColor bool
-	// StdoutTTY selects the live progress display and is reported to handleSummary.
-	StdoutTTY, StderrTTY bool
-	// SummaryMode is "compact" (default), "full" or "disabled".
-	SummaryMode string
-	// SummaryExport is the --summary-export file ("" for none).
-	SummaryExport string
-	// CWD resolves handleSummary's relative output paths; "" is the working directory.
-	CWD string
-	// ProgressEvery is the progress period (default 1s).
+	// Logger receives iteration errors and abort reasons; nil discards them.
+	Logger Logger
+	// Observer receives the run's events (see Observer for the contract); nil for none.
+	Observer Observer
+	// ByScenario keeps a sink per scenario and per group (Result.Scoped), for k6's
+	// --summary-mode=full.
+	ByScenario bool
+	// ProgressEvery is the period of progress events (default 1s).
 	ProgressEvery time.Duration
 	// ErrorsPerSecond caps logged iteration errors (default 10).
 	ErrorsPerSecond int
@@ -98,7 +69,8 @@ type Config struct {
 // run is the state of one Run.
 type run struct {
 	cfg     Config
-	log     *Logger
+	log     Logger
+	obs     *observers
 	errs    *errorLog
 	builtin *metrics.Builtin
 	pipe    *pipeline
@@ -107,57 +79,77 @@ type run struct {
 	active atomic.Int64
 	inited atomic.Int64
 
-	mu         sync.Mutex
-	abortCode  int
-	abortErr   error
-	cancelRun  context.CancelFunc
-	start      time.Time
-	setupState *modules.State
+	mu        sync.Mutex
+	abortCode int
+	abortErr  error
+	cancelRun context.CancelFunc
+	start     time.Time
 }
 
 // abort stops the run with code (the first abort wins).
 func (r *run) abort(code int, err error) {
 	r.mu.Lock()
-	if r.abortCode == 0 {
+	first := r.abortCode == 0
+	if first {
 		r.abortCode, r.abortErr = code, err
 	}
 	r.mu.Unlock()
+	if first {
+		r.obs.abort(code, err)
+	}
 	r.cancelRun()
 }
 
-// Run executes a test: it initialises the VUs, runs setup, walks every scenario's plan,
-// runs teardown, prints the summary (or the script's handleSummary outputs), writes
-// --summary-export, stops the outputs and returns an *ExitError for any exit code but 0.
-// Cancelling ctx is a graceful external abort (exit code 105).
-func Run(ctx context.Context, cfg Config) error {
-	if cfg.Stdout == nil {
-		cfg.Stdout = io.Discard
+// Validate checks cfg's thresholds against the registered metrics and the scenarios' exec
+// functions against the script's exports. Run validates too; the command line calls it
+// first to report a bad configuration before it prints anything.
+func Validate(cfg Config) error {
+	for _, mt := range cfg.Test.Thresholds {
+		m := cfg.Registry.Get(mt.Metric)
+		if m == nil {
+			return fmt.Errorf("invalid threshold defined on %q: no metric named %q was found in the script", mt.Key, mt.Metric)
+		}
+		for _, t := range mt.Thresholds {
+			if err := t.Validate(m.Type); err != nil {
+				return fmt.Errorf("invalid threshold defined on %q: %w", mt.Key, err)
+			}
+		}
 	}
-	if cfg.Stderr == nil {
-		cfg.Stderr = io.Discard
+	for _, c := range cfg.Test.Scenarios {
+		if exec := c.Base().ExecOrDefault(); !cfg.Runner.HasExport(exec) {
+			return fmt.Errorf("scenario %q: function %q is not exported by the script", c.Base().Name, exec)
+		}
 	}
+	return nil
+}
+
+// Run executes a test: it validates it, initialises the VUs, starts the outputs, runs
+// setup, walks every scenario's plan, runs teardown, evaluates the thresholds a last time
+// and stops the outputs. It prints nothing: it logs iteration errors and abort reasons to
+// cfg.Logger, reports events to cfg.Observer and returns what the command line needs to
+// present the end of the test. Cancelling ctx is a graceful external abort (exit code 105).
+func Run(ctx context.Context, cfg Config) *Result {
 	if cfg.ProgressEvery <= 0 {
 		cfg.ProgressEvery = time.Second
 	}
 	if cfg.ErrorsPerSecond <= 0 {
 		cfg.ErrorsPerSecond = 10
 	}
-	r := &run{cfg: cfg, log: cfg.Logger}
+	r := &run{cfg: cfg, log: cfg.Logger, obs: &observers{o: cfg.Observer}}
 	if r.log == nil {
-		r.log = NewLogger(cfg.Stderr)
+		r.log = discardLogger{}
 	}
 	r.errs = newErrorLog(r.log, cfg.ErrorsPerSecond)
 	r.builtin = metrics.RegisterBuiltin(cfg.Registry)
-	fail := func(code int, err error) error {
-		r.log.Log("error", err.Error())
-		return &ExitError{Code: code, Err: err, Logged: true}
+	fail := func(code int, err error) *Result {
+		r.log.LogFields("error", err.Error())
+		r.obs.abort(code, err)
+		r.obs.phase(PhaseDone)
+		return &Result{Code: code, Err: err}
 	}
 
-	if err := r.validate(); err != nil {
+	if err := Validate(cfg); err != nil {
 		return fail(ExitInvalidConfig, err)
-	}
-	if !cfg.Quiet {
-		r.banner()
 	}
 
 	runCtx, cancelRun := context.WithCancel(ctx)
@@ -169,10 +161,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	r.pipe = newPipeline(cfg.Registry, r.builtin, cfg.Outputs, cfg.Test.Thresholds,
 		func() (int64, int64) { return r.active.Load(), r.inited.Load() }, onThresholdAbort)
-	r.pipe.full = cfg.SummaryMode == "full"
+	r.pipe.full = cfg.ByScenario
 	if cfg.ThresholdsEvery > 0 {
 		r.pipe.thresholdsEvery = cfg.ThresholdsEvery
 	}
+	if cfg.Observer != nil {
+		r.pipe.observe = func(e ThresholdsEvent) { r.obs.emit(e) }
+	}
+	r.obs.phase(PhaseInit)
 	vus, err := r.initVUs(runCtx)
 	defer func() {
 		for _, v := range vus {
@@ -200,13 +196,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	r.start = time.Now()
 	go r.pipe.run(r.start)
-	var prog *progress
-	if !cfg.Quiet {
-		prog = newProgress(cfg.Stdout, cfg.StdoutTTY, r)
-		if cfg.StdoutTTY && cfg.StderrTTY {
-			r.log.setAround(prog.around)
-		}
-		prog.start(cfg.ProgressEvery)
+	var prog *progressLoop
+	if cfg.Observer != nil {
+		prog = r.startProgress(cfg.ProgressEvery)
 	}
 
 	code, runErr := r.execute(ctx, runCtx)
@@ -218,7 +210,6 @@ func Run(ctx context.Context, cfg Config) error {
 	r.pipe.evaluate(elapsed, false)
 	if prog != nil {
 		prog.stop()
-		r.log.setAround(nil)
 	}
 	r.errs.flush()
 	var outErrs []error
@@ -227,56 +218,35 @@ func Run(ctx context.Context, cfg Config) error {
 			outErrs = append(outErrs, err)
 		}
 	}
-
-	if code != ExitScriptError {
-		if err := r.summary(ctx, elapsed); err != nil {
-			r.log.Log("error", err.Error())
-		}
-	}
-	if prog != nil {
-		prog.final()
-	}
-	for _, err := range outErrs {
-		r.log.Log("error", "output: "+err.Error())
-	}
-
-	failed := r.pipe.failedKeys()
-	if len(failed) > 0 {
-		r.log.Log("error", fmt.Sprintf("thresholds on metrics '%s' have been crossed", strings.Join(failed, ", ")))
-	}
-	switch {
-	case code != 0:
-		return &ExitError{Code: code, Err: runErr, Logged: true}
-	case len(failed) > 0:
-		return &ExitError{Code: ExitThresholdsCrossed, Err: fmt.Errorf("thresholds on metrics '%s' have been crossed", strings.Join(failed, ", ")), Logged: true}
-	case len(outErrs) > 0:
-		return &ExitError{Code: ExitGeneric, Err: errors.Join(outErrs...), Logged: true}
-	}
-	return nil
+	res := r.result(elapsed)
+	res.Code, res.Err, res.OutputErrors = code, runErr, outErrs
+	r.obs.phase(PhaseDone)
+	return res
 }
 
 // execute runs setup, the scenarios and teardown. It returns a non-zero code when the run
 // was aborted or failed, after logging why.
 func (r *run) execute(ctx, runCtx context.Context) (int, error) {
-	opts := r.cfg.Test.Options
+	t := r.cfg.Test
 	setupTimeout, teardownTimeout := 60*time.Second, 60*time.Second
-	if opts.SetupTimeout != nil {
-		setupTimeout = opts.SetupTimeout.D()
+	if t.SetupTimeout > 0 {
+		setupTimeout = t.SetupTimeout
 	}
-	if opts.TeardownTimeout != nil {
-		teardownTimeout = opts.TeardownTimeout.D()
+	if t.TeardownTimeout > 0 {
+		teardownTimeout = t.TeardownTimeout
 	}
-	st := r.newState(0, nil)
-	r.setupState = st
+	// setup and teardown share one sample buffer, as they did one state.
+	spec := r.spec(0, nil, nil)
+	r.obs.phase(PhaseSetup)
 	var data json.RawMessage
 	if r.cfg.Runner.HasExport("setup") {
 		sctx, cancel := context.WithTimeout(runCtx, setupTimeout)
 		var err error
-		data, err = r.cfg.Runner.Setup(sctx, st)
+		data, err = r.cfg.Runner.Setup(sctx, spec)
 		cancel()
 		if err != nil {
 			switch {
-			case js.IsAbort(err):
+			case IsAbort(err):
 				r.abort(ExitScriptAbort, err)
 			case ctx.Err() != nil:
 				r.abort(ExitExternalAbort, fmt.Errorf("test run was aborted during setup: %w", ctx.Err()))
@@ -286,6 +256,7 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 			return r.finishAbort(ctx)
 		}
 	}
+	r.obs.phase(PhaseRunning)
 	var wg sync.WaitGroup
 	for _, sc := range r.scens {
 		sc.setupData = data
@@ -296,16 +267,17 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
+	r.obs.phase(PhaseTeardown)
 	if r.cfg.Runner.HasExport("teardown") {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
-		err := r.cfg.Runner.Teardown(tctx, st, data)
+		err := r.cfg.Runner.Teardown(tctx, spec, data)
 		cancel()
 		if err != nil {
-			if js.IsAbort(err) {
+			if IsAbort(err) {
 				r.abort(ExitScriptAbort, err)
 			} else {
-				// As k6: a script exception in teardown fails the run (the summary is
-				// still printed and outputs are flushed).
+				// A script exception in teardown fails the run with 107; outputs are
+				// still flushed.
 				r.abort(ExitScriptError, fmt.Errorf("teardown: %w", err))
 			}
 		}
@@ -321,39 +293,18 @@ func (r *run) finishAbort(ctx context.Context) (int, error) {
 	r.mu.Unlock()
 	if code == 0 && ctx.Err() != nil {
 		code, err = ExitExternalAbort, errors.New("test run was aborted because pixelk6 received a signal (graceful stop)")
+		r.obs.abort(code, err)
 	}
 	if code != 0 {
-		r.log.Log("error", err.Error())
+		r.log.LogFields("error", err.Error())
 	}
 	return code, err
 }
 
-// validate checks the thresholds against the registered metrics and the scenarios'
-// exec functions against the script's exports.
-func (r *run) validate() error {
-	for _, mt := range r.cfg.Test.Thresholds {
-		m := r.cfg.Registry.Get(mt.Metric)
-		if m == nil {
-			return fmt.Errorf("invalid threshold defined on %q: no metric named %q was found in the script", mt.Key, mt.Metric)
-		}
-		for _, t := range mt.Thresholds {
-			if err := t.Validate(m.Type); err != nil {
-				return fmt.Errorf("invalid threshold defined on %q: %w", mt.Key, err)
-			}
-		}
-	}
-	for _, c := range r.cfg.Test.Scenarios {
-		if exec := c.Base().ExecOrDefault(); !r.cfg.Runner.HasExport(exec) {
-			return fmt.Errorf("scenario %q: function %q is not exported by the script", c.Base().Name, exec)
-		}
-	}
-	return nil
-}
-
-// baseTags are options.tags (with --tag) plus a scenario's tags.
+// baseTags are the test's tags (options.tags with --tag) plus a scenario's tags.
 func (r *run) baseTags(extra map[string]string) map[string]string {
-	m := make(map[string]string, len(r.cfg.Test.Options.Tags)+len(extra))
-	for k, v := range r.cfg.Test.Options.Tags {
+	m := make(map[string]string, len(r.cfg.Test.Tags)+len(extra))
+	for k, v := range r.cfg.Test.Tags {
 		m[k] = v
 	}
 	for k, v := range extra {
@@ -362,46 +313,14 @@ func (r *run) baseTags(extra map[string]string) map[string]string {
 	return m
 }
 
-func (r *run) moduleOptions() modules.Options {
-	o := r.cfg.Test.Options
-	var mo modules.Options
-	if o.HTTPDebug != nil {
-		mo.HTTPDebug = *o.HTTPDebug
-	}
-	if o.InsecureSkipTLSVerify != nil {
-		mo.InsecureSkipTLSVerify = *o.InsecureSkipTLSVerify
-	}
-	if o.UserAgent != nil {
-		mo.UserAgent = *o.UserAgent
-	}
-	if o.NoCookiesReset != nil {
-		mo.NoCookiesReset = *o.NoCookiesReset
-	}
-	mo.SystemTags = o.SystemTags
-	return mo
-}
-
-func (r *run) newState(id uint64, tags map[string]string) *modules.State {
-	var samples metrics.Pusher = metrics.PusherFunc(func(context.Context, []metrics.Sample) {})
-	if r.pipe != nil {
-		samples = r.pipe.newBuffer()
-	}
-	return &modules.State{
-		VUID:       id,
-		VUIDGlobal: id,
-		Registry:   r.cfg.Registry,
-		Builtin:    r.builtin,
-		Samples:    samples,
-		Logger:     r.log,
-		Options:    r.moduleOptions(),
-		Tags:       modules.NewTagMap(r.baseTags(tags)),
-		Bytes:      &modules.ByteCounter{},
-	}
+// spec describes VU id of a scenario with tags and env (nil, nil for setup and teardown).
+func (r *run) spec(id uint64, tags, env map[string]string) VUSpec {
+	return VUSpec{ID: id, Tags: r.baseTags(tags), Env: env, Samples: r.pipe.newBuffer()}
 }
 
 // initVUs creates every scenario's VUs, in parallel bounded by the cores, and the
 // scenarios that own them.
-func (r *run) initVUs(ctx context.Context) ([]js.VU, error) {
+func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 	type job struct {
 		id   uint64
 		tags map[string]string
@@ -413,14 +332,15 @@ func (r *run) initVUs(ctx context.Context) ([]js.VU, error) {
 			jobs = append(jobs, job{uint64(len(jobs) + 1), c.Base().Tags, c.Base().Env})
 		}
 	}
-	vus := make([]js.VU, len(jobs))
+	vus := make([]VU, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, j := range jobs {
 		g.Go(func() error {
-			st := r.newState(j.id, j.tags)
-			st.Env = j.env
-			v, err := r.cfg.Runner.NewVU(gctx, st)
+			spec := r.spec(j.id, j.tags, j.env)
+			spec.Instance = r.instanceStats
+			spec.TestOptions = r.cfg.Test.OptionsJSON
+			v, err := r.cfg.Runner.NewVU(gctx, spec)
 			if err != nil {
 				return fmt.Errorf("initialising VU %d: %w", j.id, err)
 			}
@@ -446,14 +366,12 @@ func (r *run) initVUs(ctx context.Context) ([]js.VU, error) {
 		sc.engineActive = &r.active
 		sc.onError = func(err error, s *scenario) { r.errs.iterationError(err, s.cfg.Base().Executor, s.name) }
 		sc.onAbort = func(err error) { r.abort(ExitScriptAbort, err) }
-		sc.instance = r.instanceStats
 		sc.onDropped = func(n int64) {
 			r.pipe.newBuffer().Push(context.Background(), []metrics.Sample{{
 				Metric: r.builtin.DroppedIterations, Tags: metrics.NewTagSet(r.baseTags(nil)).With("scenario", sc.name),
 				Time: time.Now(), Value: float64(n),
 			}})
 		}
-		sc.testOptions = r.testOptionsJSON()
 		r.scens = append(r.scens, sc)
 		off += n
 	}
@@ -461,8 +379,8 @@ func (r *run) initVUs(ctx context.Context) ([]js.VU, error) {
 }
 
 // instanceStats are k6/execution's instance counters.
-func (r *run) instanceStats() modules.InstanceStats {
-	st := modules.InstanceStats{VUsActive: r.active.Load(), VUsInitialized: r.inited.Load(), Start: r.start}
+func (r *run) instanceStats() InstanceStats {
+	st := InstanceStats{VUsActive: r.active.Load(), VUsInitialized: r.inited.Load(), Start: r.start}
 	for _, sc := range r.scens {
 		st.IterationsCompleted += sc.complete.Load()
 		st.IterationsInterrupted += sc.interrupted.Load()
@@ -470,256 +388,7 @@ func (r *run) instanceStats() modules.InstanceStats {
 	return st
 }
 
-// testOptionsJSON is the consolidated options as JSON, with the scenarios as run
-// (k6/execution's test.options).
-func (r *run) testOptionsJSON() []byte {
-	o := r.cfg.Test.Options
-	scen := map[string]executor.Config{}
-	for _, c := range r.cfg.Test.Scenarios {
-		scen[c.Base().Name] = c
-	}
-	raw, err := json.Marshal(scen)
-	if err != nil {
-		return nil
-	}
-	o.Scenarios = raw
-	b, err := json.Marshal(o)
-	if err != nil {
-		return nil
-	}
-	return b
-}
+// discardLogger drops every line.
+type discardLogger struct{}
 
-// summary builds the summary data and writes handleSummary's outputs or the text
-// summary, and --summary-export.
-func (r *run) summary(ctx context.Context, elapsed time.Duration) error {
-	d := r.summaryData(elapsed)
-	var errs []error
-	handled := false
-	// As in k6, --no-summary (--summary-mode=disabled) also skips handleSummary; the
-	// --summary-export file is still written.
-	if r.cfg.SummaryMode != "disabled" && r.cfg.Runner.HasExport("handleSummary") {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(d); err != nil {
-			return fmt.Errorf("encoding the summary data: %w", err)
-		}
-		raw := json.RawMessage(bytes.TrimSpace(buf.Bytes()))
-		st := r.newState(0, nil)
-		st.Samples = metrics.PusherFunc(func(context.Context, []metrics.Sample) {})
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		out, ok, err := r.cfg.Runner.HandleSummary(hctx, st, raw)
-		cancel()
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("handleSummary: %w", err))
-		case ok:
-			handled = true
-			if err := r.writeSummaryOutputs(out); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	if !handled && r.cfg.SummaryMode != "disabled" {
-		mode := summary.Compact
-		if r.cfg.SummaryMode == "full" {
-			mode = summary.Full
-		}
-		if _, err := io.WriteString(r.cfg.Stdout, "\n\n"); err != nil {
-			errs = append(errs, err)
-		}
-		if err := summary.Text(r.cfg.Stdout, d, summary.TextOptions{Mode: mode, NoColor: r.cfg.NoColor || !r.cfg.StdoutTTY}); err != nil {
-			errs = append(errs, fmt.Errorf("writing the summary: %w", err))
-		}
-		if _, err := io.WriteString(r.cfg.Stdout, "\n\n\n"); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if r.cfg.SummaryExport != "" {
-		if err := writeFile(r.path(r.cfg.SummaryExport), func(w io.Writer) error { return summary.Export(w, d) }); err != nil {
-			errs = append(errs, fmt.Errorf("--summary-export: %w", err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (r *run) path(p string) string {
-	if filepath.IsAbs(p) || r.cfg.CWD == "" {
-		return p
-	}
-	return filepath.Join(r.cfg.CWD, p)
-}
-
-// writeSummaryOutputs writes handleSummary's result: "stdout", "stderr" or a file path.
-func (r *run) writeSummaryOutputs(out map[string]string) error {
-	names := make([]string, 0, len(out))
-	for k := range out {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var errs []error
-	for _, name := range names {
-		var err error
-		switch name {
-		case "stdout":
-			_, err = io.WriteString(r.cfg.Stdout, out[name])
-		case "stderr":
-			_, err = io.WriteString(r.cfg.Stderr, out[name])
-		default:
-			err = writeFile(r.path(name), func(w io.Writer) error { _, e := io.WriteString(w, out[name]); return e })
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("handleSummary output %q: %w", name, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func writeFile(path string, write func(io.Writer) error) error {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// summaryData builds k6's handleSummary data from the sinks (the aggregator has exited).
-func (r *run) summaryData(elapsed time.Duration) *summary.Data {
-	stats := r.cfg.Test.TrendStats
-	d := &summary.Data{
-		Options: summary.Options{SummaryTrendStats: stats, NoColor: r.cfg.NoColor},
-		State: summary.State{IsStdOutTTY: r.cfg.StdoutTTY, IsStdErrTTY: r.cfg.StderrTTY,
-			TestRunDurationMs: float64(elapsed) / float64(time.Millisecond)},
-		Metrics:   map[string]*summary.Metric{},
-		RootGroup: summary.NewRootGroup(),
-	}
-	if u := r.cfg.Test.Options.SummaryTimeUnit; u != nil {
-		d.Options.SummaryTimeUnit = *u
-	}
-	thr := map[string]*thresholdSet{}
-	for _, ts := range r.pipe.thr {
-		thr[ts.mt.Key] = ts
-	}
-	add := func(key string, m *metrics.Metric, sink metrics.Sink) {
-		ts := thr[key]
-		if (sink == nil || sink.IsEmpty()) && ts == nil {
-			return
-		}
-		if sink == nil {
-			sink = metrics.NewSink(m.Type)
-		}
-		sm := summary.NewMetric(m.Type, m.Contains, sink.Values(elapsed, stats))
-		if ts != nil {
-			for i, t := range ts.mt.Thresholds {
-				sm.Thresholds = append(sm.Thresholds, summary.Threshold{
-					Source: t.Source, OK: !ts.failed[i], Agg: t.Agg.String(), Observed: nanToZero(ts.observed[i]),
-				})
-			}
-		}
-		d.Metrics[key] = sm
-	}
-	for _, m := range r.cfg.Registry.All() {
-		var st *metricState
-		if m.ID < len(r.pipe.states) {
-			st = r.pipe.states[m.ID]
-		}
-		if st == nil {
-			add(m.Name, m, nil)
-			for _, def := range r.pipe.subDefs[m.Name] {
-				add(def.key, m, nil)
-			}
-			continue
-		}
-		add(m.Name, m, st.sink)
-		for _, sub := range st.subs {
-			add(sub.key, m, sub.sink)
-		}
-	}
-	for _, c := range r.pipe.checks {
-		g := d.RootGroup
-		for _, name := range splitGroupPath(c.key.group) {
-			g = g.Group(name)
-		}
-		ch := g.Check(c.key.name)
-		ch.Passes += c.passes
-		ch.Fails += c.fails
-	}
-	if r.pipe.full {
-		d.Scenarios = r.scenarioSummaries(elapsed)
-	}
-	return d
-}
-
-// scenarioSummaries builds the per-scenario and per-group parts of the full summary,
-// scenarios sorted by name.
-func (r *run) scenarioSummaries(elapsed time.Duration) []*summary.Scenario {
-	stats := r.cfg.Test.TrendStats
-	byName := map[string]*summary.Scenario{}
-	get := func(name string) *summary.Scenario {
-		sc := byName[name]
-		if sc == nil {
-			sc = &summary.Scenario{Name: name, Metrics: map[string]*summary.Metric{}, RootGroup: summary.NewRootGroup()}
-			byName[name] = sc
-		}
-		return sc
-	}
-	for _, sc := range r.scens {
-		get(sc.name)
-	}
-	keys := make([]scopeKey, 0, len(r.pipe.scoped))
-	for k := range r.pipe.scoped {
-		keys = append(keys, k)
-	}
-	// Groups appear in path order so that parents are created before children.
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].group != keys[j].group {
-			return keys[i].group < keys[j].group
-		}
-		return keys[i].metric.Name < keys[j].metric.Name
-	})
-	for _, k := range keys {
-		sink := r.pipe.scoped[k]
-		sm := summary.NewMetric(k.metric.Type, k.metric.Contains, sink.Values(elapsed, stats))
-		sc := get(k.scenario)
-		if k.group == allGroups {
-			sc.Metrics[k.metric.Name] = sm
-			continue
-		}
-		g := sc.RootGroup
-		for _, name := range splitGroupPath(k.group) {
-			g = g.Group(name)
-		}
-		if g.Metrics == nil {
-			g.Metrics = map[string]*summary.Metric{}
-		}
-		g.Metrics[k.metric.Name] = sm
-	}
-	for _, c := range r.pipe.checks {
-		if c.key.scenario == "" {
-			continue
-		}
-		g := get(c.key.scenario).RootGroup
-		for _, name := range splitGroupPath(c.key.group) {
-			g = g.Group(name)
-		}
-		ch := g.Check(c.key.name)
-		ch.Passes += c.passes
-		ch.Fails += c.fails
-	}
-	out := make([]*summary.Scenario, 0, len(byName))
-	for _, sc := range byName {
-		out = append(out, sc)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func (discardLogger) LogFields(string, string, ...string) {}

@@ -5,14 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pixelk6/pixelk6/executor"
+	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -29,36 +31,76 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type result struct {
-	err            error
-	stdout, stderr string
-	out            *fakeOutput
-	dir            string
+	*Result
+	stderr string
+	out    *fakeOutput
+	events []Event
 }
 
-// runTest runs a fake runner with script options (JSON) through Run.
+// final returns the final progress snapshot (nil if none was reported).
+func (r result) final() *Progress {
+	for _, e := range r.events {
+		if p, ok := e.(ProgressEvent); ok && p.Final {
+			return &p.Progress
+		}
+	}
+	return nil
+}
+
+// testFromJSON builds a Test from options JSON, the way the command line does for the
+// fields the engine tests use: the shortcuts or scenarios, thresholds, tags.
+func testFromJSON(t *testing.T, script string) *Test {
+	t.Helper()
+	var o struct {
+		VUs          *int64             `json:"vus"`
+		Duration     *executor.Duration `json:"duration"`
+		Iterations   *int64             `json:"iterations"`
+		Scenarios    json.RawMessage    `json:"scenarios"`
+		Thresholds   json.RawMessage    `json:"thresholds"`
+		NoThresholds bool               `json:"noThresholds"`
+		Tags         map[string]string  `json:"tags"`
+	}
+	if err := json.Unmarshal([]byte(script), &o); err != nil {
+		t.Fatal(err)
+	}
+	test := &Test{Tags: o.Tags, OptionsJSON: []byte(script)}
+	var err error
+	if o.Scenarios != nil {
+		test.Scenarios, err = executor.ParseScenarios(o.Scenarios)
+	} else {
+		var c executor.Config
+		c, err = executor.FromShortcuts(executor.Shortcuts{VUs: o.VUs, Duration: o.Duration, Iterations: o.Iterations})
+		test.Scenarios = []executor.Config{c}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.NoThresholds {
+		if test.Thresholds, err = metrics.ParseThresholdsJSON(o.Thresholds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return test
+}
+
+// runTest runs a fake runner with options (JSON) through Run, with a recording observer.
 func runTest(t *testing.T, ctx context.Context, fr *fakeRunner, script string, mod func(*Config)) result {
 	t.Helper()
-	so, err := ParseScriptOptions(json.RawMessage(script))
-	if err != nil {
-		t.Fatal(err)
-	}
-	test, err := NewTest(so)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr syncBuffer
+	var stderr syncBuffer
 	out := &fakeOutput{}
-	dir := t.TempDir()
+	rec := &recorder{}
+	reg := metrics.NewRegistry()
+	fr.reg, fr.builtin = reg, metrics.RegisterBuiltin(reg)
 	cfg := Config{
-		Runner: fr, Registry: metrics.NewRegistry(), Test: test, Outputs: []Output{out},
-		ScriptPath: "t.js", Stdout: &stdout, Stderr: &stderr, CWD: dir,
+		Runner: fr, Registry: reg, Test: testFromJSON(t, script), Outputs: []Output{out},
+		Logger: logfmt.New(&stderr), Observer: rec,
 		ProgressEvery: 50 * time.Millisecond, ThresholdsEvery: 50 * time.Millisecond,
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
-	err = Run(ctx, cfg)
-	return result{err, stdout.String(), stderr.String(), out, dir}
+	res := Run(ctx, cfg)
+	return result{res, stderr.String(), out, rec.all()}
 }
 
 func TestExecutorsCountIterations(t *testing.T) {
@@ -78,8 +120,8 @@ func TestExecutorsCountIterations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fr := &fakeRunner{iter: sleepIter(5 * time.Millisecond), exports: map[string]bool{"default": true, "setup": true, "teardown": true}}
 			res := runTest(t, context.Background(), fr, tt.script, nil)
-			if res.err != nil {
-				t.Fatalf("Run: %v\nstderr: %s", res.err, res.stderr)
+			if res.ExitCode() != 0 || !res.Ran {
+				t.Fatalf("Run: %d %v ran=%v\nstderr: %s", res.ExitCode(), res.Err, res.Ran, res.stderr)
 			}
 			got := res.out.sum("iterations")
 			if tt.want > 0 && got != tt.want || got < 1 {
@@ -97,36 +139,47 @@ func TestExecutorsCountIterations(t *testing.T) {
 			if res.out.sum("vus_max") == 0 {
 				t.Error("no vus_max samples")
 			}
-			if !strings.Contains(res.stdout, "running (") || !strings.Contains(res.stdout, "TOTAL RESULTS") {
-				t.Errorf("stdout lacks progress or summary:\n%s", res.stdout)
+			// The progress and the summary's data are there (the command line draws them).
+			fin := res.final()
+			if fin == nil || float64(fin.Complete) != got {
+				t.Errorf("final progress %+v, want %v complete iterations", fin, got)
+			}
+			var iters *MetricResult
+			for i := range res.Metrics {
+				if res.Metrics[i].Key == "iterations" {
+					iters = &res.Metrics[i]
+				}
+			}
+			if iters == nil || iters.Sink == nil || iters.Sink.Count() == 0 {
+				t.Errorf("result lacks the iterations sink: %+v", iters)
 			}
 		})
 	}
 }
 
 func TestGracefulStopInterrupts(t *testing.T) {
-	block := func(ctx context.Context, _ *modules.State) error { <-ctx.Done(); return ctx.Err() }
+	block := func(ctx context.Context, _ *fakeVU) error { <-ctx.Done(); return ctx.Err() }
 	fr := &fakeRunner{iter: block}
 	res := runTest(t, context.Background(), fr, `{"scenarios":{"a":{"executor":"constant-vus","vus":2,"duration":"100ms","gracefulStop":"50ms"}}}`, nil)
-	if res.err != nil {
-		t.Fatalf("Run: %v", res.err)
+	if res.ExitCode() != 0 {
+		t.Fatalf("Run: %v", res.Err)
 	}
-	if !strings.Contains(res.stdout, "0 complete and 2 interrupted iterations") {
-		t.Fatalf("want 2 interrupted iterations in:\n%s", res.stdout)
+	if fin := res.final(); fin == nil || fin.Complete != 0 || fin.Interrupted != 2 {
+		t.Fatalf("want 0 complete and 2 interrupted iterations, got %+v", fin)
 	}
 }
 
 func TestRampDownInterruptsAfterGracefulRampDown(t *testing.T) {
-	block := func(ctx context.Context, _ *modules.State) error { <-ctx.Done(); return ctx.Err() }
+	block := func(ctx context.Context, _ *fakeVU) error { <-ctx.Done(); return ctx.Err() }
 	fr := &fakeRunner{iter: block}
 	// 2 VUs, then down to 0 at 100ms: both iterations are interrupted by the ramp-down
 	// (10ms grace), long before the 10s gracefulStop.
 	res := runTest(t, context.Background(), fr, `{"scenarios":{"a":{"executor":"ramping-vus","startVUs":2,"stages":[{"duration":"100ms","target":2},{"duration":"0s","target":0},{"duration":"200ms","target":0}],"gracefulRampDown":"10ms","gracefulStop":"10s"}}}`, nil)
-	if res.err != nil {
-		t.Fatalf("Run: %v", res.err)
+	if res.ExitCode() != 0 {
+		t.Fatalf("Run: %v", res.Err)
 	}
-	if !strings.Contains(res.stdout, "0 complete and 2 interrupted iterations") {
-		t.Fatalf("want 2 interrupted iterations in:\n%s", res.stdout)
+	if fin := res.final(); fin == nil || fin.Complete != 0 || fin.Interrupted != 2 {
+		t.Fatalf("want 0 complete and 2 interrupted iterations, got %+v", fin)
 	}
 }
 
@@ -134,20 +187,24 @@ func TestThresholds(t *testing.T) {
 	tests := []struct {
 		name, thresholds string
 		code             int
+		failed           []string
 		stderr           string
 	}{
-		{"pass", `{"iterations":["count>0"]}`, 0, ""},
-		{"crossed", `{"iterations":["count>100"],"vus":["value<0"]}`, 99, `level=error msg="thresholds on metrics 'iterations, vus' have been crossed"`},
-		{"crossed submetric", `{"iterations{scenario:default}":["count<1"]}`, 99, `'iterations{scenario:default}' have been crossed`},
-		{"unknown metric", `{"nope":["count>0"]}`, 104, `no metric named \"nope\"`},
-		{"wrong aggregation", `{"iterations":["p(95)<1"]}`, 104, `p(95)<1`},
+		{"pass", `{"iterations":["count>0"]}`, 0, nil, ""},
+		{"crossed", `{"iterations":["count>100"],"vus":["value<0"]}`, 99, []string{"iterations", "vus"}, ""},
+		{"crossed submetric", `{"iterations{scenario:default}":["count<1"]}`, 99, []string{"iterations{scenario:default}"}, ""},
+		{"unknown metric", `{"nope":["count>0"]}`, 104, nil, `no metric named \"nope\"`},
+		{"wrong aggregation", `{"iterations":["p(95)<1"]}`, 104, nil, `p(95)<1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fr := &fakeRunner{}
 			res := runTest(t, context.Background(), fr, `{"iterations":3,"thresholds":`+tt.thresholds+`}`, nil)
-			if got := ExitCode(res.err); got != tt.code {
-				t.Fatalf("exit code %d (%v), want %d\nstderr: %s", got, res.err, tt.code, res.stderr)
+			if got := res.ExitCode(); got != tt.code {
+				t.Fatalf("exit code %d (%v), want %d\nstderr: %s", got, res.Err, tt.code, res.stderr)
+			}
+			if diff := cmp.Diff(tt.failed, res.FailedThresholds); diff != "" {
+				t.Errorf("failed thresholds -want +got:\n%s", diff)
 			}
 			if !strings.Contains(res.stderr, tt.stderr) {
 				t.Fatalf("stderr lacks %q:\n%s", tt.stderr, res.stderr)
@@ -159,8 +216,8 @@ func TestThresholds(t *testing.T) {
 func TestNoThresholds(t *testing.T) {
 	fr := &fakeRunner{}
 	res := runTest(t, context.Background(), fr, `{"iterations":1,"noThresholds":true,"thresholds":{"iterations":["count>100"]}}`, nil)
-	if res.err != nil {
-		t.Fatalf("Run: %v", res.err)
+	if res.ExitCode() != 0 {
+		t.Fatalf("Run: %v", res.Err)
 	}
 }
 
@@ -168,8 +225,8 @@ func TestAbortOnFailStopsEarly(t *testing.T) {
 	fr := &fakeRunner{iter: sleepIter(5 * time.Millisecond)}
 	start := time.Now()
 	res := runTest(t, context.Background(), fr, `{"vus":2,"duration":"1m","thresholds":{"iterations":[{"threshold":"count<3","abortOnFail":true}]}}`, nil)
-	if got := ExitCode(res.err); got != 99 {
-		t.Fatalf("exit code %d (%v), want 99", got, res.err)
+	if got := res.ExitCode(); got != 99 {
+		t.Fatalf("exit code %d (%v), want 99", got, res.Err)
 	}
 	if time.Since(start) > 30*time.Second {
 		t.Fatal("abortOnFail did not stop the test")
@@ -189,14 +246,14 @@ func TestScriptErrors(t *testing.T) {
 		{"init error", &fakeRunner{initErr: fmt.Errorf("script error: ReferenceError: x is not defined at file:///t.js:2:1")}, 107, "t.js:2:1"},
 		{"setup error", &fakeRunner{exports: map[string]bool{"default": true, "setup": true}, setupErr: fmt.Errorf("Error: no token at setup (file:///t.js:9:3)")}, 107, "t.js:9:3"},
 		{"setup abort", &fakeRunner{exports: map[string]bool{"default": true, "setup": true}, setupErr: abortErr("bad env")}, 108, "bad env"},
-		{"iteration abort", &fakeRunner{iter: func(context.Context, *modules.State) error { return abortErr("stop now") }}, 108, "test aborted: stop now"},
+		{"iteration abort", &fakeRunner{iter: func(context.Context, *fakeVU) error { return abortErr("stop now") }}, 108, "test aborted: stop now"},
 		{"missing exec", &fakeRunner{exports: map[string]bool{}}, 104, `function \"default\" is not exported`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := runTest(t, context.Background(), tt.fr, `{"vus":2,"duration":"10s"}`, nil)
-			if got := ExitCode(res.err); got != tt.code {
-				t.Fatalf("exit code %d (%v), want %d\nstderr: %s", got, res.err, tt.code, res.stderr)
+			if got := res.ExitCode(); got != tt.code {
+				t.Fatalf("exit code %d (%v), want %d\nstderr: %s", got, res.Err, tt.code, res.stderr)
 			}
 			if !strings.Contains(res.stderr, tt.stderr) {
 				t.Fatalf("stderr lacks %q:\n%s", tt.stderr, res.stderr)
@@ -211,8 +268,8 @@ func TestTeardownError(t *testing.T) {
 	fr := &fakeRunner{exports: map[string]bool{"default": true, "teardown": true},
 		teardownErr: fmt.Errorf("Error: cleanup failed at teardown (file:///t.js:20:5)")}
 	res := runTest(t, context.Background(), fr, `{"iterations":3}`, nil)
-	if got := ExitCode(res.err); got != ExitScriptError {
-		t.Fatalf("exit code %d (%v), want 107\nstderr: %s", got, res.err, res.stderr)
+	if got := res.ExitCode(); got != ExitScriptError {
+		t.Fatalf("exit code %d (%v), want 107\nstderr: %s", got, res.Err, res.stderr)
 	}
 	if !strings.Contains(res.stderr, "t.js:20:5") {
 		t.Errorf("stderr lacks the teardown exception's position:\n%s", res.stderr)
@@ -226,29 +283,30 @@ func TestCancelMidRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var once sync.Once
-	fr := &fakeRunner{iter: func(ictx context.Context, st *modules.State) error {
-		if st.Iteration == 3 {
+	fr := &fakeRunner{iter: func(ictx context.Context, v *fakeVU) error {
+		if v.it.VUIteration == 3 {
 			once.Do(cancel)
 		}
-		return sleepIter(2*time.Millisecond)(ictx, st)
+		return sleepIter(2*time.Millisecond)(ictx, v)
 	}}
 	res := runTest(t, ctx, fr, `{"vus":3,"duration":"1m"}`, nil)
-	if got := ExitCode(res.err); got != 105 {
-		t.Fatalf("exit code %d (%v), want 105", got, res.err)
+	if got := res.ExitCode(); got != 105 {
+		t.Fatalf("exit code %d (%v), want 105", got, res.Err)
 	}
 	if !res.out.stopped || res.out.sum("iterations") < 3 {
 		t.Fatalf("output stopped=%v iterations=%v", res.out.stopped, res.out.sum("iterations"))
 	}
-	if !strings.Contains(res.stdout, "TOTAL RESULTS") {
-		t.Errorf("no summary after a cancel:\n%s", res.stdout)
+	// The command line prints the summary after a cancel: the result has its data.
+	if !res.Ran || len(res.Metrics) == 0 {
+		t.Errorf("no summary data after a cancel: ran=%v, %d metrics", res.Ran, len(res.Metrics))
 	}
 }
 
 func TestIterationErrorsRateLimited(t *testing.T) {
-	fr := &fakeRunner{iter: func(context.Context, *modules.State) error { return errBoom }}
+	fr := &fakeRunner{iter: func(context.Context, *fakeVU) error { return errBoom }}
 	res := runTest(t, context.Background(), fr, `{"iterations":200}`, func(c *Config) { c.ErrorsPerSecond = 3 })
-	if res.err != nil {
-		t.Fatalf("Run: %v", res.err)
+	if res.ExitCode() != 0 {
+		t.Fatalf("Run: %v", res.Err)
 	}
 	n := strings.Count(res.stderr, `msg="Error: boom`)
 	if n < 3 || n > 3*10 {
@@ -257,105 +315,96 @@ func TestIterationErrorsRateLimited(t *testing.T) {
 	if !strings.Contains(res.stderr, "more iteration errors were not logged") || !strings.Contains(res.stderr, "t.js:3:9") {
 		t.Fatalf("stderr:\n%s", res.stderr)
 	}
-	if !strings.Contains(res.stdout, "0 complete and 200 interrupted iterations") {
-		t.Fatalf("stdout:\n%s", res.stdout)
+	if fin := res.final(); fin == nil || fin.Complete != 0 || fin.Interrupted != 200 {
+		t.Fatalf("want 0 complete and 200 interrupted iterations, got %+v", fin)
 	}
 }
 
-func TestSummaryDataAndExport(t *testing.T) {
+// TestResultData checks the data the summary is built from: metrics with their
+// submetrics and threshold outcomes, and checks per group.
+func TestResultData(t *testing.T) {
 	fr := &fakeRunner{
-		exports: map[string]bool{"default": true, "handleSummary": true},
-		summary: map[string]string{"stdout": "custom summary\n", "sub/out.json": "{}"},
-		iter: func(ctx context.Context, st *modules.State) error {
+		iter: func(ctx context.Context, v *fakeVU) error {
 			now := time.Now()
-			st.Samples.Push(ctx, []metrics.Sample{
-				{Metric: st.Builtin.Checks, Tags: metrics.TagsFromPairs("check", "ok", "group", "::g"), Time: now, Value: 1},
-				{Metric: st.Builtin.Checks, Tags: metrics.TagsFromPairs("check", "ok", "group", "::g"), Time: now, Value: 0},
-				{Metric: st.Builtin.HTTPReqDuration, Tags: metrics.TagsFromPairs("name", "infer", "expected_response", "true"), Time: now, Value: 10},
+			b := v.builtin
+			v.spec.Samples.Push(ctx, []metrics.Sample{
+				{Metric: b.Checks, Tags: metrics.TagsFromPairs("check", "ok", "group", "::g"), Time: now, Value: 1},
+				{Metric: b.Checks, Tags: metrics.TagsFromPairs("check", "ok", "group", "::g"), Time: now, Value: 0},
+				{Metric: b.HTTPReqDuration, Tags: metrics.TagsFromPairs("name", "infer", "expected_response", "true"), Time: now, Value: 10},
 			})
 			return nil
 		},
 	}
-	res := runTest(t, context.Background(), fr, `{"iterations":2,"thresholds":{"http_req_duration{name:infer}":["p(95)<5"]}}`,
-		func(c *Config) { c.SummaryExport = "export.json" })
-	if ExitCode(res.err) != 99 {
-		t.Fatalf("Run: %v", res.err)
+	res := runTest(t, context.Background(), fr, `{"iterations":2,"thresholds":{"http_req_duration{name:infer}":["p(95)<5"]}}`, nil)
+	if res.ExitCode() != 99 {
+		t.Fatalf("Run: %d %v", res.ExitCode(), res.Err)
 	}
-	var d struct {
-		Metrics   map[string]json.RawMessage `json:"metrics"`
-		RootGroup struct {
-			Groups []struct {
-				Name   string `json:"name"`
-				Checks []struct {
-					Name          string
-					Passes, Fails int
-				} `json:"checks"`
-			} `json:"groups"`
-		} `json:"root_group"`
-		State struct {
-			TestRunDurationMs float64 `json:"testRunDurationMs"`
-		} `json:"state"`
-	}
-	if err := json.Unmarshal(fr.summaryData, &d); err != nil {
-		t.Fatal(err)
+	byKey := map[string]MetricResult{}
+	for _, m := range res.Metrics {
+		byKey[m.Key] = m
 	}
 	for _, k := range []string{"checks", "iterations", "http_req_duration", "http_req_duration{name:infer}", "http_req_duration{expected_response:true}", "vus", "vus_max"} {
-		if _, ok := d.Metrics[k]; !ok {
-			t.Errorf("summary data lacks metric %q", k)
+		if m, ok := byKey[k]; !ok || m.Sink == nil || m.Sink.IsEmpty() {
+			t.Errorf("result lacks metric %q with samples: %+v", k, m)
 		}
 	}
-	if !strings.Contains(string(d.Metrics["http_req_duration{name:infer}"]), `"thresholds":{"p(95)<5":{"ok":false}}`) {
-		t.Errorf("submetric: %s", d.Metrics["http_req_duration{name:infer}"])
+	th := byKey["http_req_duration{name:infer}"].Thresholds
+	if len(th) != 1 || th[0].Source != "p(95)<5" || th[0].OK || th[0].Agg != "p(95)" || th[0].Observed != 10 {
+		t.Errorf("submetric thresholds: %+v", th)
 	}
-	if len(d.RootGroup.Groups) != 1 || d.RootGroup.Groups[0].Name != "g" || d.RootGroup.Groups[0].Checks[0].Passes != 2 || d.RootGroup.Groups[0].Checks[0].Fails != 2 {
-		t.Errorf("root_group: %+v", d.RootGroup)
+	want := []CheckResult{{Group: "::g", Name: "ok", Passes: 2, Fails: 2}}
+	if diff := cmp.Diff(want, res.Checks); diff != "" {
+		t.Errorf("checks -want +got:\n%s", diff)
 	}
-	if d.State.TestRunDurationMs <= 0 {
-		t.Error("no testRunDurationMs")
-	}
-	if !strings.Contains(res.stdout, "custom summary") || strings.Contains(res.stdout, "TOTAL RESULTS") {
-		t.Errorf("stdout:\n%s", res.stdout)
-	}
-	for _, f := range []string{"sub/out.json", "export.json"} {
-		if _, err := os.Stat(filepath.Join(res.dir, f)); err != nil {
-			t.Errorf("missing %s: %v", f, err)
-		}
+	if res.Elapsed <= 0 {
+		t.Error("no elapsed time")
 	}
 }
 
-func TestScenarioStateAndFullSummary(t *testing.T) {
+func TestScenarioStateAndScopedSinks(t *testing.T) {
 	fr := &fakeRunner{
 		exports: map[string]bool{"default": true, "other": true},
-		iter: func(ctx context.Context, st *modules.State) error {
-			tags := st.Tags.TagSet().With("scenario", st.Scenario).With("group", "::g").With("check", "c")
-			st.Samples.Push(ctx, []metrics.Sample{{Metric: st.Builtin.Checks, Tags: tags, Time: time.Now(), Value: 1}})
+		iter: func(ctx context.Context, v *fakeVU) error {
+			tags := metrics.NewTagSet(v.spec.Tags).With("scenario", v.it.Scenario.Name).With("group", "::g").With("check", "c")
+			v.spec.Samples.Push(ctx, []metrics.Sample{{Metric: v.builtin.Checks, Tags: tags, Time: time.Now(), Value: 1}})
 			return nil
 		},
 	}
 	script := `{"tags":{"global":"1"},"scenarios":{
 		"a":{"executor":"per-vu-iterations","vus":1,"iterations":2,"tags":{"sc":"a"},"env":{"MODE":"a"}},
 		"b":{"executor":"shared-iterations","vus":1,"iterations":3,"exec":"other"}}}`
-	res := runTest(t, context.Background(), fr, script, func(c *Config) { c.SummaryMode = "full" })
-	if res.err != nil {
-		t.Fatalf("Run: %v\n%s", res.err, res.stderr)
+	res := runTest(t, context.Background(), fr, script, func(c *Config) { c.ByScenario = true })
+	if res.ExitCode() != 0 {
+		t.Fatalf("Run: %v\n%s", res.Err, res.stderr)
 	}
-	a, b := fr.states[1], fr.states[2]
-	if a.Scenario != "a" || a.ScenarioExecutor != "per-vu-iterations" || a.Env["MODE"] != "a" || a.Instance == nil || a.ScenarioProgress == nil {
-		t.Errorf("VU 1 state: %+v", a)
+	a, b := fr.vus[1], fr.vus[2]
+	if a.it.Scenario.Name != "a" || a.it.Scenario.Executor != "per-vu-iterations" || a.spec.Env["MODE"] != "a" || a.spec.Instance == nil || a.it.Scenario.Progress == nil {
+		t.Errorf("VU 1: %+v %+v", a.spec, a.it)
 	}
-	if v, _ := a.Tags.Get("sc"); v != "a" {
-		t.Errorf("VU 1 tags %v", a.Tags.Clone())
+	if a.spec.Tags["sc"] != "a" {
+		t.Errorf("VU 1 tags %v", a.spec.Tags)
 	}
-	if v, _ := b.Tags.Get("global"); v != "1" || b.Scenario != "b" || b.ScenarioIteration != 2 || b.Iteration != 2 {
-		t.Errorf("VU 2 state: tags %v %+v", b.Tags.Clone(), b)
+	if b.spec.Tags["global"] != "1" || b.it.Scenario.Name != "b" || b.it.Exec != "other" || b.it.ScenarioIteration != 2 || b.it.VUIteration != 2 {
+		t.Errorf("VU 2: tags %v %+v", b.spec.Tags, b.it)
 	}
-	if !json.Valid(a.TestOptions) || !strings.Contains(string(a.TestOptions), `"shared-iterations"`) {
-		t.Errorf("test options %s", a.TestOptions)
+	if !json.Valid(a.spec.TestOptions) || !strings.Contains(string(a.spec.TestOptions), `"shared-iterations"`) {
+		t.Errorf("test options %s", a.spec.TestOptions)
 	}
-	for _, s := range []string{"SCENARIO: a", "SCENARIO: b", "GROUP: g"} {
-		if !strings.Contains(res.stdout, s) {
-			t.Errorf("full summary lacks %q:\n%s", s, res.stdout)
+	if st := a.spec.Instance(); st.VUsInitialized != 2 || st.IterationsCompleted != 5 || st.Start.IsZero() {
+		t.Errorf("instance stats %+v", st)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, res.Scenarios); diff != "" {
+		t.Errorf("scenarios: %s", diff)
+	}
+	var scoped []string
+	for _, s := range res.Scoped {
+		if s.Metric.Name == "checks" {
+			scoped = append(scoped, fmt.Sprintf("%s/%s/%v=%d", s.Scenario, s.Group, s.AllGroups, s.Sink.Count()))
 		}
+	}
+	sort.Strings(scoped)
+	if diff := cmp.Diff([]string{"a//true=2", "a/::g/false=2", "b//true=3", "b/::g/false=3"}, scoped); diff != "" {
+		t.Errorf("scoped checks sinks -want +got:\n%s", diff)
 	}
 }
 
@@ -368,8 +417,8 @@ func TestDroppedIterations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fr := &fakeRunner{iter: sleepIter(20 * time.Millisecond)}
 			res := runTest(t, context.Background(), fr, tt.script, nil)
-			if res.err != nil {
-				t.Fatal(res.err)
+			if res.ExitCode() != 0 {
+				t.Fatal(res.Err)
 			}
 			done := res.out.sum("iterations")
 			dropped := res.out.sum("dropped_iterations")

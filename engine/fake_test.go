@@ -8,13 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pixelk6/pixelk6/js"
-	"github.com/pixelk6/pixelk6/js/modules"
-	"github.com/pixelk6/pixelk6/js/modules/k6/execution"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
-// fakeRunner is a js.Runner whose VUs run iter.
+// fakeRunner is a Runner whose VUs run iter.
 type fakeRunner struct {
 	exports  map[string]bool
 	initErr  error // returned by NewVU for VU 2
@@ -22,79 +19,75 @@ type fakeRunner struct {
 	// teardownErr is returned by Teardown.
 	teardownErr error
 	// iter runs one iteration; nil pushes one iterations sample and returns.
-	iter        func(ctx context.Context, st *modules.State) error
-	summary     map[string]string
-	setups      atomic.Int64
-	teardown    atomic.Int64
-	gotData     atomic.Value // json.RawMessage passed to iterations
-	summaryData json.RawMessage
-	// states are the VU states NewVU got, by VUID.
-	statesMu sync.Mutex
-	states   map[uint64]*modules.State
+	iter     func(ctx context.Context, v *fakeVU) error
+	setups   atomic.Int64
+	teardown atomic.Int64
+	gotData  atomic.Value // json.RawMessage passed to iterations
+	reg      *metrics.Registry
+	builtin  *metrics.Builtin
+	// vus are the VUs NewVU made, by ID.
+	vusMu sync.Mutex
+	vus   map[uint64]*fakeVU
 }
 
-var _ js.Runner = (*fakeRunner)(nil)
+var _ Runner = (*fakeRunner)(nil)
 
-func (f *fakeRunner) Options() json.RawMessage { return nil }
 func (f *fakeRunner) HasExport(name string) bool {
 	if f.exports == nil {
 		return name == "default"
 	}
 	return f.exports[name]
 }
-func (f *fakeRunner) NewVU(_ context.Context, st *modules.State) (js.VU, error) {
-	if f.initErr != nil && st.VUID == 2 {
+func (f *fakeRunner) NewVU(_ context.Context, spec VUSpec) (VU, error) {
+	if f.initErr != nil && spec.ID == 2 {
 		return nil, f.initErr
 	}
-	f.statesMu.Lock()
-	if f.states == nil {
-		f.states = map[uint64]*modules.State{}
+	v := &fakeVU{r: f, spec: spec, builtin: f.builtin}
+	f.vusMu.Lock()
+	if f.vus == nil {
+		f.vus = map[uint64]*fakeVU{}
 	}
-	f.states[st.VUID] = st
-	f.statesMu.Unlock()
-	return &fakeVU{r: f, st: st}, nil
+	f.vus[spec.ID] = v
+	f.vusMu.Unlock()
+	return v, nil
 }
-func (f *fakeRunner) Setup(_ context.Context, _ *modules.State) (json.RawMessage, error) {
+func (f *fakeRunner) Setup(_ context.Context, _ VUSpec) (json.RawMessage, error) {
 	f.setups.Add(1)
 	if f.setupErr != nil {
 		return nil, f.setupErr
 	}
 	return json.RawMessage(`{"token":"x"}`), nil
 }
-func (f *fakeRunner) Teardown(context.Context, *modules.State, json.RawMessage) error {
+func (f *fakeRunner) Teardown(context.Context, VUSpec, json.RawMessage) error {
 	f.teardown.Add(1)
 	return f.teardownErr
 }
-func (f *fakeRunner) HandleSummary(_ context.Context, _ *modules.State, data json.RawMessage) (map[string]string, bool, error) {
-	if f.summary == nil {
-		return nil, false, nil
-	}
-	f.summaryData = data
-	return f.summary, true, nil
-}
 
+// fakeVU records its spec and its last iteration.
 type fakeVU struct {
-	r  *fakeRunner
-	st *modules.State
+	r       *fakeRunner
+	spec    VUSpec
+	builtin *metrics.Builtin
+	it      Iteration // the current (then last) iteration
 }
 
-func (v *fakeVU) State() *modules.State { return v.st }
-func (v *fakeVU) Close()                {}
-func (v *fakeVU) RunIteration(ctx context.Context, exec string, data json.RawMessage) error {
-	v.r.gotData.Store(data)
+func (v *fakeVU) Close() {}
+func (v *fakeVU) RunIteration(ctx context.Context, it Iteration) error {
+	v.it = it
+	v.r.gotData.Store(it.Data)
 	var err error
 	if v.r.iter != nil {
-		err = v.r.iter(ctx, v.st)
+		err = v.r.iter(ctx, v)
 	}
 	if ctx.Err() == nil && err == nil {
-		v.st.Samples.Push(ctx, []metrics.Sample{{Metric: v.st.Builtin.Iterations, Tags: metrics.TagsFromPairs("scenario", v.st.Scenario), Time: time.Now(), Value: 1}})
+		v.spec.Samples.Push(ctx, []metrics.Sample{{Metric: v.builtin.Iterations, Tags: metrics.TagsFromPairs("scenario", it.Scenario.Name), Time: time.Now(), Value: 1}})
 	}
 	return err
 }
 
 // sleepIter waits d or ctx.
-func sleepIter(d time.Duration) func(ctx context.Context, st *modules.State) error {
-	return func(ctx context.Context, _ *modules.State) error {
+func sleepIter(d time.Duration) func(ctx context.Context, v *fakeVU) error {
+	return func(ctx context.Context, _ *fakeVU) error {
 		select {
 		case <-time.After(d):
 			return nil
@@ -137,6 +130,20 @@ func (o *fakeOutput) sum(name string) float64 {
 	return t
 }
 
-func abortErr(reason string) error { return &execution.AbortError{Reason: reason} }
+func abortErr(reason string) error { return Abort(errors.New("test aborted: " + reason)) }
 
 var errBoom = errors.New("Error: boom\n\tat default (file:///t.js:3:9(4))")
+
+// recorder is an Observer that records every event.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) Observe(e Event) { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
+
+func (r *recorder) all() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}

@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"math"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -180,6 +178,8 @@ type pipeline struct {
 	// full enables the per-scenario and per-group sinks of --summary-mode=full.
 	full   bool
 	scoped map[scopeKey]metrics.Sink
+	// observe, when set, receives every threshold evaluation.
+	observe func(ThresholdsEvent)
 }
 
 func newPipeline(reg *metrics.Registry, b *metrics.Builtin, outs []Output, ths []metrics.MetricThresholds,
@@ -410,6 +410,18 @@ func (p *pipeline) evaluate(elapsed time.Duration, live bool) {
 			}
 		}
 	}
+	if p.observe != nil {
+		ev := ThresholdsEvent{Elapsed: elapsed, Final: !live}
+		for _, ts := range p.thr {
+			for i, th := range ts.mt.Thresholds {
+				ev.Thresholds = append(ev.Thresholds, ThresholdResult{
+					Key: ts.mt.Key, Source: th.Source, Agg: th.Agg.String(), OK: !ts.failed[i],
+					Observed: ts.observed[i], AbortOnFail: th.AbortOnFail,
+				})
+			}
+		}
+		p.observe(ev)
+	}
 	if len(abortKeys) > 0 && !p.aborted && p.onAbort != nil {
 		p.aborted = true
 		p.onAbort(dedupe(abortKeys))
@@ -440,20 +452,4 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-// splitGroupPath splits "::a::b" into ["a", "b"] ("" → none).
-func splitGroupPath(path string) []string {
-	if path == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimPrefix(path, "::"), "::")
-}
-
-// nanToZero keeps NaN out of JSON.
-func nanToZero(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return v
 }

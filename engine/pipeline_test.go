@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -86,45 +85,6 @@ func TestRateLimiter(t *testing.T) {
 	}
 }
 
-func TestClockAndLines(t *testing.T) {
-	tests := []struct {
-		d    time.Duration
-		want string
-	}{{0, "00.0s"}, {1050 * time.Millisecond, "01.0s"}, {10100 * time.Millisecond, "10.1s"}, {65 * time.Second, "1m05.0s"}, {time.Hour + 2*time.Minute + 3*time.Second, "1h02m03.0s"}}
-	for _, tt := range tests {
-		if got := clock(tt.d); got != tt.want {
-			t.Errorf("clock(%v) = %q, want %q", tt.d, got, tt.want)
-		}
-	}
-	if got := runningLine(time.Second, 0, 10, 0, 0); got != "running (01.0s), 00/10 VUs, 0 complete and 0 interrupted iterations" {
-		t.Errorf("runningLine = %q", got)
-	}
-	lines := []struct {
-		st    scenarioStatus
-		width int
-		final bool
-		want  string
-	}{
-		{scenarioStatus{Name: "pixel_rest", Executor: "ramping-vus", Active: 0, MaxVUs: 10, Started: true, Elapsed: time.Second, Duration: 10 * time.Second}, 10, false,
-			"pixel_rest   [  10% ] 00/10 VUs  01.0s/10.0s"},
-		{scenarioStatus{Name: "pixel_rest", Executor: "ramping-vus", Active: 0, MaxVUs: 10, Started: true, Ended: true, Elapsed: 10 * time.Second, Duration: 10 * time.Second}, 10, true,
-			"pixel_rest ✓ [ 100% ] 00/10 VUs  10s"},
-		{scenarioStatus{Name: "default", Executor: "constant-vus", Active: 5, MaxVUs: 5, Started: true, Elapsed: time.Second, Duration: 5 * time.Second}, 7, false,
-			"default   [  20% ] 5 VUs  1.0s/5s"},
-		{scenarioStatus{Name: "default", Executor: "constant-vus", MaxVUs: 5, Started: true, Ended: true, Elapsed: 5 * time.Second, Duration: 5 * time.Second}, 7, true,
-			"default ✓ [ 100% ] 5 VUs  5s"},
-		{scenarioStatus{Name: "a", Executor: "shared-iterations", MaxVUs: 2, Started: true, Complete: 5, Shared: 10, Elapsed: time.Second, Duration: 10 * time.Minute}, 1, false,
-			"a   [  50% ] 2 VUs  01.0s/10m0s  5/10 shared iters"},
-		{scenarioStatus{Name: "b", Executor: "per-vu-iterations", MaxVUs: 2, Started: false, PerVU: 3, Duration: 10 * time.Minute}, 1, false,
-			"b   [   0% ] waiting"},
-	}
-	for _, tt := range lines {
-		if got := scenarioLine(tt.st, tt.width, tt.final); got != tt.want {
-			t.Errorf("scenarioLine = %q\n                want %q", got, tt.want)
-		}
-	}
-}
-
 // BenchmarkPipeline pushes one HTTP request's 10 samples per op from parallel VUs through
 // the per-VU buffers into the aggregator (sinks, one submetric, checks, an output).
 func BenchmarkPipeline(b *testing.B) {
@@ -151,16 +111,4 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Fatalf("lost samples: %d of %d", out.n.Load(), b.N*len(batch))
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
-}
-
-func TestProgressTTYRedraws(t *testing.T) {
-	var buf syncBuffer
-	r := &run{start: time.Now()}
-	p := newProgress(&buf, true, r)
-	p.print(false)
-	p.print(false)
-	out := buf.String()
-	if strings.Count(out, "running (") != 2 || !strings.Contains(out, "\x1b[1A") {
-		t.Fatalf("tty progress %q", out)
-	}
 }

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/pixelk6/pixelk6/executor"
-	"github.com/pixelk6/pixelk6/js"
-	"github.com/pixelk6/pixelk6/js/modules"
 )
 
 // scenario walks one executor's plan with its own VUs.
@@ -35,9 +33,8 @@ type scenario struct {
 	onError      func(err error, sc *scenario)
 	onAbort      func(err error)
 	setupData    json.RawMessage
-	// instance and testOptions feed k6/execution through the VU states.
-	instance    func() modules.InstanceStats
-	testOptions []byte
+	// info is what the scenario's VUs see of it; set when it starts.
+	info *ScenarioInfo
 	// iterations counts the iterations started by all VUs of the scenario.
 	iterations atomic.Int64
 	// onDropped receives the iterations an iteration-based executor did not start before
@@ -87,7 +84,7 @@ func (sc *scenario) progress() float64 {
 
 // slot is one VU of a scenario with its ramping state.
 type slot struct {
-	vu   js.VU
+	vu   VU
 	wake chan struct{} // cap 1: the wanted state changed
 
 	want atomic.Bool
@@ -106,7 +103,7 @@ func (s *slot) signal() {
 	}
 }
 
-func newScenario(cfg executor.Config, vus []js.VU) *scenario {
+func newScenario(cfg executor.Config, vus []VU) *scenario {
 	sc := &scenario{cfg: cfg, plan: cfg.Plan(), name: cfg.Base().Name, exec: cfg.Base().ExecOrDefault()}
 	sc.sharedLeft.Store(sc.plan.SharedIterations)
 	for _, v := range vus {
@@ -163,15 +160,7 @@ func (sc *scenario) run(ctx context.Context) {
 	soft, softCancel := context.WithCancel(hard)
 	defer softCancel()
 
-	for _, s := range sc.slots {
-		st := s.vu.State()
-		st.Scenario = sc.name
-		st.ScenarioExecutor = sc.cfg.Base().Executor
-		st.ScenarioStart = start
-		st.ScenarioProgress = sc.progress
-		st.Instance = sc.instance
-		st.TestOptions = sc.testOptions
-	}
+	sc.info = &ScenarioInfo{Name: sc.name, Executor: sc.cfg.Base().Executor, Start: start, Progress: sc.progress}
 	var wg sync.WaitGroup
 	slotsDone := make(chan struct{})
 	for _, s := range sc.slots {
@@ -270,7 +259,6 @@ func (sc *scenario) loop(soft, hard context.Context, s *slot) {
 // iterate runs iterations while the slot is wanted. It returns false when the slot must
 // exit (soft done, budget spent).
 func (sc *scenario) iterate(soft, hard context.Context, s *slot) bool {
-	st := s.vu.State()
 	for s.want.Load() {
 		if soft.Err() != nil {
 			return false
@@ -285,12 +273,12 @@ func (sc *scenario) iterate(soft, hard context.Context, s *slot) bool {
 		s.mu.Lock()
 		s.cancel = cancel
 		s.mu.Unlock()
-		st.Iteration = s.iter
-		st.ScenarioIteration = sc.iterations.Add(1) - 1
+		it := Iteration{Exec: sc.exec, Data: sc.setupData, Scenario: sc.info, VUIteration: s.iter,
+			ScenarioIteration: sc.iterations.Add(1) - 1}
 		s.mu.Lock()
 		s.iter++
 		s.mu.Unlock()
-		err := s.vu.RunIteration(ictx, sc.exec, sc.setupData)
+		err := s.vu.RunIteration(ictx, it)
 		interrupted := ictx.Err() != nil
 		s.mu.Lock()
 		s.cancel = nil
@@ -299,7 +287,7 @@ func (sc *scenario) iterate(soft, hard context.Context, s *slot) bool {
 		switch {
 		case err == nil && !interrupted:
 			sc.complete.Add(1)
-		case err != nil && js.IsAbort(err):
+		case err != nil && IsAbort(err):
 			sc.interrupted.Add(1)
 			sc.onAbort(err)
 			return false

@@ -2,8 +2,9 @@
 // (once per file), compiles one goja program per file shared by every VU, gives each VU its
 // own goja runtime with a small event loop, the k6 globals (__ENV, __VU, __ITER, console,
 // open, timers, performance) and a CommonJS require that resolves local files relative to
-// the importing file and built-in or extension modules through js/modules. *Bundle is the
-// engine's Runner.
+// the importing file and built-in or extension modules through js/modules. Runner runs a
+// Bundle for the engine: it implements engine.Runner and builds each VU's modules.State
+// from the engine's goja-free engine.VUSpec.
 package js
 
 import (
@@ -74,8 +75,6 @@ type Bundle struct {
 	run      *modules.Run    // the modules' per-run resources; Close ends it
 }
 
-var _ Runner = (*Bundle)(nil)
-
 // Load reads and compiles the script at path and runs its init context once (a probe VU) to
 // read `options` and the exported functions. Any failure is an *InitError.
 func Load(ctx context.Context, path string, opts LoadOptions) (*Bundle, error) {
@@ -131,10 +130,11 @@ func (b *Bundle) Close() error { return b.run.Close() }
 // Path returns the absolute path of the main script.
 func (b *Bundle) Path() string { return b.path }
 
-// Options implements Runner.
+// Options returns the script's exported `options` object as JSON (as evaluated by the
+// probe VU's init context), or nil when the script exports none.
 func (b *Bundle) Options() json.RawMessage { return b.options }
 
-// HasExport implements Runner: name is an exported function.
+// HasExport reports whether the script exports a function called name.
 func (b *Bundle) HasExport(name string) bool { return b.exported[name] }
 
 // Exports returns the names of the exported functions, sorted.
@@ -147,7 +147,9 @@ func (b *Bundle) Exports() []string {
 	return out
 }
 
-// NewVU implements Runner.
+// NewVU creates VU number state.VUID and runs its init context. The caller fills state
+// (Registry, Builtin, Samples, Logger, Options, Tags, VUID); the bundle fills what is left
+// nil (Bytes, Logger, Tags, Registry, Builtin, Samples, HTTPClient).
 func (b *Bundle) NewVU(ctx context.Context, state *modules.State) (VU, error) {
 	v, err := b.newVU(ctx, state)
 	if err != nil {
@@ -156,7 +158,8 @@ func (b *Bundle) NewVU(ctx context.Context, state *modules.State) (VU, error) {
 	return v, nil
 }
 
-// Setup implements Runner.
+// Setup runs setup() if exported and returns its result as JSON (nil if not exported or
+// it returned undefined).
 func (b *Bundle) Setup(ctx context.Context, state *modules.State) (json.RawMessage, error) {
 	if !b.exported["setup"] {
 		return nil, nil
@@ -173,7 +176,7 @@ func (b *Bundle) Setup(ctx context.Context, state *modules.State) (json.RawMessa
 	return out, nil
 }
 
-// Teardown implements Runner.
+// Teardown runs teardown(data) if exported.
 func (b *Bundle) Teardown(ctx context.Context, state *modules.State, data json.RawMessage) error {
 	if !b.exported["teardown"] {
 		return nil
@@ -186,7 +189,9 @@ func (b *Bundle) Teardown(ctx context.Context, state *modules.State, data json.R
 	return v.runFunc(ctx, "teardown", data, nil)
 }
 
-// HandleSummary implements Runner.
+// HandleSummary calls handleSummary(data) when exported, with data in k6's shape, and
+// returns its result: output name ("stdout", "stderr" or a file path) → content. ok is
+// false when the script exports no handleSummary.
 func (b *Bundle) HandleSummary(ctx context.Context, state *modules.State, data json.RawMessage) (map[string]string, bool, error) {
 	if !b.exported["handleSummary"] {
 		return nil, false, nil

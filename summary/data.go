@@ -3,8 +3,8 @@
 // text summary that k6 prints on stdout (Text, compact and full modes) and the
 // --summary-export JSON file (Export).
 //
-// The engine builds one Data at the end of a test run from its sinks and thresholds; the
-// summary package only formats it and computes nothing from samples.
+// The command line builds one Data at the end of a test run from the engine's sinks and
+// thresholds; the summary package only formats it and computes nothing from samples.
 package summary
 
 import (

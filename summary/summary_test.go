@@ -196,7 +196,7 @@ func TestTextColor(t *testing.T) {
 }
 
 func TestParseMode(t *testing.T) {
-	for in, want := range map[string]Mode{"": Compact, "compact": Compact, "full": Full} {
+	for in, want := range map[string]Mode{"": Compact, "compact": Compact, "full": Full, "disabled": Disabled} {
 		if got, err := ParseMode(in); err != nil || got != want {
 			t.Errorf("ParseMode(%q) = %v, %v", in, got, err)
 		}

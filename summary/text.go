@@ -20,17 +20,23 @@ const (
 	Compact Mode = iota
 	// Full adds every HTTP timing metric and a section per scenario and per group.
 	Full
+	// Disabled prints no summary (and, as in k6, skips handleSummary); callers skip Text,
+	// which would print it as Compact.
+	Disabled
 )
 
-// ParseMode parses "compact" or "full" (k6 also accepts "legacy", which is not supported).
+// ParseMode parses k6's --summary-mode: "compact" ("" too), "full" or "disabled" (k6 also
+// accepts "legacy", which is not supported). It is the one parser of the summary mode.
 func ParseMode(s string) (Mode, error) {
 	switch s {
 	case "compact", "":
 		return Compact, nil
 	case "full":
 		return Full, nil
+	case "disabled":
+		return Disabled, nil
 	}
-	return 0, fmt.Errorf("invalid summary mode %q (want compact or full)", s)
+	return 0, fmt.Errorf("invalid --summary-mode %q (want compact, full or disabled)", s)
 }
 
 // TextOptions control Text.

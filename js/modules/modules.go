@@ -115,7 +115,8 @@ type State struct {
 	// nil (a State built by hand) means the module must own such resources itself.
 	Run *Run
 
-	// The fields below feed k6/execution; the engine fills them (zero values are tolerated).
+	// The fields below feed k6/execution; js.Runner fills them from the engine (zero values
+	// are tolerated).
 
 	// ScenarioExecutor is the executor of the current scenario ("constant-vus", ...).
 	ScenarioExecutor string
@@ -131,8 +132,8 @@ type State struct {
 	// TestOptions are the consolidated test options as JSON (exec.test.options); may be nil,
 	// then the script's exported options are used.
 	TestOptions []byte
-	// Env holds extra __ENV entries for this VU: its scenario's `env`. The engine sets it
-	// before NewVU; the runner merges it over LoadOptions.Env (nil: none).
+	// Env holds extra __ENV entries for this VU: its scenario's `env`, from the engine's VUSpec,
+	// set before NewVU; the bundle merges it over LoadOptions.Env (nil: none).
 	Env map[string]string
 }
 

@@ -1,4 +1,4 @@
-package engine
+package cli
 
 import (
 	"bytes"
@@ -7,13 +7,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/executor"
+	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/summary"
 )
 
-// Options is one tier of k6 options (script, environment or command line), or their
-// consolidation. A nil field is unset in that tier.
-type Options struct {
+// options is one tier of k6 options (defaults, config file, script, environment or
+// command line), or their consolidation. A nil field is unset in that tier. The fields
+// tagged json:"-" are not script options: the environment and the command line set them.
+type options struct {
 	VUs        *int64             `json:"vus"`
 	Duration   *executor.Duration `json:"duration"`
 	Iterations *int64             `json:"iterations"`
@@ -32,12 +36,49 @@ type Options struct {
 	UserAgent             *string            `json:"userAgent"`
 	NoCookiesReset        *bool              `json:"noCookiesReset"`
 	SystemTags            []string           `json:"systemTags"`
+
+	// SummaryMode is --summary-mode / K6_SUMMARY_MODE: compact, full or disabled.
+	SummaryMode *string `json:"-"`
+	// NoSummary (--no-summary, K6_NO_SUMMARY) disables the summary whatever the mode.
+	NoSummary *bool `json:"-"`
+	// SummaryExport is the --summary-export / K6_SUMMARY_EXPORT file.
+	SummaryExport *string `json:"-"`
+	// Out are the --out / K6_OUT outputs ("json=FILE", ...).
+	Out []string `json:"-"`
+	// NoColor is --no-color / K6_NO_COLOR / NO_COLOR.
+	NoColor *bool `json:"-"`
+	// LogOutput is --log-output / K6_LOG_OUTPUT.
+	LogOutput *string `json:"-"`
 }
 
-// ParseScriptOptions decodes the script's exported options (nil or "null" is no options).
+// defaultOptions is the lowest tier: what k6 uses when nothing is set. (The executors'
+// defaults live in package executor.)
+func defaultOptions() options {
+	compact := "compact"
+	return options{SummaryMode: &compact}
+}
+
+// tiers are k6's option tiers, lowest first.
+type tiers struct {
+	defaults options
+	// file is the config file's tier (pixelk6 reads no config file yet: always empty).
+	file   options
+	script options
+	env    options
+	flags  options
+}
+
+// consolidate is the one place that owns k6's precedence: defaults < config file <
+// script options < environment (K6_*) < command-line flags. A tier that sets duration,
+// iterations, stages or scenarios replaces all four of the tiers below it, as in k6.
+func consolidate(t tiers) options {
+	return t.defaults.apply(t.file).apply(t.script).apply(t.env).apply(t.flags)
+}
+
+// parseScriptOptions decodes the script's exported options (nil or "null" is no options).
 // Fields pixelk6 does not know are ignored, as k6 ignores options of other tools.
-func ParseScriptOptions(raw json.RawMessage) (Options, error) {
-	var o Options
+func parseScriptOptions(raw json.RawMessage) (options, error) {
+	var o options
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return o, nil
@@ -54,16 +95,22 @@ func ParseScriptOptions(raw json.RawMessage) (Options, error) {
 	return o, nil
 }
 
-// OptionsFromEnv reads k6's K6_* option variables from env: K6_VUS, K6_DURATION,
+// optionsFromEnv reads k6's K6_* option variables from env: K6_VUS, K6_DURATION,
 // K6_ITERATIONS, K6_STAGES, K6_NO_THRESHOLDS, K6_SUMMARY_TREND_STATS, K6_SUMMARY_TIME_UNIT,
 // K6_SETUP_TIMEOUT, K6_TEARDOWN_TIMEOUT, K6_HTTP_DEBUG, K6_INSECURE_SKIP_TLS_VERIFY,
-// K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS. Errors name the variable and value.
-func OptionsFromEnv(env map[string]string) (Options, error) {
-	var o Options
+// K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS, K6_SUMMARY_MODE, K6_NO_SUMMARY,
+// K6_SUMMARY_EXPORT, K6_OUT, K6_NO_COLOR (and NO_COLOR), K6_LOG_OUTPUT. Errors name the
+// variable and value.
+func optionsFromEnv(env map[string]string) (options, error) {
+	var o options
 	var err error
 	get := func(k string) (string, bool) { v, ok := env[k]; return v, ok && v != "" }
 	bad := func(k, v string, e error) error {
 		return fmt.Errorf("invalid environment variable %s=%q: %w", k, v, e)
+	}
+	// First, so that the logger can be built even when another variable is invalid.
+	if v, ok := get("K6_LOG_OUTPUT"); ok {
+		o.LogOutput = &v
 	}
 	if v, ok := get("K6_VUS"); ok {
 		n, e := strconv.ParseInt(v, 10, 64)
@@ -124,7 +171,35 @@ func OptionsFromEnv(env map[string]string) (Options, error) {
 	if v, ok := get("K6_SYSTEM_TAGS"); ok {
 		o.SystemTags = splitList(v)
 	}
+	for _, s := range []struct {
+		key string
+		dst **string
+	}{{"K6_SUMMARY_MODE", &o.SummaryMode}, {"K6_SUMMARY_EXPORT", &o.SummaryExport}} {
+		if v, ok := get(s.key); ok {
+			x := v
+			*s.dst = &x
+		}
+	}
+	if v, ok := get("K6_OUT"); ok {
+		o.Out = splitList(v)
+	}
+	// These two only switch on (1, true or yes): any other value leaves them unset.
+	yes := true
+	if envBool(env, "K6_NO_SUMMARY") {
+		o.NoSummary = &yes
+	}
+	if envBool(env, "K6_NO_COLOR") || env["NO_COLOR"] != "" {
+		o.NoColor = &yes
+	}
 	return o, nil
+}
+
+func envBool(env map[string]string, k string) bool {
+	switch strings.ToLower(env[k]) {
+	case "1", "true", "yes":
+		return true
+	}
+	return false
 }
 
 func splitList(s string) []string {
@@ -138,14 +213,14 @@ func splitList(s string) []string {
 }
 
 // setsExecution reports whether the tier sets any execution option.
-func (o Options) setsExecution() bool {
+func (o options) setsExecution() bool {
 	return o.Duration != nil || o.Iterations != nil || o.Stages != nil || o.Scenarios != nil
 }
 
-// Apply returns o overridden by the fields that hi sets, with k6's rule for execution:
+// apply returns o overridden by the fields that hi sets, with k6's rule for execution:
 // a tier that sets duration, iterations, stages or scenarios replaces all four of the
 // lower tiers (vus alone does not). Tags are merged, hi's values winning.
-func (o Options) Apply(hi Options) Options {
+func (o options) apply(hi options) options {
 	if hi.setsExecution() {
 		o.Duration, o.Iterations, o.Stages, o.Scenarios = nil, nil, nil, nil
 	}
@@ -191,6 +266,12 @@ func (o Options) Apply(hi Options) Options {
 	pick(&o.SummaryTimeUnit, hi.SummaryTimeUnit)
 	pick(&o.HTTPDebug, hi.HTTPDebug)
 	pick(&o.UserAgent, hi.UserAgent)
+	pick(&o.SummaryMode, hi.SummaryMode)
+	pick(&o.SummaryExport, hi.SummaryExport)
+	pick(&o.LogOutput, hi.LogOutput)
+	if hi.Out != nil {
+		o.Out = hi.Out
+	}
 	pickB := func(dst **bool, src *bool) {
 		if src != nil {
 			*dst = src
@@ -199,6 +280,8 @@ func (o Options) Apply(hi Options) Options {
 	pickB(&o.NoThresholds, hi.NoThresholds)
 	pickB(&o.InsecureSkipTLSVerify, hi.InsecureSkipTLSVerify)
 	pickB(&o.NoCookiesReset, hi.NoCookiesReset)
+	pickB(&o.NoSummary, hi.NoSummary)
+	pickB(&o.NoColor, hi.NoColor)
 	if hi.SetupTimeout != nil {
 		o.SetupTimeout = hi.SetupTimeout
 	}
@@ -208,24 +291,32 @@ func (o Options) Apply(hi Options) Options {
 	return o
 }
 
-// Consolidate applies the tiers in k6's order of precedence: script < env < CLI.
-func Consolidate(script, env, cli Options) Options { return script.Apply(env).Apply(cli) }
-
-// Test is a consolidated, validated test configuration: what Run executes.
-type Test struct {
-	Options   Options
-	Scenarios []executor.Config
-	// Thresholds are the parsed thresholds (nil with noThresholds).
-	Thresholds []metrics.MetricThresholds
+// runConfig is the consolidated, validated configuration of `pixelk6 run`: the engine's
+// Test and what the command line presents with.
+type runConfig struct {
+	Options options
+	Test    *engine.Test
 	// TrendStats are the summary's trend stats (metrics.DefaultTrendStats when unset).
 	TrendStats []string
+	// SummaryMode is the text summary's mode; Summary is false when it is disabled.
+	SummaryMode summary.Mode
+	Summary     bool
+	// SummaryExport is the --summary-export file ("" for none).
+	SummaryExport string
+	// Out are the --out specs.
+	Out     []string
+	NoColor bool
+	// Module are the options that modules read (k6/http's user agent, ...).
+	Module modules.Options
 }
 
-// NewTest validates consolidated options: it builds the scenarios (from options.scenarios,
-// or from the shortcuts as a "default" scenario), parses the thresholds and the summary's
-// trend stats. Every error names the bad value; the CLI exits 104 on them.
-func NewTest(o Options) (*Test, error) {
-	t := &Test{Options: o}
+// newRunConfig validates consolidated options: it builds the scenarios (from
+// options.scenarios, or from the shortcuts as a "default" scenario), parses the
+// thresholds, the summary's trend stats and mode. Every error names the bad value; the
+// command exits 104 on them.
+func newRunConfig(o options) (*runConfig, error) {
+	t := &engine.Test{Tags: o.Tags}
+	rc := &runConfig{Options: o, Test: t, Out: o.Out}
 	var err error
 	if o.Scenarios != nil {
 		if o.Duration != nil || o.Iterations != nil || o.Stages != nil {
@@ -249,14 +340,14 @@ func NewTest(o Options) (*Test, error) {
 			return nil, err
 		}
 	}
-	t.TrendStats = metrics.DefaultTrendStats
+	rc.TrendStats = metrics.DefaultTrendStats
 	if o.SummaryTrendStats != nil {
 		for _, s := range o.SummaryTrendStats {
 			if _, err := metrics.ParseAggregation(s); err != nil {
 				return nil, fmt.Errorf("invalid summaryTrendStats %q: %w", s, err)
 			}
 		}
-		t.TrendStats = o.SummaryTrendStats
+		rc.TrendStats = o.SummaryTrendStats
 	}
 	if o.SummaryTimeUnit != nil {
 		switch *o.SummaryTimeUnit {
@@ -272,5 +363,60 @@ func NewTest(o Options) (*Test, error) {
 			return nil, fmt.Errorf("invalid httpDebug %q (want headers or full)", *o.HTTPDebug)
 		}
 	}
-	return t, nil
+	if o.SetupTimeout != nil {
+		t.SetupTimeout = o.SetupTimeout.D()
+	}
+	if o.TeardownTimeout != nil {
+		t.TeardownTimeout = o.TeardownTimeout.D()
+	}
+	// --no-summary wins over any mode, even one that does not parse.
+	rc.SummaryMode = summary.Disabled
+	if o.NoSummary == nil || !*o.NoSummary {
+		mode := ""
+		if o.SummaryMode != nil {
+			mode = *o.SummaryMode
+		}
+		if rc.SummaryMode, err = summary.ParseMode(mode); err != nil {
+			return nil, err
+		}
+	}
+	rc.Summary = rc.SummaryMode != summary.Disabled
+	if o.SummaryExport != nil {
+		rc.SummaryExport = *o.SummaryExport
+	}
+	rc.NoColor = o.NoColor != nil && *o.NoColor
+	if o.HTTPDebug != nil {
+		rc.Module.HTTPDebug = *o.HTTPDebug
+	}
+	if o.InsecureSkipTLSVerify != nil {
+		rc.Module.InsecureSkipTLSVerify = *o.InsecureSkipTLSVerify
+	}
+	if o.UserAgent != nil {
+		rc.Module.UserAgent = *o.UserAgent
+	}
+	if o.NoCookiesReset != nil {
+		rc.Module.NoCookiesReset = *o.NoCookiesReset
+	}
+	rc.Module.SystemTags = o.SystemTags
+	t.OptionsJSON = testOptionsJSON(o, t.Scenarios)
+	return rc, nil
+}
+
+// testOptionsJSON is the consolidated options as JSON, with the scenarios as run
+// (k6/execution's test.options).
+func testOptionsJSON(o options, scenarios []executor.Config) []byte {
+	scen := map[string]executor.Config{}
+	for _, c := range scenarios {
+		scen[c.Base().Name] = c
+	}
+	raw, err := json.Marshal(scen)
+	if err != nil {
+		return nil
+	}
+	o.Scenarios = raw
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil
+	}
+	return b
 }

@@ -1,4 +1,4 @@
-package engine
+package cli
 
 import (
 	"fmt"
@@ -18,16 +18,16 @@ const logo = `
 |_|                          
 `
 
-// banner prints the logo and k6's execution block: script, outputs and scenarios.
-func (r *run) banner() {
-	w := r.cfg.Stdout
+// banner prints the logo and k6's execution block: script, outputs (e.g. "json
+// (out.json)") and scenarios.
+func banner(w io.Writer, scriptPath string, outputNames []string, scenarios []executor.Config) {
 	outs := "-"
-	if len(r.cfg.OutputNames) > 0 {
-		outs = strings.Join(r.cfg.OutputNames, ", ")
+	if len(outputNames) > 0 {
+		outs = strings.Join(outputNames, ", ")
 	}
 	fmt.Fprint(w, logo)
-	fmt.Fprintf(w, "\n\n     execution: local\n        script: %s\n        output: %s\n\n", r.cfg.ScriptPath, outs)
-	io.WriteString(w, scenariosBlock(r.cfg.Test.Scenarios))
+	fmt.Fprintf(w, "\n\n     execution: local\n        script: %s\n        output: %s\n\n", scriptPath, outs)
+	io.WriteString(w, scenariosBlock(scenarios))
 	io.WriteString(w, "\n")
 }
 

@@ -1,0 +1,82 @@
+// Package logfmt owns pixelk6's log line: k6's logfmt shape,
+//
+//	time="2026-01-02T15:04:05Z" level=error msg="..." key=value
+//
+// written by one Logger that the command line, the engine (engine.Logger) and the script
+// side (modules.Logger) share. It imports no JavaScript engine.
+package logfmt
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Logger writes k6-like logfmt lines. It is safe for concurrent use.
+type Logger struct {
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+	// around, when set, wraps every write (the live progress display erases itself
+	// around log lines on a terminal).
+	around func(write func())
+	// Debug enables level=debug lines (k6's --verbose).
+	Debug bool
+}
+
+// New returns a logger writing to w.
+func New(w io.Writer) *Logger { return &Logger{w: w, now: time.Now} }
+
+// Log writes one line; it implements modules.Logger. level "warn" is written as k6's
+// "warning"; "debug" lines are dropped unless Debug is set.
+func (l *Logger) Log(level, msg string) { l.LogFields(level, msg) }
+
+// LogFields writes one line with extra key, value pairs; it implements engine.Logger.
+// Write errors are dropped: logging must not fail a VU.
+func (l *Logger) LogFields(level, msg string, kv ...string) {
+	if level == "debug" && !l.Debug {
+		return
+	}
+	if level == "warn" {
+		level = "warning"
+	}
+	var b strings.Builder
+	b.WriteString(`time="`)
+	b.WriteString(l.now().UTC().Format(time.RFC3339))
+	b.WriteString(`" level=`)
+	b.WriteString(level)
+	b.WriteString(" msg=")
+	b.WriteString(strconv.Quote(msg))
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.WriteByte(' ')
+		b.WriteString(kv[i])
+		b.WriteByte('=')
+		b.WriteString(value(kv[i+1]))
+	}
+	b.WriteByte('\n')
+	l.mu.Lock()
+	if l.around != nil {
+		l.around(func() { _, _ = io.WriteString(l.w, b.String()) })
+	} else {
+		_, _ = io.WriteString(l.w, b.String())
+	}
+	l.mu.Unlock()
+}
+
+// SetAround sets (or, with nil, clears) a wrapper of every write. The wrapper must call
+// write once; it must not log through l.
+func (l *Logger) SetAround(f func(write func())) {
+	l.mu.Lock()
+	l.around = f
+	l.mu.Unlock()
+}
+
+// value quotes a field value when it is empty or holds a space, quote, '=' or control.
+func value(v string) string {
+	if v == "" || strings.ContainsAny(v, " \"=\n\t") {
+		return strconv.Quote(v)
+	}
+	return v
+}

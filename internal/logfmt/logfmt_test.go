@@ -1,0 +1,50 @@
+package logfmt
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLine(t *testing.T) {
+	tests := []struct {
+		name  string
+		debug bool
+		level string
+		msg   string
+		kv    []string
+		want  string
+	}{
+		{"fields, quoted as needed", false, "error", `say "hi"`, []string{"source", "console", "scenario", "a b", "empty", ""},
+			`time="2026-01-02T03:04:05Z" level=error msg="say \"hi\"" source=console scenario="a b" empty=""` + "\n"},
+		{"console line", false, "info", `say "hi"`, []string{"source", "console"},
+			`time="2026-01-02T03:04:05Z" level=info msg="say \"hi\"" source=console` + "\n"},
+		{"warn is warning", false, "warn", "w", nil, `time="2026-01-02T03:04:05Z" level=warning msg="w"` + "\n"},
+		{"debug dropped", false, "debug", "d", nil, ""},
+		{"debug with --verbose", true, "debug", "d", nil, `time="2026-01-02T03:04:05Z" level=debug msg="d"` + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			l := New(&b)
+			l.Debug = tt.debug
+			l.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)).Add(time.Hour) }
+			l.LogFields(tt.level, tt.msg, tt.kv...)
+			if b.String() != tt.want {
+				t.Errorf("got  %q\nwant %q", b.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestAround(t *testing.T) {
+	var b strings.Builder
+	l := New(&b)
+	l.SetAround(func(write func()) { b.WriteString("<"); write(); b.WriteString(">") })
+	l.Log("info", "x")
+	l.SetAround(nil)
+	l.Log("info", "y")
+	if got := b.String(); !strings.HasPrefix(got, "<time=") || !strings.Contains(got, "msg=\"x\"\n>time=") {
+		t.Fatalf("around: %q", got)
+	}
+}
