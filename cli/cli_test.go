@@ -115,9 +115,8 @@ func TestBadFlags(t *testing.T) {
 
 // fakeRunner is a tiny js.Runner: options from JSON, each iteration emits an iterations sample.
 type fakeRunner struct {
-	opts    string
-	env     map[string]string
-	abortIn bool
+	opts string
+	env  map[string]string
 }
 
 func (f *fakeRunner) Options() json.RawMessage   { return json.RawMessage(f.opts) }

@@ -74,8 +74,6 @@ func sendJSON(t *testing.T, c *websocket.Conn, v any) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // TestWSProtocol runs a full session: start/ready, text and binary chunks, a bad frame,
 // end → inference with the labels of the text sent, then a second message.
 func TestWSProtocol(t *testing.T) {
