@@ -133,7 +133,7 @@ func readers() int {
 		n := runtime.Stack(buf, true)
 		return strings.Count(string(buf[:n]), "ws.(*socket).read(")
 	}
-	for range 200 {
+	for range 2000 { // up to 10 s: a busy machine may be slow to let goroutines exit
 		if count() == 0 {
 			return 0
 		}
