@@ -213,7 +213,6 @@ var (
 func Run(ctx context.Context, cfg Config, obs Observer) *Result {
 	defaultOnce.Do(func() { defaultDriver, defaultErr = NewDriver(0) })
 	if defaultErr != nil {
-		cfg = cfg.withDefaults()
 		return &Result{Start: time.Now(), Kind: ErrDial, Err: fail(ErrDial, defaultErr)}
 	}
 	return defaultDriver.Run(ctx, cfg, obs)
