@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pixelk6/pixelk6/extension/pixel/pixelmetrics"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -525,6 +526,10 @@ func (d *dataset) finish(tt *typeTable, hints map[string]metrics.MetricType) {
 		if _, ok := d.info[n]; ok {
 			continue
 		}
+		if def, ok := pixelmetrics.Lookup(n); ok { // the pixel contract, not a guess
+			d.info[n] = metricInfo{Type: def.Type, Contains: def.Contains}
+			continue
+		}
 		d.info[n] = metricInfo{Type: d.inferType(n, hints), Contains: inferContains(n)}
 	}
 	for k, a := range d.series {
@@ -534,26 +539,14 @@ func (d *dataset) finish(tt *typeTable, hints map[string]metrics.MetricType) {
 	}
 }
 
-// knownTypes are the pixel metric names of the DESIGN contract, used when the input (CSV)
-// does not say a metric's type.
-var knownTypes = map[string]metrics.MetricType{
-	"inference_latency": metrics.Trend, "successful_inferences": metrics.Counter,
-	"crisis_detections": metrics.Counter, "bias_detections": metrics.Counter,
-	"chunk_latency": metrics.Trend, "message_latency": metrics.Trend,
-	"ws_connection_failed": metrics.Rate, "stream_sessions": metrics.Counter,
-	"chunks_sent": metrics.Counter,
-}
-
-// inferType guesses the type of a metric that no record declared (CSV input): a hint from a
-// threshold's aggregation, the pixel contract names, then the values: all 0/1 with a
+// inferType guesses the type of a metric that no record declared (CSV input) and that is
+// not a pixel metric (those take their type from package pixelmetrics): a hint from a
+// threshold's aggregation, then the values: all 0/1 with a
 // rate-like name → rate; all integers → counter; otherwise trend.
 func (d *dataset) inferType(name string, hints map[string]metrics.MetricType) metrics.MetricType {
 	hint, hinted := hints[name]
 	if hinted && hint != rateOrCounter {
 		return hint
-	}
-	if t, ok := knownTypes[name]; ok {
-		return t
 	}
 	if inferContains(name) == metrics.Time {
 		return metrics.Trend

@@ -56,8 +56,8 @@
 //
 // CSV timestamps may be in any of k6's timeFormats: unix (seconds), unix_milli, unix_micro,
 // unix_nano (told apart by their number of digits) and rfc3339_nano. CSV has no Metric
-// records, so a metric's type comes from k6's built-in metrics, the pixel metric names of
-// the DESIGN contract, the aggregations of the thresholds that name it (p(N)/avg/med → trend,
+// records, so a metric's type comes from k6's built-in metrics, the pixel metric contract
+// (package pixelmetrics: type and unit, whatever the thresholds say), the aggregations of the thresholds that name it (p(N)/avg/med → trend,
 // value → gauge, count or rate>1 → counter, rate ≤ 1 → rate if its values are 0/1), and
 // finally its values and name (time-like names → trend; 0/1 values with a rate-like name →
 // rate; integers → counter; else trend). CSV carries no script thresholds: use --criteria.

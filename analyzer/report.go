@@ -12,65 +12,14 @@ import (
 	"time"
 
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/summary"
 )
 
-// formatValue formats an observed value the way k6's summary does: percentages for rates,
-// durations for time metrics, "/s" for counter rates, kB/MB for data counts.
+// formatValue formats an observed value the way k6's summary does (percentages for rates,
+// durations for time metrics, "/s" for counter rates, kB/MB for data), with the summary
+// package's formatter: one spelling of k6's values for pixelk6 and k6verdict.
 func formatValue(agg metrics.Aggregation, typ metrics.MetricType, contains metrics.ValueType, v float64) string {
-	switch {
-	case typ == metrics.Rate && agg.Kind == metrics.AggRate:
-		return strconv.FormatFloat(round2(v*100), 'f', 2, 64) + "%"
-	case typ == metrics.Counter && agg.Kind == metrics.AggRate:
-		if contains == metrics.Data {
-			return formatBytes(v) + "/s"
-		}
-		return strconv.FormatFloat(v, 'f', 6, 64) + "/s"
-	case contains == metrics.Time:
-		return formatMillis(v)
-	case contains == metrics.Data:
-		return formatBytes(v)
-	}
-	return trimFloat(v)
-}
-
-func trimFloat(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(round2(v), 'f', -1, 64)
-}
-
-// round2 cuts to two decimals, as k6's summary does (38.3456 → 38.34).
-func round2(v float64) float64 { return math.Trunc(v*100+1e-9*math.Copysign(1, v)) / 100 }
-
-// formatMillis formats a duration given in milliseconds: 185.32µs, 5.04ms, 1.2s, 1m2.5s.
-func formatMillis(ms float64) string {
-	a := math.Abs(ms)
-	switch {
-	case a == 0:
-		return "0s"
-	case a < 0.001:
-		return strconv.FormatFloat(round2(ms*1e6), 'f', -1, 64) + "ns"
-	case a < 1:
-		return strconv.FormatFloat(round2(ms*1e3), 'f', -1, 64) + "µs"
-	case a < 1000:
-		return strconv.FormatFloat(round2(ms), 'f', -1, 64) + "ms"
-	case a < 60000:
-		return strconv.FormatFloat(round2(ms/1000), 'f', -1, 64) + "s"
-	}
-	return time.Duration(ms * float64(time.Millisecond)).Round(10 * time.Millisecond).String()
-}
-
-func formatBytes(b float64) string {
-	switch a := math.Abs(b); {
-	case a < 1000:
-		return trimFloat(b) + " B"
-	case a < 1e6:
-		return strconv.FormatFloat(math.Round(b/1e3), 'f', 0, 64) + " kB"
-	case a < 1e9:
-		return strconv.FormatFloat(math.Round(b/1e5)/10, 'f', -1, 64) + " MB"
-	}
-	return strconv.FormatFloat(math.Round(b/1e8)/10, 'f', -1, 64) + " GB"
+	return summary.FormatAggregate(typ.String(), contains.String(), agg.String(), v, "")
 }
 
 type palette struct{ green, red, yellow, dim, reset string }
@@ -240,9 +189,9 @@ func (r *Result) metricLine(m MetricSummary) string {
 			formatValue(metrics.Aggregation{Kind: metrics.AggRate}, m.typ, m.contains, v["rate"]))
 	case metrics.Rate:
 		return fmt.Sprintf("%-8s %s out of %s", formatValue(metrics.Aggregation{Kind: metrics.AggRate}, m.typ, m.contains, v["rate"]),
-			trimFloat(v["passes"]), trimFloat(v["passes"]+v["fails"]))
+			summary.FormatNumber(v["passes"]), summary.FormatNumber(v["passes"]+v["fails"]))
 	case metrics.Gauge:
-		return fmt.Sprintf("%-8s min=%s max=%s", trimFloat(v["value"]), trimFloat(v["min"]), trimFloat(v["max"]))
+		return fmt.Sprintf("%-8s min=%s max=%s", summary.FormatNumber(v["value"]), summary.FormatNumber(v["min"]), summary.FormatNumber(v["max"]))
 	}
 	parts := make([]string, 0, len(r.TrendStats))
 	for _, st := range r.TrendStats {
@@ -250,9 +199,9 @@ func (r *Result) metricLine(m MetricSummary) string {
 		if !ok {
 			continue
 		}
-		s := trimFloat(x)
+		s := summary.FormatNumber(x)
 		if m.contains == metrics.Time && st != "count" {
-			s = formatMillis(x)
+			s = summary.FormatDuration(x, "")
 		}
 		parts = append(parts, fmt.Sprintf("%-15s", st+"="+s))
 	}

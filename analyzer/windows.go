@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/summary"
 )
 
 // windowBucket is the resolution of --windows and --window: samples are kept per second.
@@ -141,9 +142,9 @@ func (r *Result) Windows(fixed time.Duration) ([]Window, error) {
 			}
 			spans = append(spans, [2]int64{runs[i].from, runs[j].to})
 			if i == j {
-				labels = append(labels, fmt.Sprintf("%s VUs", trimFloat(runs[i].level)))
+				labels = append(labels, fmt.Sprintf("%s VUs", summary.FormatNumber(runs[i].level)))
 			} else {
-				labels = append(labels, fmt.Sprintf("ramp %s→%s VUs", trimFloat(runs[i].level), trimFloat(runs[j].level)))
+				labels = append(labels, fmt.Sprintf("ramp %s→%s VUs", summary.FormatNumber(runs[i].level), summary.FormatNumber(runs[j].level)))
 			}
 			hi := math.Inf(-1)
 			for k := i; k <= j; k++ {
@@ -239,14 +240,14 @@ func WriteWindowsText(w io.Writer, ws []Window) error {
 			if p == nil {
 				return "-"
 			}
-			return formatMillis(*p)
+			return summary.FormatDuration(*p, "")
 		}
 		er := "-"
 		if x.ErrorRate != nil {
 			er = strconv2(*x.ErrorRate*100) + "%"
 		}
 		fmt.Fprintf(&b, "    %-3d %-18s %6.0fs %7s %10s %10s %10s %8s %10.2f  %s\n", x.Index, x.Label, x.OffsetSeconds,
-			trimFloat(x.VUs), f(x.P50), f(x.P95), f(x.P99), er, x.Throughput, strings.Join(x.Failed, ", "))
+			summary.FormatNumber(x.VUs), f(x.P50), f(x.P95), f(x.P99), er, x.Throughput, strings.Join(x.Failed, ", "))
 		if breaking < 0 && len(x.Failed) > 0 {
 			breaking = x.Index
 		}

@@ -13,12 +13,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 size_mb=${SIZE_MB:-200}
 runs=${RUNS:-3}
 
-# The reference samples: the shared folder if present, else the analyzer's testdata copies.
-samples=""
-for d in "$root/../shared/k6-reference/samples" "$root/analyzer/testdata"; do
-  if [ -f "$d/rest.json" ]; then samples=$d; break; fi
-done
-[ -n "$samples" ] || { echo "no reference samples found" >&2; exit 1; }
+# The reference samples: real k6 output kept in the repository.
+samples="$root/testdata/k6-reference/samples"
+[ -f "$samples/rest.json" ] || { echo "no reference samples in $samples" >&2; exit 1; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

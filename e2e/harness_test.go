@@ -60,21 +60,14 @@ func runMain(m *testing.M) int {
 
 func bin(name string) string { return filepath.Join(binDir, name) }
 
-// refDir finds shared/k6-reference: beside the repository (CI lays shared/ next to the
-// clone) or above it.
+// refDir is the repository's copy of real k6 output and scripts (testdata/k6-reference).
 func refDir(t *testing.T) string {
 	t.Helper()
-	for d := repoRoot; ; d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "k6-reference")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
+	p := filepath.Join(repoRoot, "testdata", "k6-reference")
+	if st, err := os.Stat(p); err != nil || !st.IsDir() {
+		t.Fatalf("the k6 reference files are missing from the repository: %s: %v", p, err)
 	}
-	t.Fatalf("shared/k6-reference not found beside or above %s", repoRoot)
-	return ""
+	return p
 }
 
 // sim is a running pixelsim process.

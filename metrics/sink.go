@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -242,12 +243,17 @@ func (r *RateSink) Values(time.Duration, []string) map[string]float64 {
 	return map[string]float64{"rate": r.Rate(), "passes": float64(r.Passes), "fails": float64(r.Total - r.Passes)}
 }
 
-// TrendSink keeps every value (8 bytes each) and sorts them lazily when a statistic is asked.
+// TrendSink keeps every value (8 bytes each) and sorts them lazily when a statistic is
+// asked. Sorting is incremental: values[:nsorted] is kept in order and what was added since
+// is an unsorted tail, which a statistic sorts on its own and merges in. A live threshold
+// that asks for p(95) every few seconds of a long test then pays for sorting what arrived
+// since the last check plus one linear merge, not for sorting every value again.
 type TrendSink struct {
-	values []float64
-	sorted bool
-	avg    float64
-	avgOK  bool
+	values  []float64
+	nsorted int       // values[:nsorted] is in ascending order (cmp.Less: NaN first)
+	scratch []float64 // the tail during a merge, kept for the next one
+	avg     float64
+	avgOK   bool
 }
 
 // Add implements Sink.
@@ -256,14 +262,12 @@ func (t *TrendSink) Add(s Sample) { t.AddValue(s.Value, time.Time{}) }
 // AddValue implements Sink. It allocates only when the value slice grows.
 func (t *TrendSink) AddValue(v float64, _ time.Time) {
 	t.values = append(t.values, v)
-	t.sorted = false
 	t.avgOK = false
 }
 
 // AddValues appends many values at once.
 func (t *TrendSink) AddValues(vs []float64) {
 	t.values = append(t.values, vs...)
-	t.sorted = false
 	t.avgOK = false
 }
 
@@ -286,14 +290,52 @@ func (t *TrendSink) Count() uint64 { return uint64(len(t.values)) }
 // IsEmpty implements Sink.
 func (t *TrendSink) IsEmpty() bool { return len(t.values) == 0 }
 
-// Sorted returns the values in ascending order. The slice belongs to the sink; do not modify
-// it, and do not keep it across Add calls.
+// Sorted returns the values in ascending order (NaN first, as slices.Sort orders them). The
+// slice belongs to the sink; do not modify it, and do not keep it across Add calls.
 func (t *TrendSink) Sorted() []float64 {
-	if !t.sorted {
+	n, k := t.nsorted, len(t.values)-t.nsorted
+	switch {
+	case k == 0:
+		return t.values
+	case n < k: // little is sorted yet: one sort of everything is as cheap
 		slices.Sort(t.values)
-		t.sorted = true
+	default:
+		tail := t.values[n:]
+		slices.Sort(tail)
+		if cmp.Less(tail[0], t.values[n-1]) { // else the tail already follows in order
+			t.scratch = mergeTail(t.values, n, t.scratch)
+			if cap(t.scratch) > len(t.values)/8 { // keep only a buffer of the usual tail size
+				t.scratch = nil
+			}
+		}
 	}
+	t.nsorted = len(t.values)
 	return t.values
+}
+
+// mergeTail merges vs[:n] and vs[n:], both ascending, into vs in place, using buf (grown as
+// needed) to hold the tail. It works from the back, so each value moves at most once.
+func mergeTail(vs []float64, n int, buf []float64) []float64 {
+	buf = append(buf[:0], vs[n:]...)
+	// Values of the sorted part that are not greater than the tail's first value stay put.
+	lo, _ := slices.BinarySearchFunc(vs[:n], buf[0], func(a, b float64) int {
+		if cmp.Less(b, a) {
+			return 1
+		}
+		return -1
+	})
+	i, j, w := n-1, len(buf)-1, len(vs)-1
+	for j >= 0 {
+		if i >= lo && cmp.Less(buf[j], vs[i]) {
+			vs[w] = vs[i]
+			i--
+		} else {
+			vs[w] = buf[j]
+			j--
+		}
+		w--
+	}
+	return buf
 }
 
 // Min returns the smallest value (0 when empty).

@@ -13,14 +13,14 @@ import (
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
-// samplesDir holds real k6 v2.2.0 output (see /work/shared/k6-reference/README.md).
-const samplesDir = "../../shared/k6-reference/samples"
+// samplesDir holds real k6 v2.2.0 output, kept in the repository (see its README.md).
+const samplesDir = "../testdata/k6-reference/samples"
 
 func samplePath(t testing.TB, name string) string {
 	t.Helper()
 	p := filepath.Join(samplesDir, name)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("reference sample %s not available: %v", p, err)
+		t.Fatalf("reference sample %s is missing from the repository: %v", p, err)
 	}
 	return p
 }

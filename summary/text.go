@@ -222,15 +222,7 @@ func (p *printer) thresholdLines(indent string, m *Metric) {
 
 // aggValue formats an aggregation's observed value.
 func (p *printer) aggValue(m *Metric, agg string, v float64) string {
-	switch {
-	case m.Type == "rate" && agg == "rate":
-		return formatPercent(v)
-	case m.Type == "counter" && agg == "rate":
-		return formatValue(v, m.Contains, p.timeUnit) + "/s"
-	case m.Type == "counter" && agg == "count":
-		return formatValue(v, m.Contains, p.timeUnit)
-	}
-	return formatValue(v, m.Contains, p.timeUnit)
+	return FormatAggregate(m.Type, m.Contains, agg, v, p.timeUnit)
 }
 
 // row is one metric line of a block before alignment.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixelk6/pixelk6/extension/pixel/pixelmetrics"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -258,33 +259,35 @@ type metricSet struct {
 	chunkLatency, messageLatency, connFailed, sessions, chunksSent *metrics.Metric
 }
 
-// newMetricSet registers (or finds) the extension's metrics in r. The names and types are
-// a contract (DESIGN.md).
+// newMetricSet registers (or finds) the extension's metrics in r, with the names, types
+// and units of the contract (package pixelmetrics).
 func newMetricSet(r *metrics.Registry) (*metricSet, error) {
 	var ms metricSet
 	defs := []struct {
 		dst  **metrics.Metric
 		name string
-		typ  metrics.MetricType
-		vt   metrics.ValueType
 	}{
-		{&ms.successful, "successful_inferences", metrics.Counter, metrics.Default},
-		{&ms.latency, "inference_latency", metrics.Trend, metrics.Time},
-		{&ms.crisis, "crisis_detections", metrics.Counter, metrics.Default},
-		{&ms.bias, "bias_detections", metrics.Counter, metrics.Default},
-		{&ms.parseErrors, "inference_parse_errors", metrics.Counter, metrics.Default},
-		{&ms.crisisRecall, "crisis_recall", metrics.Rate, metrics.Default},
-		{&ms.crisisFalseAlarms, "crisis_false_alarms", metrics.Rate, metrics.Default},
-		{&ms.biasRecall, "bias_recall", metrics.Rate, metrics.Default},
-		{&ms.biasFalseAlarms, "bias_false_alarms", metrics.Rate, metrics.Default},
-		{&ms.chunkLatency, "chunk_latency", metrics.Trend, metrics.Time},
-		{&ms.messageLatency, "message_latency", metrics.Trend, metrics.Time},
-		{&ms.connFailed, "ws_connection_failed", metrics.Rate, metrics.Default},
-		{&ms.sessions, "stream_sessions", metrics.Counter, metrics.Default},
-		{&ms.chunksSent, "chunks_sent", metrics.Counter, metrics.Default},
+		{&ms.successful, pixelmetrics.SuccessfulInferences},
+		{&ms.latency, pixelmetrics.InferenceLatency},
+		{&ms.crisis, pixelmetrics.CrisisDetections},
+		{&ms.bias, pixelmetrics.BiasDetections},
+		{&ms.parseErrors, pixelmetrics.InferenceParseErrors},
+		{&ms.crisisRecall, pixelmetrics.CrisisRecall},
+		{&ms.crisisFalseAlarms, pixelmetrics.CrisisFalseAlarms},
+		{&ms.biasRecall, pixelmetrics.BiasRecall},
+		{&ms.biasFalseAlarms, pixelmetrics.BiasFalseAlarms},
+		{&ms.chunkLatency, pixelmetrics.ChunkLatency},
+		{&ms.messageLatency, pixelmetrics.MessageLatency},
+		{&ms.connFailed, pixelmetrics.WSConnectionFailed},
+		{&ms.sessions, pixelmetrics.StreamSessions},
+		{&ms.chunksSent, pixelmetrics.ChunksSent},
 	}
 	for _, d := range defs {
-		m, err := r.NewMetric(d.name, d.typ, d.vt)
+		def, ok := pixelmetrics.Lookup(d.name)
+		if !ok {
+			return nil, fmt.Errorf("k6/x/pixel: metric %q is not in the contract", d.name)
+		}
+		m, err := r.NewMetric(def.Name, def.Type, def.Contains)
 		if err != nil {
 			return nil, fmt.Errorf("k6/x/pixel: %w", err)
 		}

@@ -5,5 +5,6 @@
 //
 // It is written only against the extension SDK (js/modules) and metrics, exactly as a
 // third-party xk6-style extension would be: a blank import of this package registers
-// "k6/x/pixel". Metric names and types are a contract (see DESIGN.md and README.md).
+// "k6/x/pixel". Metric names, types and units are a contract, defined in package
+// pixelmetrics (which the analyzer imports too).
 package pixel

@@ -495,36 +495,6 @@ func mustNew(t *testing.T) *Loop {
 	return l
 }
 
-// TestStampReads: with StampReads, ReadTime is when the bytes arrived, not when a busy loop
-// got to them.
-func TestStampReads(t *testing.T) {
-	l := mustNew(t)
-	defer l.Close()
-	peer, mine := pair(t)
-	type stamp struct{ read, data time.Time }
-	got := make(chan stamp, 1)
-	r := newRecorder()
-	r.onData = func(r *recorder, b []byte) { got <- stamp{r.c.ReadTime(), time.Now()} }
-	l.Add(mine, nil, r)
-	r.next(t)
-	l.Do(func() { r.c.StampReads() })
-	// Keep the loop busy while the bytes arrive.
-	busy := make(chan struct{})
-	l.Do(func() { close(busy); time.Sleep(100 * time.Millisecond) })
-	<-busy
-	sent := time.Now()
-	if _, err := peer.Write([]byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	s := <-got
-	if late := s.data.Sub(sent); late < 50*time.Millisecond {
-		t.Fatalf("Data ran %v after the write; the loop was meant to be busy for 100 ms", late)
-	}
-	if d := s.read.Sub(sent); d < 0 || d > 30*time.Millisecond {
-		t.Fatalf("ReadTime is %v after the write (Data ran %v after it); want the arrival, within 30 ms", d, s.data.Sub(sent))
-	}
-}
-
 // BenchmarkEchoRoundTrip: a 640-byte message written by a plain Go client, echoed by a
 // handler on the loop, read back: one round trip through the loop per op.
 func BenchmarkEchoRoundTrip(b *testing.B) {

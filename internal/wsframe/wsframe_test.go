@@ -147,7 +147,7 @@ func TestKeySource(t *testing.T) {
 	if len(seen) < 8 {
 		t.Errorf("zero seed: %d distinct keys in 8", len(seen))
 	}
-	if seq(newKeySource(7)) != seq(newKeySource(7)) {
+	if x, y := seq(newKeySource(7)), seq(newKeySource(7)); x != y {
 		t.Error("same seed, different keys")
 	}
 }

@@ -58,7 +58,7 @@ func sessionGoroutines() int {
 		n := runtime.Stack(buf, true)
 		return strings.Count(string(buf[:n]), "stream.(*")
 	}
-	for range 200 {
+	for range 2000 { // up to 10 s: a busy machine may be slow to let goroutines exit
 		if count() == 0 {
 			return 0
 		}

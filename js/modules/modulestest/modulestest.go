@@ -238,11 +238,12 @@ func (l *Logs) Lines() []string {
 func Goroutines(match string) int { return WaitGoroutines(match, 0) }
 
 // WaitGoroutines is Goroutines for a process that may run some such goroutines of its own
-// (other tests' servers): it waits, up to a second, for the count to fall to want or below,
+// (other tests' servers): it waits, up to 10 s (a busy machine may be slow to let
+// goroutines exit), for the count to fall to want or below,
 // and returns the count.
 func WaitGoroutines(match string, want int) int {
 	n := CountGoroutines(match)
-	for i := 0; i < 200 && n > want; i++ {
+	for i := 0; i < 2000 && n > want; i++ {
 		time.Sleep(5 * time.Millisecond)
 		n = CountGoroutines(match)
 	}

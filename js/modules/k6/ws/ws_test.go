@@ -213,7 +213,7 @@ func TestConnectFailures(t *testing.T) {
 	}
 	refused := "ws://" + l.Addr().String() + "/"
 	l.Close()
-	reject := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 403) }))
+	reject := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusForbidden) }))
 	defer reject.Close()
 	for _, url := range []string{refused, "ws" + strings.TrimPrefix(reject.URL, "http")} {
 		h := newHarness(t)
