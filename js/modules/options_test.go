@@ -37,7 +37,8 @@ type testOpts struct {
 	Raw       goja.Value     `js:"raw"`
 	Any       any            `js:"any"`
 	Hidden    string         `js:"-"`
-	internal  string
+	//lint:ignore U1000 an unexported field the decoder must skip
+	internal string
 }
 
 func TestDecodeOptions(t *testing.T) {
