@@ -74,6 +74,8 @@ type fastConn struct {
 	written    int64 // bytes of the request written
 	sent       bool  // the whole request was written
 	peekFailed bool  // reading the response's first byte failed
+
+	idle idlePeek // checks the connection while idle (see fastPool.conn)
 }
 
 func (c *fastConn) Read(p []byte) (int, error) {
@@ -309,7 +311,7 @@ func (p *fastPool) conn(ctx context.Context, addr string, deadline time.Time, t 
 		if c == nil {
 			break
 		}
-		if !checkIdle || !idleConnBroken(c.Conn) {
+		if !checkIdle || !c.idle.closed(c.Conn) {
 			return c, true, nil
 		}
 		_ = c.Close()

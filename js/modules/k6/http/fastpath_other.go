@@ -4,6 +4,9 @@ package http
 
 import "net"
 
-// idleConnBroken cannot peek without blocking here: an idle connection is taken as alive,
-// and a request that cannot be replayed fails if the server closed it.
-func idleConnBroken(net.Conn) bool { return false }
+// idlePeek cannot look at a connection without blocking here.
+type idlePeek struct{}
+
+// closed takes an idle connection as alive: a request that cannot be replayed fails if the
+// server closed it.
+func (*idlePeek) closed(net.Conn) bool { return false }
