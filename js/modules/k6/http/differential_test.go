@@ -205,6 +205,10 @@ func (s *rawServer) respond(c *net.TCPConn, req *gohttp.Request, nth int, body [
 		time.Sleep(20 * time.Millisecond) // the headers are read before the reset
 		_ = c.SetLinger(0)
 		return false
+	case p == "/late-bytes": // a response, then bytes nobody asked for while the connection is idle
+		ok := w("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		time.Sleep(20 * time.Millisecond)
+		return ok && w("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")
 	case p == "/conn-close":
 		return w("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbye") && false
 	case p == "/no-length": // body until the server closes
@@ -370,6 +374,7 @@ show('no follow', http.get(` + "`${__ENV.BASE}/redirect/302`" + `, { redirects: 
 		{"Content-Length longer than the body", "show('r', http.get(`${__ENV.BASE}/short`));", `unexpected EOF`, false},
 		{"Content-Length shorter than the body", "show('r', http.get(`${__ENV.BASE}/long`)); sleep(0.05); show('next', http.get(`${__ENV.BASE}/ok`));", `"body":"hello"`, false},
 		{"connection reset mid-body", "show('r', http.get(`${__ENV.BASE}/reset-body`));", `"error_code":1220`, false},
+		{"bytes sent on an idle connection", "show('1', http.get(`${__ENV.BASE}/late-bytes`)); sleep(0.1); show('get', http.get(`${__ENV.BASE}/ok`)); show('3', http.get(`${__ENV.BASE}/late-bytes`)); sleep(0.1); show('post', http.post(`${__ENV.BASE}/echo`, 'p'));", `get {"status":200`, false},
 		{"Connection: close, HTTP/1.0 and a body until close", "for (const p of ['conn-close', 'http10', 'no-length', 'ok']) show(p, http.get(`${__ENV.BASE}/${p}`));", `"body":"until close"`, false},
 		{"statuses", "for (const c of [204, 304, 404, 500, 599]) show(String(c), http.get(`${__ENV.BASE}/status?code=${c}`));", `"error_code":1500`, false},
 		{"not HTTP", "show('r', http.get(`${__ENV.BASE}/garbage`));", `malformed HTTP`, false},

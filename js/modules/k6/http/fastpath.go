@@ -234,9 +234,9 @@ func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, body []byt
 	addr := hostPort(hr.URL)
 	replayable := isReplayable(hr)
 	for {
-		c, reused, err := p.conn(ctx, addr, deadline, t, !replayable)
+		c, reused, err := p.conn(ctx, addr, deadline, t)
 		if err != nil {
-			return nil, nil, p.urlError(ctx, hr, err)
+			return nil, nil, urlError(hr, err)
 		}
 		t.gotConn = time.Now()
 		t.remote = c.remote
@@ -255,11 +255,15 @@ func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, body []byt
 			t.connectStart, t.connectDone = time.Time{}, time.Time{}
 			continue
 		}
-		if c.sent && !c.peekFailed {
-			// the response started, then failed: net/http calls the connection broken
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			err = deadlineError(ctx, err)
+		case c.written > 0 && !(c.sent && c.peekFailed):
+			// part of the request went out, or part of the response came back, then the
+			// connection failed: net/http calls it broken
 			err = fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err)
 		}
-		return nil, nil, p.urlError(ctx, hr, err)
+		return nil, nil, urlError(hr, err)
 	}
 }
 
@@ -285,9 +289,9 @@ func isReplayable(hr *gohttp.Request) bool {
 }
 
 // urlError wraps a failed round trip as net/http's Client.Do does.
-func (p *fastPool) urlError(ctx context.Context, hr *gohttp.Request, err error) error {
+func urlError(hr *gohttp.Request, err error) error {
 	op := hr.Method[:1] + strings.ToLower(hr.Method[1:])
-	return &url.Error{Op: op, URL: hr.URL.String(), Err: deadlineError(ctx, err)}
+	return &url.Error{Op: op, URL: hr.URL.String(), Err: err}
 }
 
 // deadlineError turns the connection deadline's error into the context error net/http
@@ -302,16 +306,17 @@ func deadlineError(ctx context.Context, err error) error {
 	return context.DeadlineExceeded
 }
 
-// conn returns an idle connection to addr or dials one. When checkIdle is set (the request
-// cannot be replayed), an idle connection that the server has closed, or that holds
-// unsolicited bytes, is dropped first, as net/http's reader goroutine would have noticed.
-func (p *fastPool) conn(ctx context.Context, addr string, deadline time.Time, t *tracer, checkIdle bool) (c *fastConn, reused bool, err error) {
+// conn returns an idle connection to addr or dials one. An idle connection that the server
+// has closed, or that holds bytes nobody asked for, is dropped first, as net/http's reader
+// goroutine would have dropped it: a request that cannot be replayed would fail on it, and
+// a request that can would take those bytes for its response.
+func (p *fastPool) conn(ctx context.Context, addr string, deadline time.Time, t *tracer) (c *fastConn, reused bool, err error) {
 	for {
 		c = p.get(addr)
 		if c == nil {
 			break
 		}
-		if !checkIdle || !c.idle.closed(c.Conn) {
+		if !c.idle.closed(c.Conn) {
 			return c, true, nil
 		}
 		_ = c.Close()

@@ -161,3 +161,78 @@ func TestLazyTransport(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkIdlePeek measures the check a kept-alive connection passes before it is reused
+// (fastPool.conn): one non-blocking peek on a live loopback connection.
+func BenchmarkIdlePeek(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() { // accepts the one connection; ends with the listener
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	srv := <-accepted
+	defer srv.Close()
+	var p idlePeek
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if p.closed(c) {
+			b.Fatal("a live connection reported closed")
+		}
+	}
+}
+
+// TestIdlePeek checks what an idle connection's peek reports: alive while quiet, broken once
+// the server closed it or sent bytes nobody asked for.
+func TestIdlePeek(t *testing.T) {
+	tests := []struct {
+		name   string
+		server func(net.Conn)
+		want   bool
+	}{
+		{"quiet", func(net.Conn) {}, false},
+		{"closed by the server", func(c net.Conn) { _ = c.Close() }, true},
+		{"unsolicited bytes", func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 408")) }, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			srv, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			tc.server(srv)
+			var p idlePeek
+			got := p.closed(c)
+			for i := 0; got != tc.want && tc.want && i < 200; i++ { // the close or bytes are on their way
+				time.Sleep(5 * time.Millisecond)
+				got = p.closed(c)
+			}
+			if got != tc.want {
+				t.Errorf("closed = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -212,7 +212,7 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 	var t tracer
 	t.start = time.Now()
 	if err := validateHeader(hr.Header); err != nil {
-		r.complete(&t, nil, nil, sd.fast.urlError(ctx, hr, err))
+		r.complete(&t, nil, nil, urlError(hr, err))
 		return r
 	}
 	resp, data, err := sd.fast.roundTrip(ctx, hr, body, req.respType, t.start.Add(req.timeout), &t)
