@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bufio"
 	"context"
 	"net"
 	gohttp "net/http"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,5 +236,70 @@ func TestIdlePeek(t *testing.T) {
 				t.Errorf("closed = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestFastPathDropsChatteringIdleConn: bytes a server sends on a kept-alive connection
+// while it is idle are no response to the next request; the connection is dropped and the
+// request goes out on a new one (net/http's reader goroutine does the same; with it the
+// case is a race, so the differential test leaves it out).
+func TestFastPathDropsChatteringIdleConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sendLate, lateSent := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	late := func() { once.Do(func() { close(sendLate) }) }
+	defer late() // a failed test still lets the server's goroutine end
+	go func() {  // serves two connections; ends with the listener
+		for n := 1; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // one connection: answers one request, then chatters (first connection)
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := gohttp.ReadRequest(br); err != nil {
+					return
+				}
+				body := "first"
+				if n > 1 {
+					body = "second"
+				}
+				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+				if n == 1 {
+					<-sendLate // once the client has read the response and put the connection back
+					_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate"))
+					close(lateSent)
+				}
+				_, _ = br.ReadByte() // until the client closes
+			}()
+		}
+	}()
+	p := newFastPool(nil)
+	defer p.closeIdle()
+	u, err := url.Parse("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() string {
+		hr := &gohttp.Request{Method: "GET", URL: u, Host: u.Host, Header: gohttp.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+		var tr tracer
+		_, body, err := p.roundTrip(context.Background(), hr, nil, respText, time.Now().Add(10*time.Second), &tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(body)
+	}
+	if got := get(); got != "first" {
+		t.Fatalf("first response %q", got)
+	}
+	late()
+	<-lateSent
+	if got := get(); got != "second" {
+		t.Errorf("second response %q, want %q from a new connection", got, "second")
 	}
 }
