@@ -64,18 +64,16 @@ func newFastPool(bytes *modules.ByteCounter) *fastPool {
 // arm. br is its read buffer while an exchange needs it (see readerPool).
 type fastConn struct {
 	net.Conn
-	bytes     *modules.ByteCounter
-	br        *bufio.Reader
-	armed     bool
-	firstByte time.Time
-	remote    string
-
-	// the state of the current exchange, for the retry rule
-	written    int64 // bytes of the request written
+	bytes *modules.ByteCounter
+	br    *bufio.Reader
+	armed bool
+	// the state of the current exchange, for the retry rule (next to armed: no padding)
 	sent       bool  // the whole request was written
 	peekFailed bool  // reading the response's first byte failed
-
-	idle idlePeek // checks the connection while idle (see fastPool.conn)
+	written    int64 // bytes of the request written
+	firstByte  time.Time
+	remote     string
+	idle       *idlePeek // checks the connection while idle (see fastPool.conn); made on first reuse
 }
 
 func (c *fastConn) Read(p []byte) (int, error) {
@@ -315,6 +313,9 @@ func (p *fastPool) conn(ctx context.Context, addr string, deadline time.Time, t 
 		c = p.get(addr)
 		if c == nil {
 			break
+		}
+		if c.idle == nil {
+			c.idle = new(idlePeek)
 		}
 		if !c.idle.closed(c.Conn) {
 			return c, true, nil
