@@ -46,13 +46,88 @@ const (
 //     for-of would build the array iterator machinery instead);
 //   - the aliases of Object's methods (see inlineAliases).
 //
-// Code without these helpers (no imports or exports, or another esbuild version) is left
-// as it is and keeps esbuild's behaviour.
-func slimInterop(code string) string {
-	code = strings.Replace(code, esbuildToESM, slimToESM, 1)
-	code = strings.Replace(code, esbuildExport, slimExport, 1)
-	code = strings.Replace(code, esbuildToCJS, slimToCommonJS, 1)
-	return inlineAliases(code)
+// Only esbuild's helper block is rewritten (see helperBlock): the user's code, its strings,
+// template literals, comments, regular expressions and identifiers, is never touched. The
+// first unmapped lines of the output (unmapped: the number of generated lines the source
+// map leaves without a mapping at the top) are esbuild's own; code without such a block
+// (no helpers, or another esbuild version's layout) is left as it is and keeps esbuild's
+// behaviour.
+func slimInterop(code string, unmapped int) string {
+	start, end, ok := helperBlock(code, unmapped)
+	if !ok {
+		return code
+	}
+	block, rest := code[start:end], code[end:]
+	block = strings.Replace(block, esbuildToESM, slimToESM, 1)
+	block = strings.Replace(block, esbuildExport, slimExport, 1)
+	block = strings.Replace(block, esbuildToCJS, slimToCommonJS, 1)
+	return code[:start] + inlineAliases(block, rest) + rest
+}
+
+// helperBlock returns the byte range [start, end) of esbuild's helper declarations in code:
+// within its first unmapped lines (which the source map does not map to the user's file,
+// so esbuild wrote them), after an optional hashbang and directive prologue ("use strict"),
+// a run of top-level `var __name = ...;` statements whose continuation lines are indented
+// or close a bracket. ok is false when those lines hold anything else: then nothing is
+// rewritten.
+func helperBlock(code string, unmapped int) (start, end int, ok bool) {
+	inBlock := false
+	pos := 0
+	for line := 0; line < unmapped; line++ {
+		if pos >= len(code) {
+			return 0, 0, false
+		}
+		n := strings.IndexByte(code[pos:], '\n')
+		if n < 0 {
+			return 0, 0, false // the block ends with a newline before the mapped code
+		}
+		text := code[pos : pos+n]
+		switch {
+		case isHelperDecl(text):
+			if !inBlock {
+				inBlock, start = true, pos
+			}
+		case inBlock && text != "" && strings.IndexByte(" \t})]", text[0]) >= 0:
+			// a continuation line of the current declaration
+		case !inBlock && (strings.HasPrefix(text, "#!") || strings.HasPrefix(text, `"`) || strings.HasPrefix(text, "'")):
+			// hashbang or directive before the helpers
+		default:
+			return 0, 0, false
+		}
+		pos += n + 1
+	}
+	return start, pos, inBlock
+}
+
+// isHelperDecl reports whether line declares an esbuild helper: `var __name = `, the name
+// being letters only (esbuild's helpers are __camelCase; its renamed user symbols end in a
+// digit).
+func isHelperDecl(line string) bool {
+	rest, ok := strings.CutPrefix(line, "var __")
+	if !ok {
+		return false
+	}
+	i := 0
+	for i < len(rest) && (rest[i] >= 'a' && rest[i] <= 'z' || rest[i] >= 'A' && rest[i] <= 'Z') {
+		i++
+	}
+	return i > 0 && strings.HasPrefix(rest[i:], " = ")
+}
+
+// unmappedLines returns the number of generated lines at the top of a source map (JSON)
+// that map to nothing in the source: each is an empty group of its mappings.
+func unmappedLines(srcMap []byte) (int, error) {
+	var sm struct {
+		Mappings string `json:"mappings"`
+	}
+	if err := json.Unmarshal(srcMap, &sm); err != nil {
+		return 0, err
+	}
+	n := 0
+	for n < len(sm.Mappings) && sm.Mappings[n] == ';' {
+		n++
+	}
+	return n, nil
 }
 
 // inlinedAliases are esbuild's helper aliases of Object's (and Reflect's) methods that inlineAliases
@@ -72,53 +147,66 @@ var inlinedAliases = []struct{ name, expr string }{
 	{"__reflectSet", "Reflect.set"},
 }
 
-// inlineAliases removes esbuild's `var __create = Object.create;`-style alias lines and
-// writes the method at each use instead. Reading a method of Object makes goja build it (a
-// function object, about 900 bytes per VU each), and most uses of the aliases sit in
-// helpers a VU seldom runs (__copyProps for local default imports, __spreadValues for
-// object spread), so they are now looked up only when called. An alias is inlined only
-// when its declaration is present: esbuild then renamed any user symbol of the same name.
-func inlineAliases(code string) string {
+// inlineAliases removes esbuild's `var __create = Object.create;`-style alias lines from
+// block (esbuild's helper block) and writes the method at each use in the block instead.
+// Reading a method of Object makes goja build it (a function object, about 900 bytes per VU
+// each), and most uses of the aliases sit in helpers a VU seldom runs (__copyProps for local
+// default imports, __spreadValues for object spread), so they are now looked up only when
+// called. An alias is inlined only when its declaration is in the block and its name appears
+// nowhere in rest (the code after the block) as a whole word, not even inside a string: rest
+// is never rewritten, so a use there needs the declaration.
+func inlineAliases(block, rest string) string {
 	for _, a := range inlinedAliases {
 		decl := "var " + a.name + " = " + a.expr + ";\n"
-		i := strings.Index(code, decl)
-		if i < 0 || (i > 0 && code[i-1] != '\n') {
+		i := strings.Index(block, decl)
+		if i < 0 || (i > 0 && block[i-1] != '\n') || indexIdent(rest, a.name, false) >= 0 {
 			continue
 		}
-		code = code[:i] + "\n" + code[i+len(decl):]
-		code = replaceIdent(code, a.name, a.expr)
+		block = block[:i] + "\n" + block[i+len(decl):]
+		block = replaceIdent(block, a.name, a.expr)
 	}
-	return code
+	return block
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// indexIdent returns the index of the first occurrence of name in code that is not part of
+// a longer identifier (and, unless afterDot, not a property name after a dot), or -1.
+func indexIdent(code, name string, afterDot bool) int {
+	for off := 0; ; {
+		i := strings.Index(code[off:], name)
+		if i < 0 {
+			return -1
+		}
+		i += off
+		end := i + len(name)
+		before := byte('\n')
+		if i > 0 {
+			before = code[i-1]
+		}
+		if !isIdentByte(before) && (afterDot || before != '.') && (end == len(code) || !isIdentByte(code[end])) {
+			return i
+		}
+		off = end
+	}
 }
 
 // replaceIdent replaces every occurrence of the JavaScript identifier name in code (not as
-// part of a longer identifier or after a dot) by expr.
+// part of a longer identifier or after a dot) by expr. It knows no strings or comments: it
+// is for esbuild's helper block only.
 func replaceIdent(code, name, expr string) string {
-	isIdent := func(c byte) bool {
-		return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
-	}
 	var b strings.Builder
-	var prev byte = '\n' // the byte before code
 	for {
-		i := strings.Index(code, name)
+		i := indexIdent(code, name, false)
 		if i < 0 {
 			b.WriteString(code)
 			return b.String()
 		}
-		before := prev
-		if i > 0 {
-			before = code[i-1]
-		}
-		end := i + len(name)
-		whole := !isIdent(before) && before != '.' && (end == len(code) || !isIdent(code[end]))
 		b.WriteString(code[:i])
-		if whole {
-			b.WriteString(expr)
-		} else {
-			b.WriteString(name)
-		}
-		prev = code[end-1]
-		code = code[end:]
+		b.WriteString(expr)
+		code = code[i+len(name):]
 	}
 }
 
@@ -216,10 +304,14 @@ func compileSource(name, src string) (*goja.Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: source map: %w", name, err)
 	}
+	unmapped, err := unmappedLines(srcMap)
+	if err != nil {
+		return nil, fmt.Errorf("%s: source map: %w", name, err)
+	}
 	var b strings.Builder
 	b.Grow(len(wrapperHead) + len(code) + len(shifted)*4/3 + 64)
 	b.WriteString(wrapperHead)
-	b.WriteString(slimInterop(code))
+	b.WriteString(slimInterop(code, unmapped))
 	b.WriteString("\n})\n//# sourceMappingURL=data:application/json;base64,")
 	b.WriteString(base64.StdEncoding.EncodeToString(shifted))
 	b.WriteByte('\n')

@@ -13,7 +13,11 @@ import (
 // VU pays for the copies again) and this test says so.
 func TestSlimInteropApplies(t *testing.T) {
 	src := "import http from 'k6/http';\nimport * as k6 from 'k6';\nexport const options = {};\nexport default function () { http.get; k6.sleep; }\n"
-	code, _, err := transform("s.js", src)
+	code, srcMap, err := transform("s.js", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unmapped, err := unmappedLines(srcMap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +26,7 @@ func TestSlimInteropApplies(t *testing.T) {
 		{"__toCommonJS", esbuildToCJS, slimToCommonJS},
 		{"__export", esbuildExport, slimExport},
 	}
-	slim := slimInterop(code)
+	slim := slimInterop(code, unmapped)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if !strings.Contains(code, tc.esbuild) {

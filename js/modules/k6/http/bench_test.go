@@ -63,3 +63,25 @@ func BenchmarkBaselineGo(b *testing.B) {
 		resp.Body.Close()
 	}
 }
+
+// BenchmarkPostIteration is BenchmarkGetIteration with a small JSON body, the shape of the
+// inference endpoint's load: a request that cannot be replayed, so the fast path checks an
+// idle connection before reusing it.
+func BenchmarkPostIteration(b *testing.B) {
+	srv := server(b)
+	h := jstest.MustLoad(b, "import http from 'k6/http';\nconst U = __ENV.BASE + '/echo';\nconst B = JSON.stringify({ text: 'I feel fine today', id: 1 });\n"+
+		"const P = { headers: { 'Content-Type': 'application/json' } };\nexport default function () { http.post(U, B, P); }\n",
+		map[string]string{"BASE": srv.URL})
+	v := h.VU(b, 1)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := v.RunIteration(ctx, "default", nil); err != nil {
+			b.Fatal(err)
+		}
+		if i%1024 == 0 {
+			h.Samples.Reset()
+		}
+	}
+}

@@ -4,15 +4,18 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"net"
 	gohttp "net/http"
+	"net/textproto"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/pixelk6/pixelk6/js/modules"
 )
@@ -20,7 +23,14 @@ import (
 // fastPool is a VU's HTTP/1.1 client for plain http:// URLs: the request is written and the
 // response read on the calling goroutine, over keep-alive connections, without net/http's
 // per-connection read and write goroutines (two goroutine hand-offs per request). It is what
-// makes a no-sleep VU cheap; https, proxies and --http-debug use net/http instead.
+// makes a no-sleep VU cheap; useFast sends the rest (https, proxies, --http-debug, Expect,
+// methods net/http refuses) through net/http.
+//
+// It behaves as net/http's transport does, and differential_test.go holds it to that: the
+// same bytes on the wire (header validation, Host, Content-Length, excluded headers), the
+// same responses (1xx skipped, bytes beyond a response close the connection), the same
+// replay rule on reused connections and the same errors. The result (response, timings,
+// samples, error codes) is built by the code both clients share (result.complete).
 // Safe for concurrent use (http.batch).
 type fastPool struct {
 	bytes  *modules.ByteCounter
@@ -54,11 +64,16 @@ func newFastPool(bytes *modules.ByteCounter) *fastPool {
 // arm. br is its read buffer while an exchange needs it (see readerPool).
 type fastConn struct {
 	net.Conn
-	bytes     *modules.ByteCounter
-	br        *bufio.Reader
-	armed     bool
-	firstByte time.Time
-	remote    string
+	bytes *modules.ByteCounter
+	br    *bufio.Reader
+	armed bool
+	// the state of the current exchange, for the retry rule (next to armed: no padding)
+	sent       bool  // the whole request was written
+	peekFailed bool  // reading the response's first byte failed
+	written    int64 // bytes of the request written
+	firstByte  time.Time
+	remote     string
+	idle       *idlePeek // checks the connection while idle (see fastPool.conn); made on first reuse
 }
 
 func (c *fastConn) Read(p []byte) (int, error) {
@@ -76,6 +91,7 @@ func (c *fastConn) Read(p []byte) (int, error) {
 
 func (c *fastConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
+	c.written += int64(n)
 	if c.bytes != nil {
 		c.bytes.Sent.Add(int64(n))
 	}
@@ -207,52 +223,113 @@ func hostPort(u *url.URL) string {
 
 var longAgo = time.Unix(1, 0)
 
-// roundTrip sends hr and reads the whole response body. It retries once on a fresh
-// connection when a reused one turns out to be closed before any response byte.
+// roundTrip sends hr and reads the response and its body, as net/http's transport would:
+// resp is nil when the round trip failed (err is then what net/http's Client.Do would
+// return: a *url.Error with the same message); otherwise err is the body's read error and
+// body holds the bytes read. A request is replayed on another connection on net/http's rule
+// (see retry).
 func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, body []byte, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
 	addr := hostPort(hr.URL)
-	for attempt := 0; ; attempt++ {
-		c := p.get(addr)
-		reused := c != nil
-		if c == nil {
-			var err error
-			dctx, cancel := context.WithDeadline(ctx, deadline)
-			c, err = p.dial(dctx, addr, t)
-			cancel()
-			if err != nil {
-				return nil, nil, err
-			}
+	replayable := isReplayable(hr)
+	for {
+		c, reused, err := p.conn(ctx, addr, deadline, t)
+		if err != nil {
+			return nil, nil, urlError(hr, err)
 		}
 		t.gotConn = time.Now()
 		t.remote = c.remote
 		resp, data, err := p.exchange(ctx, c, hr, body, respType, deadline, t)
-		if err != nil {
-			_ = c.Close()
-			if reused && attempt == 0 && c.firstByte.IsZero() && ctx.Err() == nil && retryable(err) {
-				t.connectStart, t.connectDone = time.Time{}, time.Time{}
-				continue
-			}
-			return nil, nil, err
-		}
-		if resp.Close {
-			_ = c.Close()
+		if err == nil && !resp.Close && c.br == nil {
+			p.put(addr, c) // c.br != nil: bytes beyond the response, which net/http also refuses
 		} else {
-			p.put(addr, c)
+			_ = c.Close()
 		}
-		return resp, data, nil
+		switch {
+		case err == nil:
+			return resp, data, nil
+		case resp != nil: // the body failed
+			return resp, data, deadlineError(ctx, err)
+		case reused && c.retry(replayable) && ctx.Err() == nil && time.Now().Before(deadline):
+			t.connectStart, t.connectDone = time.Time{}, time.Time{}
+			continue
+		}
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			err = deadlineError(ctx, err)
+		case c.written > 0 && !(c.sent && c.peekFailed):
+			// part of the request went out, or part of the response came back, then the
+			// connection failed: net/http calls it broken
+			err = fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err)
+		}
+		return nil, nil, urlError(hr, err)
 	}
 }
 
-func isConnReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+// retry is net/http's rule for replaying a request that failed on a reused connection
+// (Transport's shouldRetryRequest): when nothing of it was written (the body is in memory,
+// so it can always be sent again), or when it is replayable and the connection failed
+// before the first byte of a response (the server closed a kept-alive connection as the
+// request went out).
+func (c *fastConn) retry(replayable bool) bool {
+	return c.written == 0 || replayable && c.sent && c.peekFailed
 }
 
-func retryable(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		isConnReset(err)
+// isReplayable is net/http's Request.isReplayable for a body held in memory: an idempotent
+// method, or a request marked idempotent by an Idempotency-Key header.
+func isReplayable(hr *gohttp.Request) bool {
+	switch hr.Method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	_, k := hr.Header["Idempotency-Key"]
+	_, x := hr.Header["X-Idempotency-Key"]
+	return k || x
+}
+
+// urlError wraps a failed round trip as net/http's Client.Do does.
+func urlError(hr *gohttp.Request, err error) error {
+	op := hr.Method[:1] + strings.ToLower(hr.Method[1:])
+	return &url.Error{Op: op, URL: hr.URL.String(), Err: err}
+}
+
+// deadlineError turns the connection deadline's error into the context error net/http
+// reports: the request's own timeout (context.DeadlineExceeded) or the VU's end.
+func deadlineError(ctx context.Context, err error) error {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return context.DeadlineExceeded
+}
+
+// conn returns an idle connection to addr or dials one. An idle connection that the server
+// has closed, or that holds bytes nobody asked for, is dropped first, as net/http's reader
+// goroutine would have dropped it: a request that cannot be replayed would fail on it, and
+// a request that can would take those bytes for its response.
+func (p *fastPool) conn(ctx context.Context, addr string, deadline time.Time, t *tracer) (c *fastConn, reused bool, err error) {
+	for {
+		c = p.get(addr)
+		if c == nil {
+			break
+		}
+		if c.idle == nil {
+			c.idle = new(idlePeek)
+		}
+		if !c.idle.closed(c.Conn) {
+			return c, true, nil
+		}
+		_ = c.Close()
+	}
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	c, err = p.dial(dctx, addr, t)
+	return c, false, err
 }
 
 func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request, reqBody []byte, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
+	c.written, c.sent, c.peekFailed = 0, false, false
 	if err := c.SetDeadline(deadline); err != nil {
 		return nil, nil, err
 	}
@@ -262,67 +339,109 @@ func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request
 	if err := c.send(hr, reqBody); err != nil {
 		return nil, nil, err
 	}
+	c.sent = true
 	t.wrote = time.Now()
 	defer c.releaseReader()
-	resp, err := gohttp.ReadResponse(c.reader(), hr)
-	if err != nil {
+	br := c.reader()
+	if _, err := br.Peek(1); err != nil {
+		c.peekFailed = true
 		return nil, nil, err
 	}
 	t.firstByte = c.firstByte
 	if t.firstByte.IsZero() { // already buffered
 		t.firstByte = time.Now()
 	}
-	var body []byte
-	switch {
-	case hr.Method == gohttp.MethodHead:
-		body = []byte{}
-	case respType == respNone:
-		_, err = io.Copy(io.Discard, resp.Body)
-	default:
-		body, err = readAll(resp.Body, resp.ContentLength)
+	var resp *gohttp.Response
+	for {
+		var err error
+		if resp, err = gohttp.ReadResponse(br, hr); err != nil {
+			return nil, nil, err
+		}
+		// Informational responses (100 Continue, 103 Early Hints) precede the response, as
+		// net/http reads them; 101 ends the exchange.
+		if resp.StatusCode < 100 || resp.StatusCode > 199 || resp.StatusCode == gohttp.StatusSwitchingProtocols {
+			break
+		}
 	}
+	body, err := readBody(resp, hr.Method, respType)
 	_ = resp.Body.Close()
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, body, nil
+	return resp, body, err
 }
 
-// headerSafe replaces CR and LF in header values (no header injection from scripts).
-var headerSafe = strings.NewReplacer("\r", " ", "\n", " ")
-
-// bodyMethods always carry a Content-Length, even when empty.
+// bodyMethod reports whether a request of method carries a Content-Length even when it has
+// no body (net/http's rule).
 func bodyMethod(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
 
-// writeRequest writes an HTTP/1.1 request: request line, Host, the headers, Content-Length
-// (computed; a script's own is ignored) and the body.
+// validateHeader checks hr's header as net/http's transport does before sending, with the
+// same error.
+func validateHeader(h gohttp.Header) error {
+	for k, vs := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return fmt.Errorf("net/http: invalid header field name %q", k)
+		}
+		for _, v := range vs {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return fmt.Errorf("net/http: invalid header field value for %q", k)
+			}
+		}
+	}
+	return nil
+}
+
+// excludedHeaders are the header keys net/http does not copy from a request's header: it
+// writes Host and User-Agent itself, computes Content-Length and never sends a script's
+// Transfer-Encoding or Trailer.
+func excludedHeader(k string) bool {
+	switch k {
+	case "Host", "User-Agent", "Content-Length", "Transfer-Encoding", "Trailer":
+		return true
+	}
+	return false
+}
+
+// writeRequest writes an HTTP/1.1 request as net/http writes it (header values validated
+// first: see validateHeader): request line, Host, User-Agent, Content-Length (computed; a
+// script's own is ignored), the other headers with values trimmed, and the body.
 func writeRequest(bw *bufio.Writer, hr *gohttp.Request, body []byte) error {
+	host := hr.Host
+	if host == "" {
+		host = hr.URL.Host
+	}
+	host, err := httpguts.PunycodeHostPort(host)
+	if err != nil {
+		return err
+	}
+	if !httpguts.ValidHostHeader(host) {
+		host = "" // as net/http without a proxy: an invalid Host is not sent
+	}
 	bw.WriteString(hr.Method)
 	bw.WriteByte(' ')
 	bw.WriteString(hr.URL.RequestURI())
 	bw.WriteString(" HTTP/1.1\r\nHost: ")
-	bw.WriteString(headerSafe.Replace(hr.Host))
+	bw.WriteString(host)
 	bw.WriteString("\r\n")
+	if ua := textproto.TrimString(hr.Header.Get("User-Agent")); ua != "" {
+		bw.WriteString("User-Agent: ")
+		bw.WriteString(ua)
+		bw.WriteString("\r\n")
+	}
+	if len(body) > 0 || bodyMethod(hr.Method) {
+		bw.WriteString("Content-Length: ")
+		bw.WriteString(strconv.Itoa(len(body)))
+		bw.WriteString("\r\n")
+	}
 	for k, vs := range hr.Header {
-		if k == "Host" || k == "Content-Length" {
+		if excludedHeader(k) {
 			continue
 		}
 		for _, v := range vs {
 			bw.WriteString(k)
 			bw.WriteString(": ")
-			if strings.ContainsAny(v, "\r\n") {
-				v = headerSafe.Replace(v)
-			}
-			bw.WriteString(v)
+			bw.WriteString(textproto.TrimString(v))
 			bw.WriteString("\r\n")
 		}
 	}
-	if body != nil || bodyMethod(hr.Method) {
-		bw.WriteString("Content-Length: ")
-		bw.WriteString(strconv.Itoa(len(body)))
-		bw.WriteString("\r\n")
-	}
 	bw.WriteString("\r\n")
-	_, err := bw.Write(body)
+	_, err = bw.Write(body)
 	return err
 }

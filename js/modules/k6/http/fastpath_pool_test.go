@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bufio"
 	"context"
 	"net"
 	gohttp "net/http"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,5 +161,145 @@ func TestLazyTransport(t *testing.T) {
 			}
 			c.CloseIdleConnections()
 		})
+	}
+}
+
+// BenchmarkIdlePeek measures the check a kept-alive connection passes before it is reused
+// (fastPool.conn): one non-blocking peek on a live loopback connection.
+func BenchmarkIdlePeek(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() { // accepts the one connection; ends with the listener
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	srv := <-accepted
+	defer srv.Close()
+	var p idlePeek
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if p.closed(c) {
+			b.Fatal("a live connection reported closed")
+		}
+	}
+}
+
+// TestIdlePeek checks what an idle connection's peek reports: alive while quiet, broken once
+// the server closed it or sent bytes nobody asked for.
+func TestIdlePeek(t *testing.T) {
+	tests := []struct {
+		name   string
+		server func(net.Conn)
+		want   bool
+	}{
+		{"quiet", func(net.Conn) {}, false},
+		{"closed by the server", func(c net.Conn) { _ = c.Close() }, true},
+		{"unsolicited bytes", func(c net.Conn) { _, _ = c.Write([]byte("HTTP/1.1 408")) }, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			srv, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			tc.server(srv)
+			var p idlePeek
+			got := p.closed(c)
+			for i := 0; got != tc.want && tc.want && i < 200; i++ { // the close or bytes are on their way
+				time.Sleep(5 * time.Millisecond)
+				got = p.closed(c)
+			}
+			if got != tc.want {
+				t.Errorf("closed = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFastPathDropsChatteringIdleConn: bytes a server sends on a kept-alive connection
+// while it is idle are no response to the next request; the connection is dropped and the
+// request goes out on a new one (net/http's reader goroutine does the same; with it the
+// case is a race, so the differential test leaves it out).
+func TestFastPathDropsChatteringIdleConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sendLate, lateSent := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	late := func() { once.Do(func() { close(sendLate) }) }
+	defer late() // a failed test still lets the server's goroutine end
+	go func() {  // serves two connections; ends with the listener
+		for n := 1; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // one connection: answers one request, then chatters (first connection)
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := gohttp.ReadRequest(br); err != nil {
+					return
+				}
+				body := "first"
+				if n > 1 {
+					body = "second"
+				}
+				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+				if n == 1 {
+					<-sendLate // once the client has read the response and put the connection back
+					_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate"))
+					close(lateSent)
+				}
+				_, _ = br.ReadByte() // until the client closes
+			}()
+		}
+	}()
+	p := newFastPool(nil)
+	defer p.closeIdle()
+	u, err := url.Parse("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() string {
+		hr := &gohttp.Request{Method: "GET", URL: u, Host: u.Host, Header: gohttp.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+		var tr tracer
+		_, body, err := p.roundTrip(context.Background(), hr, nil, respText, time.Now().Add(10*time.Second), &tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(body)
+	}
+	if got := get(); got != "first" {
+		t.Fatalf("first response %q", got)
+	}
+	late()
+	<-lateSent
+	if got := get(); got != "second" {
+		t.Errorf("second response %q, want %q from a new connection", got, "second")
 	}
 }

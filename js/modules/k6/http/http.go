@@ -1,6 +1,11 @@
 // Package http is the k6/http module: get, post, put, patch, del, head, options, request,
 // asyncRequest and batch, response objects with timings, and k6's per-request metrics
 // (http_reqs, http_req_*) with k6's tags and error codes.
+//
+// A request goes out through one of a VU's two clients: a fast HTTP/1.1 path for plain
+// http:// (fastPool, chosen by useFast) or net/http for the rest. The fast path behaves as
+// net/http does, which differential_test.go checks case by case, and both hand their outcome
+// to the same code (result.complete, then the response object and the samples).
 package http
 
 import (

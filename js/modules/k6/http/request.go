@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // responseType says what a response body becomes in JavaScript.
@@ -161,6 +163,13 @@ func newRequest(ctx context.Context, userAgent string, req *request, method, raw
 	if err != nil {
 		return nil, err
 	}
+	setHeader(hr, req, userAgent)
+	return hr, nil
+}
+
+// setHeader gives hr the script's headers, the VU's User-Agent unless the script set one,
+// and the script's Host header as the request's host. Both clients send what it sets.
+func setHeader(hr *gohttp.Request, req *request, userAgent string) {
 	for k, vs := range req.header {
 		hr.Header[k] = vs
 	}
@@ -170,7 +179,20 @@ func newRequest(ctx context.Context, userAgent string, req *request, method, raw
 	if h := hr.Header.Get("Host"); h != "" {
 		hr.Host = h
 	}
-	return hr, nil
+}
+
+// useFast reports whether a hop can take the VU's fast HTTP/1.1 path (see fastPool), whose
+// behaviour is that of net/http (differential_test.go holds it to that). The rest goes
+// through net/http: https, user info in the URL, a proxy from the environment and
+// --http-debug (canFast, sender.fast); a method net/http would refuse or rewrite (not a
+// token, or empty: net/http's error or its GET stay the only ones); and an Expect header
+// (net/http sends the body only after 100 Continue, or after a second).
+func useFast(sd sender, req *request, method string, u *url.URL) bool {
+	if sd.fast == nil || sd.dbg != nil || !canFast(u) || method == "" || !httpguts.ValidHeaderFieldName(method) {
+		return false
+	}
+	_, expect := req.header["Expect"]
+	return !expect
 }
 
 // doFast runs one hop over the VU's fast HTTP/1.1 pool.
@@ -179,15 +201,7 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 	// Built directly (no second URL parse); written by writeRequest, read by ReadResponse.
 	hr := &gohttp.Request{Method: method, URL: u, Host: u.Host, Header: make(gohttp.Header, len(req.header)+2),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	for k, vs := range req.header {
-		hr.Header[k] = vs
-	}
-	if hr.Header.Get("User-Agent") == "" {
-		hr.Header.Set("User-Agent", sd.userAgent)
-	}
-	if h := hr.Header.Get("Host"); h != "" {
-		hr.Host = h
-	}
+	setHeader(hr, req, sd.userAgent)
 	jar := sd.client.Jar
 	if jar != nil {
 		for _, c := range jar.Cookies(u) {
@@ -197,24 +211,13 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 	r.reqHeader = hr.Header
 	var t tracer
 	t.start = time.Now()
-	resp, data, err := sd.fast.roundTrip(ctx, hr, body, req.respType, t.start.Add(req.timeout), &t)
-	r.end = time.Now()
-	r.timings = t.phases(r.end)
-	r.remote = t.remote
-	if err != nil {
-		r.errCode, r.errMsg = classifyError(err)
-		r.goErr = err
+	if err := validateHeader(hr.Header); err != nil {
+		r.complete(&t, nil, nil, urlError(hr, err))
 		return r
 	}
-	r.status = resp.StatusCode
-	r.statusTxt = resp.Status
-	r.proto = resp.Proto
-	r.header = resp.Header
-	r.body = data
-	if r.status >= 400 {
-		r.errCode = codeHTTPStatusOffset + r.status
-	}
-	if jar != nil && len(resp.Header["Set-Cookie"]) > 0 {
+	resp, data, err := sd.fast.roundTrip(ctx, hr, body, req.respType, t.start.Add(req.timeout), &t)
+	r.complete(&t, resp, data, err)
+	if resp != nil && jar != nil && len(resp.Header["Set-Cookie"]) > 0 {
 		jar.SetCookies(u, resp.Cookies())
 	}
 	return r
@@ -227,7 +230,7 @@ func do(ctx context.Context, sd sender, req *request) []result {
 	var out []result
 	for hop := 0; ; hop++ {
 		var r result
-		if sd.fast != nil && sd.dbg == nil && canFast(u) {
+		if useFast(sd, req, method, u) {
 			r = doFast(ctx, sd, req, method, u, body)
 		} else {
 			r = doOnce(ctx, sd.client, sd.userAgent, req, method, u, body, sd.dbg)
@@ -275,38 +278,12 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	t.start = time.Now()
 	resp, err := client.Do(hr)
 	if err != nil {
-		r.end = time.Now()
-		r.timings = t.phases(r.end)
-		r.errCode, r.errMsg = classifyError(err)
-		r.goErr = err
+		r.complete(t, nil, nil, err)
 		return r
 	}
-	var data []byte
-	switch {
-	case method == gohttp.MethodHead:
-		data = []byte{}
-	case req.respType == respNone:
-		_, err = io.Copy(io.Discard, resp.Body)
-	default:
-		data, err = readAll(resp.Body, resp.ContentLength)
-	}
+	data, err := readBody(resp, method, req.respType)
 	_ = resp.Body.Close()
-	r.end = time.Now()
-	r.timings = t.phases(r.end)
-	r.status = resp.StatusCode
-	r.statusTxt = resp.Status
-	r.proto = resp.Proto
-	r.header = resp.Header
-	r.body = data
-	r.remote = t.remote
-	if resp.TLS != nil {
-		r.tls = tlsVersion(resp.TLS.Version)
-	}
-	if err != nil {
-		r.errCode, r.errMsg = classifyError(err)
-	} else if r.status >= 400 {
-		r.errCode = codeHTTPStatusOffset + r.status
-	}
+	r.complete(t, resp, data, err)
 	if dbg != nil {
 		if dump, err := httputil.DumpResponse(resp, false); err == nil {
 			s := "Response:\n" + string(dump)
@@ -319,15 +296,53 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	return r
 }
 
+// readBody reads a response's body as the request asked: none after HEAD, discarded for
+// responseType none, else whole. On error it returns what was read.
+func readBody(resp *gohttp.Response, method string, respType responseType) ([]byte, error) {
+	switch {
+	case method == gohttp.MethodHead:
+		return []byte{}, nil
+	case respType == respNone:
+		_, err := io.Copy(io.Discard, resp.Body)
+		return nil, err
+	}
+	return readAll(resp.Body, resp.ContentLength)
+}
+
+// complete fills r in from a hop's outcome, the same way for both clients: resp is nil when
+// the round trip failed (err is its error, logged as the request's failure); otherwise err
+// is the body's (the response keeps its status, headers and the bytes read). A 4xx or 5xx
+// status is an error code too (k6's 1000 + status).
+func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err error) {
+	r.end = time.Now()
+	r.timings = t.phases(r.end)
+	if resp == nil {
+		r.errCode, r.errMsg = classifyError(err)
+		r.goErr = err
+		return
+	}
+	r.status = resp.StatusCode
+	r.statusTxt = resp.Status
+	r.proto = resp.Proto
+	r.header = resp.Header
+	r.body = body
+	r.remote = t.remote
+	if resp.TLS != nil {
+		r.tls = tlsVersion(resp.TLS.Version)
+	}
+	if err != nil {
+		r.errCode, r.errMsg = classifyError(err)
+	} else if r.status >= 400 {
+		r.errCode = codeHTTPStatusOffset + r.status
+	}
+}
+
 // readAll reads a body, sized by Content-Length when known.
 func readAll(rd io.Reader, n int64) ([]byte, error) {
 	if n >= 0 && n < 64<<20 {
 		buf := make([]byte, n)
-		_, err := io.ReadFull(rd, buf)
-		if err == nil {
-			return buf, nil
-		}
-		return buf, err
+		read, err := io.ReadFull(rd, buf)
+		return buf[:read], err
 	}
 	return io.ReadAll(rd)
 }

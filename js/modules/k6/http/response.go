@@ -81,7 +81,10 @@ func (o *responseObject) Get(key string) goja.Value {
 	case "cookies":
 		c := rt.NewObject()
 		for _, kv := range (&goHeader{r.header}).cookies() {
-			_ = c.Set(kv[0], []any{map[string]any{"name": kv[0], "value": kv[1]}})
+			ck := rt.NewObject() // properties in a fixed order: name, value
+			_ = ck.Set("name", kv[0])
+			_ = ck.Set("value", kv[1])
+			_ = c.Set(kv[0], rt.NewArray(ck))
 		}
 		v = c
 	case "request":

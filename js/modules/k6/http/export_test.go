@@ -1,0 +1,11 @@
+package http
+
+import "github.com/pixelk6/pixelk6/js/modules"
+
+// UseNetHTTPOnly gives st a VU client whose every request goes through net/http (the fast
+// path is off), for the differential test of the two paths.
+func UseNetHTTPOnly(st *modules.State) {
+	c := NewClient(st)
+	c.Transport = c.Transport.(*vuTransport).transport(true)
+	st.HTTPClient = c
+}
