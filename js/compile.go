@@ -311,7 +311,13 @@ func compileSource(name, src string) (*goja.Program, error) {
 	var b strings.Builder
 	b.Grow(len(wrapperHead) + len(code) + len(shifted)*4/3 + 64)
 	b.WriteString(wrapperHead)
-	b.WriteString(slimInterop(code, unmapped))
+	code = slimInterop(code, unmapped)
+	if strings.HasPrefix(code, "#!") {
+		// esbuild keeps a hashbang line, which is only valid at the very start of a file, not
+		// inside the module wrapper: it becomes a comment (same line, so the map still holds).
+		code = "//" + code[2:]
+	}
+	b.WriteString(code)
 	b.WriteString("\n})\n//# sourceMappingURL=data:application/json;base64,")
 	b.WriteString(base64.StdEncoding.EncodeToString(shifted))
 	b.WriteByte('\n')

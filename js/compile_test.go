@@ -215,3 +215,17 @@ func TestHelperNameStringsKeepTheirValue(t *testing.T) {
 		})
 	}
 }
+
+// TestHashbang: a script that starts with a hashbang line (so it can be made executable)
+// loads and runs, and an error's position still names the user's line.
+func TestHashbang(t *testing.T) {
+	src := "#!/usr/bin/env pixelk6\nimport http from 'k6/http';\nexport default function () {\n  throw new Error('boom');\n}\n"
+	h, err := load(t, map[string]string{"main.js": src}, "main.js", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = h.vu(t, 1).RunIteration(context.Background(), "default", nil)
+	if err == nil || !strings.Contains(err.Error(), "main.js:4:") {
+		t.Fatalf("error %v, want the throw at main.js:4", err)
+	}
+}
