@@ -294,7 +294,7 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 	for _, n := range sortedKeys(d.info) {
 		for _, sub := range d.info[n].Submetrics {
 			// k6 adds {expected_response:true} itself, for its summary.
-			if !covered[sub] && sub != "http_req_duration{expected_response:true}" {
+			if !covered[sub] && sub != metrics.ExpectedResponseSubmetric {
 				res.Warnings = append(res.Warnings, fmt.Sprintf(
 					"the script declared thresholds on %s, which k6 output does not record; pass them with --criteria to check them", sub))
 			}
@@ -427,7 +427,7 @@ func summarize(d *dataset, trs []ThresholdResult, elapsed time.Duration, trendSt
 		}
 	}
 	// k6's summary always shows http_req_duration{expected_response:true}.
-	const expected = "http_req_duration{expected_response:true}"
+	const expected = metrics.ExpectedResponseSubmetric
 	if _, ok := d.info["http_req_duration"]; ok && !seen[expected] {
 		seen[expected] = true
 		subs["http_req_duration"] = append(subs["http_req_duration"], expected)

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pixelk6/pixelk6/internal/jsonenc"
+	"github.com/pixelk6/pixelk6/internal/jsonx"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -42,11 +42,11 @@ func (e *jsonEncoder) encode(b []byte, samples []metrics.Sample) []byte {
 // appendMetricRecord appends the Metric record of m.
 func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 	b = append(b, `{"type":"Metric","data":{"name":`...)
-	b = jsonenc.AppendString(b, m.Name)
+	b = jsonx.AppendString(b, m.Name)
 	b = append(b, `,"type":`...)
-	b = jsonenc.AppendString(b, m.Type.String())
+	b = jsonx.AppendString(b, m.Type.String())
 	b = append(b, `,"contains":`...)
-	b = jsonenc.AppendString(b, m.Contains.String())
+	b = jsonx.AppendString(b, m.Contains.String())
 	b = append(b, `,"thresholds":[`...)
 	for i, raw := range info.Thresholds {
 		if i > 0 {
@@ -64,9 +64,9 @@ func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"name":`...)
-			b = jsonenc.AppendString(b, sm.Name)
+			b = jsonx.AppendString(b, sm.Name)
 			b = append(b, `,"suffix":`...)
-			b = jsonenc.AppendString(b, sm.Suffix)
+			b = jsonx.AppendString(b, sm.Suffix)
 			b = append(b, `,"tags":`...)
 			b = appendStringMap(b, sm.Tags)
 			b = append(b, '}')
@@ -74,7 +74,7 @@ func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 		b = append(b, ']')
 	}
 	b = append(b, `},"metric":`...)
-	b = jsonenc.AppendString(b, m.Name)
+	b = jsonx.AppendString(b, m.Name)
 	return append(b, "}\n"...)
 }
 
@@ -83,7 +83,7 @@ func appendMetricRecord(b []byte, m *metrics.Metric, info MetricInfo) []byte {
 func appendThreshold(b []byte, raw json.RawMessage) []byte {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return jsonenc.AppendString(b, s)
+		return jsonx.AppendString(b, s)
 	}
 	var o struct {
 		Threshold      string `json:"threshold"`
@@ -94,18 +94,18 @@ func appendThreshold(b []byte, raw json.RawMessage) []byte {
 		return append(b, "null"...)
 	}
 	if !o.AbortOnFail {
-		return jsonenc.AppendString(b, o.Threshold)
+		return jsonx.AppendString(b, o.Threshold)
 	}
 	b = append(b, `{"threshold":`...)
-	b = jsonenc.AppendString(b, o.Threshold)
+	b = jsonx.AppendString(b, o.Threshold)
 	b = append(b, `,"abortOnFail":true,"delayAbortEval":`...)
-	b = jsonenc.AppendString(b, o.DelayAbortEval)
+	b = jsonx.AppendString(b, o.DelayAbortEval)
 	return append(b, '}')
 }
 
 func (e *jsonEncoder) appendPoint(b []byte, s *metrics.Sample) []byte {
 	b = append(b, `{"metric":`...)
-	b = jsonenc.AppendString(b, s.Metric.Name)
+	b = jsonx.AppendString(b, s.Metric.Name)
 	b = append(b, `,"type":"Point","data":{"time":"`...)
 	b = s.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","value":`...)
@@ -117,9 +117,9 @@ func (e *jsonEncoder) appendPoint(b []byte, s *metrics.Sample) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = jsonenc.AppendString(b, k)
+		b = jsonx.AppendString(b, k)
 		b = append(b, ':')
-		b = jsonenc.AppendString(b, v)
+		b = jsonx.AppendString(b, v)
 		return true
 	})
 	b = append(b, '}')
@@ -131,9 +131,9 @@ func (e *jsonEncoder) appendPoint(b []byte, s *metrics.Sample) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = jsonenc.AppendString(b, k)
+			b = jsonx.AppendString(b, k)
 			b = append(b, ':')
-			b = jsonenc.AppendString(b, s.Metadata[k])
+			b = jsonx.AppendString(b, s.Metadata[k])
 		}
 		b = append(b, '}')
 	}
@@ -155,9 +155,9 @@ func appendStringMap(b []byte, m map[string]string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonenc.AppendString(b, k)
+		b = jsonx.AppendString(b, k)
 		b = append(b, ':')
-		b = jsonenc.AppendString(b, m[k])
+		b = jsonx.AppendString(b, m[k])
 	}
 	return append(b, '}')
 }
