@@ -235,7 +235,7 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 		before := bad.count.Load()
 		in := Input{Path: path, Format: format}
 		if format == "csv" || format == "csv+gzip" {
-			in.Lines, err = readCSV(ctx, path, r, shards[0], bad, nr.warn)
+			in.Lines, err = readCSV(ctx, path, r, tt, shards[0], bad, nr.warn)
 		} else {
 			l0 := nr.lines.Load()
 			err = nr.read(ctx, path, r)
