@@ -31,6 +31,12 @@ func ScanString(b []byte, i int) (next int, plain bool) {
 	}
 	plain = true
 	for i++; i < len(b); i++ {
+		for i < len(b) && !strSpecial[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -64,6 +70,15 @@ func ScanString(b []byte, i int) (next int, plain bool) {
 	}
 	return -1, false
 }
+
+// strSpecial marks the bytes a string scan must look at: the quote, the backslash,
+// control characters and non-ASCII bytes.
+var strSpecial = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
