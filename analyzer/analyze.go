@@ -16,6 +16,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -160,9 +161,7 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 			return errors.Join(zerr, inner())
 		}
 	}
-	head, _ := br.Peek(len("metric_name,"))
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(head, []byte("metric_name")) {
+	if head, _ := br.Peek(len("\xef\xbb\xbfmetric_name,")); k6file.DetectFormat(head) == k6file.CSV {
 		format = "csv" + format[len("ndjson"):]
 	}
 	return br, closeFn, format, truncated, nil
