@@ -141,7 +141,7 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 		f, closeFn = fh, fh.Close
 	}
 	br := bufio.NewReaderSize(f, 64<<10)
-	format = "ndjson"
+	gz := ""
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -151,7 +151,7 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 		tg := &tolerantGzip{r: zr}
 		truncated = func() bool { return tg.truncated }
 		br = bufio.NewReaderSize(tg, 64<<10)
-		format += "+gzip"
+		gz = "+gzip"
 		inner := closeFn
 		closeFn = func() error {
 			zerr := zr.Close()
@@ -161,9 +161,8 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 			return errors.Join(zerr, inner())
 		}
 	}
-	if head, _ := br.Peek(len("\xef\xbb\xbfmetric_name,")); k6file.DetectFormat(head) == k6file.CSV {
-		format = "csv" + format[len("ndjson"):]
-	}
+	head, _ := br.Peek(len("\xef\xbb\xbfmetric_name,"))
+	format = k6file.DetectFormat(head).String() + gz
 	return br, closeFn, format, truncated, nil
 }
 

@@ -241,3 +241,20 @@ func FuzzCriteria(f *testing.F) {
 		}
 	})
 }
+
+// TestCSVWithByteOrderMark: a CSV file that starts with a UTF-8 byte order mark is CSV,
+// and its header is k6's (both were missed before the reader moved to k6file).
+func TestCSVWithByteOrderMark(t *testing.T) {
+	in := "\xef\xbb\xbfmetric_name,timestamp,metric_value\nvus,1795833160,3\n"
+	r, closeFn, format, _, err := openInput("-", strings.NewReader(in))
+	if err != nil || format != "csv" {
+		t.Fatalf("format %q, %v", format, err)
+	}
+	defer closeFn()
+	tt := newTypeTable()
+	sh := newShard(tt, 0)
+	bad := newBadLines(0)
+	if n, err := readCSV(context.Background(), "-", r, tt, sh, bad, t.Logf); err != nil || n != 1 || sh.points != 1 {
+		t.Fatalf("%d rows, %d points, %v, bad %v", n, sh.points, err, bad.kept)
+	}
+}

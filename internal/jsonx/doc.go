@@ -6,9 +6,9 @@
 // Encoding: AppendString.
 //
 // Scanning: SkipWS, ScanString / ReadString / AppendUnquoted (strings with escapes and
-// \uXXXX surrogate pairs), ScanNumber / ParseNumber / ScanInt, SkipValue (any value,
-// nesting bounded by MaxDepth) and FindKey (a member of an object, top level only).
+// \uXXXX surrogate pairs), ScanNumber / ParseNumber / ScanInt, and SkipValue (any value,
+// nesting bounded by MaxDepth).
 // What they accept and decode is what encoding/json accepts and decodes (fuzzed
-// differentially against it); the scanners stay strict where encoding/json is lenient
-// only in ways a caller decides (member names are compared exactly, not case-insensitively).
+// differentially against it). Matching member names is left to the callers (encoding/json
+// matches struct fields case-insensitively; the hand-written scanners compare exactly).
 package jsonx

@@ -402,38 +402,3 @@ func literal(b []byte, i int, lit string) int {
 	}
 	return -1
 }
-
-// FindKey looks for the member named key among the members of the object at b[i] (its
-// top level only; member names compared exactly, escapes decoded) and returns the index of
-// its value (white space skipped), or -1 when the object has no such member or is
-// malformed before it. The first of duplicate members is found.
-func FindKey(b []byte, i int, key string) int {
-	if i >= len(b) || b[i] != '{' {
-		return -1
-	}
-	var scratch [64]byte
-	i = SkipWS(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return -1
-	}
-	for {
-		name, next, ok := ReadString(b, i, scratch[:0])
-		if !ok {
-			return -1
-		}
-		if i = SkipWS(b, next); i >= len(b) || b[i] != ':' {
-			return -1
-		}
-		i = SkipWS(b, i+1)
-		if string(name) == key {
-			return i
-		}
-		if i = SkipValue(b, i); i < 0 {
-			return -1
-		}
-		if i = SkipWS(b, i); i >= len(b) || b[i] != ',' {
-			return -1
-		}
-		i = SkipWS(b, i+1)
-	}
-}

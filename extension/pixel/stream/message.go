@@ -47,7 +47,7 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 	}
 	for {
 		p.ws()
-		key, ok := p.str()
+		key, ok := p.str(p.kbuf[:0])
 		if !ok {
 			return m, p.errorf("want a member name")
 		}
@@ -58,7 +58,7 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 		p.ws()
 		switch string(key) { // no allocation: the compiler compares in place
 		case "type":
-			v, ok := p.str()
+			v, ok := p.str(p.vbuf[:0])
 			if !ok {
 				return m, p.errorf(`"type" is not a string`)
 			}
@@ -78,7 +78,7 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 		case "seq", "client_seq":
 			n, ok := p.int()
 			if !ok {
-				return m, p.errorf("%q is not an integer", key)
+				return m, p.errorf("%q is not an integer", string(key))
 			}
 			if string(key) == "seq" {
 				m.seq = n
@@ -87,7 +87,7 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 			}
 		default:
 			if !p.skipValue() {
-				return m, p.errorf("bad value of %q", key)
+				return m, p.errorf("bad value of %q", string(key))
 			}
 		}
 		p.ws()
@@ -111,8 +111,9 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 
 // jsonScanner walks a message with jsonx's primitives, keeping the position for errors.
 type jsonScanner struct {
-	b []byte
-	i int
+	b          []byte
+	i          int
+	kbuf, vbuf [32]byte // a member name and a string value with escapes, decoded
 }
 
 func (p *jsonScanner) errorf(format string, a ...any) error {
@@ -129,13 +130,12 @@ func (p *jsonScanner) eat(c byte) bool {
 	return false
 }
 
-// str reads a string and returns its raw contents (escapes not decoded).
-func (p *jsonScanner) str() ([]byte, bool) {
-	next, _ := jsonx.ScanString(p.b, p.i)
-	if next < 0 {
+// str reads a string and returns its value, decoded into buf when it has escapes.
+func (p *jsonScanner) str(buf []byte) ([]byte, bool) {
+	s, next, ok := jsonx.ReadString(p.b, p.i, buf)
+	if !ok {
 		return nil, false
 	}
-	s := p.b[p.i+1 : next-1]
 	p.i = next
 	return s, true
 }
