@@ -89,16 +89,18 @@ func AppendMetric(b []byte, m *Metric) []byte {
 }
 
 // appendThreshold writes a threshold as k6 does: a string, or, when abortOnFail is set, the
-// object {"threshold":S,"abortOnFail":true,"delayAbortEval":D}.
+// object {"threshold":S,"abortOnFail":true,"delayAbortEval":D}, D a duration string (a
+// script's number of milliseconds is written as one, "" when unset). What is not a
+// threshold is written as null.
 func appendThreshold(b []byte, raw json.RawMessage) []byte {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return jsonx.AppendString(b, s)
 	}
 	var o struct {
-		Threshold      string `json:"threshold"`
-		AbortOnFail    bool   `json:"abortOnFail"`
-		DelayAbortEval string `json:"delayAbortEval"`
+		Threshold      string          `json:"threshold"`
+		AbortOnFail    bool            `json:"abortOnFail"`
+		DelayAbortEval json.RawMessage `json:"delayAbortEval"`
 	}
 	if json.Unmarshal(raw, &o) != nil {
 		return append(b, "null"...)
@@ -106,10 +108,18 @@ func appendThreshold(b []byte, raw json.RawMessage) []byte {
 	if !o.AbortOnFail {
 		return jsonx.AppendString(b, o.Threshold)
 	}
+	var delay string
+	if d := o.DelayAbortEval; len(d) > 0 && json.Unmarshal(d, &delay) != nil {
+		var ms float64
+		if json.Unmarshal(d, &ms) != nil {
+			return append(b, "null"...)
+		}
+		delay = time.Duration(ms * float64(time.Millisecond)).String()
+	}
 	b = append(b, `{"threshold":`...)
 	b = jsonx.AppendString(b, o.Threshold)
 	b = append(b, `,"abortOnFail":true,"delayAbortEval":`...)
-	b = jsonx.AppendString(b, o.DelayAbortEval)
+	b = jsonx.AppendString(b, delay)
 	return append(b, '}')
 }
 

@@ -72,11 +72,13 @@ func TestMetricRecordThresholds(t *testing.T) {
 			json.RawMessage(`"p(95)<100"`),
 			json.RawMessage(`{"threshold":"avg<1","abortOnFail":false}`),
 			json.RawMessage(`{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"}`),
+			json.RawMessage(`{"threshold":"max<900","abortOnFail":true,"delayAbortEval":1500}`),
+			json.RawMessage(`{"threshold":"min<1","abortOnFail":true}`),
 		},
 		Submetrics: []Submetric{{Name: "inference_latency{endpoint:infer}", Suffix: "endpoint:infer", Tags: map[string]string{"endpoint": "infer"}}},
 	}
 	got := string(AppendMetric(nil, &Metric{Name: m.Name, Type: m.Type, Contains: m.Contains, MetricInfo: info}))
-	want := `{"type":"Metric","data":{"name":"inference_latency","type":"trend","contains":"time","thresholds":["p(95)<100","avg<1",{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"}],"submetrics":[{"name":"inference_latency{endpoint:infer}","suffix":"endpoint:infer","tags":{"endpoint":"infer"}}]},"metric":"inference_latency"}` + "\n"
+	want := `{"type":"Metric","data":{"name":"inference_latency","type":"trend","contains":"time","thresholds":["p(95)<100","avg<1",{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"},{"threshold":"max<900","abortOnFail":true,"delayAbortEval":"1.5s"},{"threshold":"min<1","abortOnFail":true,"delayAbortEval":""}],"submetrics":[{"name":"inference_latency{endpoint:infer}","suffix":"endpoint:infer","tags":{"endpoint":"infer"}}]},"metric":"inference_latency"}` + "\n"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/pixelk6/pixelk6/metrics"
 )
@@ -102,8 +103,9 @@ func NewScanner(r io.Reader, f Format) *Scanner {
 	return s
 }
 
-// Record returns the record of the latest successful Scan. Its maps are the Scanner's own
-// until the next Scan (tag sets and strings stay valid).
+// Record returns the record of the latest successful Scan. The next Scan overwrites the
+// Record it points to, but never what the record holds: copy the Record (*sc.Record()) to
+// keep it; its strings, tag sets and maps stay valid.
 func (s *Scanner) Record() *Record { return &s.rec }
 
 // Err returns the fatal error that ended scanning, nil at the end of the input.
@@ -284,7 +286,7 @@ func (s *Scanner) scanCSV() bool {
 			return false
 		}
 		if len(head) > 0 {
-			head[0] = string(bytes.TrimPrefix([]byte(head[0]), []byte("\xef\xbb\xbf")))
+			head[0] = strings.TrimPrefix(head[0], "\xef\xbb\xbf")
 		}
 		if s.layout, err = parseCSVHeader(head); err != nil {
 			s.err = err
