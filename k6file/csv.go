@@ -144,15 +144,19 @@ func appendPair(b []byte, k, v string) []byte {
 
 func appendPairPart(b []byte, s string, key bool) []byte {
 	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' || c == '&' || key && c == '=' {
-			b = append(b, '%', hex[c>>4], hex[c&15])
-			continue
+	for {
+		i := 0
+		for i < len(s) && s[i] != '%' && s[i] != '&' && (!key || s[i] != '=') {
+			i++
 		}
-		b = append(b, c)
+		b = append(b, s[:i]...)
+		if i == len(s) {
+			return b
+		}
+		c := s[i]
+		b = append(b, '%', hex[c>>4], hex[c&15])
+		s = s[i+1:]
 	}
-	return b
 }
 
 func (e *CSVEncoder) appendTime(b []byte, t time.Time) []byte {
