@@ -58,7 +58,7 @@ func samplesOf(t testing.TB, recs []Record) ([]metrics.Sample, map[string]Metric
 			if m == nil {
 				t.Fatalf("line %d: Point of %q before its Metric record", r.Line, r.Point.Metric)
 			}
-			out = append(out, metrics.Sample{Metric: m, Tags: r.Point.Tags, Metadata: r.Point.Metadata, Time: time.Unix(0, r.Point.Time), Value: r.Point.Value})
+			out = append(out, metrics.Sample{Metric: m, Tags: r.Point.Tags, Metadata: r.Point.Metadata, Time: time.Unix(0, r.Point.Time).UTC(), Value: r.Point.Value})
 		}
 	}
 	return out, info

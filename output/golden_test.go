@@ -45,7 +45,7 @@ func loadReference(t testing.TB, name string) *reference {
 		case k6file.PointKind:
 			p := r.Point
 			ref.samples = append(ref.samples, metrics.Sample{
-				Metric: reg.Get(p.Metric), Tags: p.Tags, Metadata: p.Metadata, Time: time.Unix(0, p.Time), Value: p.Value,
+				Metric: reg.Get(p.Metric), Tags: p.Tags, Metadata: p.Metadata, Time: time.Unix(0, p.Time).UTC(), Value: p.Value,
 			})
 		}
 	}
