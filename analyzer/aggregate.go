@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pixelk6/pixelk6/extension/pixel/pixelmetrics"
+	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -307,7 +308,7 @@ func (sh *shard) tagsIndex(raw []byte) (int32, error) {
 	}
 	i, ok := sh.tagIdx[string(raw)]
 	if !ok {
-		ts, err := decodeTags(raw)
+		ts, err := k6file.DecodeTags(raw)
 		if err != nil {
 			return 0, err
 		}
@@ -317,30 +318,6 @@ func (sh *shard) tagsIndex(raw []byte) (int32, error) {
 	sh.lastTagsRaw = append(sh.lastTagsRaw[:0], raw...)
 	sh.lastTags = i
 	return i, nil
-}
-
-func decodeTags(raw []byte) (metrics.TagSet, error) {
-	var m map[string]string
-	if err := json.Unmarshal(raw, &m); err == nil {
-		return metrics.NewTagSet(m), nil
-	}
-	var g map[string]any
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return metrics.TagSet{}, fmt.Errorf("tags %.60q: %w", raw, err)
-	}
-	m = make(map[string]string, len(g))
-	for k, v := range g {
-		switch x := v.(type) {
-		case string:
-			m[k] = x
-		case nil:
-			m[k] = ""
-		default:
-			b, _ := json.Marshal(x)
-			m[k] = string(b)
-		}
-	}
-	return metrics.NewTagSet(m), nil
 }
 
 // add folds one sample in.

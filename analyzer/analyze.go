@@ -16,6 +16,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -140,7 +141,7 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 		f, closeFn = fh, fh.Close
 	}
 	br := bufio.NewReaderSize(f, 64<<10)
-	format = "ndjson"
+	gz := ""
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -150,7 +151,7 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 		tg := &tolerantGzip{r: zr}
 		truncated = func() bool { return tg.truncated }
 		br = bufio.NewReaderSize(tg, 64<<10)
-		format += "+gzip"
+		gz = "+gzip"
 		inner := closeFn
 		closeFn = func() error {
 			zerr := zr.Close()
@@ -160,11 +161,8 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 			return errors.Join(zerr, inner())
 		}
 	}
-	head, _ := br.Peek(len("metric_name,"))
-	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
-	if bytes.HasPrefix(head, []byte("metric_name")) {
-		format = "csv" + format[len("ndjson"):]
-	}
+	head, _ := br.Peek(len("\xef\xbb\xbfmetric_name,"))
+	format = k6file.DetectFormat(head).String() + gz
 	return br, closeFn, format, truncated, nil
 }
 
@@ -235,7 +233,7 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 		before := bad.count.Load()
 		in := Input{Path: path, Format: format}
 		if format == "csv" || format == "csv+gzip" {
-			in.Lines, err = readCSV(ctx, path, r, shards[0], bad, nr.warn)
+			in.Lines, err = readCSV(ctx, path, r, tt, shards[0], bad, nr.warn)
 		} else {
 			l0 := nr.lines.Load()
 			err = nr.read(ctx, path, r)
@@ -294,7 +292,7 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 	for _, n := range sortedKeys(d.info) {
 		for _, sub := range d.info[n].Submetrics {
 			// k6 adds {expected_response:true} itself, for its summary.
-			if !covered[sub] && sub != "http_req_duration{expected_response:true}" {
+			if !covered[sub] && sub != metrics.ExpectedResponseSubmetric {
 				res.Warnings = append(res.Warnings, fmt.Sprintf(
 					"the script declared thresholds on %s, which k6 output does not record; pass them with --criteria to check them", sub))
 			}
@@ -427,7 +425,7 @@ func summarize(d *dataset, trs []ThresholdResult, elapsed time.Duration, trendSt
 		}
 	}
 	// k6's summary always shows http_req_duration{expected_response:true}.
-	const expected = "http_req_duration{expected_response:true}"
+	const expected = metrics.ExpectedResponseSubmetric
 	if _, ok := d.info["http_req_duration"]; ok && !seen[expected] {
 		seen[expected] = true
 		subs["http_req_duration"] = append(subs["http_req_duration"], expected)

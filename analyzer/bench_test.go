@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/pixelk6/pixelk6/k6file"
 )
 
 // benchInput is rest.json repeated to about 8 MB.
@@ -25,9 +27,9 @@ func BenchmarkParsePoint(b *testing.B) {
 	line := []byte(`{"metric":"http_req_duration","type":"Point","data":{"time":"2026-11-28T02:32:40.266820642Z","value":3.698876,"tags":{"expected_response":"true","group":"::health","method":"GET","name":"health","proto":"HTTP/1.1","scenario":"pixel_rest","status":"200","suite":"pixel","url":"health"}}}`)
 	b.SetBytes(int64(len(line)))
 	b.ReportAllocs()
-	var p point
+	var p k6file.FastPoint
 	for b.Loop() {
-		if !parsePoint(line, &p) {
+		if !p.Parse(line) {
 			b.Fatal("not parsed")
 		}
 	}

@@ -52,7 +52,10 @@
 // own vus gauge, so with --instances the vus and vus_max gauges of the files are summed
 // (without it, files are parts of one stream and a gauge keeps its latest value). Lines may be of any length up to 1 GiB. A truncated last
 // line (a crashed run) is a warning; any other line that is not a k6 record is counted and
-// reported with its file and line number.
+// reported with its file and line number. Records are read by package k6file, the format
+// package the runner writes with: its Scanner for CSV, and for NDJSON its line decoder on
+// several goroutines over blocks of the file, held to the Scanner's records by a
+// differential test.
 //
 // CSV timestamps may be in any of k6's timeFormats: unix (seconds), unix_milli, unix_micro,
 // unix_nano (told apart by their number of digits) and rfc3339_nano. CSV has no Metric

@@ -7,18 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/k6file"
 )
 
 const (
-	defaultBlockSize = 1 << 20 // bytes read per block; blocks end on a newline
-	maxLineLen       = 1 << 30 // a line longer than this is an error, not a memory blow-up
+	defaultBlockSize = 1 << 20           // bytes read per block; blocks end on a newline
+	maxLineLen       = k6file.MaxLineLen // a line longer than this is an error, not a memory blow-up
 )
 
 // BadLine is a line that could not be read, with its position.
@@ -68,7 +68,9 @@ type block struct {
 }
 
 // ndjsonReader reads k6 NDJSON with one goroutine that cuts the input into blocks on line
-// boundaries and N workers that parse the lines, each into its own shard.
+// boundaries and N workers that parse the lines, each into its own shard. It is the
+// parallel accelerator of k6file.Scanner: same records, same bad lines at the same line
+// numbers, same forgiven truncated last line (TestReaderMatchesScanner checks it).
 type ndjsonReader struct {
 	tt        *typeTable
 	shards    []*shard
@@ -181,11 +183,13 @@ func (nr *ndjsonReader) split(ctx context.Context, r io.Reader, blocks chan<- bl
 
 var nl = []byte{'\n'}
 
-// parseBlock parses every line of b into sh.
+// parseBlock parses every line of b into sh: k6's fixed Point shape with
+// k6file.FastPoint (its tags interned by their bytes), anything else with
+// k6file.ParseLine, so that the records are the ones k6file.Scanner reads.
 func (nr *ndjsonReader) parseBlock(file string, sh *shard, b block) {
 	s := b.buf
 	line := b.firstLine
-	var p point
+	var p k6file.FastPoint
 	var lines, records int64
 	for len(s) > 0 {
 		i := bytes.IndexByte(s, '\n')
@@ -206,20 +210,19 @@ func (nr *ndjsonReader) parseBlock(file string, sh *shard, b block) {
 			continue
 		}
 		records++
-		if parsePoint(ln, &p) {
-			ti, err := sh.tagsIndex(p.tags)
+		if p.Parse(ln) {
+			ti, err := sh.tagsIndex(p.Tags)
 			if err == nil {
-				sh.add(sh.metricIndex(p.name), ti, p.t, p.v)
+				sh.add(sh.metricIndex(p.Name), ti, p.Time, p.Value)
 				line++
 				continue
 			}
 		}
-		if err := nr.slowLine(sh, ln); err != nil {
-			if last {
-				nr.warn("%s:%d: last line is truncated or invalid (a crashed run?) and was ignored: %v", file, line, err)
-			} else {
-				nr.bad.add(file, line, err)
-			}
+		rec, err := k6file.ParseLine(ln)
+		if err == nil {
+			foldRecord(nr.tt, sh, &rec)
+		} else {
+			nr.syntaxError(file, &k6file.SyntaxError{Line: line, Truncated: last, Err: err})
 		}
 		line++
 	}
@@ -227,91 +230,39 @@ func (nr *ndjsonReader) parseBlock(file string, sh *shard, b block) {
 	nr.records.Add(records)
 }
 
-type rawRecord struct {
-	Type   string          `json:"type"`
-	Metric string          `json:"metric"`
-	Data   json.RawMessage `json:"data"`
-}
-
-type rawPoint struct {
-	Time  *string         `json:"time"`
-	Value *float64        `json:"value"`
-	Tags  json.RawMessage `json:"tags"`
-}
-
-type rawSubmetric struct {
-	Name   string            `json:"name"`
-	Suffix string            `json:"suffix"`
-	Tags   map[string]string `json:"tags"`
-}
-
-type rawMetric struct {
-	Name       string          `json:"name"`
-	Type       string          `json:"type"`
-	Contains   string          `json:"contains"`
-	Thresholds json.RawMessage `json:"thresholds"`
-	Submetrics []rawSubmetric  `json:"submetrics"`
-}
-
-// slowLine decodes a line with encoding/json: Metric records and Points in an unusual shape.
-func (nr *ndjsonReader) slowLine(sh *shard, ln []byte) error {
-	var rec rawRecord
-	if err := json.Unmarshal(ln, &rec); err != nil {
-		return fmt.Errorf("not a k6 JSON record: %w (line starts %.40q)", err, ln)
+// syntaxError counts a bad line, or warns about a truncated last line (a crashed run).
+func (nr *ndjsonReader) syntaxError(file string, e *k6file.SyntaxError) {
+	if e.Truncated {
+		nr.warn("%s:%d: last line is truncated or invalid (a crashed run?) and was ignored: %v", file, e.Line, e.Err)
+		return
 	}
-	switch rec.Type {
-	case "Point":
-		var p rawPoint
-		if err := json.Unmarshal(rec.Data, &p); err != nil {
-			return fmt.Errorf("Point %q: data: %w", rec.Metric, err)
-		}
-		if p.Time == nil || p.Value == nil || rec.Metric == "" {
-			return fmt.Errorf("Point %q: needs metric, data.time and data.value", rec.Metric)
-		}
-		t, ok := parseRFC3339([]byte(*p.Time))
-		if !ok {
-			return fmt.Errorf("Point %q: time %q is not RFC 3339", rec.Metric, *p.Time)
-		}
-		var ti int32
-		if len(p.Tags) == 0 || string(p.Tags) == "null" {
-			ti = sh.internSet(metrics.TagSet{})
-		} else {
-			ts, err := decodeTags(p.Tags)
-			if err != nil {
-				return fmt.Errorf("Point %q: %w", rec.Metric, err)
+	nr.bad.add(file, e.Line, e.Err)
+}
+
+// foldRecord folds a record read by k6file into sh: a Point's sample, or a Metric
+// record's declaration into tt.
+func foldRecord(tt *typeTable, sh *shard, r *k6file.Record) {
+	switch r.Kind {
+	case k6file.PointKind:
+		p := &r.Point
+		ti := sh.internSet(p.Tags)
+		sh.add(sh.metricIndex(unsafe.Slice(unsafe.StringData(p.Metric), len(p.Metric))), ti, p.Time, p.Value)
+	case k6file.MetricKind:
+		m := &r.Metric
+		mi := metricInfo{Type: m.Type, Contains: m.Contains}
+		if m.Thresholds != nil {
+			mi.Thresholds = json.RawMessage{'['}
+			for i, th := range m.Thresholds {
+				if i > 0 {
+					mi.Thresholds = append(mi.Thresholds, ',')
+				}
+				mi.Thresholds = append(mi.Thresholds, th...)
 			}
-			ti = sh.internSet(ts)
+			mi.Thresholds = append(mi.Thresholds, ']')
 		}
-		sh.add(sh.metricIndex([]byte(rec.Metric)), ti, t, *p.Value)
-		return nil
-	case "Metric":
-		var m rawMetric
-		if err := json.Unmarshal(rec.Data, &m); err != nil {
-			return fmt.Errorf("Metric %q: data: %w", rec.Metric, err)
-		}
-		name := m.Name
-		if name == "" {
-			name = rec.Metric
-		}
-		mt, err := metrics.ParseMetricType(m.Type)
-		if err != nil {
-			return fmt.Errorf("Metric %q: %w", name, err)
-		}
-		vt := metrics.Default
-		if m.Contains != "" {
-			if vt, err = metrics.ParseValueType(m.Contains); err != nil {
-				return fmt.Errorf("Metric %q: %w", name, err)
-			}
-		}
-		mi := metricInfo{Type: mt, Contains: vt, Thresholds: append(json.RawMessage(nil), m.Thresholds...)}
 		for _, s := range m.Submetrics {
 			mi.Submetrics = append(mi.Submetrics, s.Name)
 		}
-		nr.tt.fromRecord(name, mi)
-		return nil
-	case "":
-		return fmt.Errorf("record without a \"type\" (want Point or Metric)")
-	default:
-		return fmt.Errorf("unknown record type %q (want Point or Metric)", strings.ToValidUTF8(rec.Type, "?"))
+		tt.fromRecord(m.Name, mi)
 	}
 }

@@ -53,6 +53,7 @@ import (
 	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/js"
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output"
 	"github.com/pixelk6/pixelk6/summary"
@@ -222,7 +223,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 	runner := ld.Runner(rc.Module)
 
-	params := output.Params{Metrics: metricInfos(scriptOrder(rc.Options), rc.Test.Thresholds), Env: procEnv, Stdout: stdout}
+	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout}
 	var outs []engine.Output
 	var names []string
 	for _, spec := range rc.Out {
@@ -322,47 +323,6 @@ func scriptOrder(o options) []string {
 		}
 	}
 	return keys
-}
-
-// metricInfos is what the NDJSON Metric records list per metric: the metric's own
-// thresholds as written and its submetrics in definition order, then k6's
-// http_req_duration{expected_response:true}.
-func metricInfos(order []string, ths []metrics.MetricThresholds) map[string]output.MetricInfo {
-	byKey := map[string]metrics.MetricThresholds{}
-	for _, mt := range ths {
-		byKey[mt.Key] = mt
-	}
-	seen := map[string]bool{}
-	var ordered []metrics.MetricThresholds
-	for _, k := range order {
-		if mt, ok := byKey[k]; ok && !seen[k] {
-			ordered = append(ordered, mt)
-			seen[k] = true
-		}
-	}
-	for _, mt := range ths {
-		if !seen[mt.Key] {
-			ordered = append(ordered, mt)
-		}
-	}
-	infos := map[string]output.MetricInfo{}
-	for _, mt := range ordered {
-		info := infos[mt.Metric]
-		if mt.HasSubmetric {
-			suffix := strings.TrimSuffix(strings.TrimPrefix(mt.Key[len(mt.Metric):], "{"), "}")
-			info.Submetrics = append(info.Submetrics, output.Submetric{Name: mt.Key, Suffix: suffix, Tags: mt.Submetric.Map()})
-		} else {
-			info.Thresholds = append(info.Thresholds, mt.Raw...)
-		}
-		infos[mt.Metric] = info
-	}
-	info := infos["http_req_duration"]
-	info.Submetrics = append(info.Submetrics, output.Submetric{
-		Name: "http_req_duration{expected_response:true}", Suffix: "expected_response:true",
-		Tags: map[string]string{"expected_response": "true"},
-	})
-	infos["http_req_duration"] = info
-	return infos
 }
 
 func envMap(env []string) map[string]string {

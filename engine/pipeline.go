@@ -199,7 +199,7 @@ func newPipeline(reg *metrics.Registry, b *metrics.Builtin, outs []Output, ths [
 		thresholdsEvery: thresholdsEvery,
 	}
 	// k6 always summarises the expected responses' request durations.
-	p.addSub("http_req_duration", "http_req_duration{expected_response:true}", metrics.TagsFromPairs("expected_response", "true"))
+	p.addSub("http_req_duration", metrics.ExpectedResponseSubmetric, metrics.TagsFromPairs(metrics.ExpectedResponseTag, "true"))
 	for _, mt := range ths {
 		p.thr = append(p.thr, &thresholdSet{mt: mt, failed: make([]bool, len(mt.Thresholds)), observed: make([]float64, len(mt.Thresholds))})
 		if mt.HasSubmetric {

@@ -51,3 +51,16 @@ func RegisterBuiltin(r *Registry) *Builtin {
 		WSSessionDuration: r.MustNewMetric("ws_session_duration", Trend, Time),
 	}
 }
+
+// The submetric k6 always defines on http_req_duration, for its end-of-test summary: the
+// durations of the requests whose response was expected (the response callback's verdict,
+// by default a status in 200-399). It is the one spelling of these names for the runner,
+// the outputs and the analyzer.
+const (
+	// ExpectedResponseTag is the system tag that holds a request's verdict, "true" or "false".
+	ExpectedResponseTag = "expected_response"
+	// ExpectedResponseSuffix is the submetric's tag selector, as written between braces.
+	ExpectedResponseSuffix = ExpectedResponseTag + ":true"
+	// ExpectedResponseSubmetric is the submetric's key.
+	ExpectedResponseSubmetric = "http_req_duration{" + ExpectedResponseSuffix + "}"
+)

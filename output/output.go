@@ -1,12 +1,13 @@
 // Package output owns pixelk6's sample outputs in k6's file formats: --out json=FILE
-// (NDJSON, gzip when FILE ends in .gz) and --out csv=FILE (gzip likewise). Outputs are
+// (NDJSON, gzip when FILE ends in .gz) and --out csv=FILE (gzip likewise). The records are
+// written by package k6file's encoders; this package owns the options, the files and the
+// buffering. Outputs are
 // streaming: samples are encoded into an in-memory buffer as they arrive and written out by
 // the output's own flusher every FlushInterval and at Stop, always in whole lines, so a file
 // is never left with a torn record, even when the run is interrupted.
 package output
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -31,8 +33,9 @@ type Output interface {
 // Params configure the outputs of one run.
 type Params struct {
 	// Metrics describes, per metric name, what the NDJSON "Metric" record of that metric
-	// lists. Metrics not in the map get "thresholds": [] and "submetrics": null.
-	Metrics map[string]MetricInfo
+	// lists (k6file.MetricInfos builds it from the script's thresholds). Metrics not in the
+	// map get "thresholds": [] and "submetrics": null.
+	Metrics map[string]k6file.MetricInfo
 	// Env holds the environment (K6_CSV_TIME_FORMAT, K6_CSV_SAVE_INTERVAL,
 	// K6_CSV_FILENAME); nil means none.
 	Env map[string]string
@@ -41,25 +44,6 @@ type Params struct {
 	// FlushInterval is how often buffered samples are written; 0 means 1 s (for CSV,
 	// K6_CSV_SAVE_INTERVAL overrides it).
 	FlushInterval time.Duration
-}
-
-// MetricInfo is what k6 writes about a metric's thresholds in its NDJSON Metric record.
-type MetricInfo struct {
-	// Thresholds are the metric's own (non-submetric) thresholds as the script wrote them:
-	// JSON strings such as "p(95)<500", or {"threshold","abortOnFail","delayAbortEval"}
-	// objects. An object without abortOnFail: true is written as its threshold string, as
-	// k6 does.
-	Thresholds []json.RawMessage
-	// Submetrics are the metric's submetrics in the order they were defined (the
-	// thresholds' order, then "expected_response:true" that k6 adds to http_req_duration).
-	Submetrics []Submetric
-}
-
-// Submetric is a submetric definition as k6 writes it.
-type Submetric struct {
-	Name   string            // "http_req_duration{name:infer}"
-	Suffix string            // "name:infer"
-	Tags   map[string]string // {"name": "infer"}
 }
 
 // Supported lists the --out types New accepts.
@@ -82,15 +66,15 @@ func New(spec string, p Params) (Output, error) {
 }
 
 func newJSON(file string, p Params) (Output, error) {
-	enc := newJSONEncoder(p.Metrics)
+	enc := k6file.NewEncoder(p.Metrics)
 	if file == "" || file == "-" {
 		w := p.Stdout
 		if w == nil {
 			w = os.Stdout
 		}
-		return newStream(func() (sink, error) { return nopCloser{w}, nil }, enc.encode, nil, p.flushInterval()), nil
+		return newStream(func() (sink, error) { return nopCloser{w}, nil }, enc.AppendSamples, nil, p.flushInterval()), nil
 	}
-	return newStream(fileOpener(file), enc.encode, nil, p.flushInterval()), nil
+	return newStream(fileOpener(file), enc.AppendSamples, nil, p.flushInterval()), nil
 }
 
 func newCSV(arg string, p Params) (Output, error) {
@@ -102,8 +86,8 @@ func newCSV(arg string, p Params) (Output, error) {
 	if cfg.saveInterval > 0 {
 		interval = cfg.saveInterval
 	}
-	enc := &csvEncoder{timeFormat: cfg.timeFormat}
-	return newStream(fileOpener(cfg.fileName), enc.encode, csvHeader, interval), nil
+	enc := &k6file.CSVEncoder{TimeFormat: cfg.timeFormat}
+	return newStream(fileOpener(cfg.fileName), enc.AppendSamples, k6file.AppendCSVHeader(nil), interval), nil
 }
 
 func (p Params) flushInterval() time.Duration {
@@ -146,36 +130,3 @@ func (m Multi) Stop() error {
 }
 
 var _ Output = Multi(nil)
-
-// expectedResponseSub is the submetric k6 always defines on http_req_duration (for its
-// summary), listed last in that metric's Metric record.
-var expectedResponseSub = Submetric{
-	Name:   "http_req_duration{expected_response:true}",
-	Suffix: "expected_response:true",
-	Tags:   map[string]string{"expected_response": "true"},
-}
-
-// MetricInfos builds Params.Metrics from parsed thresholds, keeping their order (pass them
-// in the order the script wrote them to reproduce k6's submetric order byte for byte):
-// a plain key's expressions become the metric's Thresholds, a submetric key becomes a
-// Submetrics entry, and http_req_duration always gets expected_response:true last.
-func MetricInfos(mts []metrics.MetricThresholds) map[string]MetricInfo {
-	out := make(map[string]MetricInfo, len(mts)+1)
-	for _, mt := range mts {
-		info := out[mt.Metric]
-		if !mt.HasSubmetric {
-			info.Thresholds = append(info.Thresholds, mt.Raw...)
-		} else if mt.Key != expectedResponseSub.Name {
-			info.Submetrics = append(info.Submetrics, Submetric{
-				Name:   mt.Key,
-				Suffix: mt.Key[len(mt.Metric)+1 : len(mt.Key)-1],
-				Tags:   mt.Submetric.Map(),
-			})
-		}
-		out[mt.Metric] = info
-	}
-	info := out["http_req_duration"]
-	info.Submetrics = append(info.Submetrics, expectedResponseSub)
-	out["http_req_duration"] = info
-	return out
-}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -72,7 +73,7 @@ func TestParseCSVConfig(t *testing.T) {
 		{"file only", "out.csv.gz", nil, csvConfig{fileName: "out.csv.gz"}},
 		{"file name with = and ,", "runs/id=1,2.csv", nil, csvConfig{fileName: "runs/id=1,2.csv"}},
 		{"arg overrides env", "fileName=a.csv,timeFormat=unix_nano", map[string]string{"K6_CSV_FILENAME": "b.csv", "K6_CSV_TIME_FORMAT": "rfc3339"},
-			csvConfig{fileName: "a.csv", timeFormat: timeUnixNano}},
+			csvConfig{fileName: "a.csv", timeFormat: k6file.TimeUnixNano}},
 		{"interval in ms", "saveInterval=250", nil, csvConfig{fileName: "file.csv", saveInterval: 250 * time.Millisecond}},
 		{"interval as duration", "saveInterval=1m45s", nil, csvConfig{fileName: "file.csv", saveInterval: 105 * time.Second}},
 	}
@@ -89,27 +90,6 @@ func TestParseCSVConfig(t *testing.T) {
 	}
 }
 
-func TestCSVTimeFormats(t *testing.T) {
-	at := time.Date(2026, 11, 28, 2, 32, 40, 235067218, time.UTC)
-	tests := []struct {
-		format csvTimeFormat
-		want   string
-	}{
-		{timeUnix, "1795833160"},
-		{timeUnixMilli, "1795833160235"},
-		{timeUnixMicro, "1795833160235067"},
-		{timeUnixNano, "1795833160235067218"},
-		{timeRFC3339, "2026-11-28T02:32:40Z"},
-		{timeRFC3339Nano, "2026-11-28T02:32:40.235067218Z"},
-	}
-	for _, tc := range tests {
-		e := &csvEncoder{timeFormat: tc.format}
-		if got := string(e.appendTime(nil, at)); got != tc.want {
-			t.Errorf("format %d: got %s, want %s", tc.format, got, tc.want)
-		}
-	}
-}
-
 func testSamples() []metrics.Sample {
 	reg := metrics.NewRegistry()
 	d := reg.MustNewMetric("http_req_duration", metrics.Trend, metrics.Time)
@@ -119,73 +99,6 @@ func testSamples() []metrics.Sample {
 		{Metric: d, Tags: metrics.TagsFromPairs("name", "infer", "status", "200", "url", "http://x/?a=1,b=\"2\""), Time: at, Value: 3.5},
 		{Metric: c, Tags: metrics.TagsFromPairs("risk_level", "high", "suite", "pixel"), Metadata: map[string]string{"vu": "1", "iter": "7"}, Time: at, Value: 1},
 	}
-}
-
-func TestMetadataAndQuoting(t *testing.T) {
-	s := testSamples()
-	gotJSON := string(newJSONEncoder(nil).encode(nil, s))
-	wantJSON := `{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":[],"submetrics":null},"metric":"http_req_duration"}
-{"metric":"http_req_duration","type":"Point","data":{"time":"2026-11-28T02:32:40.5Z","value":3.5,"tags":{"name":"infer","status":"200","url":"http://x/?a=1,b=\"2\""}}}
-{"type":"Metric","data":{"name":"crisis_detections","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"crisis_detections"}
-{"metric":"crisis_detections","type":"Point","data":{"time":"2026-11-28T02:32:40.5Z","value":1,"tags":{"risk_level":"high","suite":"pixel"},"metadata":{"iter":"7","vu":"1"}}}
-`
-	if gotJSON != wantJSON {
-		t.Errorf("json:\n%s\nwant\n%s", gotJSON, wantJSON)
-	}
-	gotCSV := string((&csvEncoder{}).encode(nil, s))
-	wantCSV := `http_req_duration,1795833160,3.500000,,,,,,,infer,,,,200,,,"http://x/?a=1,b=""2""",,
-crisis_detections,1795833160,1.000000,,,,,,,,,,,,,,,risk_level=high&suite=pixel,iter=7&vu=1
-`
-	if gotCSV != wantCSV {
-		t.Errorf("csv:\n%s\nwant\n%s", gotCSV, wantCSV)
-	}
-}
-
-func TestMetricRecordThresholds(t *testing.T) {
-	reg := metrics.NewRegistry()
-	m := reg.MustNewMetric("inference_latency", metrics.Trend, metrics.Time)
-	info := MetricInfo{
-		Thresholds: []json.RawMessage{
-			json.RawMessage(`"p(95)<100"`),
-			json.RawMessage(`{"threshold":"avg<1","abortOnFail":false}`),
-			json.RawMessage(`{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"}`),
-		},
-		Submetrics: []Submetric{{Name: "inference_latency{endpoint:infer}", Suffix: "endpoint:infer", Tags: map[string]string{"endpoint": "infer"}}},
-	}
-	got := string(appendMetricRecord(nil, m, info))
-	want := `{"type":"Metric","data":{"name":"inference_latency","type":"trend","contains":"time","thresholds":["p(95)<100","avg<1",{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"}],"submetrics":[{"name":"inference_latency{endpoint:infer}","suffix":"endpoint:infer","tags":{"endpoint":"infer"}}]},"metric":"inference_latency"}` + "\n"
-	if got != want {
-		t.Errorf("got  %s\nwant %s", got, want)
-	}
-}
-
-func TestJSONFloat(t *testing.T) {
-	for _, f := range []float64{0, 1, -1, 3.698876, 1e-7, 1.5e-9, 1e20, 1e21, 123456789012345678901234.0, 0.000001, -2.5e-8, 1.7976931348623157e308} {
-		want, _ := json.Marshal(f)
-		if got := string(appendJSONFloat(nil, f)); got != string(want) {
-			t.Errorf("%v: got %s, want %s", f, got, want)
-		}
-	}
-}
-
-func FuzzCSVField(f *testing.F) {
-	for _, s := range []string{"", "a,b", `"q"`, " lead", "x\ny", `\.`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if strings.ContainsRune(s, '\r') || !isUTF8(s) {
-			t.Skip() // encoding/csv normalises \r\n and rejects nothing else we care about
-		}
-		row := appendCSVField(nil, s)
-		row = append(row, ",x\n"...)
-		rec, err := readCSV(row)
-		if err != nil {
-			t.Fatalf("%q encoded as %q: %v", s, row, err)
-		}
-		if len(rec) != 2 || rec[0] != s {
-			t.Fatalf("%q round-tripped to %q", s, rec)
-		}
-	})
 }
 
 func TestStreamLifecycle(t *testing.T) {

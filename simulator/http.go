@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pixelk6/pixelk6/internal/jsonenc"
+	"github.com/pixelk6/pixelk6/internal/jsonx"
 )
 
 // Paths served by pixelsim.
@@ -132,9 +132,9 @@ func (s *Server) writeError(w http.ResponseWriter, status int, code, message str
 
 func appendErrorJSON(b []byte, code, message string) []byte {
 	b = append(b, `{"error":{"code":`...)
-	b = jsonenc.AppendString(b, code)
+	b = jsonx.AppendString(b, code)
 	b = append(b, `,"message":`...)
-	b = jsonenc.AppendString(b, message)
+	b = jsonx.AppendString(b, message)
 	return append(b, "}}"...)
 }
 
@@ -303,7 +303,7 @@ var responseText = func() [len(riskLevels)][]byte {
 	}
 	var out [len(riskLevels)][]byte
 	for i, t := range texts {
-		out[i] = jsonenc.AppendString(nil, t)
+		out[i] = jsonx.AppendString(nil, t)
 	}
 	return out
 }()

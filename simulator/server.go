@@ -21,7 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pixelk6/pixelk6/internal/evloop"
-	"github.com/pixelk6/pixelk6/internal/jsonenc"
+	"github.com/pixelk6/pixelk6/internal/jsonx"
 )
 
 // errClosed is returned by waits interrupted because the server is closing.
@@ -296,7 +296,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		gate:      newGate(cfg.Capacity, cfg.QueueLimit),
 		started:   time.Now(),
-		modelJSON: jsonenc.AppendString(nil, cfg.Model),
+		modelJSON: jsonx.AppendString(nil, cfg.Model),
 		quit:      make(chan struct{}),
 		sessions:  make(map[*session]struct{}),
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/pixelk6/pixelk6/internal/jsonenc"
+	"github.com/pixelk6/pixelk6/internal/jsonx"
 	"github.com/pixelk6/pixelk6/internal/wsframe"
 )
 
@@ -135,7 +135,7 @@ func (ss *session) handleText(data []byte) {
 			}
 		}
 		ss.sessionID = env.SessionID
-		msg := append([]byte(`{"type":"ready","session_id":`), jsonenc.AppendString(nil, env.SessionID)...)
+		msg := append([]byte(`{"type":"ready","session_id":`), jsonx.AppendString(nil, env.SessionID)...)
 		ss.writeText(append(msg, '}'))
 	case "chunk":
 		var clientSeq int64
@@ -304,7 +304,7 @@ func (ss *session) inferred(start time.Time, v verdict, err error) {
 		s.latHist.Observe(elapsed.Seconds())
 		b := make([]byte, 0, 512)
 		b = append(b, `{"type":"inference","session_id":`...)
-		b = jsonenc.AppendString(b, ss.sessionID)
+		b = jsonx.AppendString(b, ss.sessionID)
 		b = append(b, `,"response":`...)
 		b = append(b, responseText[v.risk]...)
 		b = append(b, `,"latency_ms":`...)

@@ -3,7 +3,9 @@ package stream
 import (
 	"errors"
 	"fmt"
-	"strconv"
+	"math"
+
+	"github.com/pixelk6/pixelk6/internal/jsonx"
 )
 
 // msgType is the "type" of a server message the client acts on.
@@ -45,7 +47,7 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 	}
 	for {
 		p.ws()
-		key, ok := p.str()
+		key, ok := p.str(p.kbuf[:0])
 		if !ok {
 			return m, p.errorf("want a member name")
 		}
@@ -56,7 +58,7 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 		p.ws()
 		switch string(key) { // no allocation: the compiler compares in place
 		case "type":
-			v, ok := p.str()
+			v, ok := p.str(p.vbuf[:0])
 			if !ok {
 				return m, p.errorf(`"type" is not a string`)
 			}
@@ -76,7 +78,7 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 		case "seq", "client_seq":
 			n, ok := p.int()
 			if !ok {
-				return m, p.errorf("%q is not an integer", key)
+				return m, p.errorf("%q is not an integer", string(key))
 			}
 			if string(key) == "seq" {
 				m.seq = n
@@ -84,8 +86,8 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 				m.clientSeq, m.hasClientSeq = n, true
 			}
 		default:
-			if !p.skipValue(0) {
-				return m, p.errorf("bad value of %q", key)
+			if !p.skipValue() {
+				return m, p.errorf("bad value of %q", string(key))
 			}
 		}
 		p.ws()
@@ -107,26 +109,18 @@ func parseServerMsg(b []byte) (serverMsg, error) {
 	return m, nil
 }
 
-// jsonScanner is a minimal JSON scanner over a byte slice.
+// jsonScanner walks a message with jsonx's primitives, keeping the position for errors.
 type jsonScanner struct {
-	b []byte
-	i int
+	b          []byte
+	i          int
+	kbuf, vbuf [32]byte // a member name and a string value with escapes, decoded
 }
 
 func (p *jsonScanner) errorf(format string, a ...any) error {
 	return fmt.Errorf("at byte %d: "+format, append([]any{p.i}, a...)...)
 }
 
-func (p *jsonScanner) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *jsonScanner) ws() { p.i = jsonx.SkipWS(p.b, p.i) }
 
 func (p *jsonScanner) eat(c byte) bool {
 	if p.i < len(p.b) && p.b[p.i] == c {
@@ -136,199 +130,47 @@ func (p *jsonScanner) eat(c byte) bool {
 	return false
 }
 
-// str reads a string and returns its raw contents (escapes not decoded).
-func (p *jsonScanner) str() ([]byte, bool) {
-	if !p.eat('"') {
+// str reads a string and returns its value, decoded into buf when it has escapes.
+func (p *jsonScanner) str(buf []byte) ([]byte, bool) {
+	s, next, ok := jsonx.ReadString(p.b, p.i, buf)
+	if !ok {
 		return nil, false
 	}
-	start := p.i
-	for p.i < len(p.b) {
-		switch c := p.b[p.i]; {
-		case c == '"':
-			s := p.b[start:p.i]
-			p.i++
-			return s, true
-		case c == '\\':
-			if !p.escape() {
-				return nil, false
-			}
-		case c < 0x20:
-			return nil, false
-		default:
-			p.i++
-		}
-	}
-	return nil, false
+	p.i = next
+	return s, true
 }
 
-// escape skips one escape sequence at p.i (the backslash included).
-func (p *jsonScanner) escape() bool {
-	if p.i+1 >= len(p.b) {
-		return false
-	}
-	switch p.b[p.i+1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		p.i += 2
-		return true
-	case 'u':
-		if p.i+6 > len(p.b) {
-			return false
-		}
-		for _, h := range p.b[p.i+2 : p.i+6] {
-			if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
-				return false
-			}
-		}
-		p.i += 6
-		return true
-	}
-	return false
-}
+// maxSafeInt is the largest integer a JavaScript number holds exactly (2^53).
+const maxSafeInt = 1 << 53
 
-// int reads an integer (a number with an integral value, e.g. 3 or 3.0).
+// int reads an integer (a number with an integral value, e.g. 3 or 3.0) of at most 2^53
+// in magnitude.
 func (p *jsonScanner) int() (int64, bool) {
-	start := p.i
-	if !p.number() {
-		return 0, false
-	}
-	s := p.b[start:p.i]
-	var n int64
-	neg := false
-	k := 0
-	if s[0] == '-' {
-		neg, k = true, 1
-	}
-	for ; k < len(s); k++ {
-		c := s[k]
-		if c < '0' || c > '9' {
-			f, err := strconv.ParseFloat(string(s), 64)
-			if err != nil || f != float64(int64(f)) {
-				return 0, false
-			}
-			return int64(f), true
-		}
-		n = n*10 + int64(c-'0')
-		if n > 1<<53 {
+	if n, next, ok := jsonx.ScanInt(p.b, p.i); ok {
+		if n > maxSafeInt || n < -maxSafeInt {
 			return 0, false
 		}
+		p.i = next
+		return n, true
 	}
-	if neg {
-		n = -n
+	end := jsonx.ScanNumber(p.b, p.i)
+	if end < 0 {
+		return 0, false
 	}
-	return n, true
+	f, ok := jsonx.ParseNumber(p.b[p.i:end])
+	if !ok || f != math.Trunc(f) || math.Abs(f) > maxSafeInt {
+		return 0, false
+	}
+	p.i = end
+	return int64(f), true
 }
 
-func (p *jsonScanner) number() bool {
-	start := p.i
-	p.eat('-')
-	digits := 0
-	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-		p.i++
-		digits++
-	}
-	if digits == 0 || digits > 1 && p.b[p.i-digits] == '0' {
-		p.i = start
+// skipValue skips any value (nesting at most jsonx.MaxDepth).
+func (p *jsonScanner) skipValue() bool {
+	end := jsonx.SkipValue(p.b, p.i)
+	if end < 0 {
 		return false
 	}
-	if p.eat('.') {
-		d := 0
-		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			p.i++
-			d++
-		}
-		if d == 0 {
-			return false
-		}
-	}
-	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
-		p.i++
-		if !p.eat('+') {
-			p.eat('-')
-		}
-		d := 0
-		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			p.i++
-			d++
-		}
-		if d == 0 {
-			return false
-		}
-	}
+	p.i = end
 	return true
-}
-
-func (p *jsonScanner) lit(s string) bool {
-	if len(p.b)-p.i >= len(s) && string(p.b[p.i:p.i+len(s)]) == s {
-		p.i += len(s)
-		return true
-	}
-	return false
-}
-
-// maxDepth bounds the nesting that skipValue follows.
-const maxDepth = 64
-
-func (p *jsonScanner) skipValue(depth int) bool {
-	if depth > maxDepth || p.i >= len(p.b) {
-		return false
-	}
-	switch p.b[p.i] {
-	case '"':
-		_, ok := p.str()
-		return ok
-	case '{':
-		p.i++
-		p.ws()
-		if p.eat('}') {
-			return true
-		}
-		for {
-			p.ws()
-			if _, ok := p.str(); !ok {
-				return false
-			}
-			p.ws()
-			if !p.eat(':') {
-				return false
-			}
-			p.ws()
-			if !p.skipValue(depth + 1) {
-				return false
-			}
-			p.ws()
-			if p.eat('}') {
-				return true
-			}
-			if !p.eat(',') {
-				return false
-			}
-		}
-	case '[':
-		p.i++
-		p.ws()
-		if p.eat(']') {
-			return true
-		}
-		for {
-			p.ws()
-			if !p.skipValue(depth + 1) {
-				return false
-			}
-			p.ws()
-			if p.eat(']') {
-				return true
-			}
-			if !p.eat(',') {
-				return false
-			}
-		}
-	case 't':
-		return p.lit("true")
-	case 'f':
-		return p.lit("false")
-	case 'n':
-		return p.lit("null")
-	default:
-		return p.number()
-	}
 }

@@ -19,6 +19,7 @@ func TestParseServerMsg(t *testing.T) {
 		{"ready", `{"type":"ready","session_id":"a\"b"}`, serverMsg{typ: msgReady}, false},
 		{"inference nested", `{"type":"inference","response":"ok","latency_ms":12.5,"crisis":{"detected":true,"risk_level":"high","confidence":0.9},"bias":{"detected":false,"categories":[],"score":0},"x":[1,[2,{"y":null}]]}`, serverMsg{typ: msgInference}, false},
 		{"error", `{"type":"error","message":"bad frame"}`, serverMsg{typ: msgError}, false},
+		{"escaped names and values", `{"typ\u0065":"chunk\u005fack","client\u005fseq":5}`, serverMsg{typ: msgAck, clientSeq: 5, hasClientSeq: true}, false},
 		{"unknown type ignored", `{"type":"progress","pct":50}`, serverMsg{typ: msgOther}, false},
 		{"not json", `hello`, serverMsg{}, true},
 		{"array", `[1,2]`, serverMsg{}, true},
@@ -58,8 +59,22 @@ func FuzzParseServerMsg(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if _, err := parseServerMsg(b); err == nil && !json.Valid(b) {
+		m, err := parseServerMsg(b)
+		if err != nil {
+			return
+		}
+		if !json.Valid(b) {
 			t.Fatalf("accepted invalid JSON %q", b)
+		}
+		// The type is the one encoding/json decodes (names compared exactly, the last of
+		// duplicates wins).
+		var obj map[string]any
+		if err := json.Unmarshal(b, &obj); err != nil {
+			t.Fatalf("%q: %v", b, err)
+		}
+		want := map[any]msgType{"ready": msgReady, "chunk_ack": msgAck, "inference": msgInference, "error": msgError}[obj["type"]]
+		if m.typ != want {
+			t.Fatalf("%q: type %d, encoding/json %q", b, m.typ, obj["type"])
 		}
 	})
 }

@@ -1,6 +1,4 @@
-// Package jsonenc appends JSON strings to byte slices without allocating: the one string
-// encoder of the hand-written JSON writers (the k6 NDJSON output, pixelsim's responses).
-package jsonenc
+package jsonx
 
 import "unicode/utf8"
 

@@ -1,0 +1,206 @@
+package k6file
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/pixelk6/pixelk6/internal/jsonx"
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+// Encoder writes k6's NDJSON records. A metric's Metric record precedes its first Point;
+// "metadata" appears only when a sample has some. It does not allocate per sample.
+type Encoder struct {
+	info map[string]MetricInfo
+	seen map[*metrics.Metric]bool
+	keys []string // scratch for sorting metadata keys
+}
+
+// NewEncoder returns an encoder that describes each metric in its Metric record with
+// info[name] (a metric not in info gets "thresholds":[] and "submetrics":null).
+func NewEncoder(info map[string]MetricInfo) *Encoder {
+	return &Encoder{info: info, seen: make(map[*metrics.Metric]bool)}
+}
+
+// AppendSamples appends the records of samples to b: each sample's Point, preceded by its
+// metric's Metric record the first time the metric appears.
+func (e *Encoder) AppendSamples(b []byte, samples []metrics.Sample) []byte {
+	for i := range samples {
+		s := &samples[i]
+		if !e.seen[s.Metric] {
+			e.seen[s.Metric] = true
+			b = AppendMetric(b, &Metric{Name: s.Metric.Name, Type: s.Metric.Type, Contains: s.Metric.Contains, MetricInfo: e.info[s.Metric.Name]})
+		}
+		b = e.appendPoint(b, s.Metric.Name, s.Time, s.Value, s.Tags, s.Metadata)
+	}
+	return b
+}
+
+// AppendRecord appends r as one NDJSON line (a Point or a Metric record, as it is: no Metric
+// record is added before a Point).
+func (e *Encoder) AppendRecord(b []byte, r *Record) []byte {
+	if r.Kind == MetricKind {
+		return AppendMetric(b, &r.Metric)
+	}
+	p := &r.Point
+	return e.appendPoint(b, p.Metric, time.Unix(0, p.Time), p.Value, p.Tags, p.Metadata)
+}
+
+// AppendMetric appends the Metric record of m.
+func AppendMetric(b []byte, m *Metric) []byte {
+	b = append(b, `{"type":"Metric","data":{"name":`...)
+	b = jsonx.AppendString(b, m.Name)
+	b = append(b, `,"type":`...)
+	b = jsonx.AppendString(b, m.Type.String())
+	b = append(b, `,"contains":`...)
+	b = jsonx.AppendString(b, m.Contains.String())
+	b = append(b, `,"thresholds":[`...)
+	for i, raw := range m.Thresholds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendThreshold(b, raw)
+	}
+	b = append(b, `],"submetrics":`...)
+	if len(m.Submetrics) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, sm := range m.Submetrics {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = jsonx.AppendString(b, sm.Name)
+			b = append(b, `,"suffix":`...)
+			b = jsonx.AppendString(b, sm.Suffix)
+			b = append(b, `,"tags":`...)
+			b = appendStringMap(b, sm.Tags)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `},"metric":`...)
+	b = jsonx.AppendString(b, m.Name)
+	return append(b, "}\n"...)
+}
+
+// appendThreshold writes a threshold as k6 does: a string, or, when abortOnFail is set, the
+// object {"threshold":S,"abortOnFail":true,"delayAbortEval":D}, D a duration string (a
+// script's number of milliseconds is written as one, "" when unset). What is not a
+// threshold is written as null.
+func appendThreshold(b []byte, raw json.RawMessage) []byte {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return jsonx.AppendString(b, s)
+	}
+	var o struct {
+		Threshold      string          `json:"threshold"`
+		AbortOnFail    bool            `json:"abortOnFail"`
+		DelayAbortEval json.RawMessage `json:"delayAbortEval"`
+	}
+	if json.Unmarshal(raw, &o) != nil {
+		return append(b, "null"...)
+	}
+	if !o.AbortOnFail {
+		return jsonx.AppendString(b, o.Threshold)
+	}
+	var delay string
+	if d := o.DelayAbortEval; len(d) > 0 && json.Unmarshal(d, &delay) != nil {
+		var ms float64
+		if json.Unmarshal(d, &ms) != nil {
+			return append(b, "null"...)
+		}
+		delay = time.Duration(ms * float64(time.Millisecond)).String()
+	}
+	b = append(b, `{"threshold":`...)
+	b = jsonx.AppendString(b, o.Threshold)
+	b = append(b, `,"abortOnFail":true,"delayAbortEval":`...)
+	b = jsonx.AppendString(b, delay)
+	return append(b, '}')
+}
+
+func (e *Encoder) appendPoint(b []byte, name string, t time.Time, v float64, tags metrics.TagSet, md map[string]string) []byte {
+	b = append(b, `{"metric":`...)
+	b = jsonx.AppendString(b, name)
+	b = append(b, `,"type":"Point","data":{"time":"`...)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","value":`...)
+	b = appendJSONFloat(b, v)
+	b = append(b, `,"tags":{`...)
+	first := true
+	tags.Each(func(k, v string) bool {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = jsonx.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonx.AppendString(b, v)
+		return true
+	})
+	b = append(b, '}')
+	if len(md) > 0 {
+		b = append(b, `,"metadata":`...)
+		e.keys = sortedKeys(e.keys[:0], md)
+		b = append(b, '{')
+		for i, k := range e.keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonx.AppendString(b, k)
+			b = append(b, ':')
+			b = jsonx.AppendString(b, md[k])
+		}
+		b = append(b, '}')
+	}
+	return append(b, "}}\n"...)
+}
+
+// sortedKeys appends m's keys to dst and sorts them.
+func sortedKeys(dst []string, m map[string]string) []string {
+	for k := range m {
+		dst = append(dst, k)
+	}
+	sort.Strings(dst)
+	return dst
+}
+
+func appendStringMap(b []byte, m map[string]string) []byte {
+	b = append(b, '{')
+	for i, k := range sortedKeys(nil, m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonx.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonx.AppendString(b, m[k])
+	}
+	return append(b, '}')
+}
+
+// appendJSONFloat formats f as encoding/json does (shortest representation; exponent form
+// below 1e-6 and from 1e21). NaN and ±Inf, which JSON cannot hold, are written as null.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// "1e-07" → "1e-7", as encoding/json writes it.
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}

@@ -1,0 +1,114 @@
+package k6file
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+func TestCSVTimeFormats(t *testing.T) {
+	at := time.Date(2026, 11, 28, 2, 32, 40, 235067218, time.UTC)
+	tests := []struct {
+		format TimeFormat
+		want   string
+	}{
+		{TimeUnix, "1795833160"},
+		{TimeUnixMilli, "1795833160235"},
+		{TimeUnixMicro, "1795833160235067"},
+		{TimeUnixNano, "1795833160235067218"},
+		{TimeRFC3339, "2026-11-28T02:32:40Z"},
+		{TimeRFC3339Nano, "2026-11-28T02:32:40.235067218Z"},
+	}
+	for _, tc := range tests {
+		e := &CSVEncoder{TimeFormat: tc.format}
+		if got := string(e.appendTime(nil, at)); got != tc.want {
+			t.Errorf("format %d: got %s, want %s", tc.format, got, tc.want)
+		}
+	}
+}
+
+func testSamples() []metrics.Sample {
+	reg := metrics.NewRegistry()
+	d := reg.MustNewMetric("http_req_duration", metrics.Trend, metrics.Time)
+	c := reg.MustNewMetric("crisis_detections", metrics.Counter, metrics.Default)
+	at := time.Date(2026, 11, 28, 2, 32, 40, 5e8, time.UTC)
+	return []metrics.Sample{
+		{Metric: d, Tags: metrics.TagsFromPairs("name", "infer", "status", "200", "url", "http://x/?a=1,b=\"2\""), Time: at, Value: 3.5},
+		{Metric: c, Tags: metrics.TagsFromPairs("risk_level", "high", "suite", "pixel"), Metadata: map[string]string{"vu": "1", "iter": "7"}, Time: at, Value: 1},
+	}
+}
+
+func TestMetadataAndQuoting(t *testing.T) {
+	s := testSamples()
+	gotJSON := string(NewEncoder(nil).AppendSamples(nil, s))
+	wantJSON := `{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":[],"submetrics":null},"metric":"http_req_duration"}
+{"metric":"http_req_duration","type":"Point","data":{"time":"2026-11-28T02:32:40.5Z","value":3.5,"tags":{"name":"infer","status":"200","url":"http://x/?a=1,b=\"2\""}}}
+{"type":"Metric","data":{"name":"crisis_detections","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"crisis_detections"}
+{"metric":"crisis_detections","type":"Point","data":{"time":"2026-11-28T02:32:40.5Z","value":1,"tags":{"risk_level":"high","suite":"pixel"},"metadata":{"iter":"7","vu":"1"}}}
+`
+	if gotJSON != wantJSON {
+		t.Errorf("json:\n%s\nwant\n%s", gotJSON, wantJSON)
+	}
+	gotCSV := string((&CSVEncoder{}).AppendSamples(nil, s))
+	wantCSV := `http_req_duration,1795833160,3.500000,,,,,,,infer,,,,200,,,"http://x/?a=1,b=""2""",,
+crisis_detections,1795833160,1.000000,,,,,,,,,,,,,,,risk_level=high&suite=pixel,iter=7&vu=1
+`
+	if gotCSV != wantCSV {
+		t.Errorf("csv:\n%s\nwant\n%s", gotCSV, wantCSV)
+	}
+}
+
+func TestMetricRecordThresholds(t *testing.T) {
+	reg := metrics.NewRegistry()
+	m := reg.MustNewMetric("inference_latency", metrics.Trend, metrics.Time)
+	info := MetricInfo{
+		Thresholds: []json.RawMessage{
+			json.RawMessage(`"p(95)<100"`),
+			json.RawMessage(`{"threshold":"avg<1","abortOnFail":false}`),
+			json.RawMessage(`{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"}`),
+			json.RawMessage(`{"threshold":"max<900","abortOnFail":true,"delayAbortEval":1500}`),
+			json.RawMessage(`{"threshold":"min<1","abortOnFail":true}`),
+		},
+		Submetrics: []Submetric{{Name: "inference_latency{endpoint:infer}", Suffix: "endpoint:infer", Tags: map[string]string{"endpoint": "infer"}}},
+	}
+	got := string(AppendMetric(nil, &Metric{Name: m.Name, Type: m.Type, Contains: m.Contains, MetricInfo: info}))
+	want := `{"type":"Metric","data":{"name":"inference_latency","type":"trend","contains":"time","thresholds":["p(95)<100","avg<1",{"threshold":"p(99)<300","abortOnFail":true,"delayAbortEval":"10s"},{"threshold":"max<900","abortOnFail":true,"delayAbortEval":"1.5s"},{"threshold":"min<1","abortOnFail":true,"delayAbortEval":""}],"submetrics":[{"name":"inference_latency{endpoint:infer}","suffix":"endpoint:infer","tags":{"endpoint":"infer"}}]},"metric":"inference_latency"}` + "\n"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestJSONFloat(t *testing.T) {
+	for _, f := range []float64{0, 1, -1, 3.698876, 1e-7, 1.5e-9, 1e20, 1e21, 123456789012345678901234.0, 0.000001, -2.5e-8, 1.7976931348623157e308} {
+		want, _ := json.Marshal(f)
+		if got := string(appendJSONFloat(nil, f)); got != string(want) {
+			t.Errorf("%v: got %s, want %s", f, got, want)
+		}
+	}
+}
+
+func FuzzCSVField(f *testing.F) {
+	for _, s := range []string{"", "a,b", `"q"`, " lead", "x\ny", `\.`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsRune(s, '\r') || !utf8.ValidString(s) {
+			t.Skip() // encoding/csv normalises \r\n and rejects nothing else we care about
+		}
+		row := appendCSVField(nil, s)
+		row = append(row, ",x\n"...)
+		rec, err := csv.NewReader(bytes.NewReader(row)).Read()
+		if err != nil {
+			t.Fatalf("%q encoded as %q: %v", s, row, err)
+		}
+		if len(rec) != 2 || rec[0] != s {
+			t.Fatalf("%q round-tripped to %q", s, rec)
+		}
+	})
+}
