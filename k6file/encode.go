@@ -14,9 +14,11 @@ import (
 // Encoder writes k6's NDJSON records. A metric's Metric record precedes its first Point;
 // "metadata" appears only when a sample has some. It does not allocate per sample.
 type Encoder struct {
-	info map[string]MetricInfo
-	seen map[*metrics.Metric]bool
-	keys []string // scratch for sorting metadata keys
+	info  map[string]MetricInfo
+	seen  map[*metrics.Metric]bool
+	keys  []string // scratch for sorting metadata keys
+	tags  tagCache
+	clock secondCache
 }
 
 // NewEncoder returns an encoder that describes each metric in its Metric record with
@@ -127,22 +129,11 @@ func (e *Encoder) appendPoint(b []byte, name string, t time.Time, v float64, tag
 	b = append(b, `{"metric":`...)
 	b = jsonx.AppendString(b, name)
 	b = append(b, `,"type":"Point","data":{"time":"`...)
-	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = e.clock.appendTime(b, t)
 	b = append(b, `","value":`...)
 	b = appendJSONFloat(b, v)
-	b = append(b, `,"tags":{`...)
-	first := true
-	tags.Each(func(k, v string) bool {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = jsonx.AppendString(b, k)
-		b = append(b, ':')
-		b = jsonx.AppendString(b, v)
-		return true
-	})
-	b = append(b, '}')
+	b = append(b, `,"tags":`...)
+	b = append(b, e.tags.json(tags)...)
 	if len(md) > 0 {
 		b = append(b, `,"metadata":`...)
 		e.keys = sortedKeys(e.keys[:0], md)
@@ -158,6 +149,85 @@ func (e *Encoder) appendPoint(b []byte, name string, t time.Time, v float64, tag
 		b = append(b, '}')
 	}
 	return append(b, "}}\n"...)
+}
+
+// maxCachedTagSets bounds tagCache: a run has few distinct tag sets (per URL, status, check,
+// ...), so the cache is cleared and refilled when a high-cardinality script goes past it.
+const maxCachedTagSets = 4096
+
+// tagCache memoises the JSON object of the tag sets seen: consecutive samples usually share
+// theirs (the nine samples of an HTTP request have one), and encoding a set costs more than
+// the rest of its Point record. Measured with BenchmarkEncodeRun.
+type tagCache struct {
+	last     metrics.TagSet
+	lastJSON []byte
+	m        map[metrics.TagSet][]byte
+}
+
+// json returns the JSON object of tags: {"k":"v",...}, keys in order.
+func (c *tagCache) json(tags metrics.TagSet) []byte {
+	if c.lastJSON != nil && tags == c.last {
+		return c.lastJSON
+	}
+	js, ok := c.m[tags]
+	if !ok {
+		js = appendTagSet(nil, tags)
+		if c.m == nil || len(c.m) >= maxCachedTagSets {
+			c.m = make(map[metrics.TagSet][]byte)
+		}
+		c.m[tags] = js
+	}
+	c.last, c.lastJSON = tags, js
+	return js
+}
+
+func appendTagSet(b []byte, tags metrics.TagSet) []byte {
+	b = append(b, '{')
+	first := true
+	tags.Each(func(k, v string) bool {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = jsonx.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonx.AppendString(b, v)
+		return true
+	})
+	return append(b, '}')
+}
+
+// secondCache formats times as time.RFC3339Nano in UTC, reusing the "2006-01-02T15:04:05"
+// part while consecutive times fall in the same second (samples arrive in time order).
+type secondCache struct {
+	sec    int64
+	prefix []byte // empty: no second cached
+}
+
+func (c *secondCache) appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	if sec := t.Unix(); len(c.prefix) == 0 || sec != c.sec {
+		c.sec = sec
+		c.prefix = t.AppendFormat(c.prefix[:0], "2006-01-02T15:04:05")
+	}
+	b = append(b, c.prefix...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z')
 }
 
 // sortedKeys appends m's keys to dst and sorts them.

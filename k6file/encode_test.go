@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -111,4 +113,92 @@ func FuzzCSVField(f *testing.F) {
 			t.Fatalf("%q round-tripped to %q", s, rec)
 		}
 	})
+}
+
+// TestAppendTimeMatchesFormat: the per-second cache writes exactly what time.RFC3339Nano
+// in UTC writes, for times in and across seconds, with and without fractions, and for
+// years the cache leaves to the time package.
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 11, 28, 2, 32, 40, 0, time.UTC)
+	times := []time.Time{
+		base, base.Add(1), base.Add(10), base.Add(100 * time.Millisecond), base.Add(time.Second - 1),
+		base.Add(time.Second), time.Unix(0, 0), time.Unix(-1, 5), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		base.In(time.FixedZone("X", 5*3600+1800)),
+	}
+	for range 5000 {
+		times = append(times, base.Add(time.Duration(rng.Int64N(int64(10*time.Second)))))
+		times = append(times, time.Unix(0, rng.Int64()))
+	}
+	var c secondCache
+	for _, tm := range times {
+		want := tm.UTC().Format(time.RFC3339Nano)
+		if got := string(c.appendTime(nil, tm)); got != want {
+			t.Fatalf("%v: got %s, want %s", tm, got, want)
+		}
+	}
+}
+
+// TestTagCacheMatchesEncoding: Points written through the tag cache equal Points whose tags
+// are encoded afresh, for repeated sets, equal sets built apart, and more distinct sets than
+// the cache holds.
+func TestTagCacheMatchesEncoding(t *testing.T) {
+	var sets []metrics.TagSet
+	for i := range maxCachedTagSets + 100 {
+		sets = append(sets, metrics.TagsFromPairs("url", fmt.Sprintf("http://h/%d", i), "status", "200"))
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	enc := NewEncoder(nil)
+	for i := range 3 * len(sets) {
+		var ts metrics.TagSet
+		switch i % 3 {
+		case 0:
+			ts = sets[i/3]
+		case 1:
+			ts = sets[rng.IntN(len(sets))]
+		default:
+			k := rng.IntN(len(sets))
+			ts = metrics.TagsFromPairs("status", "200", "url", fmt.Sprintf("http://h/%d", k)) // equal to sets[k], built apart
+		}
+		got := string(enc.tags.json(ts))
+		if want := string(appendTagSet(nil, ts)); got != want {
+			t.Fatalf("sample %d: tags %s, want %s", i, got, want)
+		}
+	}
+	if len(enc.tags.m) > maxCachedTagSets {
+		t.Fatalf("cache holds %d sets, more than %d", len(enc.tags.m), maxCachedTagSets)
+	}
+}
+
+// BenchmarkEncodeRun is the json output's per-sample cost in a run's shape: an HTTP request's
+// nine samples share one tag set, an iteration adds four more, times increase.
+func BenchmarkEncodeRun(b *testing.B) {
+	reg := metrics.NewRegistry()
+	bi := metrics.RegisterBuiltin(reg)
+	httpMetrics := []*metrics.Metric{bi.HTTPReqs, bi.HTTPReqFailed, bi.HTTPReqDuration, bi.HTTPReqBlocked, bi.HTTPReqConnecting,
+		bi.HTTPReqTLS, bi.HTTPReqSending, bi.HTTPReqWaiting, bi.HTTPReqReceiving}
+	iterMetrics := []*metrics.Metric{bi.DataSent, bi.DataReceived, bi.IterationDuration, bi.Iterations}
+	reqTags := metrics.NewTagSet(map[string]string{"expected_response": "true", "group": "", "method": "GET", "name": "http://127.0.0.1:5173/health",
+		"proto": "HTTP/1.1", "scenario": "default", "status": "200", "url": "http://127.0.0.1:5173/health"})
+	iterTags := metrics.TagsFromPairs("group", "", "scenario", "default")
+	start := time.Date(2026, 11, 28, 2, 32, 40, 0, time.UTC)
+	var samples []metrics.Sample
+	for i := range 100 {
+		now := start.Add(time.Duration(i) * 37 * time.Microsecond)
+		for _, m := range httpMetrics {
+			samples = append(samples, metrics.Sample{Metric: m, Tags: reqTags, Time: now, Value: 1.234567})
+		}
+		for _, m := range iterMetrics {
+			samples = append(samples, metrics.Sample{Metric: m, Tags: iterTags, Time: now, Value: 89})
+		}
+	}
+	enc := NewEncoder(nil)
+	buf := enc.AppendSamples(nil, samples)
+	b.SetBytes(int64(len(buf) / len(samples)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += len(samples) {
+		buf = enc.AppendSamples(buf[:0], samples)
+	}
 }

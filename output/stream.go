@@ -15,9 +15,14 @@ import (
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
-// maxPending is how many encoded bytes AddSamples buffers before it writes them itself
-// instead of waiting for the flusher.
-const maxPending = 1 << 20
+const (
+	// maxPending is how many encoded bytes AddSamples buffers before it wakes the flusher
+	// instead of waiting for its next tick.
+	maxPending = 1 << 20
+	// maxBacklog is how many encoded bytes AddSamples buffers before it writes them itself:
+	// the flusher is behind (a slow disk), and the caller pays for the write (backpressure).
+	maxBacklog = 16 << 20
+)
 
 // sink is where a stream's bytes go: a file, gzip over a file, or standard output.
 type sink interface {
@@ -95,6 +100,7 @@ type stream struct {
 	err     error // first write error; guarded by writeMu
 
 	done     chan struct{}
+	kick     chan struct{} // wakes the flusher before its tick (capacity 1)
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 	stopErr  error
@@ -104,7 +110,7 @@ type stream struct {
 type syncer interface{ Flush() error }
 
 func newStream(open func() (sink, error), enc encodeFunc, header []byte, interval time.Duration) *stream {
-	return &stream{open: open, encode: enc, header: header, interval: interval, done: make(chan struct{})}
+	return &stream{open: open, encode: enc, header: header, interval: interval, done: make(chan struct{}), kick: make(chan struct{}, 1)}
 }
 
 // Start opens the destination, writes the header (CSV) and starts the flusher.
@@ -121,7 +127,7 @@ func (s *stream) Start() error {
 	return nil
 }
 
-// flusher writes the buffer every interval until Stop.
+// flusher writes the buffer every interval, and when AddSamples wakes it, until Stop.
 func (s *stream) flusher() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.interval)
@@ -132,21 +138,31 @@ func (s *stream) flusher() {
 			return
 		case <-t.C:
 			s.flush()
+		case <-s.kick:
+			s.flush()
 		}
 	}
 }
 
-// AddSamples encodes samples into the buffer. It must be called after Start.
+// AddSamples encodes samples into the buffer. It must be called after Start. It writes
+// only when the flusher has fallen maxBacklog bytes behind; otherwise the flusher's
+// goroutine does, so the caller (the engine's aggregator) does not wait for the disk.
 func (s *stream) AddSamples(samples []metrics.Sample) {
 	if len(samples) == 0 {
 		return
 	}
 	s.mu.Lock()
 	s.buf = s.encode(s.buf, samples)
-	big := len(s.buf) >= maxPending
+	n := len(s.buf)
 	s.mu.Unlock()
-	if big {
+	switch {
+	case n >= maxBacklog:
 		s.flush()
+	case n >= maxPending:
+		select {
+		case s.kick <- struct{}{}:
+		default: // already woken
+		}
 	}
 }
 
