@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pixelk6/pixelk6/extension/pixel/pixelmetrics"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/summary"
 )
@@ -156,8 +157,8 @@ func (r *Result) Windows(fixed time.Duration) ([]Window, error) {
 			i = j + 1
 		}
 	}
-	lat := d.firstPresent(metrics.Trend, "http_req_duration", "inference_latency", "message_latency", "chunk_latency", "ws_connecting", "iteration_duration")
-	errM := d.firstPresent(metrics.Rate, "http_req_failed", "ws_connection_failed", "checks")
+	lat := d.firstPresent(metrics.Trend, "http_req_duration", pixelmetrics.InferenceLatency, pixelmetrics.MessageLatency, pixelmetrics.ChunkLatency, "ws_connecting", "iteration_duration")
+	errM := d.firstPresent(metrics.Rate, "http_req_failed", pixelmetrics.WSConnectionFailed, "checks")
 	thr := d.firstPresent(metrics.Counter, "http_reqs", "ws_msgs_sent", "iterations")
 	out := make([]Window, 0, len(spans))
 	for i, sp := range spans {

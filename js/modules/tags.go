@@ -11,7 +11,7 @@ import (
 var systemTagNames = map[string]bool{
 	"proto": true, "subproto": true, "status": true, "method": true, "url": true, "name": true,
 	"group": true, "check": true, "error": true, "error_code": true, "tls_version": true,
-	"scenario": true, "service": true, "expected_response": true,
+	"scenario": true, "service": true, metrics.ExpectedResponseTag: true,
 	"vu": false, "iter": false, "ip": false, "ocsp_status": false,
 }
 

@@ -418,7 +418,7 @@ func (m *instance) tags(base metrics.TagSet, r *result) metrics.TagSet {
 		tm["tls_version"] = r.tls
 	}
 	if k.hasExpected {
-		tm["expected_response"] = strconv.FormatBool(k.expected)
+		tm[metrics.ExpectedResponseTag] = strconv.FormatBool(k.expected)
 	}
 	if r.errCode != 0 {
 		tm["error_code"] = strconv.Itoa(r.errCode)
