@@ -51,7 +51,8 @@ const (
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultAckTimeout     = 10 * time.Second
 	DefaultSessionTimeout = 60 * time.Second
-	// closeWait is how long Run waits for the server's close frame after sending its own.
+	// closeWait is how long a session waits for the server's close frame after sending its
+	// own (Driver.closeWait, which tests may lengthen).
 	closeWait = time.Second
 )
 
@@ -141,6 +142,8 @@ var (
 // Run dials and performs the opening handshake, then waits while the loop streams.
 type Driver struct {
 	active []atomic.Int32 // sessions running per loop (one per loop the Driver may start)
+	// closeWait is how long a session gives the server to answer its close frame.
+	closeWait time.Duration
 
 	mu     sync.Mutex
 	loops  []*evloop.Loop // the loops started so far, in order: a loop starts when first needed
@@ -161,7 +164,7 @@ func NewDriver(loops int) (*Driver, error) {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	d := &Driver{active: make([]atomic.Int32, n)}
+	d := &Driver{active: make([]atomic.Int32, n), closeWait: closeWait}
 	if _, err := d.loop(0); err != nil {
 		return nil, err
 	}
@@ -233,6 +236,7 @@ func (d *Driver) Run(ctx context.Context, cfg Config, obs Observer) *Result {
 		return res
 	}
 	s := newSession(l, cfg, obs, res)
+	s.closeWait = d.closeWait
 	l.Add(hs.conn, hs.buffered, s)
 	// The caller's end and the session timeout reach the session through the loop.
 	stop := context.AfterFunc(sctx, func() {

@@ -3,6 +3,7 @@ package stream
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -123,8 +124,9 @@ func TestBytesAfterTheUpgradeAreKept(t *testing.T) {
 					closeCode.Store(int32(code))
 					_, _ = c.Write(wsframe.AppendFrame(nil, wsframe.OpClose, wsframe.AppendClosePayload(nil, code, ""), false, [4]byte{}))
 					// The client closes the connection on the answer.
-					_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-					if _, err := br.Read(buf); err != nil {
+					_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+					var ne net.Error
+					if _, err := br.Read(buf); err != nil && !(errors.As(err, &ne) && ne.Timeout()) {
 						dropped <- time.Now()
 					}
 					return
@@ -133,17 +135,16 @@ func TestBytesAfterTheUpgradeAreKept(t *testing.T) {
 		}
 	})
 	cfg := textConfig(url, 0)
-	res := testDriver(t).Run(context.Background(), cfg, nil)
+	d := testDriver(t)
+	d.closeWait = time.Hour // only the server's answer can end the session's connection
+	res := d.Run(context.Background(), cfg, nil)
 	if res.Err != nil || !res.GotInference || res.MsgsRecv != 2 {
 		t.Fatalf("result %+v; want success with ready and inference received", res)
 	}
 	select {
-	case at := <-dropped:
-		if d := at.Sub(res.Start.Add(res.Duration)); d >= closeWait {
-			t.Fatalf("the connection was dropped %v after the close frame: the server's answer was not noticed", d)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the client never closed the connection after the close handshake")
+	case <-dropped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the client never closed the connection after the close handshake: the server's answer was not noticed")
 	}
 	if closeCode.Load() != wsframe.CloseNormal {
 		t.Fatalf("server got close code %d; want 1000", closeCode.Load())

@@ -70,6 +70,7 @@ type session struct {
 	startAt    time.Duration // start written
 	readyAt    time.Duration // ready read
 	published  bool          // the result is final and done is closed
+	closeWait  time.Duration // how long the server may take to answer our close frame
 }
 
 func newSession(l *evloop.Loop, cfg Config, obs Observer, res *Result) *session {
@@ -222,7 +223,7 @@ func (s *session) maybeFinish() {
 	// session need not wait a round trip). The loop finishes the close handshake: it
 	// gives the server a moment to answer, then drops the connection.
 	s.publish()
-	s.timer = s.l.AfterFunc(closeWait, s.c.Close)
+	s.timer = s.l.AfterFunc(s.closeWait, s.c.Close)
 }
 
 // write sends one message and reports it; false when the connection failed (the session
