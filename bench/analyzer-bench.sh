@@ -134,6 +134,9 @@ jq_p95() {
 
 t_k6v=$(median_secs "$tmp/bin/k6verdict" --no-script-thresholds --profile rest "$tmp/big.json")
 t_naive=$(median_secs "$tmp/bin/naivep95" "$tmp/big.json")
+# BASELINE=/path/to/old/bin: that build's k6verdict on the same file, for a before/after.
+t_base=""
+[ -n "${BASELINE:-}" ] && t_base=$(median_secs "$BASELINE/k6verdict" --no-script-thresholds --profile rest "$tmp/big.json")
 if [ -z "${SKIP_JQ:-}" ] && command -v jq > /dev/null; then
   t_jq=$(median_secs jq_p95 "$tmp/big.json")
 else
@@ -143,6 +146,7 @@ fi
 mbs() { awk -v b="$bytes" -v t="$1" 'BEGIN {printf "%.1f", b / 1e6 / t}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", a / b}'; }
 printf '%-28s %8s s %10s MB/s\n' "k6verdict (all metrics)" "$t_k6v" "$(mbs "$t_k6v")"
+[ -n "$t_base" ] && printf '%-28s %8s s %10s MB/s\n' "baseline k6verdict" "$t_base" "$(mbs "$t_base")"
 printf '%-28s %8s s %10s MB/s\n' "naive Go encoding/json p95" "$t_naive" "$(mbs "$t_naive")"
 [ -n "$t_jq" ] && printf '%-28s %8s s %10s MB/s\n' "jq | sort -n p95" "$t_jq" "$(mbs "$t_jq")"
 echo "k6verdict / naive Go: $(ratio "$t_naive" "$t_k6v")x"
