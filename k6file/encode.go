@@ -14,17 +14,20 @@ import (
 // Encoder writes k6's NDJSON records. A metric's Metric record precedes its first Point;
 // "metadata" appears only when a sample has some. It does not allocate per sample.
 type Encoder struct {
-	info  map[string]MetricInfo
-	seen  map[*metrics.Metric]bool
-	keys  []string // scratch for sorting metadata keys
-	tags  tagCache
-	clock secondCache
+	info map[string]MetricInfo
+	// prefix is each metric's Point record up to its time: {"metric":N,"type":"Point","data":{"time":"
+	// (present once the metric's Metric record was written).
+	prefix  map[*metrics.Metric][]byte
+	keys    []string // scratch for sorting metadata keys
+	scratch []byte   // scratch for AppendRecord's prefix
+	tags    tagCache
+	clock   secondCache
 }
 
 // NewEncoder returns an encoder that describes each metric in its Metric record with
 // info[name] (a metric not in info gets "thresholds":[] and "submetrics":null).
 func NewEncoder(info map[string]MetricInfo) *Encoder {
-	return &Encoder{info: info, seen: make(map[*metrics.Metric]bool)}
+	return &Encoder{info: info, prefix: make(map[*metrics.Metric][]byte)}
 }
 
 // AppendSamples appends the records of samples to b: each sample's Point, preceded by its
@@ -32,11 +35,13 @@ func NewEncoder(info map[string]MetricInfo) *Encoder {
 func (e *Encoder) AppendSamples(b []byte, samples []metrics.Sample) []byte {
 	for i := range samples {
 		s := &samples[i]
-		if !e.seen[s.Metric] {
-			e.seen[s.Metric] = true
+		prefix, ok := e.prefix[s.Metric]
+		if !ok {
 			b = AppendMetric(b, &Metric{Name: s.Metric.Name, Type: s.Metric.Type, Contains: s.Metric.Contains, MetricInfo: e.info[s.Metric.Name]})
+			prefix = appendPointPrefix(nil, s.Metric.Name)
+			e.prefix[s.Metric] = prefix
 		}
-		b = e.appendPoint(b, s.Metric.Name, s.Time, s.Value, s.Tags, s.Metadata)
+		b = e.appendPoint(b, prefix, s.Time, s.Value, s.Tags, s.Metadata)
 	}
 	return b
 }
@@ -48,7 +53,7 @@ func (e *Encoder) AppendRecord(b []byte, r *Record) []byte {
 		return AppendMetric(b, &r.Metric)
 	}
 	p := &r.Point
-	return e.appendPoint(b, p.Metric, time.Unix(0, p.Time), p.Value, p.Tags, p.Metadata)
+	return e.appendPoint(b, appendPointPrefix(e.scratch[:0], p.Metric), time.Unix(0, p.Time), p.Value, p.Tags, p.Metadata)
 }
 
 // AppendMetric appends the Metric record of m.
@@ -125,10 +130,16 @@ func appendThreshold(b []byte, raw json.RawMessage) []byte {
 	return append(b, '}')
 }
 
-func (e *Encoder) appendPoint(b []byte, name string, t time.Time, v float64, tags metrics.TagSet, md map[string]string) []byte {
+// appendPointPrefix appends the start of a Point record of the metric name, up to its time.
+func appendPointPrefix(b []byte, name string) []byte {
 	b = append(b, `{"metric":`...)
 	b = jsonx.AppendString(b, name)
-	b = append(b, `,"type":"Point","data":{"time":"`...)
+	return append(b, `,"type":"Point","data":{"time":"`...)
+}
+
+// appendPoint appends a Point record that starts with prefix (appendPointPrefix).
+func (e *Encoder) appendPoint(b, prefix []byte, t time.Time, v float64, tags metrics.TagSet, md map[string]string) []byte {
+	b = append(b, prefix...)
 	b = e.clock.appendTime(b, t)
 	b = append(b, `","value":`...)
 	b = appendJSONFloat(b, v)
@@ -259,6 +270,11 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		return append(b, "null"...)
 	}
 	abs := math.Abs(f)
+	if abs < 1e15 && f == math.Trunc(f) && !(f == 0 && math.Signbit(f)) {
+		// Whole numbers (counts, bytes, 0/1 rates) are most values: their shortest form is
+		// the integer's digits.
+		return strconv.AppendInt(b, int64(f), 10)
+	}
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'

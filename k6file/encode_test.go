@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -87,7 +88,16 @@ func TestMetricRecordThresholds(t *testing.T) {
 }
 
 func TestJSONFloat(t *testing.T) {
-	for _, f := range []float64{0, 1, -1, 3.698876, 1e-7, 1.5e-9, 1e20, 1e21, 123456789012345678901234.0, 0.000001, -2.5e-8, 1.7976931348623157e308} {
+	fs := []float64{0, math.Copysign(0, -1), 1, -1, 3.698876, 1e-7, 1.5e-9, 1e20, 1e21, 123456789012345678901234.0, 0.000001, -2.5e-8,
+		1.7976931348623157e308, 1e15 - 1, 1e15, 1e15 + 1, -(1e15 - 1), 9007199254740993, 12345, 0.5, -0.5}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		fs = append(fs, math.Float64frombits(rng.Uint64()), float64(rng.Int64N(1<<53)-(1<<52)), math.Round(rng.Float64()*1e6)/1e3)
+	}
+	for _, f := range fs {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
 		want, _ := json.Marshal(f)
 		if got := string(appendJSONFloat(nil, f)); got != string(want) {
 			t.Errorf("%v: got %s, want %s", f, got, want)
