@@ -6,15 +6,30 @@ import (
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 )
 
 // BenchmarkGetIteration measures one iteration of `http.get(BASE + '/health')` on a VU against
 // a loopback server: the runner's hot path (JS call, request, samples, response object).
-func BenchmarkGetIteration(b *testing.B) {
+func BenchmarkGetIteration(b *testing.B) { benchGet(b, false) }
+
+// BenchmarkGetIterationNetHTTP is BenchmarkGetIteration with the fast path off (every request
+// through net/http): the measured reason the fast path exists.
+func BenchmarkGetIterationNetHTTP(b *testing.B) { benchGet(b, true) }
+
+func benchGet(b *testing.B, netHTTPOnly bool) {
 	srv := server(b)
 	h := jstest.MustLoad(b, "import http from 'k6/http';\nconst U = __ENV.BASE + '/health';\nexport default function () { http.get(U); }\n",
 		map[string]string{"BASE": srv.URL})
-	v := h.VU(b, 1)
+	st := h.State(1)
+	if netHTTPOnly {
+		httpmod.UseNetHTTPOnly(st)
+	}
+	v, err := h.Bundle.NewVU(context.Background(), st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(v.Close)
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
