@@ -7,6 +7,7 @@
 package logfmt
 
 import (
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ type Logger struct {
 	around func(write func())
 	// Debug enables level=debug lines (k6's --verbose).
 	Debug bool
+	// Format is k6's --log-format: "" or "text" (logfmt), "json" (one JSON object a line,
+	// keys sorted: the fields, level, msg, time) or "raw" (the message alone).
+	Format string
 }
 
 // New returns a logger writing to w.
@@ -43,6 +47,23 @@ func (l *Logger) LogFields(level, msg string, kv ...string) {
 		level = "warning"
 	}
 	var b strings.Builder
+	switch l.Format {
+	case "raw":
+		b.WriteString(msg)
+		b.WriteByte('\n')
+		l.write(b.String())
+		return
+	case "json":
+		m := map[string]string{"level": level, "msg": msg, "time": l.now().UTC().Format(time.RFC3339)}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if _, reserved := m[kv[i]]; !reserved {
+				m[kv[i]] = kv[i+1]
+			}
+		}
+		line, _ := json.Marshal(m) // a map of strings always marshals; keys come sorted
+		l.write(string(line) + "\n")
+		return
+	}
 	b.WriteString(`time="`)
 	b.WriteString(l.now().UTC().Format(time.RFC3339))
 	b.WriteString(`" level=`)
@@ -56,11 +77,16 @@ func (l *Logger) LogFields(level, msg string, kv ...string) {
 		b.WriteString(value(kv[i+1]))
 	}
 	b.WriteByte('\n')
+	l.write(b.String())
+}
+
+// write writes one line under the lock, through the around wrapper when set.
+func (l *Logger) write(line string) {
 	l.mu.Lock()
 	if l.around != nil {
-		l.around(func() { _, _ = io.WriteString(l.w, b.String()) })
+		l.around(func() { _, _ = io.WriteString(l.w, line) })
 	} else {
-		_, _ = io.WriteString(l.w, b.String())
+		_, _ = io.WriteString(l.w, line)
 	}
 	l.mu.Unlock()
 }
