@@ -43,7 +43,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -90,6 +89,8 @@ type deps struct {
 	environ func() []string
 	// isTTY reports whether w is a terminal.
 	isTTY func(w io.Writer) bool
+	// stdin is the standard input (`pixelk6 run -` reads the script from it).
+	stdin io.Reader
 }
 
 func defaultDeps() deps {
@@ -104,6 +105,7 @@ func defaultDeps() deps {
 		newOutput: func(spec string, p output.Params) (engine.Output, error) { return output.New(spec, p) },
 		environ:   os.Environ,
 		isTTY:     isTerminal,
+		stdin:     os.Stdin,
 	}
 }
 
@@ -118,24 +120,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 		Use:           "pixelk6",
 		Short:         "pixelk6 runs k6 load-test scripts",
 		Long:          "pixelk6 is a k6-compatible load-testing runner: `pixelk6 run script.js` runs a k6 script\nwith k6's options, outputs, summary and exit codes.",
+		Version:       "v" + Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(&cobra.Command{
-		Use:   "version",
-		Short: "Show the version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(stdout, "pixelk6 v%s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		},
-	})
+	root.AddCommand(versionCmd(stdout))
 	rf := &runFlags{}
 	runCmd := &cobra.Command{
-		Use:   "run [flags] script.js",
-		Short: "Run a k6 test script",
+		Use:   "run [flags] script.js|-",
+		Short: "Run a k6 test script (- reads it from standard input)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			code = runTest(ctx, cmd, rf, a[0], stdout, stderr, d)
@@ -144,14 +141,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 	}
 	rf.register(runCmd)
 	root.AddCommand(runCmd)
+	root.AddCommand(inspectCmd(ctx, &code, stdout, stderr, d))
+	root.AddCommand(newCmd(&code, stdout, stderr))
+	for _, u := range unsupportedCommands {
+		root.AddCommand(&cobra.Command{
+			Use: u.name, Short: "not supported by pixelk6 yet", DisableFlagParsing: true,
+			RunE: func(*cobra.Command, []string) error {
+				code = engine.ExitGeneric
+				fmt.Fprintf(stderr, "error: `k6 %s` is not supported by pixelk6 yet: %s\n", u.name, u.why)
+				return nil
+			},
+		})
+	}
+	// As in k6, a command line that does not parse (an unknown flag or command, a flag
+	// value of the wrong type, a wrong number of arguments) exits with 255.
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
-		if strings.Contains(err.Error(), "unknown command") {
-			return engine.ExitGeneric
-		}
-		return engine.ExitInvalidConfig
+		return engine.ExitGeneric
 	}
 	return code
+}
+
+// unsupportedCommands are k6's subcommands pixelk6 does not have yet: they fail with a
+// message saying so (exit code 255) rather than "unknown command".
+var unsupportedCommands = []struct{ name, why string }{
+	{"archive", "it cannot write k6 archives yet"},
+	{"cloud", "it has no Grafana Cloud integration"},
+	{"login", "it has no Grafana Cloud or InfluxDB login"},
+	{"pause", "it has no REST API server yet"},
+	{"resume", "it has no REST API server yet"},
+	{"scale", "it has no REST API server yet"},
+	{"stats", "it has no REST API server yet"},
+	{"status", "it has no REST API server yet"},
 }
 
 // runTest is `pixelk6 run`: it consolidates the options, loads the script, opens the
@@ -165,17 +186,14 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	// The logger is needed before the script's options are known: its tier comes from
 	// the same consolidation, without the script.
 	pre := consolidate(tiers{defaults: defaultOptions(), env: envOpts, flags: flagOpts})
-	logSpec := ""
-	if pre.LogOutput != nil {
-		logSpec = *pre.LogOutput
-	}
-	logger, closeLog, err := newLogger(logSpec, stdout, stderr)
+	logger, closeLog, err := newLogger(deref(pre.LogOutput), stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return engine.ExitInvalidConfig
 	}
 	defer closeLog()
 	logger.Debug = rf.verbose
+	logger.Format = deref(pre.LogFormat)
 	fail := func(code int, err error) int {
 		logger.Log("error", err.Error())
 		return code
@@ -186,8 +204,31 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if envErr != nil {
 		return fail(engine.ExitInvalidConfig, envErr)
 	}
+	switch f := deref(pre.LogFormat); f {
+	case "", "text", "json", "raw":
+	default:
+		return fail(engine.ExitInvalidConfig, fmt.Errorf("invalid --log-format %q (want text, json or raw)", f))
+	}
+	fileOpts, err := configTier(rf.config, procEnv, logger)
+	if err != nil {
+		return fail(engine.ExitInvalidConfig, err)
+	}
+	pre = consolidate(tiers{defaults: defaultOptions(), file: fileOpts, env: envOpts, flags: flagOpts})
+	if err := checkType(pre.Type, scriptPath); err != nil {
+		return fail(engine.ExitInvalidConfig, err)
+	}
+	scriptLogger := &consoleLogger{Logger: logger}
+	if p := deref(pre.ConsoleOutput); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return fail(engine.ExitInvalidConfig, fmt.Errorf("invalid --console-output: %w", err))
+		}
+		defer f.Close()
+		scriptLogger.console = logfmt.New(f)
+		scriptLogger.console.Debug = true
+	}
 	scriptEnv := map[string]string{}
-	if rf.includeSystemEnv {
+	if pre.IncludeSystemEnv == nil || *pre.IncludeSystemEnv {
 		for k, v := range procEnv {
 			scriptEnv[k] = v
 		}
@@ -201,7 +242,13 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 
 	reg := metrics.NewRegistry()
-	ld, err := d.load(ctx, scriptPath, js.LoadOptions{Env: scriptEnv, Logger: logger, Registry: reg})
+	lo := js.LoadOptions{Env: scriptEnv, Logger: scriptLogger, Registry: reg}
+	if scriptPath == "-" {
+		if scriptPath, lo, err = stdinScript(d.stdin, lo); err != nil {
+			return fail(engine.ExitScriptError, err)
+		}
+	}
+	ld, err := d.load(ctx, scriptPath, lo)
 	if err != nil {
 		return fail(engine.ExitScriptError, err)
 	}
@@ -212,11 +259,12 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 			}
 		}()
 	}
-	scriptOpts, err := parseScriptOptions(ld.Options())
+	scriptOpts, unknown, err := decodeOptions(ld.Options(), fromScript)
+	warnUnknown(logger, unknown)
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
-	rc, err := newRunConfig(consolidate(tiers{defaults: defaultOptions(), script: scriptOpts, env: envOpts, flags: flagOpts}))
+	rc, err := newRunConfig(consolidate(tiers{defaults: defaultOptions(), file: fileOpts, script: scriptOpts, env: envOpts, flags: flagOpts}))
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
@@ -289,6 +337,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 	if len(res.FailedThresholds) > 0 {
 		logger.Log("error", fmt.Sprintf("thresholds on metrics '%s' have been crossed", strings.Join(res.FailedThresholds, ", ")))
+	}
+	if res.MarkedFailed {
+		logger.Log("error", "the test run was marked as failed by the script (test.fail())")
 	}
 	return res.ExitCode()
 }

@@ -71,7 +71,7 @@ func TestFlags(t *testing.T) {
 		{"quiet", []string{"-q"}, options{}, func(r *runFlags) bool { return r.quiet }},
 		{"no color", []string{"--no-color"}, options{NoColor: b(true)}, func(r *runFlags) bool { return r.noColor }},
 		{"system env default on", nil, options{}, func(r *runFlags) bool { return r.includeSystemEnv }},
-		{"system env off", []string{"--include-system-env-vars=false"}, options{}, func(r *runFlags) bool { return !r.includeSystemEnv }},
+		{"system env off", []string{"--include-system-env-vars=false"}, options{IncludeSystemEnv: b(false)}, func(r *runFlags) bool { return !r.includeSystemEnv }},
 		{"log output", []string{"--log-output", "none"}, options{LogOutput: s("none")}, func(r *runFlags) bool { return r.logOutput == "none" }},
 		{"verbose", []string{"-v"}, options{}, func(r *runFlags) bool { return r.verbose }},
 	}
@@ -198,8 +198,11 @@ func TestRun(t *testing.T) {
 		{name: "version", args: []string{"version"}, stdout: []string{"pixelk6 v" + Version}},
 		{name: "help", args: []string{"--help"}, stdout: []string{"run", "version"}},
 		{name: "run help", args: []string{"run", "--help"}, stdout: []string{"--summary-export", "--insecure-skip-tls-verify"}},
-		{name: "no script", args: []string{"run"}, code: 104, stderr: []string{"accepts 1 arg"}},
-		{name: "unknown flag", args: []string{"run", "--bogus", "x.js"}, code: 104, stderr: []string{"bogus"}},
+		// k6 exits with 255 on a command line that does not parse.
+		{name: "no script", args: []string{"run"}, code: 255, stderr: []string{"accepts 1 arg"}},
+		{name: "unknown flag", args: []string{"run", "--bogus", "x.js"}, code: 255, stderr: []string{"bogus"}},
+		{name: "flag value of the wrong type", args: []string{"run", "-u", "many", "x.js"}, code: 255, stderr: []string{"many"}},
+		{name: "unknown command", args: []string{"bogus"}, code: 255, stderr: []string{"unknown command"}},
 		{name: "load error", args: []string{"run", "x.js"}, loadErr: errors.New("script error: SyntaxError: x.js:3:4 unexpected token"), code: 107, stderr: []string{"x.js:3:4"}},
 		{name: "bad duration flag", args: []string{"run", "-d", "3q", "x.js"}, code: 104, stderr: []string{`\"3q\"`}},
 		{name: "bad env option", args: []string{"run", "x.js"}, environ: []string{"K6_VUS=lots"}, code: 104, stderr: []string{`K6_VUS=\"lots\"`}},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pixelk6/pixelk6/executor"
 )
@@ -32,6 +33,15 @@ type runFlags struct {
 	userAgent        string
 	logOutput        string
 	verbose          bool
+	noSetup          bool
+	noTeardown       bool
+	systemTags       string
+	consoleOutput    string
+	logFormat        string
+	config           string
+	compatMode       string
+	typ              string
+	noUsageReport    bool
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -59,6 +69,61 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.userAgent, "user-agent", "", "the HTTP User-Agent header")
 	fs.StringVar(&f.logOutput, "log-output", "", "where logs go: stderr, stdout, none or file=PATH")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
+	fs.BoolVar(&f.noSetup, "no-setup", false, "do not run setup()")
+	fs.BoolVar(&f.noTeardown, "no-teardown", false, "do not run teardown()")
+	fs.StringVar(&f.systemTags, "system-tags", "", "only these system tags on samples, comma-separated")
+	fs.StringVar(&f.consoleOutput, "console-output", "", "write console.* output to FILE instead of the log")
+	fs.StringVar(&f.logFormat, "log-format", "", "log format: text, json or raw")
+	fs.StringVarP(&f.config, "config", "c", "", "k6's JSON config file (the config-file tier of options)")
+	fs.StringVar(&f.compatMode, "compatibility-mode", "", "JavaScript compatibility mode: extended, base or experimental_enhanced (pixelk6 transpiles every mode with esbuild)")
+	fs.StringVarP(&f.typ, "type", "t", "", "test type: js (archive is not supported yet)")
+	fs.BoolVar(&f.noUsageReport, "no-usage-report", false, "accepted: pixelk6 never sends a usage report")
+	registerRefused(fs)
+}
+
+// registerRefused adds the `k6 run` flags pixelk6 does not honour yet, from supportTable,
+// so that they parse as in k6 and refusedFlags can name them.
+func registerRefused(fs *pflag.FlagSet) {
+	for _, s := range supportTable {
+		if s.OK || s.Flag == "" {
+			continue
+		}
+		usage := "not supported by pixelk6 yet: " + s.Note
+		if s.Bool {
+			fs.BoolP(s.Flag, s.Short, false, usage)
+		} else {
+			fs.StringArrayP(s.Flag, s.Short, nil, usage)
+		}
+	}
+}
+
+// refusedFlags returns the refused flags that were given with a value other than their
+// "off" one, as "--name".
+func refusedFlags(fs *pflag.FlagSet) []string {
+	var out []string
+	for _, s := range supportTable {
+		if s.OK || s.Flag == "" || !fs.Changed(s.Flag) {
+			continue
+		}
+		if s.Bool {
+			if v, _ := fs.GetBool(s.Flag); !v {
+				continue
+			}
+		} else {
+			vals, _ := fs.GetStringArray(s.Flag)
+			off := true
+			for _, v := range vals {
+				if !(v == "" && s.Flag == "address") && !offValue(s, v) {
+					off = false
+				}
+			}
+			if off {
+				continue
+			}
+		}
+		out = append(out, "--"+s.Flag)
+	}
+	return out
 }
 
 // options returns the command line's tier of options: only the flags that were given.
@@ -69,6 +134,39 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	if f.logOutput != "" {
 		v := f.logOutput
 		o.LogOutput = &v
+	}
+	if ch("log-format") {
+		v := f.logFormat
+		o.LogFormat = &v
+	}
+	if refused := refusedFlags(cmd.Flags()); len(refused) > 0 {
+		return o, refusal("command line", refused)
+	}
+	for _, b := range []struct {
+		name string
+		val  bool
+		dst  **bool
+	}{{"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
+		if ch(b.name) {
+			v := b.val
+			*b.dst = &v
+		}
+	}
+	for _, s := range []struct {
+		name string
+		val  string
+		dst  **string
+	}{{"console-output", f.consoleOutput, &o.ConsoleOutput}, {"compatibility-mode", f.compatMode, &o.CompatibilityMode}, {"type", f.typ, &o.Type}} {
+		if ch(s.name) {
+			v := s.val
+			*s.dst = &v
+		}
+	}
+	if ch("system-tags") {
+		o.SystemTags = splitList(f.systemTags)
+		if o.SystemTags == nil {
+			o.SystemTags = []string{}
+		}
 	}
 	if ch("vus") {
 		if f.vus < 0 {
