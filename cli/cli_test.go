@@ -126,6 +126,11 @@ type fakeRunner struct {
 	summary     map[string]string
 	summaryData json.RawMessage
 	modOpts     modules.Options
+	// setups and teardowns count the calls; blockSummary makes handleSummary run until its
+	// context ends; load are the options the script was loaded with.
+	setups, teardowns int
+	blockSummary      bool
+	load              js.LoadOptions
 }
 
 var _ script = (*fakeRunner)(nil)
@@ -145,12 +150,18 @@ func (f *fakeRunner) NewVU(_ context.Context, spec engine.VUSpec) (engine.VU, er
 	return &fakeVU{f: f, spec: spec}, nil
 }
 func (f *fakeRunner) Setup(context.Context, engine.VUSpec) (json.RawMessage, error) {
+	f.setups++
 	return nil, nil
 }
 func (f *fakeRunner) Teardown(context.Context, engine.VUSpec, json.RawMessage) error {
+	f.teardowns++
 	return nil
 }
-func (f *fakeRunner) HandleSummary(_ context.Context, _ engine.VUSpec, data json.RawMessage) (map[string]string, bool, error) {
+func (f *fakeRunner) HandleSummary(ctx context.Context, _ engine.VUSpec, data json.RawMessage) (map[string]string, bool, error) {
+	if f.blockSummary {
+		<-ctx.Done()
+		return nil, true, ctx.Err()
+	}
 	if f.summary == nil {
 		return nil, false, nil
 	}

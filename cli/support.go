@@ -32,9 +32,9 @@ type support struct {
 }
 
 const (
-	noteHTTP   = "not implemented yet in pixelk6's HTTP client"
+	noteHTTP    = "not implemented yet in pixelk6's HTTP client"
 	noteDistrib = "distributed execution is not implemented yet (its own issue)"
-	noteAPI    = "pixelk6 has no REST API server yet"
+	noteAPI     = "pixelk6 has no REST API server yet"
 )
 
 // supportTable lists every k6 v2.2 `k6 run` flag, options key and K6_* option variable.

@@ -171,6 +171,7 @@ func Run(ctx context.Context, cfg Config) *Result {
 	r.pipe = newPipeline(cfg.Registry, r.builtin, cfg.Outputs, cfg.Test.Thresholds,
 		func() (int64, int64) { return r.active.Load(), r.inited.Load() }, onThresholdAbort)
 	r.pipe.full = cfg.ByScenario
+	r.pipe.runTags = metrics.NewTagSet(cfg.Test.Tags)
 	if cfg.ThresholdsEvery > 0 {
 		r.pipe.thresholdsEvery = cfg.ThresholdsEvery
 	}
