@@ -42,6 +42,7 @@ type runFlags struct {
 	compatMode       string
 	typ              string
 	noUsageReport    bool
+	minIterDuration  string
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -78,6 +79,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.compatMode, "compatibility-mode", "", "JavaScript compatibility mode: extended, base or experimental_enhanced (pixelk6 transpiles every mode with esbuild)")
 	fs.StringVarP(&f.typ, "type", "t", "", "test type: js (archive is not supported yet)")
 	fs.BoolVar(&f.noUsageReport, "no-usage-report", false, "accepted: pixelk6 never sends a usage report")
+	fs.StringVar(&f.minIterDuration, "min-iteration-duration", "", "the shortest time a VU spends on an iteration, e.g. 1s")
 	registerRefused(fs)
 }
 
@@ -199,6 +201,14 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 			}
 			o.Stages = append(o.Stages, st...)
 		}
+	}
+	if ch("min-iteration-duration") {
+		d, err := executor.ParseDuration(f.minIterDuration)
+		if err != nil {
+			return o, fmt.Errorf("invalid --min-iteration-duration: %w", err)
+		}
+		x := executor.Duration(d)
+		o.MinIterationDuration = &x
 	}
 	if ch("tag") {
 		o.Tags = map[string]string{}

@@ -38,6 +38,7 @@ type options struct {
 	TeardownTimeout       *executor.Duration `json:"teardownTimeout"`
 	HandleSummaryTimeout  *executor.Duration `json:"handleSummaryTimeout"`
 	NoSetup               *bool              `json:"noSetup"`
+	MinIterationDuration  *executor.Duration `json:"minIterationDuration"`
 	NoTeardown            *bool              `json:"noTeardown"`
 	HTTPDebug             *string            `json:"httpDebug"`
 	InsecureSkipTLSVerify *bool              `json:"insecureSkipTLSVerify"`
@@ -224,7 +225,7 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	for _, d := range []struct {
 		key string
 		dst **executor.Duration
-	}{{"K6_DURATION", &o.Duration}, {"K6_SETUP_TIMEOUT", &o.SetupTimeout}, {"K6_TEARDOWN_TIMEOUT", &o.TeardownTimeout}, {"K6_HANDLE_SUMMARY_TIMEOUT", &o.HandleSummaryTimeout}} {
+	}{{"K6_DURATION", &o.Duration}, {"K6_SETUP_TIMEOUT", &o.SetupTimeout}, {"K6_TEARDOWN_TIMEOUT", &o.TeardownTimeout}, {"K6_HANDLE_SUMMARY_TIMEOUT", &o.HandleSummaryTimeout}, {"K6_MIN_ITERATION_DURATION", &o.MinIterationDuration}} {
 		if v, ok := get(d.key); ok {
 			x, e := executor.ParseDuration(v)
 			if e != nil {
@@ -419,6 +420,9 @@ func (o options) apply(hi options) options {
 	if hi.HandleSummaryTimeout != nil {
 		o.HandleSummaryTimeout = hi.HandleSummaryTimeout
 	}
+	if hi.MinIterationDuration != nil {
+		o.MinIterationDuration = hi.MinIterationDuration
+	}
 	return o
 }
 
@@ -503,6 +507,9 @@ func newRunConfig(o options) (*runConfig, error) {
 		t.TeardownTimeout = o.TeardownTimeout.D()
 	}
 	t.NoSetup = o.NoSetup != nil && *o.NoSetup
+	if o.MinIterationDuration != nil {
+		t.MinIterationDuration = o.MinIterationDuration.D()
+	}
 	t.NoTeardown = o.NoTeardown != nil && *o.NoTeardown
 	rc.HandleSummaryTimeout = 2 * time.Minute
 	if o.HandleSummaryTimeout != nil {

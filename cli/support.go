@@ -53,7 +53,7 @@ var supportTable = []support{
 	{Key: "setupTimeout", Env: "K6_SETUP_TIMEOUT", OK: true},
 	{Key: "teardownTimeout", Env: "K6_TEARDOWN_TIMEOUT", OK: true},
 	{Key: "handleSummaryTimeout", Env: "K6_HANDLE_SUMMARY_TIMEOUT", OK: true},
-	{Key: "minIterationDuration", Flag: "min-iteration-duration", Env: "K6_MIN_ITERATION_DURATION", Note: "not implemented yet"},
+	{Key: "minIterationDuration", Flag: "min-iteration-duration", Env: "K6_MIN_ITERATION_DURATION", OK: true},
 	{Key: "thresholds", OK: true},
 	{Key: "noThresholds", Flag: "no-thresholds", Bool: true, Env: "K6_NO_THRESHOLDS", OK: true, Note: "pixelk6 also reads it from a script's options"},
 	// HTTP and network.

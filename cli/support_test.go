@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
@@ -214,6 +217,8 @@ func TestEveryRunFlagInTable(t *testing.T) {
 	})
 }
 
+var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's support table from supportTable")
+
 // TestREADMESupportTable checks that the README's table is the one supportTable renders.
 func TestREADMESupportTable(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "README.md"))
@@ -226,8 +231,15 @@ func TestREADMESupportTable(t *testing.T) {
 	if i < 0 || j < i {
 		t.Fatalf("README.md lacks the markers %q ... %q", begin, end)
 	}
-	if got, want := s[i+len(begin):j], supportMarkdown(); got != want {
-		t.Errorf("README.md's support table differs from supportTable; replace it with:\n%s", want)
+	got, want := s[i+len(begin):j], supportMarkdown()
+	if *updateREADME {
+		if err := os.WriteFile(filepath.Join("..", "README.md"), []byte(s[:i+len(begin)]+want+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got != want {
+		t.Errorf("README.md's support table differs from supportTable (go test ./cli -run README -update-readme rewrites it); want:\n%s", want)
 	}
 }
 
@@ -417,6 +429,22 @@ func TestRunOptionEffects(t *testing.T) {
 				b, err := r.fr.load.ReadFile(filepath.Join(wd, "-"))
 				if err != nil || string(b) != "export default function () {}\n" {
 					t.Errorf("script from stdin %q %v", b, err)
+				}
+			}},
+		{name: "--min-iteration-duration spaces iterations", args: []string{"run", "-q", "--min-iteration-duration", "30ms", "x.js"}, opts: `{"iterations":3,"minIterationDuration":"1ms"}`,
+			prep: func(fr *fakeRunner, _ *deps) {
+				var starts []time.Time
+				fr.iter = func(context.Context, *fakeVU) error {
+					if n := len(starts); n > 0 && time.Since(starts[n-1]) < 30*time.Millisecond {
+						return fmt.Errorf("iteration %d started %s after the previous one", n, time.Since(starts[n-1]))
+					}
+					starts = append(starts, time.Now())
+					return nil
+				}
+			},
+			check: func(t *testing.T, r fakeRun) {
+				if strings.Contains(r.stderr, "started") {
+					t.Errorf("stderr:\n%s", r.stderr)
 				}
 			}},
 		{name: "archive refused", args: []string{"run", "-q", "test.tar"}, code: 104,

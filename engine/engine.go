@@ -45,6 +45,9 @@ type Test struct {
 	SetupTimeout, TeardownTimeout time.Duration
 	// NoSetup and NoTeardown skip setup() and teardown() (k6's --no-setup, --no-teardown).
 	NoSetup, NoTeardown bool
+	// MinIterationDuration is the shortest time a VU spends on a completed iteration: it
+	// waits out the rest before the next (k6's minIterationDuration; 0 for none).
+	MinIterationDuration time.Duration
 	// OptionsJSON are the consolidated options as JSON with the scenarios as run
 	// (k6/execution's test.options).
 	OptionsJSON []byte
@@ -394,6 +397,7 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 		n := c.Plan().MaxVUs
 		sc := newScenario(c, vus[off:off+n])
 		sc.engineActive = &r.active
+		sc.minIter = r.cfg.Test.MinIterationDuration
 		sc.onError = func(err error, s *scenario) { r.errs.iterationError(err, s.cfg.Base().Executor, s.name) }
 		sc.onAbort = func(err error) { r.abort(ExitScriptAbort, err) }
 		sc.onDropped = func(n int64) {

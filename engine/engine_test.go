@@ -494,3 +494,26 @@ func TestMarkFailed(t *testing.T) {
 		t.Errorf("with a crossed threshold: exit %d, want 99", res.ExitCode())
 	}
 }
+
+// TestMinIterationDuration checks that a VU spaces its completed iterations by at least
+// minIterationDuration (a lower bound: a busy machine only makes it longer).
+func TestMinIterationDuration(t *testing.T) {
+	var mu sync.Mutex
+	var starts []time.Time
+	fr := &fakeRunner{iter: func(context.Context, *fakeVU) error {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		mu.Unlock()
+		return nil
+	}}
+	const minIter = 40 * time.Millisecond
+	res := runTest(t, context.Background(), fr, `{"iterations":3,"vus":1}`, func(c *Config) { c.Test.MinIterationDuration = minIter })
+	if res.ExitCode() != 0 || len(starts) != 3 {
+		t.Fatalf("exit %d, %d iterations", res.ExitCode(), len(starts))
+	}
+	for i := 1; i < len(starts); i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < minIter {
+			t.Errorf("iteration %d started %s after the previous one, want ≥ %s", i, gap, minIter)
+		}
+	}
+}
