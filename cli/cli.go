@@ -1,40 +1,48 @@
 // Package cli is the pixelk6 command: a k6-compatible runner.
 //
-//	pixelk6 run [flags] script.js
-//	pixelk6 version
-//	pixelk6 --help
+//	pixelk6 run [flags] script.js|-      (- reads the script from standard input)
+//	pixelk6 inspect [--execution-requirements] script.js|-
+//	pixelk6 new [--force] [file]
+//	pixelk6 version [--json]
+//	pixelk6 --version | --help
 //
-// `pixelk6 run` takes k6's flags: --vus/-u, --duration/-d, --iterations/-i, --stage/-s
-// ("30s:10", repeated or comma-separated), --env/-e KEY=VALUE, --tag KEY=VALUE,
-// --no-thresholds, --out/-o TYPE[=ARG] (repeatable: json=FILE[.gz], csv=FILE[.gz]),
-// --summary-export FILE, --summary-mode compact|full|disabled, --no-summary,
-// --summary-trend-stats avg,p(99), --summary-time-unit, --quiet/-q, --no-color,
-// --http-debug[=full], --insecure-skip-tls-verify, --include-system-env-vars (default
-// true), --user-agent, --log-output stderr|stdout|none|file=PATH and --verbose/-v.
+// `pixelk6 run` has every flag of `k6 run` (k6 v2.2). supportTable (support.go) lists
+// each flag, K6_* option variable and options key with what pixelk6 does with it, and the
+// README's table is generated from it. Nothing is ignored silently: a setting pixelk6 does
+// not honour yet fails the run with exit code 104 naming it (from the command line, the
+// environment, the script's options or the config file); an options key k6 itself does not
+// know gets k6's warning and the run goes on.
 //
-// Options come, in k6's order of precedence, from the defaults, a config file (none yet),
-// the script's `options`, K6_* environment variables (K6_VUS, K6_DURATION, K6_ITERATIONS,
-// K6_STAGES, K6_NO_THRESHOLDS, K6_SUMMARY_MODE, K6_NO_SUMMARY, K6_SUMMARY_EXPORT, K6_OUT,
-// K6_LOG_OUTPUT, ...), then the command line; a later tier wins, and a tier that sets
-// duration, iterations, stages or scenarios replaces all four of the tiers below it, as
-// in k6. One function, consolidate, owns that order.
+// Options come, in k6's order of precedence, from the defaults, the -c / K6_CONFIG JSON
+// config file, the script's `options`, K6_* environment variables, then the command line;
+// a later tier wins, and a tier that sets duration, iterations, stages or scenarios
+// replaces all four of the tiers below it, as in k6. One function, consolidate, owns that
+// order.
 //
 // The package presents a run; package engine executes it. cli consolidates the options,
 // loads the script (package js), opens the outputs (package output), prints the banner,
 // shows the progress (an engine.Observer), and after engine.Run returns prints the
 // end-of-test summary or the script's handleSummary outputs, writes --summary-export and
-// logs the crossed thresholds.
+// logs the crossed thresholds. Logs go to --log-output (stderr, stdout, none,
+// file=PATH) in --log-format (text, json, raw); console.* lines carry source=console and
+// go to --console-output FILE when given.
 //
 // Exit codes (k6's):
 //
 //	0    the test ran and every threshold passed
 //	99   a threshold was crossed (also when abortOnFail stopped the test); stderr has
 //	     level=error msg="thresholds on metrics '<names>' have been crossed"
-//	104  invalid options, flags or thresholds (the message names the bad value)
+//	100  setup() ran past setupTimeout
+//	101  teardown() ran past teardownTimeout
+//	104  invalid options, flags or thresholds (the message names the bad value), or k6
+//	     settings pixelk6 does not honour yet (the message names each)
 //	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed)
 //	107  the script failed to load, or threw in its init context, in setup() or in teardown()
 //	108  the script called test.abort() from k6/execution
-//	255  any other failure (an output that cannot be opened, an unwritable file)
+//	110  the script called test.fail() from k6/execution (the run went on to its end)
+//	255  a command line that does not parse (unknown flag or command, a flag value of the
+//	     wrong type), an unsupported subcommand, or any other failure (an output that
+//	     cannot be opened, an unwritable file)
 package cli
 
 import (
