@@ -435,7 +435,7 @@ func envMap(env []string) map[string]string {
 }
 
 // newLogger builds the logger of --log-output: stderr (default), stdout, none or
-// file=PATH.
+// file=PATH[,level=LEVEL].
 func newLogger(spec string, stdout, stderr io.Writer) (*logfmt.Logger, func(), error) {
 	switch {
 	case spec == "" || spec == "stderr":
@@ -445,13 +445,28 @@ func newLogger(spec string, stdout, stderr io.Writer) (*logfmt.Logger, func(), e
 	case spec == "none":
 		return logfmt.New(io.Discard), func() {}, nil
 	case strings.HasPrefix(spec, "file="):
-		f, err := os.OpenFile(strings.TrimPrefix(spec, "file="), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		path, level := "", ""
+		for _, p := range strings.Split(strings.TrimPrefix(spec, "file="), ",") {
+			switch k, v, _ := strings.Cut(p, "="); {
+			case path == "":
+				path = p
+			case k == "level" && logfmt.ValidLevel(v):
+				level = v
+			default:
+				return nil, nil, fmt.Errorf("invalid --log-output %q: unknown parameter %q (want file=PATH[,level=LEVEL])", spec, p)
+			}
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, nil, fmt.Errorf("invalid --log-output %q: %w", spec, err)
 		}
-		return logfmt.New(f), func() { f.Close() }, nil
+		l := logfmt.New(f)
+		l.Level = level
+		return l, func() { f.Close() }, nil
+	case strings.HasPrefix(spec, "loki"):
+		return nil, nil, fmt.Errorf("invalid --log-output %q: pixelk6 cannot send logs to Loki yet", spec)
 	}
-	return nil, nil, fmt.Errorf("invalid --log-output %q (want stderr, stdout, none or file=PATH)", spec)
+	return nil, nil, fmt.Errorf("invalid --log-output %q (want stderr, stdout, none or file=PATH[,level=LEVEL])", spec)
 }
 
 // isTerminal reports whether w is a character device.

@@ -404,6 +404,16 @@ func TestRunOptionEffects(t *testing.T) {
 					t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
 				}
 			}},
+		{name: "log output file with a level", args: []string{"run", "-q", "--log-output", "file=" + filepath.Join(dir, "k6.log") + ",level=error", "x.js"},
+			opts: `{"iterations":1,"bogus":1,"thresholds":{"iterations":["count>5"]}}`, code: 99,
+			check: func(t *testing.T, r fakeRun) {
+				b, err := os.ReadFile(filepath.Join(dir, "k6.log"))
+				if err != nil || !strings.Contains(string(b), "have been crossed") || strings.Contains(string(b), "level=warning") || r.stderr != "" {
+					t.Errorf("log file %q (%v), stderr %q", b, err, r.stderr)
+				}
+			}},
+		{name: "log output file with a bad parameter", args: []string{"run", "-q", "--log-output", "file=x.log,color=red", "x.js"}, code: 104},
+		{name: "log output loki refused", args: []string{"run", "-q", "--log-output", "loki=http://127.0.0.1:3100", "x.js"}, code: 104},
 		{name: "verbose shows debug lines", args: []string{"run", "-q", "-v", "x.js"}, opts: `{"iterations":1}`,
 			prep: func(fr *fakeRunner, _ *deps) {
 				fr.iter = func(context.Context, *fakeVU) error { fr.load.Logger.Log("debug", "a debug line"); return nil }

@@ -69,3 +69,30 @@ func TestFormats(t *testing.T) {
 		})
 	}
 }
+
+func TestLevel(t *testing.T) {
+	tests := []struct {
+		level string
+		debug bool
+		want  string // the levels written, of debug, info, warning, error
+	}{
+		{"", false, "info warning error"},
+		{"", true, "debug info warning error"},
+		{"debug", false, "debug info warning error"},
+		{"warning", true, "warning error"},
+		{"error", false, "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.level, func(t *testing.T) {
+			var b strings.Builder
+			l := New(&b)
+			l.Level, l.Debug, l.Format = tt.level, tt.debug, "raw"
+			for _, lv := range []string{"debug", "info", "warn", "error"} {
+				l.Log(lv, lv)
+			}
+			if got := strings.Join(strings.Fields(strings.ReplaceAll(b.String(), "warn", "warning")), " "); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
