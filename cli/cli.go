@@ -151,6 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 	root.AddCommand(runCmd)
 	root.AddCommand(inspectCmd(ctx, &code, stdout, stderr, d))
 	root.AddCommand(newCmd(&code, stdout, stderr))
+	root.AddCommand(archiveCmd(ctx, &code, stdout, stderr, d))
 	for _, u := range unsupportedCommands {
 		root.AddCommand(&cobra.Command{
 			Use: u.name, Short: "not supported by pixelk6 yet", DisableFlagParsing: true,
@@ -173,7 +174,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 // unsupportedCommands are k6's subcommands pixelk6 does not have yet: they fail with a
 // message saying so (exit code 255) rather than "unknown command".
 var unsupportedCommands = []struct{ name, why string }{
-	{"archive", "it cannot write k6 archives yet"},
 	{"cloud", "it has no Grafana Cloud integration"},
 	{"login", "it has no Grafana Cloud or InfluxDB login"},
 	{"pause", "it has no REST API server yet"},
@@ -222,8 +222,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		return fail(engine.ExitInvalidConfig, err)
 	}
 	pre = consolidate(tiers{defaults: defaultOptions(), file: fileOpts, env: envOpts, flags: flagOpts})
-	if err := checkType(pre.Type, scriptPath); err != nil {
-		return fail(engine.ExitInvalidConfig, err)
+	arc, err := openInput(pre.Type, scriptPath, d.stdin)
+	if err != nil {
+		return fail(engine.ExitScriptError, err)
 	}
 	scriptLogger := &consoleLogger{Logger: logger}
 	if p := deref(pre.ConsoleOutput); p != "" {
@@ -241,6 +242,11 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 			scriptEnv[k] = v
 		}
 	}
+	if arc != nil { // the archive's -e variables, under this command line's
+		for k, v := range arc.meta.Env {
+			scriptEnv[k] = v
+		}
+	}
 	for _, kv := range rf.env {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
@@ -251,7 +257,10 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 
 	reg := metrics.NewRegistry()
 	lo := js.LoadOptions{Env: scriptEnv, Logger: scriptLogger, Registry: reg}
-	if scriptPath == "-" {
+	switch {
+	case arc != nil:
+		scriptPath, lo.ReadFile = arc.main, arc.ReadFile
+	case scriptPath == "-":
 		if scriptPath, lo, err = stdinScript(d.stdin, lo); err != nil {
 			return fail(engine.ExitScriptError, err)
 		}
@@ -267,7 +276,12 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 			}
 		}()
 	}
-	scriptOpts, unknown, err := decodeOptions(ld.Options(), fromScript)
+	// An archive's options (consolidated when it was made) stand for the script's, as in k6.
+	rawOpts, from := ld.Options(), fromScript
+	if arc != nil {
+		rawOpts, from = arc.meta.Options, fromArchive
+	}
+	scriptOpts, unknown, err := decodeOptions(rawOpts, from)
 	warnUnknown(logger, unknown)
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)

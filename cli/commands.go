@@ -112,20 +112,38 @@ func warnUnknown(logger *logfmt.Logger, keys []string) {
 	}
 }
 
-// checkType refuses --type archive and a k6 archive given as the script: pixelk6 cannot
-// run archives yet.
-func checkType(typ *string, path string) error {
+// openInput reads the test to run, as k6 decides: --type js or archive, else an archive
+// when the file is a tar with k6's metadata.json. It returns the archive (nil for a
+// script).
+func openInput(typ *string, path string, stdin io.Reader) (*archive, error) {
 	switch t := deref(typ); t {
-	case "", "js":
+	case "js":
+		return nil, nil
 	case "archive":
-		return fmt.Errorf("--type archive: pixelk6 does not run k6 archives yet")
+	case "":
+		if path == "-" || !isArchive(path) {
+			return nil, nil
+		}
 	default:
-		return fmt.Errorf("invalid --type %q (want js or archive)", t)
+		return nil, fmt.Errorf("invalid --type %q (want js or archive)", t)
 	}
-	if deref(typ) == "" && strings.EqualFold(filepath.Ext(path), ".tar") {
-		return fmt.Errorf("%s looks like a k6 archive: pixelk6 does not run k6 archives yet (use --type js if it is a script)", path)
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
-	return nil
+	if r == nil {
+		return nil, errors.New("no standard input")
+	}
+	a, err := readArchive(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, nil
 }
 
 // consoleLogger is the scripts' logger: console.* lines (source=console) go to the
@@ -277,7 +295,7 @@ func decodeOptionsLenient(raw json.RawMessage) (options, []string, error) {
 		switch {
 		case !known || s.ConfigOnly:
 			unknown = append(unknown, k)
-		case !optionFields[k] && !bytes.Equal(bytes.TrimSpace(v), []byte("null")):
+		case !optionFields[k] && !unset(v):
 			if o.Other == nil {
 				o.Other = map[string]json.RawMessage{}
 			}

@@ -127,7 +127,7 @@ func decodeOptions(raw json.RawMessage, from string) (options, []string, error) 
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	isNull := func(k string) bool { return bytes.Equal(bytes.TrimSpace(fields[k]), []byte("null")) }
+	isNull := func(k string) bool { return unset(fields[k]) }
 	unknown, err := checkKeys(keys, isNull, from)
 	if err != nil {
 		return o, unknown, err
@@ -157,6 +157,25 @@ func decodeOptions(raw json.RawMessage, from string) (options, []string, error) 
 		o.Thresholds = nil
 	}
 	return o, unknown, nil
+}
+
+// unset reports whether an options value sets nothing: null, or an object whose values
+// all set nothing (k6 writes an unset dns as {"ttl":null,"select":null,"policy":null}).
+func unset(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	if bytes.Equal(v, []byte("null")) {
+		return true
+	}
+	var obj map[string]json.RawMessage
+	if len(v) == 0 || v[0] != '{' || json.Unmarshal(v, &obj) != nil {
+		return false
+	}
+	for _, x := range obj {
+		if !unset(x) {
+			return false
+		}
+	}
+	return true
 }
 
 // optionFields are the options keys that have a field in options.

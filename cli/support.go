@@ -96,7 +96,7 @@ var supportTable = []support{
 	{Flag: "env", Short: "e", OK: true},
 	{Flag: "include-system-env-vars", Bool: true, Env: "K6_INCLUDE_SYSTEM_ENV_VARS", OK: true},
 	{Flag: "compatibility-mode", Env: "K6_COMPATIBILITY_MODE", OK: true, Note: "every mode transpiles with esbuild"},
-	{Flag: "type", Short: "t", Env: "K6_TYPE", OK: true, Note: "js only: archives are not implemented yet"},
+	{Flag: "type", Short: "t", Env: "K6_TYPE", OK: true, Note: "archives with remote (https) modules are not supported"},
 	{Key: "features", Flag: "features", Env: "K6_FEATURES", Note: "no feature flag is implemented yet"},
 	{Flag: "secret-source", Note: "not implemented yet"},
 	{Flag: "console-output", Env: "K6_CONSOLE_OUTPUT", OK: true},
@@ -119,8 +119,9 @@ var supportTable = []support{
 
 // Where a setting comes from, for refusal messages.
 const (
-	fromScript = "script options"
-	fromConfig = "config file"
+	fromScript  = "script options"
+	fromConfig  = "config file"
+	fromArchive = "archive's options"
 )
 
 // scriptKeys indexes supportTable by options key.

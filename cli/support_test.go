@@ -78,6 +78,8 @@ func TestScriptOptionKeys(t *testing.T) {
 	tests = append(tests,
 		tc{name: "refused keys all named", opts: `{"rps":5,"maxRedirects":0,"iterations":1}`, code: 104, stderr: []string{"maxRedirects (", "rps ("}},
 		tc{name: "null is unset", opts: `{"rps":null,"iterations":1}`, notStderr: "rps"},
+		tc{name: "an object of nulls is unset", opts: `{"dns":{"ttl":null,"select":null,"policy":null},"iterations":1}`, notStderr: "dns"},
+		tc{name: "an object with a value is set", opts: `{"dns":{"ttl":"1m","select":null},"iterations":1}`, code: 104, stderr: []string{"dns ("}},
 		tc{name: "unknown key warns and runs", opts: `{"iterations":1,"bogusOption":1}`,
 			stderr: []string{`level=warning msg="There were unknown fields in the options exported in the script" error="json: unknown field \"bogusOption\""`}},
 		tc{name: "config-file key in a script warns", opts: `{"iterations":1,"out":["json"]}`, stderr: []string{`unknown field \"out\"`}},
@@ -457,13 +459,13 @@ func TestRunOptionEffects(t *testing.T) {
 					t.Errorf("stderr:\n%s", r.stderr)
 				}
 			}},
-		{name: "archive refused", args: []string{"run", "-q", "test.tar"}, code: 104,
+		{name: "--type archive on a script", args: []string{"run", "-q", "--type", "archive", filepath.Join(dir, "config.json")}, code: 107,
 			check: func(t *testing.T, r fakeRun) {
-				if !strings.Contains(r.stderr, "archive") {
+				if !strings.Contains(r.stderr, "reading the archive") {
 					t.Errorf("stderr %q", r.stderr)
 				}
 			}},
-		{name: "--type archive refused", args: []string{"run", "-q", "--type", "archive", "x.js"}, code: 104},
+		{name: "bad --type", args: []string{"run", "-q", "--type", "zip", "x.js"}, code: 107},
 		{name: "include system env from K6_INCLUDE_SYSTEM_ENV_VARS", args: []string{"run", "-q", "x.js"}, opts: `{"iterations":1}`,
 			environ: []string{"K6_INCLUDE_SYSTEM_ENV_VARS=false", "SECRET=1"},
 			check: func(t *testing.T, r fakeRun) {
@@ -471,7 +473,7 @@ func TestRunOptionEffects(t *testing.T) {
 					t.Error("system env passed")
 				}
 			}},
-		{name: "unsupported subcommand", args: []string{"archive", "x.js"}, code: 255,
+		{name: "unsupported subcommand", args: []string{"cloud", "x.js"}, code: 255,
 			check: func(t *testing.T, r fakeRun) {
 				if !strings.Contains(r.stderr, "not supported by pixelk6") {
 					t.Errorf("stderr %q", r.stderr)
