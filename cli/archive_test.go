@@ -191,3 +191,25 @@ func TestRunK6LayoutArchive(t *testing.T) {
 		t.Errorf("%d iterations:\n%s", n, stderr.String())
 	}
 }
+
+func TestInspectArchive(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.js")
+	if err := os.WriteFile(script, []byte("export const options = { vus: 3, duration: '10s' };\nexport default function () {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tarPath := filepath.Join(dir, "s.tar")
+	d := defaultDeps()
+	d.environ = func() []string { return nil }
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"archive", "-O", tarPath, "-u", "4", script}, &stdout, &stderr, d); code != 0 {
+		t.Fatalf("archive: %d %s", code, stderr.String())
+	}
+	if code := run(context.Background(), []string{"inspect", "--execution-requirements", tarPath}, &stdout, &stderr, d); code != 0 {
+		t.Fatalf("inspect: %d %s", code, stderr.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || got["maxVUs"] != 4.0 || got["totalDuration"] != "40s" {
+		t.Errorf("inspect of the archive: %v\n%s", err, stdout.String())
+	}
+}

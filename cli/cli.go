@@ -1,7 +1,8 @@
 // Package cli is the pixelk6 command: a k6-compatible runner.
 //
-//	pixelk6 run [flags] script.js|-      (- reads the script from standard input)
-//	pixelk6 inspect [--execution-requirements] script.js|-
+//	pixelk6 run [flags] script.js|-|archive.tar   (- reads the script from standard input)
+//	pixelk6 archive [flags] -O archive.tar script.js|-
+//	pixelk6 inspect [--execution-requirements] script.js|-|archive.tar
 //	pixelk6 new [--force] [file]
 //	pixelk6 version [--json]
 //	pixelk6 --version | --help

@@ -249,21 +249,31 @@ func inspect(ctx context.Context, path string, a inspectArgs, stdout, stderr io.
 		}
 		scriptEnv[k] = v
 	}
-	lo := js.LoadOptions{Env: scriptEnv, Logger: logger, Registry: metrics.NewRegistry()}
-	if path == "-" {
-		if path, lo, err = stdinScript(d.stdin, lo); err != nil {
-			return fail(engine.ExitScriptError, err)
-		}
-	}
-	ld, err := d.load(ctx, path, lo)
+	arc, err := openInput(nil, path, d.stdin)
 	if err != nil {
 		return fail(engine.ExitScriptError, err)
 	}
-	if c, ok := ld.(io.Closer); ok {
-		defer c.Close()
+	var raw json.RawMessage
+	if arc != nil { // an archive's options stand for its script's
+		raw = arc.meta.Options
+	} else {
+		lo := js.LoadOptions{Env: scriptEnv, Logger: logger, Registry: metrics.NewRegistry()}
+		if path == "-" {
+			if path, lo, err = stdinScript(d.stdin, lo); err != nil {
+				return fail(engine.ExitScriptError, err)
+			}
+		}
+		ld, err := d.load(ctx, path, lo)
+		if err != nil {
+			return fail(engine.ExitScriptError, err)
+		}
+		if c, ok := ld.(io.Closer); ok {
+			defer c.Close()
+		}
+		raw = ld.Options()
 	}
 	// inspect shows what the script asks for, refused settings included: only run refuses.
-	scriptOpts, unknown, _ := decodeOptionsLenient(ld.Options())
+	scriptOpts, unknown, _ := decodeOptionsLenient(raw)
 	warnUnknown(logger, unknown)
 	o := consolidate(tiers{defaults: options{}, file: fileOpts, script: scriptOpts, env: envOpts})
 	out, err := inspectJSON(o, a.execReq)
@@ -305,6 +315,7 @@ func decodeOptionsLenient(raw json.RawMessage) (options, []string, error) {
 	if err := json.Unmarshal(raw, &o); err != nil {
 		return o, unknown, err
 	}
+	o.clearNulls()
 	return o, unknown, nil
 }
 

@@ -150,13 +150,18 @@ func decodeOptions(raw json.RawMessage, from string) (options, []string, error) 
 			o.Other[k] = fields[k]
 		}
 	}
+	o.clearNulls()
+	return o, unknown, nil
+}
+
+// clearNulls unsets the raw fields that decoded a JSON null.
+func (o *options) clearNulls() {
 	if bytes.Equal(bytes.TrimSpace(o.Scenarios), []byte("null")) {
 		o.Scenarios = nil
 	}
 	if bytes.Equal(bytes.TrimSpace(o.Thresholds), []byte("null")) {
 		o.Thresholds = nil
 	}
-	return o, unknown, nil
 }
 
 // unset reports whether an options value sets nothing: null, or an object whose values
