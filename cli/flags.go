@@ -75,6 +75,8 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.systemTags, "system-tags", "", "only these system tags on samples, comma-separated")
 	fs.StringVar(&f.consoleOutput, "console-output", "", "write console.* output to FILE instead of the log")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text, json or raw")
+	fs.StringVar(&f.logFormat, "logformat", "", "deprecated spelling of --log-format")
+	_ = fs.MarkDeprecated("logformat", "use --log-format")
 	fs.StringVarP(&f.config, "config", "c", "", "k6's JSON config file (the config-file tier of options)")
 	fs.StringVar(&f.compatMode, "compatibility-mode", "", "JavaScript compatibility mode: extended, base or experimental_enhanced (pixelk6 transpiles every mode with esbuild)")
 	fs.StringVarP(&f.typ, "type", "t", "", "test type: js (archive is not supported yet)")
@@ -137,7 +139,7 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 		v := f.logOutput
 		o.LogOutput = &v
 	}
-	if ch("log-format") {
+	if ch("log-format") || ch("logformat") {
 		v := f.logFormat
 		o.LogFormat = &v
 	}

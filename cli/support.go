@@ -103,6 +103,7 @@ var supportTable = []support{
 	// Logging and presentation (k6's global flags).
 	{Flag: "log-output", Env: "K6_LOG_OUTPUT", OK: true},
 	{Flag: "log-format", Env: "K6_LOG_FORMAT", OK: true},
+	{Flag: "logformat", OK: true, Note: "k6's deprecated spelling of --log-format"},
 	{Flag: "no-color", Bool: true, Env: "K6_NO_COLOR", OK: true},
 	{Flag: "quiet", Short: "q", Bool: true, OK: true},
 	{Flag: "verbose", Short: "v", Bool: true, OK: true},
