@@ -517,3 +517,26 @@ func TestMinIterationDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestRunTagsOnEverySample checks that options.tags (with --tag) are on the samples the
+// engine emits itself (vus, vus_max); the VUs' samples carry VUSpec.Tags.
+func TestRunTagsOnEverySample(t *testing.T) {
+	fr := &fakeRunner{exports: map[string]bool{"default": true, "setup": true, "teardown": true}}
+	res := runTest(t, context.Background(), fr, `{"iterations":3,"vus":2,"tags":{"team":"perf"}}`, nil)
+	if res.ExitCode() != 0 {
+		t.Fatalf("exit %d", res.ExitCode())
+	}
+	seen := map[string]bool{}
+	for _, s := range res.out.samples {
+		seen[s.Metric.Name] = true
+		if s.Metric.Name == "iterations" { // the fake VU's own sample, not the engine's
+			continue
+		}
+		if v, _ := s.Tags.Get("team"); v != "perf" {
+			t.Errorf("%s sample without the run's tag: %s", s.Metric.Name, s.Tags)
+		}
+	}
+	if !seen["vus"] || !seen["vus_max"] || !seen["iterations"] {
+		t.Errorf("metrics seen: %v", seen)
+	}
+}
