@@ -211,10 +211,13 @@ func readConfigFile(path string) (options, []string, error) {
 
 // optionsFromEnv reads k6's K6_* option variables from env: K6_VUS, K6_DURATION,
 // K6_ITERATIONS, K6_STAGES, K6_NO_THRESHOLDS, K6_SUMMARY_TREND_STATS, K6_SUMMARY_TIME_UNIT,
-// K6_SETUP_TIMEOUT, K6_TEARDOWN_TIMEOUT, K6_HTTP_DEBUG, K6_INSECURE_SKIP_TLS_VERIFY,
-// K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS, K6_SUMMARY_MODE, K6_NO_SUMMARY,
-// K6_SUMMARY_EXPORT, K6_OUT, K6_NO_COLOR (and NO_COLOR), K6_LOG_OUTPUT. Errors name the
-// variable and value.
+// K6_SETUP_TIMEOUT, K6_TEARDOWN_TIMEOUT, K6_HANDLE_SUMMARY_TIMEOUT, K6_NO_SETUP,
+// K6_NO_TEARDOWN, K6_MIN_ITERATION_DURATION, K6_HTTP_DEBUG, K6_INSECURE_SKIP_TLS_VERIFY,
+// K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS, K6_TAGS (KEY:VALUE,...),
+// K6_SUMMARY_MODE, K6_NO_SUMMARY, K6_SUMMARY_EXPORT, K6_OUT, K6_NO_COLOR (and NO_COLOR),
+// K6_LOG_OUTPUT, K6_LOG_FORMAT, K6_CONSOLE_OUTPUT, K6_INCLUDE_SYSTEM_ENV_VARS,
+// K6_COMPATIBILITY_MODE and K6_TYPE. A K6_* option variable pixelk6 does not honour
+// (supportTable) is an error naming it. Errors name the variable and value.
 func optionsFromEnv(env map[string]string) (options, error) {
 	var o options
 	var err error

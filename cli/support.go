@@ -125,7 +125,7 @@ const (
 	fromArchive = "archive's options"
 )
 
-// scriptKeys indexes supportTable by options key.
+// supportByKey indexes supportTable by options key.
 func supportByKey() map[string]support {
 	m := make(map[string]support, len(supportTable))
 	for _, s := range supportTable {
@@ -176,8 +176,8 @@ func refusal(from string, names []string) error {
 	return fmt.Errorf("pixelk6 does not support these k6 settings of the %s yet, and will not run a test it would run differently: %s", from, strings.Join(why, "; "))
 }
 
-// refusedEnv returns the K6_* variables of env that pixelk6 refuses (set and not
-// empty), sorted. acceptable reports a value that means "off" and is accepted.
+// refusedEnv returns the K6_* variables of env that pixelk6 refuses: set, not empty and
+// not their "off" value (offValue), sorted.
 func refusedEnv(env map[string]string) []string {
 	var out []string
 	for _, s := range supportTable {
