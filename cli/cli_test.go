@@ -74,6 +74,16 @@ func TestFlags(t *testing.T) {
 		{"system env off", []string{"--include-system-env-vars=false"}, options{IncludeSystemEnv: b(false)}, func(r *runFlags) bool { return !r.includeSystemEnv }},
 		{"log output", []string{"--log-output", "none"}, options{LogOutput: s("none")}, func(r *runFlags) bool { return r.logOutput == "none" }},
 		{"verbose", []string{"-v"}, options{}, func(r *runFlags) bool { return r.verbose }},
+		{"no setup, no teardown", []string{"--no-setup", "--no-teardown"}, options{NoSetup: b(true), NoTeardown: b(true)}, nil},
+		{"system tags", []string{"--system-tags", "status, method"}, options{SystemTags: []string{"status", "method"}}, nil},
+		{"no system tags", []string{"--system-tags", ""}, options{SystemTags: []string{}}, nil},
+		{"console output", []string{"--console-output", "c.log"}, options{ConsoleOutput: s("c.log")}, nil},
+		{"log format", []string{"--log-format", "json"}, options{LogFormat: s("json")}, nil},
+		{"log format, deprecated spelling", []string{"--logformat", "raw"}, options{LogFormat: s("raw")}, nil},
+		{"compatibility mode and type", []string{"--compatibility-mode", "base", "-t", "js"}, options{CompatibilityMode: s("base"), Type: s("js")}, nil},
+		{"min iteration duration", []string{"--min-iteration-duration", "1s"}, options{MinIterationDuration: d(time.Second)}, nil},
+		{"config", []string{"-c", "k6.json"}, options{}, func(r *runFlags) bool { return r.config == "k6.json" }},
+		{"no usage report", []string{"--no-usage-report"}, options{}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +112,8 @@ func TestBadFlags(t *testing.T) {
 		{"bad tag", []string{"--tag", "novalue"}, `invalid --tag "novalue"`},
 		{"negative vus", []string{"-u", "-1"}, "invalid --vus -1"},
 		{"not a number", []string{"-u", "x"}, `"x"`},
+		{"bad min iteration duration", []string{"--min-iteration-duration", "soon"}, "invalid --min-iteration-duration"},
+		{"refused flag", []string{"--rps", "5"}, "--rps"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
