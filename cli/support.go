@@ -61,7 +61,7 @@ var supportTable = []support{
 	{Key: "batch", Flag: "batch", Env: "K6_BATCH", Note: noteHTTP},
 	{Key: "batchPerHost", Flag: "batch-per-host", Env: "K6_BATCH_PER_HOST", Note: noteHTTP},
 	{Key: "maxRedirects", Flag: "max-redirects", Env: "K6_MAX_REDIRECTS", Note: noteHTTP},
-	{Key: "userAgent", Flag: "user-agent", Env: "K6_USER_AGENT", OK: true, Note: "the default is pixelk6/<version>, not k6's"},
+	{Key: "userAgent", Flag: "user-agent", Env: "K6_USER_AGENT", OK: true, Note: "the default is `pixelk6/<version>`, not k6's"},
 	{Key: "httpDebug", Flag: "http-debug", Env: "K6_HTTP_DEBUG", OK: true},
 	{Key: "insecureSkipTLSVerify", Flag: "insecure-skip-tls-verify", Bool: true, Env: "K6_INSECURE_SKIP_TLS_VERIFY", OK: true},
 	{Key: "noConnectionReuse", Flag: "no-connection-reuse", Bool: true, Env: "K6_NO_CONNECTION_REUSE", Note: noteHTTP},
@@ -79,7 +79,7 @@ var supportTable = []support{
 	{Key: "tlsAuth", Env: "K6_TLSAUTH", Note: noteHTTP},
 	{Key: "tlsAIAFetch", Env: "K6_TLS_AIA_FETCH", Note: noteHTTP},
 	// Metrics and summary.
-	{Key: "tags", Flag: "tag", Env: "K6_TAGS", OK: true, Note: "K6_TAGS is KEY:VALUE,KEY:VALUE"},
+	{Key: "tags", Flag: "tag", Env: "K6_TAGS", OK: true, Note: "`K6_TAGS` is `KEY:VALUE,KEY:VALUE`"},
 	{Key: "systemTags", Flag: "system-tags", Env: "K6_SYSTEM_TAGS", OK: true},
 	{Key: "summaryTrendStats", Flag: "summary-trend-stats", Env: "K6_SUMMARY_TREND_STATS", OK: true},
 	{Key: "summaryTimeUnit", Flag: "summary-time-unit", Env: "K6_SUMMARY_TIME_UNIT", OK: true},
@@ -103,7 +103,7 @@ var supportTable = []support{
 	// Logging and presentation (k6's global flags).
 	{Flag: "log-output", Env: "K6_LOG_OUTPUT", OK: true},
 	{Flag: "log-format", Env: "K6_LOG_FORMAT", OK: true},
-	{Flag: "logformat", OK: true, Note: "k6's deprecated spelling of --log-format"},
+	{Flag: "logformat", OK: true, Note: "k6's deprecated spelling of `--log-format`"},
 	{Flag: "no-color", Bool: true, Env: "K6_NO_COLOR", OK: true},
 	{Flag: "quiet", Short: "q", Bool: true, OK: true},
 	{Flag: "verbose", Short: "v", Bool: true, OK: true},
