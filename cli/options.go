@@ -591,6 +591,11 @@ func newRunConfig(o options) (*runConfig, error) {
 		rc.Module.InsecureSkipTLSVerify = *o.InsecureSkipTLSVerify
 	}
 	if o.UserAgent != nil {
+		// k6 sends no User-Agent for an empty one; pixelk6's HTTP client would send its
+		// default instead, so it refuses rather than measure another request.
+		if *o.UserAgent == "" {
+			return nil, fmt.Errorf("an empty userAgent (k6: no User-Agent header) is not supported by pixelk6 yet")
+		}
 		rc.Module.UserAgent = *o.UserAgent
 	}
 	if o.NoCookiesReset != nil {

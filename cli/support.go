@@ -61,7 +61,7 @@ var supportTable = []support{
 	{Key: "batch", Flag: "batch", Env: "K6_BATCH", Note: noteHTTP},
 	{Key: "batchPerHost", Flag: "batch-per-host", Env: "K6_BATCH_PER_HOST", Note: noteHTTP},
 	{Key: "maxRedirects", Flag: "max-redirects", Env: "K6_MAX_REDIRECTS", Note: noteHTTP},
-	{Key: "userAgent", Flag: "user-agent", Env: "K6_USER_AGENT", OK: true, Note: "the default is `pixelk6/<version>`, not k6's"},
+	{Key: "userAgent", Flag: "user-agent", Env: "K6_USER_AGENT", OK: true, Note: "the default is `pixelk6/<version>`, not k6's; an empty one (no header in k6) is refused"},
 	{Key: "httpDebug", Flag: "http-debug", Env: "K6_HTTP_DEBUG", OK: true},
 	{Key: "insecureSkipTLSVerify", Flag: "insecure-skip-tls-verify", Bool: true, Env: "K6_INSECURE_SKIP_TLS_VERIFY", OK: true},
 	{Key: "noConnectionReuse", Flag: "no-connection-reuse", Bool: true, Env: "K6_NO_CONNECTION_REUSE", Note: noteHTTP},
