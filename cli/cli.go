@@ -134,7 +134,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate(versionLine() + "\n")
-	root.SetArgs(args)
+	// Declared here so that cobra does not give it -v, which is k6's --verbose.
+	root.Flags().Bool("version", false, "print the version")
+	root.SetArgs(hoistGlobalFlags(args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(versionCmd(stdout))
@@ -170,6 +172,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 		return engine.ExitGeneric
 	}
 	return code
+}
+
+// k6's global flags, which k6 takes before the subcommand too (`k6 -q run x.js`); pixelk6
+// declares them on run and archive, and hoistGlobalFlags moves them there.
+var (
+	globalBoolFlags  = map[string]bool{"-v": true, "--verbose": true, "-q": true, "--quiet": true, "--no-color": true, "--profiling-enabled": true}
+	globalValueFlags = map[string]bool{"-c": true, "--config": true, "-a": true, "--address": true, "--log-output": true, "--log-format": true, "--logformat": true, "--secret-source": true}
+)
+
+// hoistGlobalFlags moves k6's global flags written before `run` or `archive` after it.
+func hoistGlobalFlags(args []string) []string {
+	var moved []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			if len(moved) == 0 || (a != "run" && a != "archive") {
+				return args
+			}
+			out := append([]string{a}, moved...)
+			return append(out, args[i+1:]...)
+		}
+		name, _, hasValue := strings.Cut(a, "=")
+		switch {
+		case globalBoolFlags[name]:
+			moved = append(moved, a)
+		case globalValueFlags[name] && hasValue:
+			moved = append(moved, a)
+		case globalValueFlags[name] && i+1 < len(args):
+			moved = append(moved, a, args[i+1])
+			i++
+		default:
+			return args // --help, --version, an unknown flag: cobra handles them
+		}
+	}
+	return args
 }
 
 // unsupportedCommands are k6's subcommands pixelk6 does not have yet: they fail with a

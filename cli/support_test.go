@@ -569,3 +569,24 @@ func TestVersionAndNew(t *testing.T) {
 		t.Error("--force did not overwrite")
 	}
 }
+
+func TestHoistGlobalFlags(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"run x.js", "run x.js"},
+		{"-q run x.js", "run -q x.js"},
+		{"-v --log-output stdout -c k6.json --no-color run -u 2 x.js", "run -v --log-output stdout -c k6.json --no-color -u 2 x.js"},
+		{"--log-format=json archive x.js", "archive --log-format=json x.js"},
+		{"-q inspect x.js", "-q inspect x.js"},
+		{"--version", "--version"},
+		{"--bogus run x.js", "--bogus run x.js"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(hoistGlobalFlags(strings.Fields(tt.in)), " "); got != tt.want {
+			t.Errorf("%q: got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	r := runCLI(t, []string{"-q", "--log-format", "raw", "run", "x.js"}, `{"iterations":1,"thresholds":{"iterations":["count>5"]}}`, nil, nil)
+	if r.code != 99 || r.stdout == "" || r.stderr != "thresholds on metrics 'iterations' have been crossed\n" {
+		t.Errorf("global flags before run: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
