@@ -399,7 +399,11 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		logger.Log("error", fmt.Sprintf("thresholds on metrics '%s' have been crossed", strings.Join(res.FailedThresholds, ", ")))
 	}
 	if res.MarkedFailed {
-		logger.Log("error", "the test run was marked as failed by the script (test.fail())")
+		msg := "the test run was marked as failed by the script (test.fail())"
+		if len(res.FailReasons) > 0 {
+			msg += ": " + strings.Join(res.FailReasons, "; ")
+		}
+		logger.Log("error", msg)
 	}
 	return res.ExitCode()
 }

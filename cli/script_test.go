@@ -27,7 +27,7 @@ func TestScripts(t *testing.T) {
 		{"thresholds.js", []string{"--no-thresholds"}, 0, []string{"iteration failed"}},
 		{"env.js", []string{"-e", "FROM_FLAG=yes"}, 0, nil},
 		{"env.js", nil, 0, []string{"FROM_FLAG=undefined"}},
-		{"console_fail.js", nil, 110, []string{`level=info msg="hello {\"a\":1}" source=console`, "marked as failed: bad data",
+		{"console_fail.js", nil, 110, []string{`level=info msg="hello {\"a\":1}" source=console`, "marked as failed by the script (test.fail()): bad data\"",
 			`msg="There were unknown fields in the options exported in the script" error="json: unknown field \"bogusKey\""`}},
 		{"setup_timeout.js", nil, 100, []string{"setup() execution timed out after 200ms"}},
 		{"setup_timeout.js", []string{"--no-setup"}, 0, nil},

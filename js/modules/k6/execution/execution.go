@@ -216,15 +216,14 @@ func (m *instance) testObject() goja.Value {
 		if st == nil {
 			panic(rt.NewTypeError("test.fail() is not available in the init context"))
 		}
-		msg := "the test run was marked as failed"
-		if reason != "" {
-			msg += ": " + reason
-		}
-		if st.Logger != nil {
-			st.Logger.Log("error", msg)
-		}
 		if st.MarkFailed != nil {
-			st.MarkFailed(reason)
+			st.MarkFailed(reason) // the runner reports the reasons once, at the end
+		} else if st.Logger != nil {
+			msg := "the test run was marked as failed"
+			if reason != "" {
+				msg += ": " + reason
+			}
+			st.Logger.Log("error", msg)
 		}
 		return goja.Undefined()
 	})
