@@ -319,8 +319,19 @@ func decodeOptionsLenient(raw json.RawMessage) (options, []string, error) {
 	return o, unknown, nil
 }
 
+// k6OptionsOrder are the keys of k6's options (its lib.Options) in k6's order: the shape
+// of `k6 inspect` and of an archive's metadata.json.
+var k6OptionsOrder = []string{
+	"paused", "vus", "duration", "iterations", "stages", "scenarios", "executionSegment", "executionSegmentSequence",
+	"noSetup", "setupTimeout", "noTeardown", "teardownTimeout", "handleSummaryTimeout", "rps", "dns", "maxRedirects",
+	"userAgent", "batch", "batchPerHost", "httpDebug", "insecureSkipTLSVerify", "tlsCipherSuites", "tlsVersion",
+	"tlsAuth", "tlsAIAFetch", "throw", "thresholds", "blacklistIPs", "blockHostnames", "hosts", "noConnectionReuse",
+	"noVUConnectionReuse", "minIterationDuration", "cloud", "ext", "summaryTrendStats", "summaryTimeUnit", "systemTags",
+	"tags", "metricSamplesBufferSize", "noCookiesReset", "discardResponseBodies", "features",
+}
+
 // inspectJSON renders options the way `k6 inspect` does: every k6 options key in k6's
-// struct order (null when unset), indented; with execReq, the scenarios as they will run,
+// order (null when unset), indented; with execReq, the scenarios as they will run,
 // totalDuration (the longest scenario's start + duration + gracefulStop) and maxVUs.
 func inspectJSON(o options, execReq bool) ([]byte, error) {
 	fields := map[string]json.RawMessage{}
@@ -373,10 +384,8 @@ func inspectJSON(o options, execReq bool) ([]byte, error) {
 		}
 		buf.Write(v)
 	}
-	for _, s := range supportTable {
-		if s.Key != "" && !s.ConfigOnly {
-			put(s.Key, fields[s.Key])
-		}
+	for _, k := range k6OptionsOrder {
+		put(k, fields[k])
 	}
 	if execReq {
 		put("totalDuration", json.RawMessage(fmt.Sprintf("%q", executor.Duration(total).String())))

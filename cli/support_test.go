@@ -590,3 +590,27 @@ func TestHoistGlobalFlags(t *testing.T) {
 		t.Errorf("global flags before run: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestK6OptionsOrder checks that inspect's key list and supportTable know the same k6
+// options keys (noThresholds is pixelk6's own: k6's options have no such key).
+func TestK6OptionsOrder(t *testing.T) {
+	inOrder := map[string]bool{}
+	for _, k := range k6OptionsOrder {
+		if inOrder[k] {
+			t.Errorf("%s twice", k)
+		}
+		inOrder[k] = true
+	}
+	for _, s := range supportTable {
+		if s.Key == "" || s.ConfigOnly || s.Key == "noThresholds" {
+			continue
+		}
+		if !inOrder[s.Key] {
+			t.Errorf("%s is in supportTable, not in k6OptionsOrder", s.Key)
+		}
+		delete(inOrder, s.Key)
+	}
+	for k := range inOrder {
+		t.Errorf("%s is in k6OptionsOrder, not in supportTable", k)
+	}
+}
