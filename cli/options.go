@@ -601,6 +601,11 @@ func newRunConfig(o options) (*runConfig, error) {
 	if o.NoCookiesReset != nil {
 		rc.Module.NoCookiesReset = *o.NoCookiesReset
 	}
+	for _, tag := range o.SystemTags {
+		if !modules.IsSystemTag(tag) {
+			return nil, fmt.Errorf("invalid systemTags: %q is not a k6 system tag", tag)
+		}
+	}
 	rc.Module.SystemTags = o.SystemTags
 	t.OptionsJSON = testOptionsJSON(o, t.Scenarios)
 	return rc, nil

@@ -465,6 +465,12 @@ func TestRunOptionEffects(t *testing.T) {
 					t.Errorf("stderr %q", r.stderr)
 				}
 			}},
+		{name: "unknown system tag refused", args: []string{"run", "-q", "--system-tags", "status,bogus", "x.js"}, opts: `{"iterations":1}`, code: 104,
+			check: func(t *testing.T, r fakeRun) {
+				if !strings.Contains(r.stderr, `\"bogus\" is not a k6 system tag`) {
+					t.Errorf("stderr %q", r.stderr)
+				}
+			}},
 		{name: "empty user agent refused", args: []string{"run", "-q", "--user-agent", "", "x.js"}, opts: `{"iterations":1}`, code: 104},
 		{name: "bad --type", args: []string{"run", "-q", "--type", "zip", "x.js"}, code: 107},
 		{name: "include system env from K6_INCLUDE_SYSTEM_ENV_VARS", args: []string{"run", "-q", "x.js"}, opts: `{"iterations":1}`,
