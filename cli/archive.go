@@ -281,21 +281,36 @@ var archiveOnlyRunFlags = []string{"out", "console-output", "summary-export", "s
 func archiveCmd(ctx context.Context, code *int, stdout, stderr io.Writer, d deps) *cobra.Command {
 	rf := &runFlags{}
 	var out string
+	var toStdout, excludeEnv bool
 	cmd := &cobra.Command{
 		Use:   "archive [flags] script.js|-",
 		Short: "Write a k6 archive of a script, its files and its options",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			*code = writeArchiveCmd(ctx, cmd, rf, out, a[0], stderr, d)
+			var w io.Writer
+			if toStdout {
+				w = stdout
+			}
+			*code = writeArchiveCmd(ctx, cmd, rf, archiveDest{path: out, w: w, excludeEnv: excludeEnv}, a[0], stderr, d)
 			return nil
 		},
 	}
 	rf.register(cmd)
 	cmd.Flags().StringVarP(&out, "archive-out", "O", "archive.tar", "the archive file to write")
+	cmd.Flags().BoolVar(&toStdout, "stdout", false, "write the archive to standard output")
+	cmd.Flags().BoolVar(&excludeEnv, "exclude-env-vars", false, "do not keep the -e variables in the archive")
 	return cmd
 }
 
-func writeArchiveCmd(ctx context.Context, cmd *cobra.Command, rf *runFlags, out, scriptPath string, stderr io.Writer, d deps) int {
+// archiveDest is where `pixelk6 archive` writes: w when set (--stdout), else the file
+// path; excludeEnv leaves the -e variables out of the archive (--exclude-env-vars).
+type archiveDest struct {
+	path       string
+	w          io.Writer
+	excludeEnv bool
+}
+
+func writeArchiveCmd(ctx context.Context, cmd *cobra.Command, rf *runFlags, dest archiveDest, scriptPath string, stderr io.Writer, d deps) int {
 	logger := logfmt.New(stderr)
 	fail := func(code int, err error) int {
 		logger.Log("error", err.Error())
@@ -379,11 +394,19 @@ func writeArchiveCmd(ctx context.Context, cmd *cobra.Command, rf *runFlags, out,
 	if err := json.Compact(&compact, opts); err != nil {
 		return fail(engine.ExitGeneric, err)
 	}
+	if dest.excludeEnv {
+		env = nil
+	}
 	var buf bytes.Buffer
 	if err := writeArchive(&buf, scriptPath, rec.files, compact.Bytes(), env, deref(o.CompatibilityMode)); err != nil {
 		return fail(engine.ExitGeneric, fmt.Errorf("writing the archive: %w", err))
 	}
-	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+	if dest.w != nil {
+		_, err = dest.w.Write(buf.Bytes())
+	} else {
+		err = os.WriteFile(dest.path, buf.Bytes(), 0o644)
+	}
+	if err != nil {
 		return fail(engine.ExitGeneric, fmt.Errorf("writing the archive: %w", err))
 	}
 	return 0

@@ -213,3 +213,27 @@ func TestInspectArchive(t *testing.T) {
 		t.Errorf("inspect of the archive: %v\n%s", err, stdout.String())
 	}
 }
+
+func TestArchiveStdoutExcludeEnv(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.js")
+	if err := os.WriteFile(script, []byte("export default function () {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := defaultDeps()
+	d.environ = func() []string { return nil }
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"archive", "--stdout", "--exclude-env-vars", "-e", "TOKEN=secret", script}, &stdout, &stderr, d); code != 0 {
+		t.Fatalf("archive: %d %s", code, stderr.String())
+	}
+	a, err := readArchive(&stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.meta.Env) != 0 || a.main != filepath.ToSlash(script) {
+		t.Errorf("env %v main %s", a.meta.Env, a.main)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "archive.tar")); err == nil {
+		t.Error("--stdout also wrote archive.tar")
+	}
+}
