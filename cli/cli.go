@@ -244,11 +244,13 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		logger.Log("error", err.Error())
 		return code
 	}
-	if flagErr != nil {
-		return fail(engine.ExitInvalidConfig, flagErr)
-	}
-	if envErr != nil {
-		return fail(engine.ExitInvalidConfig, envErr)
+	// Settings pixelk6 refuses are gathered from every tier (flags, environment, config
+	// file, script), so that one message names them all; any other error stops here.
+	var refused refusals
+	for _, err := range []error{flagErr, envErr} {
+		if err != nil && !refused.add(err) {
+			return fail(engine.ExitInvalidConfig, err)
+		}
 	}
 	switch f := deref(pre.LogFormat); f {
 	case "", "text", "json", "raw":
@@ -256,7 +258,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		return fail(engine.ExitInvalidConfig, fmt.Errorf("invalid --log-format %q (want text, json or raw)", f))
 	}
 	fileOpts, err := configTier(rf.config, procEnv, logger)
-	if err != nil {
+	if err != nil && !refused.add(err) {
 		return fail(engine.ExitInvalidConfig, err)
 	}
 	pre = consolidate(tiers{defaults: defaultOptions(), file: fileOpts, env: envOpts, flags: flagOpts})
@@ -321,7 +323,10 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 	scriptOpts, unknown, err := decodeOptions(rawOpts, from)
 	warnUnknown(logger, unknown)
-	if err != nil {
+	if err != nil && !refused.add(err) {
+		return fail(engine.ExitInvalidConfig, err)
+	}
+	if err := refused.Err(); err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
 	rc, err := newRunConfig(consolidate(tiers{defaults: defaultOptions(), file: fileOpts, script: scriptOpts, env: envOpts, flags: flagOpts}))

@@ -131,7 +131,8 @@ func refusedFlags(fs *pflag.FlagSet) []string {
 }
 
 // options returns the command line's tier of options: only the flags that were given.
-// On an error, the tier returned still holds LogOutput, so that the error can be logged.
+// On an error, the tier returned still holds LogOutput, so that the error can be logged;
+// on a refusal (a *refusedError) the tier is complete.
 func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	var o options
 	ch := cmd.Flags().Changed
@@ -142,9 +143,6 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	if ch("log-format") || ch("logformat") {
 		v := f.logFormat
 		o.LogFormat = &v
-	}
-	if refused := refusedFlags(cmd.Flags()); len(refused) > 0 {
-		return o, refusal("command line", refused)
 	}
 	for _, b := range []struct {
 		name string
@@ -269,6 +267,10 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	}
 	if len(f.out) > 0 {
 		o.Out = f.out
+	}
+	// Last, so that the tier is complete when the caller gathers refusals.
+	if refused := refusedFlags(cmd.Flags()); len(refused) > 0 {
+		return o, refusal("command line", refused)
 	}
 	return o, nil
 }

@@ -232,9 +232,6 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	if v, ok := get("K6_LOG_FORMAT"); ok {
 		o.LogFormat = &v
 	}
-	if refused := refusedEnv(env); len(refused) > 0 {
-		return o, refusal("environment", refused)
-	}
 	if v, ok := get("K6_VUS"); ok {
 		n, e := strconv.ParseInt(v, 10, 64)
 		if e != nil {
@@ -329,6 +326,10 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	}
 	if envBool(env, "K6_NO_COLOR") || env["NO_COLOR"] != "" {
 		o.NoColor = &yes
+	}
+	// Last, so that the tier is complete when the caller gathers refusals.
+	if refused := refusedEnv(env); len(refused) > 0 {
+		return o, refusal("environment", refused)
 	}
 	return o, nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -159,9 +160,21 @@ func checkKeys(keys []string, isNull func(string) bool, from string) (warnings [
 	return warnings, nil
 }
 
+// refusedError names the k6 settings pixelk6 does not honour yet, by where they were set
+// (exit code 104).
+type refusedError struct{ parts []refusedPart }
+
+type refusedPart struct {
+	from  string
+	names []string
+}
+
 // refusal is the error of settings pixelk6 does not honour yet.
 func refusal(from string, names []string) error {
-	var why []string
+	return &refusedError{parts: []refusedPart{{from, names}}}
+}
+
+func (e *refusedError) Error() string {
 	byName := map[string]string{}
 	for _, s := range supportTable {
 		for _, n := range []string{s.Key, "--" + s.Flag, s.Env} {
@@ -170,10 +183,46 @@ func refusal(from string, names []string) error {
 			}
 		}
 	}
-	for _, n := range names {
-		why = append(why, fmt.Sprintf("%s (%s)", n, byName[n]))
+	list := func(p refusedPart) string {
+		why := make([]string, len(p.names))
+		for i, n := range p.names {
+			why[i] = fmt.Sprintf("%s (%s)", n, byName[n])
+		}
+		return strings.Join(why, "; ")
 	}
-	return fmt.Errorf("pixelk6 does not support these k6 settings of the %s yet, and will not run a test it would run differently: %s", from, strings.Join(why, "; "))
+	const head = "pixelk6 does not support these k6 settings"
+	const tail = "yet, and will not run a test it would run differently: "
+	if len(e.parts) == 1 {
+		return head + " of the " + e.parts[0].from + " " + tail + list(e.parts[0])
+	}
+	parts := make([]string, len(e.parts))
+	for i, p := range e.parts {
+		parts[i] = p.from + ": " + list(p)
+	}
+	return head + " " + tail + strings.Join(parts, " | ")
+}
+
+// refusals gathers the refusals of several sources (flags, environment, config file,
+// script) so that one message names them all.
+type refusals struct{ err refusedError }
+
+// add keeps err when it is a refusal and reports whether it was; any other error is the
+// caller's.
+func (r *refusals) add(err error) bool {
+	var re *refusedError
+	if !errors.As(err, &re) {
+		return false
+	}
+	r.err.parts = append(r.err.parts, re.parts...)
+	return true
+}
+
+// Err is the gathered refusal, nil when there is none.
+func (r *refusals) Err() error {
+	if len(r.err.parts) == 0 {
+		return nil
+	}
+	return &r.err
 }
 
 // refusedEnv returns the K6_* variables of env that pixelk6 refuses: set, not empty and

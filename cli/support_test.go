@@ -620,3 +620,23 @@ func TestK6OptionsOrder(t *testing.T) {
 		t.Errorf("%s is in k6OptionsOrder, not in supportTable", k)
 	}
 }
+
+// TestRefusalsGathered checks that one message names the refused settings of every tier.
+func TestRefusalsGathered(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "k6.json")
+	if err := os.WriteFile(cfg, []byte(`{"throw":true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, []string{"run", "-q", "--rps", "5", "-c", cfg, "x.js"}, `{"iterations":1,"maxRedirects":0}`, []string{"K6_HOSTS=a.test=127.0.0.1"}, nil)
+	if r.code != 104 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if n := strings.Count(r.stderr, "level=error"); n != 1 {
+		t.Errorf("%d error lines, want one:\n%s", n, r.stderr)
+	}
+	for _, want := range []string{"command line: --rps (", "environment: K6_HOSTS (", "config file: throw (", "script options: maxRedirects ("} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
