@@ -1,40 +1,49 @@
 // Package cli is the pixelk6 command: a k6-compatible runner.
 //
-//	pixelk6 run [flags] script.js
-//	pixelk6 version
-//	pixelk6 --help
+//	pixelk6 run [flags] script.js|-|archive.tar   (- reads the script from standard input)
+//	pixelk6 archive [flags] -O archive.tar script.js|-
+//	pixelk6 inspect [--execution-requirements] script.js|-|archive.tar
+//	pixelk6 new [--force] [file]
+//	pixelk6 version [--json]
+//	pixelk6 --version | --help
 //
-// `pixelk6 run` takes k6's flags: --vus/-u, --duration/-d, --iterations/-i, --stage/-s
-// ("30s:10", repeated or comma-separated), --env/-e KEY=VALUE, --tag KEY=VALUE,
-// --no-thresholds, --out/-o TYPE[=ARG] (repeatable: json=FILE[.gz], csv=FILE[.gz]),
-// --summary-export FILE, --summary-mode compact|full|disabled, --no-summary,
-// --summary-trend-stats avg,p(99), --summary-time-unit, --quiet/-q, --no-color,
-// --http-debug[=full], --insecure-skip-tls-verify, --include-system-env-vars (default
-// true), --user-agent, --log-output stderr|stdout|none|file=PATH and --verbose/-v.
+// `pixelk6 run` has every flag of `k6 run` (k6 v2.2). supportTable (support.go) lists
+// each flag, K6_* option variable and options key with what pixelk6 does with it, and the
+// README's table is generated from it. Nothing is ignored silently: a setting pixelk6 does
+// not honour yet fails the run with exit code 104 naming it (from the command line, the
+// environment, the script's options or the config file); an options key k6 itself does not
+// know gets k6's warning and the run goes on.
 //
-// Options come, in k6's order of precedence, from the defaults, a config file (none yet),
-// the script's `options`, K6_* environment variables (K6_VUS, K6_DURATION, K6_ITERATIONS,
-// K6_STAGES, K6_NO_THRESHOLDS, K6_SUMMARY_MODE, K6_NO_SUMMARY, K6_SUMMARY_EXPORT, K6_OUT,
-// K6_LOG_OUTPUT, ...), then the command line; a later tier wins, and a tier that sets
-// duration, iterations, stages or scenarios replaces all four of the tiers below it, as
-// in k6. One function, consolidate, owns that order.
+// Options come, in k6's order of precedence, from the defaults, the -c / K6_CONFIG JSON
+// config file, the script's `options`, K6_* environment variables, then the command line;
+// a later tier wins, and a tier that sets duration, iterations, stages or scenarios
+// replaces all four of the tiers below it, as in k6. One function, consolidate, owns that
+// order.
 //
 // The package presents a run; package engine executes it. cli consolidates the options,
 // loads the script (package js), opens the outputs (package output), prints the banner,
 // shows the progress (an engine.Observer), and after engine.Run returns prints the
 // end-of-test summary or the script's handleSummary outputs, writes --summary-export and
-// logs the crossed thresholds.
+// logs the crossed thresholds. Logs go to --log-output (stderr, stdout, none,
+// file=PATH) in --log-format (text, json, raw); console.* lines carry source=console and
+// go to --console-output FILE when given.
 //
 // Exit codes (k6's):
 //
 //	0    the test ran and every threshold passed
 //	99   a threshold was crossed (also when abortOnFail stopped the test); stderr has
 //	     level=error msg="thresholds on metrics '<names>' have been crossed"
-//	104  invalid options, flags or thresholds (the message names the bad value)
+//	100  setup() ran past setupTimeout
+//	101  teardown() ran past teardownTimeout
+//	104  invalid options, flags or thresholds (the message names the bad value), or k6
+//	     settings pixelk6 does not honour yet (the message names each)
 //	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed)
 //	107  the script failed to load, or threw in its init context, in setup() or in teardown()
 //	108  the script called test.abort() from k6/execution
-//	255  any other failure (an output that cannot be opened, an unwritable file)
+//	110  the script called test.fail() from k6/execution (the run went on to its end)
+//	255  a command line that does not parse (unknown flag or command, a flag value of the
+//	     wrong type), an unsupported subcommand, or any other failure (an output that
+//	     cannot be opened, an unwritable file)
 package cli
 
 import (
@@ -43,7 +52,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -91,6 +99,8 @@ type deps struct {
 	environ func() []string
 	// isTTY reports whether w is a terminal.
 	isTTY func(w io.Writer) bool
+	// stdin is the standard input (`pixelk6 run -` reads the script from it).
+	stdin io.Reader
 }
 
 func defaultDeps() deps {
@@ -105,6 +115,7 @@ func defaultDeps() deps {
 		newOutput: func(spec string, p output.Params) (engine.Output, error) { return output.New(spec, p) },
 		environ:   os.Environ,
 		isTTY:     isTerminal,
+		stdin:     os.Stdin,
 	}
 }
 
@@ -119,24 +130,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 		Use:           "pixelk6",
 		Short:         "pixelk6 runs k6 load-test scripts",
 		Long:          "pixelk6 is a k6-compatible load-testing runner: `pixelk6 run script.js` runs a k6 script\nwith k6's options, outputs, summary and exit codes.",
+		Version:       "v" + Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetArgs(args)
+	root.SetVersionTemplate(versionLine() + "\n")
+	// Declared here so that cobra does not give it -v, which is k6's --verbose.
+	root.Flags().Bool("version", false, "print the version")
+	root.SetArgs(hoistGlobalFlags(args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(&cobra.Command{
-		Use:   "version",
-		Short: "Show the version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintf(stdout, "pixelk6 v%s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-		},
-	})
+	root.AddCommand(versionCmd(stdout))
 	rf := &runFlags{}
 	runCmd := &cobra.Command{
-		Use:   "run [flags] script.js",
-		Short: "Run a k6 test script",
+		Use:   "run [flags] script.js|-",
+		Short: "Run a k6 test script (- reads it from standard input)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			code = runTest(ctx, cmd, rf, a[0], stdout, stderr, d)
@@ -145,14 +153,73 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 	}
 	rf.register(runCmd)
 	root.AddCommand(runCmd)
+	root.AddCommand(inspectCmd(ctx, &code, stdout, stderr, d))
+	root.AddCommand(newCmd(&code, stdout, stderr))
+	root.AddCommand(archiveCmd(ctx, &code, stdout, stderr, d))
+	for _, u := range unsupportedCommands {
+		root.AddCommand(&cobra.Command{
+			Use: u.name, Short: "not supported by pixelk6 yet", DisableFlagParsing: true,
+			RunE: func(*cobra.Command, []string) error {
+				code = engine.ExitGeneric
+				fmt.Fprintf(stderr, "error: `k6 %s` is not supported by pixelk6 yet: %s\n", u.name, u.why)
+				return nil
+			},
+		})
+	}
+	// As in k6, a command line that does not parse (an unknown flag or command, a flag
+	// value of the wrong type, a wrong number of arguments) exits with 255.
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
-		if strings.Contains(err.Error(), "unknown command") {
-			return engine.ExitGeneric
-		}
-		return engine.ExitInvalidConfig
+		return engine.ExitGeneric
 	}
 	return code
+}
+
+// k6's global flags, which k6 takes before the subcommand too (`k6 -q run x.js`); pixelk6
+// declares them on run and archive, and hoistGlobalFlags moves them there.
+var (
+	globalBoolFlags  = map[string]bool{"-v": true, "--verbose": true, "-q": true, "--quiet": true, "--no-color": true, "--profiling-enabled": true}
+	globalValueFlags = map[string]bool{"-c": true, "--config": true, "-a": true, "--address": true, "--log-output": true, "--log-format": true, "--logformat": true, "--secret-source": true}
+)
+
+// hoistGlobalFlags moves k6's global flags written before `run` or `archive` after it.
+func hoistGlobalFlags(args []string) []string {
+	var moved []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			if len(moved) == 0 || (a != "run" && a != "archive") {
+				return args
+			}
+			out := append([]string{a}, moved...)
+			return append(out, args[i+1:]...)
+		}
+		name, _, hasValue := strings.Cut(a, "=")
+		switch {
+		case globalBoolFlags[name]:
+			moved = append(moved, a)
+		case globalValueFlags[name] && hasValue:
+			moved = append(moved, a)
+		case globalValueFlags[name] && i+1 < len(args):
+			moved = append(moved, a, args[i+1])
+			i++
+		default:
+			return args // --help, --version, an unknown flag: cobra handles them
+		}
+	}
+	return args
+}
+
+// unsupportedCommands are k6's subcommands pixelk6 does not have yet: they fail with a
+// message saying so (exit code 255) rather than "unknown command".
+var unsupportedCommands = []struct{ name, why string }{
+	{"cloud", "it has no Grafana Cloud integration"},
+	{"login", "it has no Grafana Cloud or InfluxDB login"},
+	{"pause", "it has no REST API server yet"},
+	{"resume", "it has no REST API server yet"},
+	{"scale", "it has no REST API server yet"},
+	{"stats", "it has no REST API server yet"},
+	{"status", "it has no REST API server yet"},
 }
 
 // runTest is `pixelk6 run`: it consolidates the options, loads the script, opens the
@@ -166,30 +233,58 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	// The logger is needed before the script's options are known: its tier comes from
 	// the same consolidation, without the script.
 	pre := consolidate(tiers{defaults: defaultOptions(), env: envOpts, flags: flagOpts})
-	logSpec := ""
-	if pre.LogOutput != nil {
-		logSpec = *pre.LogOutput
-	}
-	logger, closeLog, err := newLogger(logSpec, stdout, stderr)
+	logger, closeLog, err := newLogger(deref(pre.LogOutput), stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return engine.ExitInvalidConfig
 	}
 	defer closeLog()
 	logger.Debug = rf.verbose
+	logger.Format = deref(pre.LogFormat)
 	fail := func(code int, err error) int {
 		logger.Log("error", err.Error())
 		return code
 	}
-	if flagErr != nil {
-		return fail(engine.ExitInvalidConfig, flagErr)
+	// Settings pixelk6 refuses are gathered from every tier (flags, environment, config
+	// file, script), so that one message names them all; any other error stops here.
+	var refused refusals
+	for _, err := range []error{flagErr, envErr} {
+		if err != nil && !refused.add(err) {
+			return fail(engine.ExitInvalidConfig, err)
+		}
 	}
-	if envErr != nil {
-		return fail(engine.ExitInvalidConfig, envErr)
+	switch f := deref(pre.LogFormat); f {
+	case "", "text", "json", "raw":
+	default:
+		return fail(engine.ExitInvalidConfig, fmt.Errorf("invalid --log-format %q (want text, json or raw)", f))
+	}
+	fileOpts, err := configTier(rf.config, procEnv, logger)
+	if err != nil && !refused.add(err) {
+		return fail(engine.ExitInvalidConfig, err)
+	}
+	pre = consolidate(tiers{defaults: defaultOptions(), file: fileOpts, env: envOpts, flags: flagOpts})
+	arc, err := openInput(pre.Type, scriptPath, d.stdin)
+	if err != nil {
+		return fail(engine.ExitScriptError, err)
+	}
+	scriptLogger := &consoleLogger{Logger: logger}
+	if p := deref(pre.ConsoleOutput); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return fail(engine.ExitInvalidConfig, fmt.Errorf("invalid --console-output: %w", err))
+		}
+		defer f.Close()
+		scriptLogger.console = logfmt.New(f)
+		scriptLogger.console.Debug = true
 	}
 	scriptEnv := map[string]string{}
-	if rf.includeSystemEnv {
+	if pre.IncludeSystemEnv == nil || *pre.IncludeSystemEnv {
 		for k, v := range procEnv {
+			scriptEnv[k] = v
+		}
+	}
+	if arc != nil { // the archive's -e variables, under this command line's
+		for k, v := range arc.meta.Env {
 			scriptEnv[k] = v
 		}
 	}
@@ -202,7 +297,16 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 
 	reg := metrics.NewRegistry()
-	ld, err := d.load(ctx, scriptPath, js.LoadOptions{Env: scriptEnv, Logger: logger, Registry: reg})
+	lo := js.LoadOptions{Env: scriptEnv, Logger: scriptLogger, Registry: reg}
+	switch {
+	case arc != nil:
+		scriptPath, lo.ReadFile = arc.main, arc.ReadFile
+	case scriptPath == "-":
+		if scriptPath, lo, err = stdinScript(d.stdin, lo); err != nil {
+			return fail(engine.ExitScriptError, err)
+		}
+	}
+	ld, err := d.load(ctx, scriptPath, lo)
 	if err != nil {
 		return fail(engine.ExitScriptError, err)
 	}
@@ -213,11 +317,20 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 			}
 		}()
 	}
-	scriptOpts, err := parseScriptOptions(ld.Options())
-	if err != nil {
+	// An archive's options (consolidated when it was made) stand for the script's, as in k6.
+	rawOpts, from := ld.Options(), fromScript
+	if arc != nil {
+		rawOpts, from = arc.meta.Options, fromArchive
+	}
+	scriptOpts, unknown, err := decodeOptions(rawOpts, from)
+	warnUnknown(logger, unknown)
+	if err != nil && !refused.add(err) {
 		return fail(engine.ExitInvalidConfig, err)
 	}
-	rc, err := newRunConfig(consolidate(tiers{defaults: defaultOptions(), script: scriptOpts, env: envOpts, flags: flagOpts}))
+	if err := refused.Err(); err != nil {
+		return fail(engine.ExitInvalidConfig, err)
+	}
+	rc, err := newRunConfig(consolidate(tiers{defaults: defaultOptions(), file: fileOpts, script: scriptOpts, env: envOpts, flags: flagOpts}))
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
@@ -291,6 +404,13 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if len(res.FailedThresholds) > 0 {
 		logger.Log("error", fmt.Sprintf("thresholds on metrics '%s' have been crossed", strings.Join(res.FailedThresholds, ", ")))
 	}
+	if res.MarkedFailed {
+		msg := "the test run was marked as failed by the script (test.fail())"
+		if len(res.FailReasons) > 0 {
+			msg += ": " + strings.Join(res.FailReasons, "; ")
+		}
+		logger.Log("error", msg)
+	}
 	return res.ExitCode()
 }
 
@@ -336,7 +456,7 @@ func envMap(env []string) map[string]string {
 }
 
 // newLogger builds the logger of --log-output: stderr (default), stdout, none or
-// file=PATH.
+// file=PATH[,level=LEVEL].
 func newLogger(spec string, stdout, stderr io.Writer) (*logfmt.Logger, func(), error) {
 	switch {
 	case spec == "" || spec == "stderr":
@@ -346,13 +466,28 @@ func newLogger(spec string, stdout, stderr io.Writer) (*logfmt.Logger, func(), e
 	case spec == "none":
 		return logfmt.New(io.Discard), func() {}, nil
 	case strings.HasPrefix(spec, "file="):
-		f, err := os.OpenFile(strings.TrimPrefix(spec, "file="), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		path, level := "", ""
+		for _, p := range strings.Split(strings.TrimPrefix(spec, "file="), ",") {
+			switch k, v, _ := strings.Cut(p, "="); {
+			case path == "":
+				path = p
+			case k == "level" && logfmt.ValidLevel(v):
+				level = v
+			default:
+				return nil, nil, fmt.Errorf("invalid --log-output %q: unknown parameter %q (want file=PATH[,level=LEVEL])", spec, p)
+			}
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			return nil, nil, fmt.Errorf("invalid --log-output %q: %w", spec, err)
 		}
-		return logfmt.New(f), func() { f.Close() }, nil
+		l := logfmt.New(f)
+		l.Level = level
+		return l, func() { f.Close() }, nil
+	case strings.HasPrefix(spec, "loki"):
+		return nil, nil, fmt.Errorf("invalid --log-output %q: pixelk6 cannot send logs to Loki yet", spec)
 	}
-	return nil, nil, fmt.Errorf("invalid --log-output %q (want stderr, stdout, none or file=PATH)", spec)
+	return nil, nil, fmt.Errorf("invalid --log-output %q (want stderr, stdout, none or file=PATH[,level=LEVEL])", spec)
 }
 
 // isTerminal reports whether w is a character device.

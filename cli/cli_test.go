@@ -71,9 +71,19 @@ func TestFlags(t *testing.T) {
 		{"quiet", []string{"-q"}, options{}, func(r *runFlags) bool { return r.quiet }},
 		{"no color", []string{"--no-color"}, options{NoColor: b(true)}, func(r *runFlags) bool { return r.noColor }},
 		{"system env default on", nil, options{}, func(r *runFlags) bool { return r.includeSystemEnv }},
-		{"system env off", []string{"--include-system-env-vars=false"}, options{}, func(r *runFlags) bool { return !r.includeSystemEnv }},
+		{"system env off", []string{"--include-system-env-vars=false"}, options{IncludeSystemEnv: b(false)}, func(r *runFlags) bool { return !r.includeSystemEnv }},
 		{"log output", []string{"--log-output", "none"}, options{LogOutput: s("none")}, func(r *runFlags) bool { return r.logOutput == "none" }},
 		{"verbose", []string{"-v"}, options{}, func(r *runFlags) bool { return r.verbose }},
+		{"no setup, no teardown", []string{"--no-setup", "--no-teardown"}, options{NoSetup: b(true), NoTeardown: b(true)}, nil},
+		{"system tags", []string{"--system-tags", "status, method"}, options{SystemTags: []string{"status", "method"}}, nil},
+		{"no system tags", []string{"--system-tags", ""}, options{SystemTags: []string{}}, nil},
+		{"console output", []string{"--console-output", "c.log"}, options{ConsoleOutput: s("c.log")}, nil},
+		{"log format", []string{"--log-format", "json"}, options{LogFormat: s("json")}, nil},
+		{"log format, deprecated spelling", []string{"--logformat", "raw"}, options{LogFormat: s("raw")}, nil},
+		{"compatibility mode and type", []string{"--compatibility-mode", "base", "-t", "js"}, options{CompatibilityMode: s("base"), Type: s("js")}, nil},
+		{"min iteration duration", []string{"--min-iteration-duration", "1s"}, options{MinIterationDuration: d(time.Second)}, nil},
+		{"config", []string{"-c", "k6.json"}, options{}, func(r *runFlags) bool { return r.config == "k6.json" }},
+		{"no usage report", []string{"--no-usage-report"}, options{}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +112,8 @@ func TestBadFlags(t *testing.T) {
 		{"bad tag", []string{"--tag", "novalue"}, `invalid --tag "novalue"`},
 		{"negative vus", []string{"-u", "-1"}, "invalid --vus -1"},
 		{"not a number", []string{"-u", "x"}, `"x"`},
+		{"bad min iteration duration", []string{"--min-iteration-duration", "soon"}, "invalid --min-iteration-duration"},
+		{"refused flag", []string{"--rps", "5"}, "--rps"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +138,11 @@ type fakeRunner struct {
 	summary     map[string]string
 	summaryData json.RawMessage
 	modOpts     modules.Options
+	// setups and teardowns count the calls; blockSummary makes handleSummary run until its
+	// context ends; load are the options the script was loaded with.
+	setups, teardowns int
+	blockSummary      bool
+	load              js.LoadOptions
 }
 
 var _ script = (*fakeRunner)(nil)
@@ -145,12 +162,18 @@ func (f *fakeRunner) NewVU(_ context.Context, spec engine.VUSpec) (engine.VU, er
 	return &fakeVU{f: f, spec: spec}, nil
 }
 func (f *fakeRunner) Setup(context.Context, engine.VUSpec) (json.RawMessage, error) {
+	f.setups++
 	return nil, nil
 }
 func (f *fakeRunner) Teardown(context.Context, engine.VUSpec, json.RawMessage) error {
+	f.teardowns++
 	return nil
 }
-func (f *fakeRunner) HandleSummary(_ context.Context, _ engine.VUSpec, data json.RawMessage) (map[string]string, bool, error) {
+func (f *fakeRunner) HandleSummary(ctx context.Context, _ engine.VUSpec, data json.RawMessage) (map[string]string, bool, error) {
+	if f.blockSummary {
+		<-ctx.Done()
+		return nil, true, ctx.Err()
+	}
 	if f.summary == nil {
 		return nil, false, nil
 	}
@@ -198,8 +221,11 @@ func TestRun(t *testing.T) {
 		{name: "version", args: []string{"version"}, stdout: []string{"pixelk6 v" + Version}},
 		{name: "help", args: []string{"--help"}, stdout: []string{"run", "version"}},
 		{name: "run help", args: []string{"run", "--help"}, stdout: []string{"--summary-export", "--insecure-skip-tls-verify"}},
-		{name: "no script", args: []string{"run"}, code: 104, stderr: []string{"accepts 1 arg"}},
-		{name: "unknown flag", args: []string{"run", "--bogus", "x.js"}, code: 104, stderr: []string{"bogus"}},
+		// k6 exits with 255 on a command line that does not parse.
+		{name: "no script", args: []string{"run"}, code: 255, stderr: []string{"accepts 1 arg"}},
+		{name: "unknown flag", args: []string{"run", "--bogus", "x.js"}, code: 255, stderr: []string{"bogus"}},
+		{name: "flag value of the wrong type", args: []string{"run", "-u", "many", "x.js"}, code: 255, stderr: []string{"many"}},
+		{name: "unknown command", args: []string{"bogus"}, code: 255, stderr: []string{"unknown command"}},
 		{name: "load error", args: []string{"run", "x.js"}, loadErr: errors.New("script error: SyntaxError: x.js:3:4 unexpected token"), code: 107, stderr: []string{"x.js:3:4"}},
 		{name: "bad duration flag", args: []string{"run", "-d", "3q", "x.js"}, code: 104, stderr: []string{`\"3q\"`}},
 		{name: "bad env option", args: []string{"run", "x.js"}, environ: []string{"K6_VUS=lots"}, code: 104, stderr: []string{`K6_VUS=\"lots\"`}},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pixelk6/pixelk6/executor"
 )
@@ -32,6 +33,16 @@ type runFlags struct {
 	userAgent        string
 	logOutput        string
 	verbose          bool
+	noSetup          bool
+	noTeardown       bool
+	systemTags       string
+	consoleOutput    string
+	logFormat        string
+	config           string
+	compatMode       string
+	typ              string
+	noUsageReport    bool
+	minIterDuration  string
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -57,18 +68,107 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "do not verify TLS certificates")
 	fs.BoolVar(&f.includeSystemEnv, "include-system-env-vars", true, "pass the process environment to the script's __ENV")
 	fs.StringVar(&f.userAgent, "user-agent", "", "the HTTP User-Agent header")
-	fs.StringVar(&f.logOutput, "log-output", "", "where logs go: stderr, stdout, none or file=PATH")
+	fs.StringVar(&f.logOutput, "log-output", "", "where logs go: stderr, stdout, none or file=PATH[,level=LEVEL]")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
+	fs.BoolVar(&f.noSetup, "no-setup", false, "do not run setup()")
+	fs.BoolVar(&f.noTeardown, "no-teardown", false, "do not run teardown()")
+	fs.StringVar(&f.systemTags, "system-tags", "", "only these system tags on samples, comma-separated")
+	fs.StringVar(&f.consoleOutput, "console-output", "", "write console.* output to FILE instead of the log")
+	fs.StringVar(&f.logFormat, "log-format", "", "log format: text, json or raw")
+	fs.StringVar(&f.logFormat, "logformat", "", "deprecated spelling of --log-format")
+	_ = fs.MarkDeprecated("logformat", "use --log-format")
+	fs.StringVarP(&f.config, "config", "c", "", "k6's JSON config file (the config-file tier of options)")
+	fs.StringVar(&f.compatMode, "compatibility-mode", "", "JavaScript compatibility mode: extended, base or experimental_enhanced (pixelk6 transpiles every mode with esbuild)")
+	fs.StringVarP(&f.typ, "type", "t", "", "test type: js or archive (default: an archive when the file is one)")
+	fs.BoolVar(&f.noUsageReport, "no-usage-report", false, "accepted: pixelk6 never sends a usage report")
+	fs.StringVar(&f.minIterDuration, "min-iteration-duration", "", "the shortest time a VU spends on an iteration, e.g. 1s")
+	registerRefused(fs)
+}
+
+// registerRefused adds the `k6 run` flags pixelk6 does not honour yet, from supportTable,
+// so that they parse as in k6 and refusedFlags can name them.
+func registerRefused(fs *pflag.FlagSet) {
+	for _, s := range supportTable {
+		if s.OK || s.Flag == "" {
+			continue
+		}
+		usage := "not supported by pixelk6 yet: " + s.Note
+		if s.Bool {
+			fs.BoolP(s.Flag, s.Short, false, usage)
+		} else {
+			fs.StringArrayP(s.Flag, s.Short, nil, usage)
+		}
+	}
+}
+
+// refusedFlags returns the refused flags that were given with a value other than their
+// "off" one, as "--name".
+func refusedFlags(fs *pflag.FlagSet) []string {
+	var out []string
+	for _, s := range supportTable {
+		if s.OK || s.Flag == "" || !fs.Changed(s.Flag) {
+			continue
+		}
+		if s.Bool {
+			if v, _ := fs.GetBool(s.Flag); !v {
+				continue
+			}
+		} else {
+			vals, _ := fs.GetStringArray(s.Flag)
+			off := true
+			for _, v := range vals {
+				if !(v == "" && s.Flag == "address") && !offValue(s, v) {
+					off = false
+				}
+			}
+			if off {
+				continue
+			}
+		}
+		out = append(out, "--"+s.Flag)
+	}
+	return out
 }
 
 // options returns the command line's tier of options: only the flags that were given.
-// On an error, the tier returned still holds LogOutput, so that the error can be logged.
+// On an error, the tier returned still holds LogOutput, so that the error can be logged;
+// on a refusal (a *refusedError) the tier is complete.
 func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	var o options
 	ch := cmd.Flags().Changed
 	if f.logOutput != "" {
 		v := f.logOutput
 		o.LogOutput = &v
+	}
+	if ch("log-format") || ch("logformat") {
+		v := f.logFormat
+		o.LogFormat = &v
+	}
+	for _, b := range []struct {
+		name string
+		val  bool
+		dst  **bool
+	}{{"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
+		if ch(b.name) {
+			v := b.val
+			*b.dst = &v
+		}
+	}
+	for _, s := range []struct {
+		name string
+		val  string
+		dst  **string
+	}{{"console-output", f.consoleOutput, &o.ConsoleOutput}, {"compatibility-mode", f.compatMode, &o.CompatibilityMode}, {"type", f.typ, &o.Type}} {
+		if ch(s.name) {
+			v := s.val
+			*s.dst = &v
+		}
+	}
+	if ch("system-tags") {
+		o.SystemTags = splitList(f.systemTags)
+		if o.SystemTags == nil {
+			o.SystemTags = []string{}
+		}
 	}
 	if ch("vus") {
 		if f.vus < 0 {
@@ -101,6 +201,14 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 			}
 			o.Stages = append(o.Stages, st...)
 		}
+	}
+	if ch("min-iteration-duration") {
+		d, err := executor.ParseDuration(f.minIterDuration)
+		if err != nil {
+			return o, fmt.Errorf("invalid --min-iteration-duration: %w", err)
+		}
+		x := executor.Duration(d)
+		o.MinIterationDuration = &x
 	}
 	if ch("tag") {
 		o.Tags = map[string]string{}
@@ -159,6 +267,10 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	}
 	if len(f.out) > 0 {
 		o.Out = f.out
+	}
+	// Last, so that the tier is complete when the caller gathers refusals.
+	if refused := refusedFlags(cmd.Flags()); len(refused) > 0 {
+		return o, refusal("command line", refused)
 	}
 	return o, nil
 }

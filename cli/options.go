@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/executor"
@@ -31,6 +36,10 @@ type options struct {
 	NoThresholds          *bool              `json:"noThresholds"`
 	SetupTimeout          *executor.Duration `json:"setupTimeout"`
 	TeardownTimeout       *executor.Duration `json:"teardownTimeout"`
+	HandleSummaryTimeout  *executor.Duration `json:"handleSummaryTimeout"`
+	NoSetup               *bool              `json:"noSetup"`
+	MinIterationDuration  *executor.Duration `json:"minIterationDuration"`
+	NoTeardown            *bool              `json:"noTeardown"`
 	HTTPDebug             *string            `json:"httpDebug"`
 	InsecureSkipTLSVerify *bool              `json:"insecureSkipTLSVerify"`
 	UserAgent             *string            `json:"userAgent"`
@@ -49,6 +58,20 @@ type options struct {
 	NoColor *bool `json:"-"`
 	// LogOutput is --log-output / K6_LOG_OUTPUT.
 	LogOutput *string `json:"-"`
+	// LogFormat is --log-format / K6_LOG_FORMAT: text, json or raw.
+	LogFormat *string `json:"-"`
+	// ConsoleOutput is --console-output / K6_CONSOLE_OUTPUT: the file console.* writes to.
+	ConsoleOutput *string `json:"-"`
+	// IncludeSystemEnv is --include-system-env-vars / K6_INCLUDE_SYSTEM_ENV_VARS.
+	IncludeSystemEnv *bool `json:"-"`
+	// CompatibilityMode is --compatibility-mode / K6_COMPATIBILITY_MODE.
+	CompatibilityMode *string `json:"-"`
+	// Type is --type / K6_TYPE: js or archive.
+	Type *string `json:"-"`
+	// Other are the keys of the script's or config file's options that have no field
+	// here (k6 settings pixelk6 accepts without a use, or refuses), as written; inspect
+	// shows them.
+	Other map[string]json.RawMessage `json:"-"`
 }
 
 // defaultOptions is the lowest tier: what k6 uses when nothing is set. (The executors'
@@ -61,7 +84,7 @@ func defaultOptions() options {
 // tiers are k6's option tiers, lowest first.
 type tiers struct {
 	defaults options
-	// file is the config file's tier (pixelk6 reads no config file yet: always empty).
+	// file is the -c / K6_CONFIG config file's tier.
 	file   options
 	script options
 	env    options
@@ -76,31 +99,125 @@ func consolidate(t tiers) options {
 }
 
 // parseScriptOptions decodes the script's exported options (nil or "null" is no options).
-// Fields pixelk6 does not know are ignored, as k6 ignores options of other tools.
+// Keys k6 does not know are ignored (decodeOptions returns them to warn about); k6 options
+// pixelk6 does not honour are an error.
 func parseScriptOptions(raw json.RawMessage) (options, error) {
+	o, _, err := decodeOptions(raw, fromScript)
+	return o, err
+}
+
+// unknownFieldsWarning is k6's warning about a script's options key it does not know.
+const unknownFieldsWarning = "There were unknown fields in the options exported in the script"
+
+// decodeOptions decodes a script's exported options or a config file (from says which):
+// it returns the options, the keys k6 does not know (to be warned about, as k6 does), and
+// an error naming every k6 setting that pixelk6 refuses (exit code 104).
+func decodeOptions(raw json.RawMessage, from string) (options, []string, error) {
 	var o options
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return o, nil
+		return o, nil, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return o, nil, fmt.Errorf("invalid %s: %w", from, err)
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	isNull := func(k string) bool { return unset(fields[k]) }
+	unknown, err := checkKeys(keys, isNull, from)
+	if err != nil {
+		return o, unknown, err
 	}
 	if err := json.Unmarshal(raw, &o); err != nil {
-		return o, fmt.Errorf("invalid script options: %w", err)
+		return o, unknown, fmt.Errorf("invalid %s: %w", from, err)
 	}
+	if from == fromConfig {
+		if v, ok := fields["out"]; ok && !isNull("out") {
+			if err := json.Unmarshal(v, &o.Out); err != nil {
+				return o, unknown, fmt.Errorf("invalid %s: out: %w", from, err)
+			}
+		}
+	}
+	for _, k := range keys {
+		if !optionFields[k] && !isNull(k) && !slices.Contains(unknown, k) && k != "out" {
+			if o.Other == nil {
+				o.Other = map[string]json.RawMessage{}
+			}
+			o.Other[k] = fields[k]
+		}
+	}
+	o.clearNulls()
+	return o, unknown, nil
+}
+
+// clearNulls unsets the raw fields that decoded a JSON null.
+func (o *options) clearNulls() {
 	if bytes.Equal(bytes.TrimSpace(o.Scenarios), []byte("null")) {
 		o.Scenarios = nil
 	}
 	if bytes.Equal(bytes.TrimSpace(o.Thresholds), []byte("null")) {
 		o.Thresholds = nil
 	}
-	return o, nil
+}
+
+// unset reports whether an options value sets nothing: null, or an object whose values
+// all set nothing (k6 writes an unset dns as {"ttl":null,"select":null,"policy":null}).
+func unset(v json.RawMessage) bool {
+	v = bytes.TrimSpace(v)
+	if bytes.Equal(v, []byte("null")) {
+		return true
+	}
+	var obj map[string]json.RawMessage
+	if len(v) == 0 || v[0] != '{' || json.Unmarshal(v, &obj) != nil {
+		return false
+	}
+	for _, x := range obj {
+		if !unset(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// optionFields are the options keys that have a field in options.
+var optionFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeOf(options{})
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}()
+
+// readConfigFile reads k6's JSON config file (-c / K6_CONFIG): the config-file tier and
+// the keys k6 does not know.
+func readConfigFile(path string) (options, []string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return options{}, nil, fmt.Errorf("reading the config file: %w", err)
+	}
+	o, unknown, err := decodeOptions(b, fromConfig)
+	if err != nil {
+		return o, unknown, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return o, unknown, nil
 }
 
 // optionsFromEnv reads k6's K6_* option variables from env: K6_VUS, K6_DURATION,
 // K6_ITERATIONS, K6_STAGES, K6_NO_THRESHOLDS, K6_SUMMARY_TREND_STATS, K6_SUMMARY_TIME_UNIT,
-// K6_SETUP_TIMEOUT, K6_TEARDOWN_TIMEOUT, K6_HTTP_DEBUG, K6_INSECURE_SKIP_TLS_VERIFY,
-// K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS, K6_SUMMARY_MODE, K6_NO_SUMMARY,
-// K6_SUMMARY_EXPORT, K6_OUT, K6_NO_COLOR (and NO_COLOR), K6_LOG_OUTPUT. Errors name the
-// variable and value.
+// K6_SETUP_TIMEOUT, K6_TEARDOWN_TIMEOUT, K6_HANDLE_SUMMARY_TIMEOUT, K6_NO_SETUP,
+// K6_NO_TEARDOWN, K6_MIN_ITERATION_DURATION, K6_HTTP_DEBUG, K6_INSECURE_SKIP_TLS_VERIFY,
+// K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS, K6_TAGS (KEY:VALUE,...),
+// K6_SUMMARY_MODE, K6_NO_SUMMARY, K6_SUMMARY_EXPORT, K6_OUT, K6_NO_COLOR (and NO_COLOR),
+// K6_LOG_OUTPUT, K6_LOG_FORMAT, K6_CONSOLE_OUTPUT, K6_INCLUDE_SYSTEM_ENV_VARS,
+// K6_COMPATIBILITY_MODE and K6_TYPE. A K6_* option variable pixelk6 does not honour
+// (supportTable) is an error naming it. Errors name the variable and value.
 func optionsFromEnv(env map[string]string) (options, error) {
 	var o options
 	var err error
@@ -111,6 +228,9 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	// First, so that the logger can be built even when another variable is invalid.
 	if v, ok := get("K6_LOG_OUTPUT"); ok {
 		o.LogOutput = &v
+	}
+	if v, ok := get("K6_LOG_FORMAT"); ok {
+		o.LogFormat = &v
 	}
 	if v, ok := get("K6_VUS"); ok {
 		n, e := strconv.ParseInt(v, 10, 64)
@@ -129,7 +249,7 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	for _, d := range []struct {
 		key string
 		dst **executor.Duration
-	}{{"K6_DURATION", &o.Duration}, {"K6_SETUP_TIMEOUT", &o.SetupTimeout}, {"K6_TEARDOWN_TIMEOUT", &o.TeardownTimeout}} {
+	}{{"K6_DURATION", &o.Duration}, {"K6_SETUP_TIMEOUT", &o.SetupTimeout}, {"K6_TEARDOWN_TIMEOUT", &o.TeardownTimeout}, {"K6_HANDLE_SUMMARY_TIMEOUT", &o.HandleSummaryTimeout}, {"K6_MIN_ITERATION_DURATION", &o.MinIterationDuration}} {
 		if v, ok := get(d.key); ok {
 			x, e := executor.ParseDuration(v)
 			if e != nil {
@@ -147,7 +267,10 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	for _, b := range []struct {
 		key string
 		dst **bool
-	}{{"K6_NO_THRESHOLDS", &o.NoThresholds}, {"K6_INSECURE_SKIP_TLS_VERIFY", &o.InsecureSkipTLSVerify}, {"K6_NO_COOKIES_RESET", &o.NoCookiesReset}} {
+	}{
+		{"K6_NO_THRESHOLDS", &o.NoThresholds}, {"K6_INSECURE_SKIP_TLS_VERIFY", &o.InsecureSkipTLSVerify}, {"K6_NO_COOKIES_RESET", &o.NoCookiesReset},
+		{"K6_NO_SETUP", &o.NoSetup}, {"K6_NO_TEARDOWN", &o.NoTeardown}, {"K6_INCLUDE_SYSTEM_ENV_VARS", &o.IncludeSystemEnv},
+	} {
 		if v, ok := get(b.key); ok {
 			x, e := strconv.ParseBool(v)
 			if e != nil {
@@ -174,7 +297,10 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	for _, s := range []struct {
 		key string
 		dst **string
-	}{{"K6_SUMMARY_MODE", &o.SummaryMode}, {"K6_SUMMARY_EXPORT", &o.SummaryExport}} {
+	}{
+		{"K6_SUMMARY_MODE", &o.SummaryMode}, {"K6_SUMMARY_EXPORT", &o.SummaryExport}, {"K6_CONSOLE_OUTPUT", &o.ConsoleOutput},
+		{"K6_COMPATIBILITY_MODE", &o.CompatibilityMode}, {"K6_TYPE", &o.Type},
+	} {
 		if v, ok := get(s.key); ok {
 			x := v
 			*s.dst = &x
@@ -183,6 +309,16 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	if v, ok := get("K6_OUT"); ok {
 		o.Out = splitList(v)
 	}
+	if v, ok := get("K6_TAGS"); ok {
+		o.Tags = map[string]string{}
+		for _, kv := range splitList(v) {
+			k, val, ok := strings.Cut(kv, ":")
+			if !ok || k == "" {
+				return o, bad("K6_TAGS", v, fmt.Errorf("%q is not KEY:VALUE", kv))
+			}
+			o.Tags[k] = val
+		}
+	}
 	// These two only switch on (1, true or yes): any other value leaves them unset.
 	yes := true
 	if envBool(env, "K6_NO_SUMMARY") {
@@ -190,6 +326,10 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	}
 	if envBool(env, "K6_NO_COLOR") || env["NO_COLOR"] != "" {
 		o.NoColor = &yes
+	}
+	// Last, so that the tier is complete when the caller gathers refusals.
+	if refused := refusedEnv(env); len(refused) > 0 {
+		return o, refusal("environment", refused)
 	}
 	return o, nil
 }
@@ -269,6 +409,20 @@ func (o options) apply(hi options) options {
 	pick(&o.SummaryMode, hi.SummaryMode)
 	pick(&o.SummaryExport, hi.SummaryExport)
 	pick(&o.LogOutput, hi.LogOutput)
+	pick(&o.LogFormat, hi.LogFormat)
+	pick(&o.ConsoleOutput, hi.ConsoleOutput)
+	pick(&o.CompatibilityMode, hi.CompatibilityMode)
+	pick(&o.Type, hi.Type)
+	if hi.Other != nil {
+		m := make(map[string]json.RawMessage, len(o.Other)+len(hi.Other))
+		for k, v := range o.Other {
+			m[k] = v
+		}
+		for k, v := range hi.Other {
+			m[k] = v
+		}
+		o.Other = m
+	}
 	if hi.Out != nil {
 		o.Out = hi.Out
 	}
@@ -282,11 +436,20 @@ func (o options) apply(hi options) options {
 	pickB(&o.NoCookiesReset, hi.NoCookiesReset)
 	pickB(&o.NoSummary, hi.NoSummary)
 	pickB(&o.NoColor, hi.NoColor)
+	pickB(&o.NoSetup, hi.NoSetup)
+	pickB(&o.NoTeardown, hi.NoTeardown)
+	pickB(&o.IncludeSystemEnv, hi.IncludeSystemEnv)
 	if hi.SetupTimeout != nil {
 		o.SetupTimeout = hi.SetupTimeout
 	}
 	if hi.TeardownTimeout != nil {
 		o.TeardownTimeout = hi.TeardownTimeout
+	}
+	if hi.HandleSummaryTimeout != nil {
+		o.HandleSummaryTimeout = hi.HandleSummaryTimeout
+	}
+	if hi.MinIterationDuration != nil {
+		o.MinIterationDuration = hi.MinIterationDuration
 	}
 	return o
 }
@@ -308,6 +471,8 @@ type runConfig struct {
 	NoColor bool
 	// Module are the options that modules read (k6/http's user agent, ...).
 	Module modules.Options
+	// HandleSummaryTimeout bounds handleSummary() (k6's 2 minutes by default).
+	HandleSummaryTimeout time.Duration
 }
 
 // newRunConfig validates consolidated options: it builds the scenarios (from
@@ -369,6 +534,41 @@ func newRunConfig(o options) (*runConfig, error) {
 	if o.TeardownTimeout != nil {
 		t.TeardownTimeout = o.TeardownTimeout.D()
 	}
+	t.NoSetup = o.NoSetup != nil && *o.NoSetup
+	if o.MinIterationDuration != nil {
+		t.MinIterationDuration = o.MinIterationDuration.D()
+	}
+	t.NoTeardown = o.NoTeardown != nil && *o.NoTeardown
+	rc.HandleSummaryTimeout = 2 * time.Minute
+	if o.HandleSummaryTimeout != nil {
+		if o.HandleSummaryTimeout.D() <= 0 {
+			return nil, fmt.Errorf("invalid handleSummaryTimeout %s: must be positive", o.HandleSummaryTimeout.D())
+		}
+		rc.HandleSummaryTimeout = o.HandleSummaryTimeout.D()
+	}
+	if o.LogFormat != nil {
+		switch *o.LogFormat {
+		case "", "text", "json", "raw":
+		default:
+			return nil, fmt.Errorf("invalid log format %q (want text, json or raw)", *o.LogFormat)
+		}
+	}
+	if o.CompatibilityMode != nil {
+		switch *o.CompatibilityMode {
+		case "", "extended", "base", "experimental_enhanced":
+		default:
+			return nil, fmt.Errorf("invalid compatibility mode %q (want extended, base or experimental_enhanced)", *o.CompatibilityMode)
+		}
+	}
+	if o.Type != nil {
+		switch *o.Type {
+		case "", "js":
+		case "archive":
+			return nil, fmt.Errorf("test type %q: pixelk6 does not run k6 archives yet", *o.Type)
+		default:
+			return nil, fmt.Errorf("invalid test type %q (want js or archive)", *o.Type)
+		}
+	}
 	// --no-summary wins over any mode, even one that does not parse.
 	rc.SummaryMode = summary.Disabled
 	if o.NoSummary == nil || !*o.NoSummary {
@@ -392,10 +592,20 @@ func newRunConfig(o options) (*runConfig, error) {
 		rc.Module.InsecureSkipTLSVerify = *o.InsecureSkipTLSVerify
 	}
 	if o.UserAgent != nil {
+		// k6 sends no User-Agent for an empty one; pixelk6's HTTP client would send its
+		// default instead, so it refuses rather than measure another request.
+		if *o.UserAgent == "" {
+			return nil, fmt.Errorf("an empty userAgent (k6: no User-Agent header) is not supported by pixelk6 yet")
+		}
 		rc.Module.UserAgent = *o.UserAgent
 	}
 	if o.NoCookiesReset != nil {
 		rc.Module.NoCookiesReset = *o.NoCookiesReset
+	}
+	for _, tag := range o.SystemTags {
+		if !modules.IsSystemTag(tag) {
+			return nil, fmt.Errorf("invalid systemTags: %q is not a k6 system tag", tag)
+		}
 	}
 	rc.Module.SystemTags = o.SystemTags
 	t.OptionsJSON = testOptionsJSON(o, t.Scenarios)

@@ -27,6 +27,11 @@ func TestScripts(t *testing.T) {
 		{"thresholds.js", []string{"--no-thresholds"}, 0, []string{"iteration failed"}},
 		{"env.js", []string{"-e", "FROM_FLAG=yes"}, 0, nil},
 		{"env.js", nil, 0, []string{"FROM_FLAG=undefined"}},
+		{"console_fail.js", nil, 110, []string{`level=info msg="hello {\"a\":1}" source=console`, "marked as failed by the script (test.fail()): bad data\"",
+			`msg="There were unknown fields in the options exported in the script" error="json: unknown field \"bogusKey\""`}},
+		{"setup_timeout.js", nil, 100, []string{"setup() execution timed out after 200ms"}},
+		{"setup_timeout.js", []string{"--no-setup"}, 0, nil},
+		{"teardown_timeout.js", nil, 101, []string{"teardown() execution timed out after 200ms"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.script+strings.Join(tt.args, ""), func(t *testing.T) {
@@ -45,7 +50,7 @@ func TestScripts(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
 				}
 			}
-			if code == 0 || code == 99 || code == 108 {
+			if code == 0 || code == 99 || code == 108 || code == 110 {
 				b, err := os.ReadFile(exp)
 				if err != nil || !json.Valid(b) {
 					t.Errorf("--summary-export: %v %q", err, b)

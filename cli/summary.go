@@ -53,7 +53,7 @@ func (e *endOfTest) summary(ctx context.Context, res *engine.Result) error {
 			tags[k] = v
 		}
 		spec := engine.VUSpec{Tags: tags, Samples: metrics.PusherFunc(func(context.Context, []metrics.Sample) {})}
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.rc.HandleSummaryTimeout)
 		out, ok, err := e.script.HandleSummary(hctx, spec, raw)
 		cancel()
 		switch {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,10 +22,14 @@ import (
 const (
 	ExitOK                = 0
 	ExitThresholdsCrossed = 99  // a threshold failed (also when abortOnFail stopped the test)
+	ExitSetupTimeout      = 100 // setup() ran past setupTimeout
+	ExitTeardownTimeout   = 101 // teardown() ran past teardownTimeout
+	ExitGenericTimeout    = 102 // handleSummary() ran past handleSummaryTimeout
 	ExitInvalidConfig     = 104 // invalid options or thresholds
 	ExitExternalAbort     = 105 // SIGINT/SIGTERM (ctx cancelled)
 	ExitScriptError       = 107 // the script failed to load, or threw in init, setup or teardown
 	ExitScriptAbort       = 108 // test.abort()
+	ExitMarkedAsFailed    = 110 // test.fail(): the run went on to its end, then failed
 	ExitGeneric           = 255 // anything else (an output that cannot start, ...)
 )
 
@@ -38,6 +43,11 @@ type Test struct {
 	Tags map[string]string
 	// SetupTimeout and TeardownTimeout bound setup() and teardown(); 0 means k6's 60 s.
 	SetupTimeout, TeardownTimeout time.Duration
+	// NoSetup and NoTeardown skip setup() and teardown() (k6's --no-setup, --no-teardown).
+	NoSetup, NoTeardown bool
+	// MinIterationDuration is the shortest time a VU spends on a completed iteration: it
+	// waits out the rest before the next (k6's minIterationDuration; 0 for none).
+	MinIterationDuration time.Duration
 	// OptionsJSON are the consolidated options as JSON with the scenarios as run
 	// (k6/execution's test.options).
 	OptionsJSON []byte
@@ -80,6 +90,8 @@ type run struct {
 	inited atomic.Int64
 
 	mu        sync.Mutex
+	failed    []string // test.fail() reasons
+	marked    bool
 	abortCode int
 	abortErr  error
 	cancelRun context.CancelFunc
@@ -162,6 +174,7 @@ func Run(ctx context.Context, cfg Config) *Result {
 	r.pipe = newPipeline(cfg.Registry, r.builtin, cfg.Outputs, cfg.Test.Thresholds,
 		func() (int64, int64) { return r.active.Load(), r.inited.Load() }, onThresholdAbort)
 	r.pipe.full = cfg.ByScenario
+	r.pipe.runTags = metrics.NewTagSet(cfg.Test.Tags)
 	if cfg.ThresholdsEvery > 0 {
 		r.pipe.thresholdsEvery = cfg.ThresholdsEvery
 	}
@@ -220,6 +233,9 @@ func Run(ctx context.Context, cfg Config) *Result {
 	}
 	res := r.result(elapsed)
 	res.Code, res.Err, res.OutputErrors = code, runErr, outErrs
+	r.mu.Lock()
+	res.MarkedFailed, res.FailReasons = r.marked, r.failed
+	r.mu.Unlock()
 	r.obs.phase(PhaseDone)
 	return res
 }
@@ -239,10 +255,11 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 	spec := r.spec(0, nil, nil)
 	r.obs.phase(PhaseSetup)
 	var data json.RawMessage
-	if r.cfg.Runner.HasExport("setup") {
+	if !t.NoSetup && r.cfg.Runner.HasExport("setup") {
 		sctx, cancel := context.WithTimeout(runCtx, setupTimeout)
 		var err error
 		data, err = r.cfg.Runner.Setup(sctx, spec)
+		timedOut := sctx.Err() == context.DeadlineExceeded
 		cancel()
 		if err != nil {
 			switch {
@@ -250,6 +267,8 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 				r.abort(ExitScriptAbort, err)
 			case ctx.Err() != nil:
 				r.abort(ExitExternalAbort, fmt.Errorf("test run was aborted during setup: %w", ctx.Err()))
+			case timedOut:
+				r.abort(ExitSetupTimeout, fmt.Errorf("setup() execution timed out after %s; you can raise the limit with the setupTimeout option", setupTimeout))
 			default:
 				r.abort(ExitScriptError, fmt.Errorf("setup: %w", err))
 			}
@@ -268,14 +287,18 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 	}
 	wg.Wait()
 	r.obs.phase(PhaseTeardown)
-	if r.cfg.Runner.HasExport("teardown") {
+	if !t.NoTeardown && r.cfg.Runner.HasExport("teardown") {
 		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownTimeout)
 		err := r.cfg.Runner.Teardown(tctx, spec, data)
+		timedOut := tctx.Err() == context.DeadlineExceeded
 		cancel()
 		if err != nil {
-			if IsAbort(err) {
+			switch {
+			case IsAbort(err):
 				r.abort(ExitScriptAbort, err)
-			} else {
+			case timedOut:
+				r.abort(ExitTeardownTimeout, fmt.Errorf("teardown() execution timed out after %s; you can raise the limit with the teardownTimeout option", teardownTimeout))
+			default:
 				// A script exception in teardown fails the run with 107; outputs are
 				// still flushed.
 				r.abort(ExitScriptError, fmt.Errorf("teardown: %w", err))
@@ -315,7 +338,17 @@ func (r *run) baseTags(extra map[string]string) map[string]string {
 
 // spec describes VU id of a scenario with tags and env (nil, nil for setup and teardown).
 func (r *run) spec(id uint64, tags, env map[string]string) VUSpec {
-	return VUSpec{ID: id, Tags: r.baseTags(tags), Env: env, Samples: r.pipe.newBuffer()}
+	return VUSpec{ID: id, Tags: r.baseTags(tags), Env: env, Samples: r.pipe.newBuffer(), MarkFailed: r.markFailed}
+}
+
+// markFailed records a test.fail(reason); the run goes on.
+func (r *run) markFailed(reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.marked = true
+	if reason != "" && !slices.Contains(r.failed, reason) && len(r.failed) < 100 {
+		r.failed = append(r.failed, reason)
+	}
 }
 
 // initVUs creates every scenario's VUs, in parallel bounded by the cores, and the
@@ -364,6 +397,7 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 		n := c.Plan().MaxVUs
 		sc := newScenario(c, vus[off:off+n])
 		sc.engineActive = &r.active
+		sc.minIter = r.cfg.Test.MinIterationDuration
 		sc.onError = func(err error, s *scenario) { r.errs.iterationError(err, s.cfg.Base().Executor, s.name) }
 		sc.onAbort = func(err error) { r.abort(ExitScriptAbort, err) }
 		sc.onDropped = func(n int64) {

@@ -430,3 +430,115 @@ func TestDroppedIterations(t *testing.T) {
 		})
 	}
 }
+
+// TestSetupTeardownOptions checks noSetup, noTeardown and the timeouts' exit codes (k6's
+// 100 for setup, 101 for teardown).
+func TestSetupTeardownOptions(t *testing.T) {
+	exports := map[string]bool{"default": true, "setup": true, "teardown": true}
+	tests := []struct {
+		name                     string
+		fr                       *fakeRunner
+		mod                      func(*Test)
+		code                     int
+		setups, teardowns, iters int64
+		stderr                   string
+	}{
+		{name: "both run", fr: &fakeRunner{}, setups: 1, teardowns: 1, iters: 2},
+		{name: "noSetup", fr: &fakeRunner{}, mod: func(t *Test) { t.NoSetup = true }, setups: 0, teardowns: 1, iters: 2},
+		{name: "noTeardown", fr: &fakeRunner{}, mod: func(t *Test) { t.NoTeardown = true }, setups: 1, teardowns: 0, iters: 2},
+		{name: "setup timeout", fr: &fakeRunner{blockSetup: true}, mod: func(t *Test) { t.SetupTimeout = 20 * time.Millisecond },
+			code: ExitSetupTimeout, setups: 1, teardowns: 0, stderr: "setup() execution timed out after 20ms"},
+		{name: "teardown timeout", fr: &fakeRunner{blockTeardown: true}, mod: func(t *Test) { t.TeardownTimeout = 20 * time.Millisecond },
+			code: ExitTeardownTimeout, setups: 1, teardowns: 1, iters: 2, stderr: "teardown() execution timed out after 20ms"},
+		{name: "noSetup skips a setup that would time out", fr: &fakeRunner{blockSetup: true},
+			mod: func(t *Test) { t.NoSetup = true; t.SetupTimeout = time.Millisecond }, teardowns: 1, iters: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fr.exports = exports
+			res := runTest(t, context.Background(), tt.fr, `{"iterations":2}`, func(c *Config) {
+				if tt.mod != nil {
+					tt.mod(c.Test)
+				}
+			})
+			if res.ExitCode() != tt.code {
+				t.Fatalf("exit code %d, want %d\n%s", res.ExitCode(), tt.code, res.stderr)
+			}
+			if s, td := tt.fr.setups.Load(), tt.fr.teardown.Load(); s != tt.setups || td != tt.teardowns {
+				t.Errorf("setups %d teardowns %d, want %d %d", s, td, tt.setups, tt.teardowns)
+			}
+			if n := int(res.out.sum("iterations")); int64(n) != tt.iters {
+				t.Errorf("%d iterations, want %d", n, tt.iters)
+			}
+			if !strings.Contains(res.stderr, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, res.stderr)
+			}
+		})
+	}
+}
+
+// TestMarkFailed checks that test.fail() (VUSpec.MarkFailed) lets the run finish and
+// makes the exit code 110, after a crossed threshold's 99.
+func TestMarkFailed(t *testing.T) {
+	fr := &fakeRunner{iter: func(ctx context.Context, v *fakeVU) error {
+		v.spec.MarkFailed("bad data")
+		return nil
+	}}
+	res := runTest(t, context.Background(), fr, `{"iterations":3}`, nil)
+	if res.ExitCode() != ExitMarkedAsFailed || !res.MarkedFailed || !cmp.Equal(res.FailReasons, []string{"bad data"}) {
+		t.Fatalf("exit %d marked %v reasons %q", res.ExitCode(), res.MarkedFailed, res.FailReasons)
+	}
+	if n := int(res.out.sum("iterations")); n != 3 {
+		t.Errorf("%d iterations, want the run to go on", n)
+	}
+	res = runTest(t, context.Background(), fr, `{"iterations":3,"thresholds":{"iterations":["count>10"]}}`, nil)
+	if res.ExitCode() != ExitThresholdsCrossed {
+		t.Errorf("with a crossed threshold: exit %d, want 99", res.ExitCode())
+	}
+}
+
+// TestMinIterationDuration checks that a VU spaces its completed iterations by at least
+// minIterationDuration (a lower bound: a busy machine only makes it longer).
+func TestMinIterationDuration(t *testing.T) {
+	var mu sync.Mutex
+	var starts []time.Time
+	fr := &fakeRunner{iter: func(context.Context, *fakeVU) error {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		mu.Unlock()
+		return nil
+	}}
+	const minIter = 40 * time.Millisecond
+	res := runTest(t, context.Background(), fr, `{"iterations":3,"vus":1}`, func(c *Config) { c.Test.MinIterationDuration = minIter })
+	if res.ExitCode() != 0 || len(starts) != 3 {
+		t.Fatalf("exit %d, %d iterations", res.ExitCode(), len(starts))
+	}
+	for i := 1; i < len(starts); i++ {
+		if gap := starts[i].Sub(starts[i-1]); gap < minIter {
+			t.Errorf("iteration %d started %s after the previous one, want ≥ %s", i, gap, minIter)
+		}
+	}
+}
+
+// TestRunTagsOnEverySample checks that options.tags (with --tag) are on the samples the
+// engine emits itself (vus, vus_max); the VUs' samples carry VUSpec.Tags.
+func TestRunTagsOnEverySample(t *testing.T) {
+	fr := &fakeRunner{exports: map[string]bool{"default": true, "setup": true, "teardown": true}}
+	res := runTest(t, context.Background(), fr, `{"iterations":3,"vus":2,"tags":{"team":"perf"}}`, nil)
+	if res.ExitCode() != 0 {
+		t.Fatalf("exit %d", res.ExitCode())
+	}
+	seen := map[string]bool{}
+	for _, s := range res.out.samples {
+		seen[s.Metric.Name] = true
+		if s.Metric.Name == "iterations" { // the fake VU's own sample, not the engine's
+			continue
+		}
+		if v, _ := s.Tags.Get("team"); v != "perf" {
+			t.Errorf("%s sample without the run's tag: %s", s.Metric.Name, s.Tags)
+		}
+	}
+	if !seen["vus"] || !seen["vus_max"] || !seen["iterations"] {
+		t.Errorf("metrics seen: %v", seen)
+	}
+}

@@ -18,6 +18,8 @@ type fakeRunner struct {
 	setupErr error
 	// teardownErr is returned by Teardown.
 	teardownErr error
+	// blockSetup and blockTeardown make setup and teardown run until their context ends.
+	blockSetup, blockTeardown bool
 	// iter runs one iteration; nil pushes one iterations sample and returns.
 	iter     func(ctx context.Context, v *fakeVU) error
 	setups   atomic.Int64
@@ -51,15 +53,23 @@ func (f *fakeRunner) NewVU(_ context.Context, spec VUSpec) (VU, error) {
 	f.vusMu.Unlock()
 	return v, nil
 }
-func (f *fakeRunner) Setup(_ context.Context, _ VUSpec) (json.RawMessage, error) {
+func (f *fakeRunner) Setup(ctx context.Context, _ VUSpec) (json.RawMessage, error) {
 	f.setups.Add(1)
+	if f.blockSetup {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	if f.setupErr != nil {
 		return nil, f.setupErr
 	}
 	return json.RawMessage(`{"token":"x"}`), nil
 }
-func (f *fakeRunner) Teardown(context.Context, VUSpec, json.RawMessage) error {
+func (f *fakeRunner) Teardown(ctx context.Context, _ VUSpec, _ json.RawMessage) error {
 	f.teardown.Add(1)
+	if f.blockTeardown {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	return f.teardownErr
 }
 

@@ -152,6 +152,8 @@ type checkCount struct {
 // evaluates thresholds. Everything below the mutex-free line is touched only by that
 // goroutine (and by the engine after it has exited).
 type pipeline struct {
+	// runTags are the test's tags (options.tags, --tag), on the vus and vus_max samples.
+	runTags metrics.TagSet
 	inbox   chan []metrics.Sample
 	stop    chan struct{} // closed by the engine: drain and exit
 	stopped chan struct{} // closed by the aggregator when it has exited
@@ -185,6 +187,7 @@ type pipeline struct {
 func newPipeline(reg *metrics.Registry, b *metrics.Builtin, outs []Output, ths []metrics.MetricThresholds,
 	vus func() (int64, int64), onAbort func([]string)) *pipeline {
 	p := &pipeline{
+		runTags:         metrics.NewTagSet(nil),
 		inbox:           make(chan []metrics.Sample, inboxSize),
 		stop:            make(chan struct{}),
 		stopped:         make(chan struct{}),
@@ -241,8 +244,8 @@ func (p *pipeline) run(start time.Time) {
 	if p.vus != nil {
 		_, maxV := p.vus()
 		p.process([]metrics.Sample{
-			{Metric: p.builtin.VUs, Time: start, Value: float64(p.initialVUs)},
-			{Metric: p.builtin.VUsMax, Time: start, Value: float64(maxV)},
+			{Metric: p.builtin.VUs, Tags: p.runTags, Time: start, Value: float64(p.initialVUs)},
+			{Metric: p.builtin.VUsMax, Tags: p.runTags, Time: start, Value: float64(maxV)},
 		})
 	}
 	for {
@@ -288,8 +291,8 @@ func (p *pipeline) emitVUs(now time.Time) {
 	}
 	active, max := p.vus()
 	p.process([]metrics.Sample{
-		{Metric: p.builtin.VUs, Time: now, Value: float64(active)},
-		{Metric: p.builtin.VUsMax, Time: now, Value: float64(max)},
+		{Metric: p.builtin.VUs, Tags: p.runTags, Time: now, Value: float64(active)},
+		{Metric: p.builtin.VUsMax, Tags: p.runTags, Time: now, Value: float64(max)},
 	})
 }
 

@@ -34,16 +34,23 @@ type Result struct {
 	FailedThresholds []string
 	// OutputErrors are the errors of the outputs' Stop.
 	OutputErrors []error
+	// MarkedFailed is set when the script called test.fail() (k6/execution); FailReasons
+	// are the reasons it gave, in order, without repeats.
+	MarkedFailed bool
+	FailReasons  []string
 }
 
 // ExitCode is the run's exit code: Code when not 0, else 99 when a threshold was crossed,
-// else 255 when an output failed to flush, else 0.
+// else 110 when the script marked the test failed, else 255 when an output failed to
+// flush, else 0.
 func (r *Result) ExitCode() int {
 	switch {
 	case r.Code != 0:
 		return r.Code
 	case len(r.FailedThresholds) > 0:
 		return ExitThresholdsCrossed
+	case r.MarkedFailed:
+		return ExitMarkedAsFailed
 	case len(r.OutputErrors) > 0:
 		return ExitGeneric
 	}

@@ -53,6 +53,9 @@ type VUSpec struct {
 	// TestOptions are the consolidated options as JSON with the scenarios as run
 	// (k6/execution's test.options); nil outside the scenarios.
 	TestOptions []byte
+	// MarkFailed marks the run as failed without stopping it (k6/execution's test.fail):
+	// Result.MarkedFailed is set and the exit code is 110. Safe for concurrent use.
+	MarkFailed func(reason string)
 }
 
 // InstanceStats are the run's counters as k6/execution's `instance` object shows them.

@@ -18,6 +18,9 @@ type scenario struct {
 	name  string
 	exec  string
 	slots []*slot
+	// minIter is options.minIterationDuration: a VU whose iteration completed sooner
+	// waits out the rest before its next one (0: no minimum).
+	minIter time.Duration
 
 	// counters read by progress and the vus gauge
 	active       atomic.Int64
@@ -278,6 +281,7 @@ func (sc *scenario) iterate(soft, hard context.Context, s *slot) bool {
 		s.mu.Lock()
 		s.iter++
 		s.mu.Unlock()
+		began := time.Now()
 		err := s.vu.RunIteration(ictx, it)
 		interrupted := ictx.Err() != nil
 		s.mu.Lock()
@@ -287,6 +291,11 @@ func (sc *scenario) iterate(soft, hard context.Context, s *slot) bool {
 		switch {
 		case err == nil && !interrupted:
 			sc.complete.Add(1)
+			// As k6: after a full iteration only, outside iteration_duration, bounded by
+			// the scenario's hard end.
+			if sc.minIter > 0 {
+				sleepCtx(hard, sc.minIter-time.Since(began))
+			}
 		case err != nil && IsAbort(err):
 			sc.interrupted.Add(1)
 			sc.onAbort(err)

@@ -228,6 +228,11 @@ func (e *envObject) Keys() []string {
 // consoleLevels maps console's methods to log levels (k6's).
 var consoleLevels = map[string]string{"log": "info", "info": "info", "warn": "warn", "error": "error", "debug": "debug"}
 
+// fieldLogger is a modules.Logger that also takes key, value fields (logfmt.Logger).
+type fieldLogger interface {
+	LogFields(level, msg string, kv ...string)
+}
+
 // consoleObject is console: each method becomes a function on first use.
 type consoleObject struct {
 	v     *vu
@@ -244,7 +249,14 @@ func (c *consoleObject) Get(k string) goja.Value {
 	}
 	v := c.v
 	val := v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
-		v.state.Logger.Log(level, v.formatArgs(call.Arguments))
+		msg := v.formatArgs(call.Arguments)
+		// k6 marks console lines source=console; a logger with fields gets the mark (and
+		// may route the line to --console-output).
+		if lf, ok := v.state.Logger.(fieldLogger); ok {
+			lf.LogFields(level, msg, "source", "console")
+		} else {
+			v.state.Logger.Log(level, msg)
+		}
 		return goja.Undefined()
 	})
 	c.Set(k, val)

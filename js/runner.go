@@ -34,7 +34,7 @@ func (r *Runner) state(spec engine.VUSpec) *modules.State {
 	st := &modules.State{
 		VUID: spec.ID, VUIDGlobal: spec.ID, Registry: r.b.opts.Registry, Builtin: r.builtin,
 		Samples: spec.Samples, Options: r.opts, Tags: modules.NewTagMap(spec.Tags), Env: spec.Env,
-		TestOptions: spec.TestOptions,
+		TestOptions: spec.TestOptions, MarkFailed: spec.MarkFailed,
 	}
 	if inst := spec.Instance; inst != nil {
 		st.Instance = func() modules.InstanceStats {

@@ -337,3 +337,20 @@ func FuzzFormatDuration(f *testing.F) {
 		t.Fatalf("%v → %q has no unit", ms, s)
 	})
 }
+
+// TestTrendCountNotATime checks that a trend's count is printed as a number, in every
+// summaryTimeUnit: it counts samples, it is not a duration.
+func TestTrendCountNotATime(t *testing.T) {
+	for _, unit := range []string{"", "s", "ms", "us"} {
+		t.Run("unit="+unit, func(t *testing.T) {
+			p := &printer{stats: []string{"count", "avg"}, timeUnit: unit}
+			r := p.metricRow(&Metric{Type: "trend", Contains: "time", Values: map[string]float64{"count": 1500, "avg": 2000}})
+			if r.trend[0] != "count=1500" {
+				t.Errorf("count column = %q, want count=1500", r.trend[0])
+			}
+			if unit == "s" && r.trend[1] != "avg=2s" {
+				t.Errorf("avg column = %q, want avg=2s", r.trend[1])
+			}
+		})
+	}
+}

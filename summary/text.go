@@ -352,7 +352,11 @@ func (p *printer) metricRow(m *Metric) row {
 				cols[i] = s + "=N/A"
 				continue
 			}
-			cols[i] = s + "=" + formatValue(x, m.Contains, p.timeUnit)
+			contains := m.Contains
+			if s == "count" { // a number of samples, whatever the trend holds
+				contains = "default"
+			}
+			cols[i] = s + "=" + formatValue(x, contains, p.timeUnit)
 		}
 		return row{trend: cols}
 	case "counter":

@@ -7,6 +7,7 @@
 package logfmt
 
 import (
+	"encoding/json"
 	"io"
 	"strconv"
 	"strings"
@@ -24,6 +25,12 @@ type Logger struct {
 	around func(write func())
 	// Debug enables level=debug lines (k6's --verbose).
 	Debug bool
+	// Level is the least severe level written: "" (info, or debug with Debug), "debug",
+	// "info", "warning" or "error" (k6's --log-output file=PATH,level=LEVEL).
+	Level string
+	// Format is k6's --log-format: "" or "text" (logfmt), "json" (one JSON object a line,
+	// keys sorted: the fields, level, msg, time) or "raw" (the message alone).
+	Format string
 }
 
 // New returns a logger writing to w.
@@ -36,13 +43,34 @@ func (l *Logger) Log(level, msg string) { l.LogFields(level, msg) }
 // LogFields writes one line with extra key, value pairs; it implements engine.Logger.
 // Write errors are dropped: logging must not fail a VU.
 func (l *Logger) LogFields(level, msg string, kv ...string) {
-	if level == "debug" && !l.Debug {
-		return
-	}
 	if level == "warn" {
 		level = "warning"
 	}
+	if min := l.Level; min != "" {
+		if severity(level) < severity(min) {
+			return
+		}
+	} else if level == "debug" && !l.Debug {
+		return
+	}
 	var b strings.Builder
+	switch l.Format {
+	case "raw":
+		b.WriteString(msg)
+		b.WriteByte('\n')
+		l.write(b.String())
+		return
+	case "json":
+		m := map[string]string{"level": level, "msg": msg, "time": l.now().UTC().Format(time.RFC3339)}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if _, reserved := m[kv[i]]; !reserved {
+				m[kv[i]] = kv[i+1]
+			}
+		}
+		line, _ := json.Marshal(m) // a map of strings always marshals; keys come sorted
+		l.write(string(line) + "\n")
+		return
+	}
 	b.WriteString(`time="`)
 	b.WriteString(l.now().UTC().Format(time.RFC3339))
 	b.WriteString(`" level=`)
@@ -56,13 +84,44 @@ func (l *Logger) LogFields(level, msg string, kv ...string) {
 		b.WriteString(value(kv[i+1]))
 	}
 	b.WriteByte('\n')
+	l.write(b.String())
+}
+
+// write writes one line under the lock, through the around wrapper when set.
+func (l *Logger) write(line string) {
 	l.mu.Lock()
 	if l.around != nil {
-		l.around(func() { _, _ = io.WriteString(l.w, b.String()) })
+		l.around(func() { _, _ = io.WriteString(l.w, line) })
 	} else {
-		_, _ = io.WriteString(l.w, b.String())
+		_, _ = io.WriteString(l.w, line)
 	}
 	l.mu.Unlock()
+}
+
+// severity orders the levels; an unknown level counts as info.
+func severity(level string) int {
+	switch level {
+	case "trace":
+		return 0
+	case "debug":
+		return 1
+	case "warn", "warning":
+		return 3
+	case "error":
+		return 4
+	case "fatal", "panic":
+		return 5
+	}
+	return 2
+}
+
+// ValidLevel reports whether level is one New's loggers know (for --log-output's level).
+func ValidLevel(level string) bool {
+	switch level {
+	case "trace", "debug", "info", "warning", "warn", "error", "fatal", "panic":
+		return true
+	}
+	return false
 }
 
 // SetAround sets (or, with nil, clears) a wrapper of every write. The wrapper must call

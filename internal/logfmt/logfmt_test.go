@@ -48,3 +48,51 @@ func TestAround(t *testing.T) {
 		t.Fatalf("around: %q", got)
 	}
 }
+
+func TestFormats(t *testing.T) {
+	tests := []struct{ format, want string }{
+		{"", `time="2026-01-02T03:04:05Z" level=info msg="hi there" source=console` + "\n"},
+		{"text", `time="2026-01-02T03:04:05Z" level=info msg="hi there" source=console` + "\n"},
+		{"json", `{"level":"info","msg":"hi there","source":"console","time":"2026-01-02T03:04:05Z"}` + "\n"},
+		{"raw", "hi there\n"},
+	}
+	for _, tt := range tests {
+		t.Run("format="+tt.format, func(t *testing.T) {
+			var b strings.Builder
+			l := New(&b)
+			l.Format = tt.format
+			l.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+			l.LogFields("info", "hi there", "source", "console")
+			if b.String() != tt.want {
+				t.Errorf("got  %q\nwant %q", b.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestLevel(t *testing.T) {
+	tests := []struct {
+		level string
+		debug bool
+		want  string // the levels written, of debug, info, warning, error
+	}{
+		{"", false, "info warning error"},
+		{"", true, "debug info warning error"},
+		{"debug", false, "debug info warning error"},
+		{"warning", true, "warning error"},
+		{"error", false, "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.level, func(t *testing.T) {
+			var b strings.Builder
+			l := New(&b)
+			l.Level, l.Debug, l.Format = tt.level, tt.debug, "raw"
+			for _, lv := range []string{"debug", "info", "warn", "error"} {
+				l.Log(lv, lv)
+			}
+			if got := strings.Join(strings.Fields(strings.ReplaceAll(b.String(), "warn", "warning")), " "); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -135,6 +135,9 @@ type State struct {
 	// Env holds extra __ENV entries for this VU: its scenario's `env`, from the engine's VUSpec,
 	// set before NewVU; the bundle merges it over LoadOptions.Env (nil: none).
 	Env map[string]string
+	// MarkFailed marks the test run as failed (k6/execution's test.fail(reason)): it goes on
+	// to its end and exits with code 110. nil: test.fail() only throws nothing and logs.
+	MarkFailed func(reason string)
 }
 
 // InstanceStats are the counters k6/execution's `instance` object exposes.

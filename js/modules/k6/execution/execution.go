@@ -1,5 +1,5 @@
 // Package execution is k6/execution: information about the running VU, scenario, instance
-// and test, vu.tags (writes the VU's tags) and test.abort().
+// and test, vu.tags (writes the VU's tags), test.abort() and test.fail().
 package execution
 
 import (
@@ -206,6 +206,26 @@ func (m *instance) testObject() goja.Value {
 		}
 		rt.Interrupt(err)
 		panic(rt.NewGoError(err)) // unwinds now; the interrupt keeps try/catch from swallowing it
+	})
+	_ = o.Set("fail", func(call goja.FunctionCall) goja.Value {
+		reason := ""
+		if a := call.Argument(0); !goja.IsUndefined(a) && !goja.IsNull(a) {
+			reason = a.String()
+		}
+		st := m.vu.State()
+		if st == nil {
+			panic(rt.NewTypeError("test.fail() is not available in the init context"))
+		}
+		if st.MarkFailed != nil {
+			st.MarkFailed(reason) // the runner reports the reasons once, at the end
+		} else if st.Logger != nil {
+			msg := "the test run was marked as failed"
+			if reason != "" {
+				msg += ": " + reason
+			}
+			st.Logger.Log("error", msg)
+		}
+		return goja.Undefined()
 	})
 	m.getter(o, "options", func() any {
 		var raw []byte

@@ -3,8 +3,11 @@ package execution_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
 	"github.com/pixelk6/pixelk6/js/modules"
@@ -92,5 +95,29 @@ func TestAbortReason(t *testing.T) {
 				t.Errorf("aborted iteration counted: %d", n)
 			}
 		})
+	}
+}
+
+func TestFailMarksAndContinues(t *testing.T) {
+	h := jstest.MustLoad(t, "import exec from 'k6/execution';\nexport default function () { exec.test.fail('bad data'); exec.test.fail(); }\n", nil)
+	st := h.State(1)
+	var reasons []string
+	st.MarkFailed = func(r string) { reasons = append(reasons, r) }
+	v, err := h.Bundle.NewVU(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.RunIteration(context.Background(), "default", nil); err != nil {
+		t.Fatalf("test.fail() stopped the iteration: %v", err)
+	}
+	if !cmp.Equal(reasons, []string{"bad data", ""}) {
+		t.Errorf("reasons %q", reasons)
+	}
+	if n := len(h.Samples.Metric("iterations")); n != 1 {
+		t.Errorf("%d iterations samples, want the iteration completed", n)
+	}
+	if strings.Contains(h.Logs.String(), "marked as failed") {
+		t.Errorf("logged per call: %s", h.Logs.String())
 	}
 }
