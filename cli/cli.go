@@ -31,10 +31,15 @@
 //	99   a threshold was crossed (also when abortOnFail stopped the test); stderr has
 //	     level=error msg="thresholds on metrics '<names>' have been crossed"
 //	104  invalid options, flags or thresholds (the message names the bad value)
-//	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed)
+//	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed); also
+//	     during the init context, before the test started
 //	107  the script failed to load, or threw in its init context, in setup() or in teardown()
 //	108  the script called test.abort() from k6/execution
-//	255  any other failure (an output that cannot be opened, an unwritable file)
+//	255  any other failure: an output that cannot be opened or flushed, an unwritable file —
+//	     including a --summary-export file or a handleSummary output file that cannot be
+//	     written (logged as level=error; a run that already has a non-zero code keeps it)
+//
+// A handleSummary that throws is logged (level=error) and does not change the exit code.
 package cli
 
 import (
@@ -203,6 +208,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	reg := metrics.NewRegistry()
 	ld, err := d.load(ctx, scriptPath, js.LoadOptions{Env: scriptEnv, Logger: logger, Registry: reg})
 	if err != nil {
+		if ctx.Err() != nil { // a signal interrupted the init context: not a script error
+			return fail(engine.ExitExternalAbort, fmt.Errorf("test run was aborted while loading the script: %w", ctx.Err()))
+		}
 		return fail(engine.ExitScriptError, err)
 	}
 	if c, ok := ld.(io.Closer); ok { // ends the run's module resources (modules.Run) after the summary
@@ -275,10 +283,12 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if !res.Ran {
 		return res.ExitCode() // why has been logged
 	}
+	unwritable := false
 	if res.Code != engine.ExitScriptError {
 		end := &endOfTest{rc: rc, script: runner, stdout: stdout, stderr: stderr, stdoutTTY: stdoutTTY, stderrTTY: stderrTTY}
 		if err := end.summary(ctx, res); err != nil {
 			logger.Log("error", err.Error())
+			unwritable = isWriteError(err)
 		}
 	}
 	if prog != nil {
@@ -290,7 +300,10 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if len(res.FailedThresholds) > 0 {
 		logger.Log("error", fmt.Sprintf("thresholds on metrics '%s' have been crossed", strings.Join(res.FailedThresholds, ", ")))
 	}
-	return res.ExitCode()
+	if code := res.ExitCode(); code != engine.ExitOK || !unwritable {
+		return code
+	}
+	return engine.ExitGeneric // a report the user asked for is missing: never green
 }
 
 // outputName is the banner's description of an --out value: "json (out.json)".
