@@ -22,7 +22,8 @@ import (
 )
 
 // The black-hole/fault suite (issue 17): every blocking call a VU can make — k6/http, k6/ws
-// (its handshake and its session loop), pixel.stream and sleep — against servers that
+// (its handshake and its session loop), pixel.stream and pixel.streamAsync, sleep and a
+// pending timer — against servers that
 // misbehave in every way a network can: refused, stalled (accepts TCP, never reads), silent
 // (reads the request, never answers: a WebSocket that never handshakes), half-open (answers
 // the headers or the upgrade, then stalls) and an endless body. Each run must end after its
@@ -237,12 +238,12 @@ func TestFaultSuite(t *testing.T) {
 	for _, k := range []faultKind{faultRefused, faultStalled, faultSilent, faultHalfOpen, faultEndless} {
 		cases = append(cases, tcase{"http", k})
 	}
-	for _, client := range []string{"ws", "stream"} {
+	for _, client := range []string{"ws", "stream", "streamAsync"} {
 		for _, k := range []faultKind{faultRefused, faultStalled, faultSilent, faultHalfOpen} {
 			cases = append(cases, tcase{client, k})
 		}
 	}
-	cases = append(cases, tcase{"sleep", ""})
+	cases = append(cases, tcase{"sleep", ""}, tcase{"timer", ""})
 	for _, tc := range cases {
 		for _, signal := range []bool{false, true} {
 			name := tc.client + "/" + string(tc.kind)

@@ -29,8 +29,14 @@ export default function () {
     case 'stream':
       pixel.stream(__ENV.TARGET, { connectTimeout: '120s', ackTimeout: '120s', sessionTimeout: '120s', chunks: 3 });
       break;
+    case 'streamAsync': // a promise that settles only when the session ends
+      pixel.streamAsync(__ENV.TARGET, { connectTimeout: '120s', ackTimeout: '120s', sessionTimeout: '120s', chunks: 3 });
+      break;
     case 'sleep':
       sleep(120);
+      break;
+    case 'timer': // the iteration waits for its pending timers
+      setTimeout(function () {}, 120000);
       break;
   }
   sleep(0.05); // a refused target fails at once: keep the loop from spinning
