@@ -3,11 +3,14 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -27,7 +30,8 @@ import (
 // misbehave in every way a network can: refused, stalled (accepts TCP, never reads), silent
 // (reads the request, never answers: a WebSocket that never handshakes), half-open (answers
 // the headers or the upgrade, then stalls) and an endless body. Each run must end after its
-// gracefulStop, and at once on a signal (a cancelled context), with whole output files.
+// gracefulStop, and at once on a signal (a cancelled context), with whole output files
+// (NDJSON, gzipped NDJSON and CSV, each holding the run's last sample) and summary export.
 //
 // The script's per-call timeouts (120 s; k6/ws's handshake timeout is 60 s) are far longer
 // than the bounds asserted here, so a call that ignores the iteration's end breaks them;
@@ -191,14 +195,54 @@ func (b *lockedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// readOut reads an output file, decompressing a .gz one (which must be a whole gzip
+// stream: a truncated one fails).
+func readOut(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("--out: %v", err)
+	}
+	if !strings.HasSuffix(path, ".gz") {
+		return b
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("--out %s: %v", filepath.Base(path), err)
+	}
+	b, err = io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("--out %s: %v", filepath.Base(path), err)
+	}
+	return b
+}
+
+// checkCSV checks that the --out csv file ends with a whole line, that every row has the
+// header's columns and that it holds the run's last sample (teardown_marker).
+func checkCSV(t *testing.T, path string) {
+	t.Helper()
+	b := readOut(t, path)
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		t.Fatalf("--out csv file does not end with a whole line (%d bytes)", len(b))
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll() // every row has the header's columns
+	if err != nil {
+		t.Fatalf("--out csv: %v", err)
+	}
+	last := false
+	for _, row := range rows[1:] {
+		last = last || row[0] == "teardown_marker"
+	}
+	if !last {
+		t.Fatal("--out csv file lacks the run's last sample (teardown_marker)")
+	}
+}
+
 // checkNDJSON checks that the --out json file ends with a whole line, that every line is a
 // JSON record and that it holds the run's last sample (teardown's teardown_marker).
 func checkNDJSON(t *testing.T, path string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("--out json: %v", err)
-	}
+	b := readOut(t, path)
 	if len(b) == 0 || b[len(b)-1] != '\n' {
 		t.Fatalf("--out json file does not end with a whole line (%d bytes)", len(b))
 	}
@@ -270,6 +314,7 @@ func TestFaultSuite(t *testing.T) {
 				}
 				dir := t.TempDir()
 				out, export := filepath.Join(dir, "out.json"), filepath.Join(dir, "summary.json")
+				outGz, outCSV := filepath.Join(dir, "out.json.gz"), filepath.Join(dir, "out.csv")
 				runDur, runGrace := duration, grace
 				if signal {
 					// Only the signal can end this run in time.
@@ -302,7 +347,8 @@ func TestFaultSuite(t *testing.T) {
 				}
 				d := defaultDeps()
 				d.environ = func() []string { return nil }
-				args := []string{"run", "-q", "--out", "json=" + out, "--summary-export", export,
+				args := []string{"run", "-q", "--out", "json=" + out, "--out", "json=" + outGz, "--out", "csv=" + outCSV,
+					"--summary-export", export,
 					"-e", "CLIENT=" + tc.client, "-e", "TARGET=" + target,
 					"-e", "DURATION=" + runDur.String(), "-e", "GRACE=" + runGrace.String(),
 					filepath.Join("testdata", "fault.js")}
@@ -341,6 +387,8 @@ func TestFaultSuite(t *testing.T) {
 					t.Fatalf("exit %d, want %d\nstderr:\n%s", code, want, stderr.String())
 				}
 				checkNDJSON(t, out)
+				checkNDJSON(t, outGz)
+				checkCSV(t, outCSV)
 				if b, err := os.ReadFile(export); err != nil || !json.Valid(b) {
 					t.Fatalf("--summary-export: %v %q", err, b)
 				}
