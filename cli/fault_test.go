@@ -48,7 +48,7 @@ const (
 	faultStalled  faultKind = "stalled"  // accepts TCP, never reads nor answers
 	faultSilent   faultKind = "silent"   // reads the request, never answers
 	faultHalfOpen faultKind = "halfopen" // HTTP: headers and part of the body; WebSocket: the upgrade; then nothing
-	faultEndless  faultKind = "endless"  // HTTP: headers, then a body that never ends
+	faultEndless  faultKind = "endless"  // HTTP: headers, then a body that never ends; WebSocket: the upgrade, then messages without end
 )
 
 // faultServer is a loopback server misbehaving as its kind says. hit receives once the
@@ -128,17 +128,25 @@ func (s *faultServer) serve(kind faultKind, c net.Conn, stop <-chan struct{}) {
 		s.signal()
 	case faultHalfOpen:
 		if key := req.Header.Get("Sec-WebSocket-Key"); key != "" {
-			sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-			fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", base64.StdEncoding.EncodeToString(sum[:]))
+			upgrade(c, key)
 		} else {
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10000000\r\n\r\n%s", strings.Repeat("x", 1024))
 		}
 		s.signal()
 	case faultEndless:
-		if _, err := fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
-			return
+		var chunk []byte
+		if key := req.Header.Get("Sec-WebSocket-Key"); key != "" {
+			if !upgrade(c, key) {
+				return
+			}
+			// Text frames of 1000 bytes, without end.
+			chunk = append([]byte{0x81, 126, 0x03, 0xE8}, bytes.Repeat([]byte("y"), 1000)...)
+		} else {
+			if _, err := fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"); err != nil {
+				return
+			}
+			chunk = fmt.Appendf(nil, "%x\r\n%s\r\n", 64<<10, bytes.Repeat([]byte("y"), 64<<10))
 		}
-		chunk := fmt.Appendf(nil, "%x\r\n%s\r\n", 64<<10, bytes.Repeat([]byte("y"), 64<<10))
 		tick := time.NewTicker(10 * time.Millisecond) // paced: ~6.4 MB/s per connection
 		defer tick.Stop()
 		for {
@@ -154,6 +162,13 @@ func (s *faultServer) serve(kind faultKind, c net.Conn, stop <-chan struct{}) {
 		}
 	}
 	<-stop
+}
+
+// upgrade answers a WebSocket upgrade request with key (RFC 6455 §4.2.2).
+func upgrade(c net.Conn, key string) bool {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	_, err := fmt.Fprintf(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", base64.StdEncoding.EncodeToString(sum[:]))
+	return err == nil
 }
 
 // markWriter is a run's stderr: it keeps every line and calls onMark once, the first time
@@ -283,7 +298,7 @@ func TestFaultSuite(t *testing.T) {
 		cases = append(cases, tcase{"http", k})
 	}
 	for _, client := range []string{"ws", "stream", "streamAsync"} {
-		for _, k := range []faultKind{faultRefused, faultStalled, faultSilent, faultHalfOpen} {
+		for _, k := range []faultKind{faultRefused, faultStalled, faultSilent, faultHalfOpen, faultEndless} {
 			cases = append(cases, tcase{client, k})
 		}
 	}
