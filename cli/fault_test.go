@@ -280,15 +280,6 @@ func checkNDJSON(t *testing.T, path string) {
 }
 
 func TestFaultSuite(t *testing.T) {
-	const (
-		duration = 2 * time.Second
-		grace    = 2 * time.Second
-		// Bounds only a hang breaks: with the fixes a graceful run ends about
-		// duration+grace after its start and a cancelled one at once; a call that ignores
-		// the iteration's end waits for its own 60-120 s timeout.
-		gracefulBound = 40 * time.Second
-		cancelBound   = 20 * time.Second
-	)
 	type tcase struct {
 		client string
 		kind   faultKind // "" for sleep: no server
@@ -303,6 +294,11 @@ func TestFaultSuite(t *testing.T) {
 		}
 	}
 	cases = append(cases, tcase{"sleep", ""}, tcase{"timer", ""})
+	// The runs mostly wait (on black holes, on gracefulStop): they run several at a time,
+	// more than -parallel's CPU-bound default, so that the suite takes seconds, not minutes.
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for _, tc := range cases {
 		for _, signal := range []bool{false, true} {
 			name := tc.client + "/" + string(tc.kind)
@@ -314,101 +310,119 @@ func TestFaultSuite(t *testing.T) {
 			} else {
 				name += "/gracefulStop"
 			}
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				target := "http://127.0.0.1:1/"
-				var hit chan struct{}
-				if tc.kind != "" {
-					srv := startFault(t, tc.kind)
-					scheme := "http"
-					if tc.client != "http" {
-						scheme = "ws"
-					}
-					target = scheme + "://" + srv.addr + "/ws/pixel-multimodal"
-					hit = srv.hit
-				}
-				dir := t.TempDir()
-				out, export := filepath.Join(dir, "out.json"), filepath.Join(dir, "summary.json")
-				outGz, outCSV := filepath.Join(dir, "out.json.gz"), filepath.Join(dir, "out.csv")
-				runDur, runGrace := duration, grace
-				if signal {
-					// Only the signal can end this run in time.
-					runDur, runGrace = 10*time.Minute, 10*time.Minute
-				}
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				var cancelled time.Time
-				var cmu sync.Mutex
-				doCancel := func() {
-					cmu.Lock()
-					cancelled = time.Now()
-					cmu.Unlock()
-					cancel()
-				}
-				stderr := &markWriter{}
-				if signal {
-					if hit == nil || tc.kind == faultRefused {
-						// Nothing to wait for on a server: cancel once the VUs make their call.
-						stderr.mark, stderr.onMark = "calling "+tc.client, doCancel
-					} else {
-						go func() {
-							select {
-							case <-hit:
-								doCancel()
-							case <-ctx.Done():
-							}
-						}()
-					}
-				}
-				d := defaultDeps()
-				d.environ = func() []string { return nil }
-				args := []string{"run", "-q", "--out", "json=" + out, "--out", "json=" + outGz, "--out", "csv=" + outCSV,
-					"--summary-export", export,
-					"-e", "CLIENT=" + tc.client, "-e", "TARGET=" + target,
-					"-e", "DURATION=" + runDur.String(), "-e", "GRACE=" + runGrace.String(),
-					filepath.Join("testdata", "fault.js")}
-				start := time.Now()
-				codeCh := make(chan int, 1)
-				go func() { codeCh <- run(ctx, args, &lockedBuffer{}, stderr, d) }()
-				bound := gracefulBound
-				if signal {
-					bound = cancelBound + time.Minute // the cancel itself waits for the call to start
-				}
-				var code int
-				select {
-				case code = <-codeCh:
-				case <-time.After(bound):
-					t.Fatalf("the run did not end within %v\nstderr:\n%s", bound, stderr.String())
-				}
-				ended := time.Now()
-				want := 0
-				if signal {
-					want = 105
-					cmu.Lock()
-					at := cancelled
-					cmu.Unlock()
-					if at.IsZero() {
-						t.Fatalf("the run ended (exit %d) before the cancel\nstderr:\n%s", code, stderr.String())
-					}
-					took := ended.Sub(at)
-					t.Logf("ended %v after the cancel", took.Round(time.Millisecond))
-					if took > cancelBound {
-						t.Errorf("ended %v after the cancel; bound %v", took, cancelBound)
-					}
-				} else {
-					t.Logf("ended %v after the scenario's end (gracefulStop %v)", (ended.Sub(start) - duration).Round(time.Millisecond), grace)
-				}
-				if code != want {
-					t.Fatalf("exit %d, want %d\nstderr:\n%s", code, want, stderr.String())
-				}
-				checkNDJSON(t, out)
-				checkNDJSON(t, outGz)
-				checkCSV(t, outCSV)
-				if b, err := os.ReadFile(export); err != nil || !json.Valid(b) {
-					t.Fatalf("--summary-export: %v %q", err, b)
-				}
-			})
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				t.Run(name, func(t *testing.T) { runFault(t, tc.client, tc.kind, signal) })
+			}()
 		}
+	}
+}
+
+// runFault is one run of the suite: client against a kind server, ended by its
+// gracefulStop or by a signal.
+func runFault(t *testing.T, client string, kind faultKind, signal bool) {
+	const (
+		duration = 2 * time.Second
+		grace    = 2 * time.Second
+		// Bounds only a hang breaks: with the fixes a graceful run ends about
+		// duration+grace after its start and a cancelled one at once; a call that ignores
+		// the iteration's end waits for its own 60-120 s timeout.
+		gracefulBound = 40 * time.Second
+		cancelBound   = 20 * time.Second
+	)
+	target := "http://127.0.0.1:1/"
+	var hit chan struct{}
+	if kind != "" {
+		srv := startFault(t, kind)
+		scheme := "http"
+		if client != "http" {
+			scheme = "ws"
+		}
+		target = scheme + "://" + srv.addr + "/ws/pixel-multimodal"
+		hit = srv.hit
+	}
+	dir := t.TempDir()
+	out, export := filepath.Join(dir, "out.json"), filepath.Join(dir, "summary.json")
+	outGz, outCSV := filepath.Join(dir, "out.json.gz"), filepath.Join(dir, "out.csv")
+	runDur, runGrace := duration, grace
+	if signal {
+		// Only the signal can end this run in time.
+		runDur, runGrace = 10*time.Minute, 10*time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelled time.Time
+	var cmu sync.Mutex
+	doCancel := func() {
+		cmu.Lock()
+		cancelled = time.Now()
+		cmu.Unlock()
+		cancel()
+	}
+	stderr := &markWriter{}
+	if signal {
+		if hit == nil || kind == faultRefused {
+			// Nothing to wait for on a server: cancel once the VUs make their call.
+			stderr.mark, stderr.onMark = "calling "+client, doCancel
+		} else {
+			go func() {
+				select {
+				case <-hit:
+					doCancel()
+				case <-ctx.Done():
+				}
+			}()
+		}
+	}
+	d := defaultDeps()
+	d.environ = func() []string { return nil }
+	args := []string{"run", "-q", "--out", "json=" + out, "--out", "json=" + outGz, "--out", "csv=" + outCSV,
+		"--summary-export", export,
+		"-e", "CLIENT=" + client, "-e", "TARGET=" + target,
+		"-e", "DURATION=" + runDur.String(), "-e", "GRACE=" + runGrace.String(),
+		filepath.Join("testdata", "fault.js")}
+	start := time.Now()
+	codeCh := make(chan int, 1)
+	go func() { codeCh <- run(ctx, args, &lockedBuffer{}, stderr, d) }()
+	bound := gracefulBound
+	if signal {
+		bound = cancelBound + time.Minute // the cancel itself waits for the call to start
+	}
+	var code int
+	select {
+	case code = <-codeCh:
+	case <-time.After(bound):
+		t.Fatalf("the run did not end within %v\nstderr:\n%s", bound, stderr.String())
+	}
+	ended := time.Now()
+	want := 0
+	if signal {
+		want = 105
+		cmu.Lock()
+		at := cancelled
+		cmu.Unlock()
+		if at.IsZero() {
+			t.Fatalf("the run ended (exit %d) before the cancel\nstderr:\n%s", code, stderr.String())
+		}
+		took := ended.Sub(at)
+		t.Logf("ended %v after the cancel", took.Round(time.Millisecond))
+		if took > cancelBound {
+			t.Errorf("ended %v after the cancel; bound %v", took, cancelBound)
+		}
+	} else {
+		t.Logf("ended %v after the scenario's end (gracefulStop %v)", (ended.Sub(start) - duration).Round(time.Millisecond), grace)
+	}
+	if code != want {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, want, stderr.String())
+	}
+	checkNDJSON(t, out)
+	checkNDJSON(t, outGz)
+	checkCSV(t, outCSV)
+	if b, err := os.ReadFile(export); err != nil || !json.Valid(b) {
+		t.Fatalf("--summary-export: %v %q", err, b)
 	}
 }
 
