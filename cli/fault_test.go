@@ -504,3 +504,32 @@ func TestUnwritableSummaryFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestSignalDuringSetup: a signal while setup() waits on a server that never answers ends
+// the run at once with 105.
+func TestSignalDuringSetup(t *testing.T) {
+	srv := startFault(t, faultSilent)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-srv.hit: // setup's request has arrived
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	d := defaultDeps()
+	d.environ = func() []string { return nil }
+	stderr := &markWriter{}
+	args := []string{"run", "-q", "-e", "TARGET=http://" + srv.addr + "/", filepath.Join("testdata", "setup_blocked.js")}
+	codeCh := make(chan int, 1)
+	go func() { codeCh <- run(ctx, args, &lockedBuffer{}, stderr, d) }()
+	select {
+	case code := <-codeCh:
+		if code != 105 {
+			t.Fatalf("exit %d, want 105\nstderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(time.Minute): // only a hang breaks this bound
+		t.Fatalf("still running a minute after the start\nstderr:\n%s", stderr.String())
+	}
+}
