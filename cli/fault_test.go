@@ -26,10 +26,10 @@ import (
 
 // The black-hole/fault suite (issue 17): every blocking call a VU can make — k6/http, k6/ws
 // (its handshake and its session loop), pixel.stream and pixel.streamAsync, sleep and a
-// pending timer — against servers that
-// misbehave in every way a network can: refused, stalled (accepts TCP, never reads), silent
-// (reads the request, never answers: a WebSocket that never handshakes), half-open (answers
-// the headers or the upgrade, then stalls) and an endless body. Each run must end after its
+// pending timer — against servers that misbehave in every way a network can: refused,
+// stalled (accepts TCP, never reads), silent (reads the request, never answers: a WebSocket
+// that never handshakes), half-open (answers the headers or the upgrade, then stalls) and
+// endless (a body or a stream of messages without end). Each run must end after its
 // gracefulStop, and at once on a signal (a cancelled context), with whole output files
 // (NDJSON, gzipped NDJSON and CSV, each holding the run's last sample) and summary export.
 //
