@@ -37,13 +37,18 @@
 //	101  teardown() ran past teardownTimeout
 //	104  invalid options, flags or thresholds (the message names the bad value), or k6
 //	     settings pixelk6 does not honour yet (the message names each)
-//	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed)
+//	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed); also
+//	     during the init context, before the test started
 //	107  the script failed to load, or threw in its init context, in setup() or in teardown()
 //	108  the script called test.abort() from k6/execution
 //	110  the script called test.fail() from k6/execution (the run went on to its end)
 //	255  a command line that does not parse (unknown flag or command, a flag value of the
-//	     wrong type), an unsupported subcommand, or any other failure (an output that
-//	     cannot be opened, an unwritable file)
+//	     wrong type), an unsupported subcommand, or any other failure: an output that cannot
+//	     be opened or flushed, an unwritable file — including a --summary-export file or a
+//	     handleSummary output file that cannot be written (logged as level=error; a run that
+//	     already has a non-zero code keeps it)
+//
+// A handleSummary that throws is logged (level=error) and does not change the exit code.
 package cli
 
 import (
@@ -308,6 +313,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 	ld, err := d.load(ctx, scriptPath, lo)
 	if err != nil {
+		if ctx.Err() != nil { // a signal interrupted the init context: not a script error
+			return fail(engine.ExitExternalAbort, fmt.Errorf("test run was aborted while loading the script: %w", ctx.Err()))
+		}
 		return fail(engine.ExitScriptError, err)
 	}
 	if c, ok := ld.(io.Closer); ok { // ends the run's module resources (modules.Run) after the summary
@@ -389,10 +397,12 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if !res.Ran {
 		return res.ExitCode() // why has been logged
 	}
+	unwritable := false
 	if res.Code != engine.ExitScriptError {
 		end := &endOfTest{rc: rc, script: runner, stdout: stdout, stderr: stderr, stdoutTTY: stdoutTTY, stderrTTY: stderrTTY}
 		if err := end.summary(ctx, res); err != nil {
 			logger.Log("error", err.Error())
+			unwritable = isWriteError(err)
 		}
 	}
 	if prog != nil {
@@ -411,7 +421,10 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		}
 		logger.Log("error", msg)
 	}
-	return res.ExitCode()
+	if code := res.ExitCode(); code != engine.ExitOK || !unwritable {
+		return code
+	}
+	return engine.ExitGeneric // a report the user asked for is missing: never green
 }
 
 // outputName is the banner's description of an --out value: "json (out.json)".

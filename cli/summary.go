@@ -33,7 +33,8 @@ type endOfTest struct {
 }
 
 // summary builds the summary data and writes handleSummary's outputs or the text
-// summary, and --summary-export.
+// summary, and --summary-export. A file it cannot write is a *writeError in the result
+// (see isWriteError); a handleSummary exception is not.
 func (e *endOfTest) summary(ctx context.Context, res *engine.Result) error {
 	d := e.data(res)
 	var errs []error
@@ -117,7 +118,29 @@ func (e *endOfTest) writeSummaryOutputs(out map[string]string) error {
 	return errors.Join(errs...)
 }
 
+// writeError is a summary file (--summary-export or a handleSummary output) that could not
+// be written: the run then exits 255 (engine.ExitGeneric) instead of 0.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// isWriteError reports whether err (or one error it joins or wraps) is a writeError.
+func isWriteError(err error) bool {
+	var we *writeError
+	return errors.As(err, &we)
+}
+
+// writeFile creates path (and its directory) and writes it; any failure, the final close
+// included, is a *writeError.
 func writeFile(path string, write func(io.Writer) error) error {
+	if err := createAndWrite(path, write); err != nil {
+		return &writeError{err}
+	}
+	return nil
+}
+
+func createAndWrite(path string, write func(io.Writer) error) error {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err

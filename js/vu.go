@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -103,7 +105,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(v.initEnv.CWD, p)
 		}
-		return b.opts.ReadFile(p)
+		return readFileCtx(ctx, b.opts.ReadFile, p)
 	}
 	err := v.withInterrupt(ctx, func() error {
 		return v.loop.run(ctx, func() error {
@@ -485,3 +487,30 @@ func (discardLogger) Log(string, string) {}
 
 // ScriptOptions returns the script's exported options (k6/execution's test.options).
 func (v *vu) ScriptOptions() json.RawMessage { return v.b.options }
+
+// readFileCtx reads p with read for open(). A read that can block in the kernel for as long
+// as another process likes — a FIFO without a writer, a terminal or socket such as
+// /dev/stdin — runs on its own goroutine, so that the init context still ends with ctx (a
+// signal during init exits 105 at once); that goroutine exits when the read returns, at the
+// latest with the process. Regular files (and paths a custom reader serves) are read directly.
+func readFileCtx(ctx context.Context, read func(string) ([]byte, error), p string) ([]byte, error) {
+	st, err := os.Stat(p)
+	if err != nil || st.Mode()&(fs.ModeNamedPipe|fs.ModeCharDevice|fs.ModeSocket) == 0 || ctx.Done() == nil {
+		return read(p)
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, err := read(p)
+		ch <- result{b, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

@@ -8,6 +8,11 @@
 // over a channel, and every JavaScript callback (handlers and socket timers) runs on the VU
 // goroutine. Writes happen on the VU goroutine; control frames use WriteControl, which
 // gorilla/websocket allows concurrently.
+//
+// Every wait of a session ends with the iteration's context (gracefulStop, SIGINT): the TCP
+// dial, the upgrade handshake, a write to a server that does not read and the event loop.
+// The dialled connection is closed when that context ends, so connect returns at once; an
+// interrupted handshake returns null without the connection-failure warning.
 package ws
 
 import (
@@ -103,15 +108,29 @@ func (m *instance) connect(call goja.FunctionCall) goja.Value {
 	}
 	base := k6.TagsFromValue(rt, k6.SampleTags(st), tagsV).With("url", url)
 
+	// ctx is the iteration's: when it ends (gracefulStop, SIGINT), the connection is closed
+	// whatever it is blocked on — the TCP dial, the upgrade handshake (gorilla honours only
+	// the context's deadline there, not its cancellation), a write to a server that does not
+	// read, or the session loop.
 	ctx := m.vu.Context()
+	var unwatch func() bool // set on the VU goroutine inside DialContext
+	defer func() {
+		if unwatch != nil {
+			unwatch()
+		}
+	}()
 	start := time.Now()
 	nd := &net.Dialer{}
 	d := websocket.Dialer{
 		HandshakeTimeout: handshakeTimeout,
-		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := nd.DialContext(ctx, network, addr)
-			if err != nil || st.Bytes == nil {
-				return c, err
+		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := nd.DialContext(dctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			unwatch = context.AfterFunc(ctx, func() { _ = c.Close() })
+			if st.Bytes == nil {
+				return c, nil
 			}
 			return &countingConn{Conn: c, b: st.Bytes}, nil
 		},
@@ -123,6 +142,10 @@ func (m *instance) connect(call goja.FunctionCall) goja.Value {
 		if resp != nil {
 			status = resp.StatusCode
 			_ = resp.Body.Close()
+		}
+		if ctx.Err() != nil {
+			// The iteration ended during the handshake: it is being interrupted, not failing.
+			return goja.Null()
 		}
 		if st.Logger != nil {
 			st.Logger.Log("warn", fmt.Sprintf("Ws Connection Failed: url=%s status=%d error=%q", url, status, err.Error()))
