@@ -757,6 +757,7 @@ func TestWSClock(t *testing.T) {
 		name       string
 		lastData   time.Duration // since t0
 		lastPong   time.Duration
+		pingSent   time.Duration // the last ping's departure (0: none since t0)
 		mode       clockMode
 		stallAt    time.Duration
 		stallBytes int
@@ -765,22 +766,26 @@ func TestWSClock(t *testing.T) {
 		want       clockEvent
 		wantNext   time.Duration
 	}{
-		{"nothing due", 0, 0, clockReading, 0, 0, 5 * time.Second, 0, clockNothing, 9 * time.Second},
-		{"ping due", 0, 0, clockReading, 0, 0, 9 * time.Second, 0, clockPing, 10 * time.Second},
-		{"pong late", 9 * time.Second, 0, clockReading, 0, 0, 10 * time.Second, 0, clockKeepaliveTimeout, 0},
-		{"pong came", 9 * time.Second, 9 * time.Second, clockReading, 0, 0, 9 * time.Second, 0, clockPing, 18 * time.Second},
-		{"idle", 0, 59 * time.Second, clockReading, 0, 0, 60 * time.Second, 0, clockIdleTimeout, 0},
-		{"idle wins over keepalive", 0, 0, clockReading, 0, 0, 61 * time.Second, 0, clockIdleTimeout, 0},
-		{"busy: pings only", 0, 0, clockBusy, 0, 0, 61 * time.Second, 0, clockPing, 61*time.Second + 9*time.Second},
-		{"busy: nothing due", 0, 0, clockBusy, 0, 0, 5 * time.Second, 0, clockNothing, 9 * time.Second},
-		{"stalled: no pings", 0, 0, clockStalled, 2 * time.Second, 5000, 9 * time.Second, 5000, clockNothing, 12 * time.Second},
-		{"stalled: stuck", 0, 0, clockStalled, 2 * time.Second, 5000, 12 * time.Second, 5000, clockStuck, 0},
-		{"stalled: progress", 0, 0, clockStalled, 2 * time.Second, 5000, 12 * time.Second, 4000, clockNothing, 22 * time.Second},
+		{"nothing due", 0, 0, 0, clockReading, 0, 0, 5 * time.Second, 0, clockNothing, 9 * time.Second},
+		{"ping due", 0, 0, 0, clockReading, 0, 0, 9 * time.Second, 0, clockPing, 10 * time.Second},
+		{"pong late", 9 * time.Second, 0, 9 * time.Second, clockReading, 0, 0, 10 * time.Second, 0, clockKeepaliveTimeout, 0},
+		{"pong came", 9 * time.Second, 9 * time.Second, 0, clockReading, 0, 0, 9 * time.Second, 0, clockPing, 18 * time.Second},
+		{"idle", 0, 59 * time.Second, 0, clockReading, 0, 0, 60 * time.Second, 0, clockIdleTimeout, 0},
+		{"idle wins over keepalive", 0, 0, 0, clockReading, 0, 0, 61 * time.Second, 0, clockIdleTimeout, 0},
+		{"busy: pings only", 0, 0, 0, clockBusy, 0, 0, 61 * time.Second, 0, clockPing, 61*time.Second + 9*time.Second},
+		{"busy: nothing due", 0, 0, 0, clockBusy, 0, 0, 5 * time.Second, 0, clockNothing, 9 * time.Second},
+		{"stalled: no pings", 0, 0, 0, clockStalled, 2 * time.Second, 5000, 9 * time.Second, 5000, clockNothing, 12 * time.Second},
+		{"stalled: stuck", 0, 0, 0, clockStalled, 2 * time.Second, 5000, 12 * time.Second, 5000, clockStuck, 0},
+		{"stalled: progress", 0, 0, 0, clockStalled, 2 * time.Second, 5000, 12 * time.Second, 4000, clockNothing, 22 * time.Second},
+		// A loop that wakes late sends the ping first and gives the peer a tenth of PongWait
+		// from then: lateness is never taken as the peer's silence.
+		{"late loop: ping first", 0, 0, 0, clockReading, 0, 0, 25 * time.Second, 0, clockPing, 26 * time.Second},
+		{"late ping unanswered", 0, 0, 25 * time.Second, clockReading, 0, 0, 26 * time.Second, 0, clockKeepaliveTimeout, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := wsClock{idle: idle, pongWait: pongWait}
 			k.start(t0)
-			k.lastData, k.lastPong = at(tc.lastData), at(tc.lastPong)
+			k.lastData, k.lastPong, k.pingSent = at(tc.lastData), at(tc.lastPong), at(tc.pingSent)
 			k.stalled(at(tc.stallAt), tc.stallBytes)
 			ev := k.check(at(tc.now), tc.mode, tc.pending)
 			if ev != tc.want {

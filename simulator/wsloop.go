@@ -11,7 +11,8 @@ import (
 )
 
 // Timeouts of a session. Pings go out every pongWait*9/10 (pingPeriod), leaving a tenth of
-// pongWait for the pong to come back before the keepalive clock runs out.
+// pongWait (at least, counted from the ping's real departure) for the pong to come back
+// before the keepalive clock runs out.
 const (
 	// writeWait is how long a peer may leave the server's output untaken while its session
 	// is paused for backpressure before the server drops it (no close frame: it would
@@ -470,8 +471,10 @@ type wsClock struct {
 	lastData       time.Time
 	lastPong       time.Time
 	nextPing       time.Time
-	stallAt        time.Time // when the pending output last shrank (clockStalled)
-	stallPending   int       // the pending output then, in bytes
+	pingSent       time.Time // when the last ping went out
+
+	stallAt      time.Time // when the pending output last shrank (clockStalled)
+	stallPending int       // the pending output then, in bytes
 }
 
 // start starts the clocks at now.
@@ -499,12 +502,13 @@ func (k *wsClock) check(now time.Time, m clockMode, pending int) clockEvent {
 		if !now.Before(k.lastData.Add(k.idle)) {
 			return clockIdleTimeout
 		}
-		if !now.Before(k.lastPong.Add(k.pongWait)) {
+		if d, ok := k.keepaliveDeadline(); ok && !now.Before(d) {
 			return clockKeepaliveTimeout
 		}
 	}
 	if !now.Before(k.nextPing) {
 		k.nextPing = now.Add(pingPeriod(k.pongWait))
+		k.pingSent = now
 		return clockPing
 	}
 	return clockNothing
@@ -518,7 +522,26 @@ func (k *wsClock) next(m clockMode) time.Time {
 	case clockBusy:
 		return k.nextPing
 	}
-	return earliest(k.nextPing, k.lastData.Add(k.idle), k.lastPong.Add(k.pongWait))
+	d, ok := k.keepaliveDeadline()
+	if !ok {
+		d = k.nextPing
+	}
+	return earliest(k.nextPing, k.lastData.Add(k.idle), d)
+}
+
+// keepaliveDeadline is when a peer that has not answered the last ping is given up on: no
+// pong for PongWait, and never less than PongWait/10 after the ping actually went out (a
+// loop that woke late, on a busy machine, gives the peer its time to answer). ok is false
+// while no ping awaits its pong.
+func (k *wsClock) keepaliveDeadline() (d time.Time, ok bool) {
+	if !k.pingSent.After(k.lastPong) {
+		return time.Time{}, false
+	}
+	d = k.lastPong.Add(k.pongWait)
+	if g := k.pingSent.Add(k.pongWait - pingPeriod(k.pongWait)); g.After(d) {
+		d = g
+	}
+	return d, true
 }
 
 func earliest(a, b, c time.Time) time.Time {
