@@ -232,7 +232,12 @@ func TestWSKeepalive(t *testing.T) {
 		select {
 		case <-pinged:
 		case err := <-done:
-			t.Fatalf("connection ended before a ping: %v", err)
+			select {
+			case <-pinged: // the ping came, then the session ended (a pong late on a busy machine)
+			default:
+				t.Fatalf("connection ended before a ping: %v", err)
+			}
+			return
 		}
 		c.Close()
 		<-done
