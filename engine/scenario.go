@@ -40,6 +40,9 @@ type scenario struct {
 	// onDropped receives the iterations an iteration-based executor did not start before
 	// its maxDuration (k6's dropped_iterations).
 	onDropped func(n int64)
+
+	// arrival-rate executors only (see arrival.go)
+	arrival arrivalState
 }
 
 // dropped returns the iterations of the budget that were never started.
@@ -161,6 +164,10 @@ func (sc *scenario) run(ctx context.Context) {
 	defer softCancel()
 
 	sc.info = &ScenarioInfo{Name: sc.name, Executor: sc.cfg.Base().Executor, Start: start, Progress: sc.progress}
+	if sc.plan.Arrival != nil {
+		sc.runArrival(ctx, soft, hard, softCancel, hardCancel, start)
+		return
+	}
 	var wg sync.WaitGroup
 	slotsDone := make(chan struct{})
 	for _, s := range sc.slots {
@@ -269,33 +276,42 @@ func (sc *scenario) iterate(soft, hard context.Context, s *slot) bool {
 		if sc.plan.SharedIterations > 0 && sc.sharedLeft.Add(-1) < 0 {
 			return false
 		}
-		ictx, cancel := context.WithCancel(hard)
-		s.mu.Lock()
-		s.cancel = cancel
-		s.mu.Unlock()
-		it := Iteration{Exec: sc.exec, Data: sc.setupData, Scenario: sc.info, VUIteration: s.iter,
-			ScenarioIteration: sc.iterations.Add(1) - 1}
-		s.mu.Lock()
-		s.iter++
-		s.mu.Unlock()
-		err := s.vu.RunIteration(ictx, it)
-		interrupted := ictx.Err() != nil
-		s.mu.Lock()
-		s.cancel = nil
-		s.mu.Unlock()
-		cancel()
-		switch {
-		case err == nil && !interrupted:
-			sc.complete.Add(1)
-		case err != nil && IsAbort(err):
-			sc.interrupted.Add(1)
-			sc.onAbort(err)
+		if !sc.runOne(hard, s) {
 			return false
-		default:
-			sc.interrupted.Add(1)
-			if err != nil && !interrupted && !errors.Is(err, context.Canceled) {
-				sc.onError(err, sc)
-			}
+		}
+	}
+	return true
+}
+
+// runOne runs one iteration on slot s, interrupted when hard ends. It returns false when
+// the iteration aborted the test.
+func (sc *scenario) runOne(hard context.Context, s *slot) bool {
+	ictx, cancel := context.WithCancel(hard)
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	it := Iteration{Exec: sc.exec, Data: sc.setupData, Scenario: sc.info, VUIteration: s.iter,
+		ScenarioIteration: sc.iterations.Add(1) - 1}
+	s.mu.Lock()
+	s.iter++
+	s.mu.Unlock()
+	err := s.vu.RunIteration(ictx, it)
+	interrupted := ictx.Err() != nil
+	s.mu.Lock()
+	s.cancel = nil
+	s.mu.Unlock()
+	cancel()
+	switch {
+	case err == nil && !interrupted:
+		sc.complete.Add(1)
+	case err != nil && IsAbort(err):
+		sc.interrupted.Add(1)
+		sc.onAbort(err)
+		return false
+	default:
+		sc.interrupted.Add(1)
+		if err != nil && !interrupted && !errors.Is(err, context.Canceled) {
+			sc.onError(err, sc)
 		}
 	}
 	return true

@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The schedule's count is exact: every scheduled start is either run or dropped.
+func TestArrivalRateIterationsMatchSchedule(t *testing.T) {
+	tests := []struct {
+		name, script string
+		scheduled    float64
+	}{
+		{"constant-arrival-rate", `{"scenarios":{"c":{"executor":"constant-arrival-rate","rate":50,"duration":"1s","preAllocatedVUs":2,"maxVUs":5}}}`, 50},
+		{"constant-arrival-rate per 500ms", `{"scenarios":{"c":{"executor":"constant-arrival-rate","rate":7,"timeUnit":"500ms","duration":"700ms","preAllocatedVUs":2}}}`, 10},
+		// 0→40/s over 0.5s (10) then 40/s for 0.5s (20).
+		{"ramping-arrival-rate", `{"scenarios":{"r":{"executor":"ramping-arrival-rate","startRate":0,"preAllocatedVUs":1,"maxVUs":4,"stages":[{"duration":"500ms","target":40},{"duration":"500ms","target":40}]}}}`, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fr := &fakeRunner{iter: sleepIter(time.Millisecond)}
+			res := runTest(t, context.Background(), fr, tt.script, nil)
+			if res.ExitCode() != 0 || !res.Ran {
+				t.Fatalf("Run: %d %v\nstderr: %s", res.ExitCode(), res.Err, res.stderr)
+			}
+			done, dropped := res.out.sum("iterations"), res.out.sum("dropped_iterations")
+			if done+dropped != tt.scheduled || done == 0 {
+				t.Fatalf("iterations %v + dropped %v, want %v scheduled", done, dropped, tt.scheduled)
+			}
+			fp := res.final()
+			if fp == nil || fp.Scenarios[0].Complete != int64(done) || fp.Scenarios[0].Dropped != int64(dropped) {
+				t.Fatalf("final progress %+v", fp)
+			}
+		})
+	}
+}
+
+// With every VU busy, starts are dropped and counted; VUs up to maxVUs are initialised
+// during the run; k6's warning is logged once the pool is full.
+func TestArrivalRateDropsWhenVUsAreBusy(t *testing.T) {
+	fr := &fakeRunner{iter: sleepIter(400 * time.Millisecond)}
+	script := `{"scenarios":{"slow":{"executor":"constant-arrival-rate","rate":20,"duration":"1s","preAllocatedVUs":1,"maxVUs":3,"gracefulStop":"1s"}}}`
+	res := runTest(t, context.Background(), fr, script, nil)
+	if res.ExitCode() != 0 {
+		t.Fatalf("Run: %d %v", res.ExitCode(), res.Err)
+	}
+	done, dropped := res.out.sum("iterations"), res.out.sum("dropped_iterations")
+	if done+dropped != 20 || dropped < 10 {
+		t.Fatalf("iterations %v + dropped %v, want 20 with most dropped", done, dropped)
+	}
+	want := `level=warning msg="Insufficient VUs, reached 3 active VUs and cannot initialize more" executor=constant-arrival-rate scenario=slow`
+	if strings.Count(res.stderr, "Insufficient VUs") != 1 || !strings.Contains(res.stderr, want) {
+		t.Fatalf("stderr, want once %s:\n%s", want, res.stderr)
+	}
+	fr.vusMu.Lock()
+	n := len(fr.vus)
+	fr.vusMu.Unlock()
+	if n != 3 || res.out.sum("vus_max") == 0 {
+		t.Fatalf("%d VUs initialised, want 3 (1 pre-allocated + 2 during the run)", n)
+	}
+	if fp := res.final(); fp.Scenarios[0].Allocated != 3 || fp.InitializedVUs != 3 {
+		t.Fatalf("final progress %+v", fp)
+	}
+	// IDs are unique across the run.
+	fr.vusMu.Lock()
+	for id := range fr.vus {
+		if id < 1 || id > 3 {
+			t.Errorf("VU ID %d", id)
+		}
+	}
+	fr.vusMu.Unlock()
+}
+
+// Iterations running at the end of the duration get gracefulStop to finish.
+func TestArrivalRateGracefulStop(t *testing.T) {
+	for _, tt := range []struct {
+		grace                 string
+		complete, interrupted float64
+	}{{"2s", 2, 0}, {"0s", 1, 1}} {
+		t.Run(tt.grace, func(t *testing.T) {
+			// Starts at 0 and 250ms, each 400ms long; the duration ends at 500ms, between their ends.
+			fr := &fakeRunner{iter: sleepIter(400 * time.Millisecond)}
+			script := `{"scenarios":{"g":{"executor":"constant-arrival-rate","rate":4,"duration":"500ms","preAllocatedVUs":2,"gracefulStop":"` + tt.grace + `"}}}`
+			res := runTest(t, context.Background(), fr, script, nil)
+			if res.ExitCode() != 0 {
+				t.Fatalf("Run: %d %v", res.ExitCode(), res.Err)
+			}
+			fp := res.final()
+			st := fp.Scenarios[0]
+			if float64(st.Complete) != tt.complete || float64(st.Interrupted) != tt.interrupted {
+				t.Fatalf("complete %d interrupted %d, want %v and %v", st.Complete, st.Interrupted, tt.complete, tt.interrupted)
+			}
+		})
+	}
+}
+
+// An open model: a slow iteration does not delay the next start.
+func TestArrivalRateStartsOnSchedule(t *testing.T) {
+	var mu sync.Mutex
+	var starts []time.Duration
+	fr := &fakeRunner{iter: func(ctx context.Context, v *fakeVU) error {
+		mu.Lock()
+		starts = append(starts, time.Since(v.it.Scenario.Start))
+		mu.Unlock()
+		return sleepIter(300*time.Millisecond)(ctx, v)
+	}}
+	script := `{"scenarios":{"o":{"executor":"constant-arrival-rate","rate":10,"duration":"500ms","preAllocatedVUs":5}}}`
+	res := runTest(t, context.Background(), fr, script, nil)
+	if res.ExitCode() != 0 {
+		t.Fatalf("Run: %d %v", res.ExitCode(), res.Err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(starts) != 5 {
+		t.Fatalf("%d starts, want 5", len(starts))
+	}
+	// Each start is at or after its scheduled time (n·100ms), never pushed back by the
+	// 300ms iterations before it: the 5 starts span well under 5·300ms.
+	for i, s := range starts {
+		if s < time.Duration(i)*100*time.Millisecond {
+			t.Errorf("start %d at %v, before its schedule", i, s)
+		}
+	}
+	if res.Elapsed >= 1500*time.Millisecond {
+		t.Errorf("run took %v: starts waited for earlier iterations", res.Elapsed)
+	}
+}
