@@ -19,6 +19,9 @@ type arrivalState struct {
 	onInitError func(err error)
 	// warn logs a warning with the scenario's executor and name.
 	warn func(msg string)
+	// traceStart, when set (benchmarks), gets each start's lateness against the schedule,
+	// measured on the VU's goroutine as it wakes.
+	traceStart func(late time.Duration)
 
 	// allocated counts the scenario's VUs: initialised before the start and since.
 	allocated atomic.Int64
@@ -27,6 +30,10 @@ type arrivalState struct {
 	mu    sync.Mutex
 	extra []VU // the VUs initialised during the run, closed when the scenario ends
 }
+
+// shortWait is the longest wait the scheduler sleeps precisely (sleepShort); longer
+// ones take a timer until shortWait/2 before the start.
+const shortWait = 2 * time.Millisecond
 
 // insufficientVUs is k6's warning when an arrival-rate scenario drops iterations with all
 // its maxVUs busy.
@@ -100,20 +107,26 @@ walk:
 	for n := int64(0); n < total; n++ {
 		off, _ := sched.Offset(n)
 		at := start.Add(off)
-		if d := time.Until(at); d > 0 {
-			timer.Reset(d)
+		// A timer for the bulk of a long wait, then a precise short sleep.
+		if d := time.Until(at); d > shortWait {
+			timer.Reset(d - shortWait/2)
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
 				sc.stoppedEarly.Store(true)
 				break walk
 			}
-		} else if ctx.Err() != nil {
+		}
+		if d := time.Until(at); d > 0 {
+			sleepShort(d)
+		}
+		if ctx.Err() != nil {
 			sc.stoppedEarly.Store(true)
 			break
 		}
 		select {
 		case s := <-idle:
+			s.scheduled = at
 			s.wake <- struct{}{} // never blocks: an idle VU's wake is empty
 			continue
 		default:
@@ -163,6 +176,9 @@ func (sc *scenario) arrivalLoop(soft, hard context.Context, s *slot, idle chan<-
 		case <-s.wake:
 		case <-soft.Done():
 			return
+		}
+		if t := sc.arrival.traceStart; t != nil {
+			t(time.Since(s.scheduled))
 		}
 		sc.active.Add(1)
 		sc.engineActive.Add(1)

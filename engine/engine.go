@@ -64,6 +64,9 @@ type Config struct {
 	ErrorsPerSecond int
 	// ThresholdsEvery is the live thresholds evaluation period (default 2s, as k6).
 	ThresholdsEvery time.Duration
+
+	// traceStart, when set (benchmarks), gets the lateness of each arrival-rate start.
+	traceStart func(late time.Duration)
 }
 
 // run is the state of one Run.
@@ -408,6 +411,7 @@ func (r *run) arrivalHooks(sc *scenario) {
 		buf.Push(context.Background(), []metrics.Sample{{Metric: r.builtin.DroppedIterations, Tags: tags, Time: t, Value: 1}})
 	}
 	a.onInitError = func(err error) { r.abort(ExitScriptError, err) }
+	a.traceStart = r.cfg.traceStart
 	a.warn = func(msg string) { r.log.LogFields("warning", msg, "executor", base.Executor, "scenario", sc.name) }
 }
 

@@ -15,6 +15,8 @@ import (
 type fakeRunner struct {
 	exports  map[string]bool
 	initErr  error // returned by NewVU for VU 2
+	// initDelay is how long NewVU takes (busy, as a script's init context would be).
+	initDelay time.Duration
 	setupErr error
 	// teardownErr is returned by Teardown.
 	teardownErr error
@@ -41,6 +43,8 @@ func (f *fakeRunner) HasExport(name string) bool {
 func (f *fakeRunner) NewVU(_ context.Context, spec VUSpec) (VU, error) {
 	if f.initErr != nil && spec.ID == 2 {
 		return nil, f.initErr
+	}
+	for t0 := time.Now(); time.Since(t0) < f.initDelay; {
 	}
 	v := &fakeVU{r: f, spec: spec, builtin: f.builtin}
 	f.vusMu.Lock()

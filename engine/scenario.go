@@ -97,6 +97,10 @@ type slot struct {
 	downGen uint64             // bumped at each ramp-down of this slot
 	timer   *time.Timer        // the pending ramp-down interruption
 	iter    int64              // iterations started by this VU in this scenario
+
+	// scheduled is when the start handed to this VU was due (arrival-rate executors; set
+	// before the VU is woken).
+	scheduled time.Time
 }
 
 func (s *slot) signal() {
