@@ -13,11 +13,11 @@ import (
 
 // fakeRunner is a Runner whose VUs run iter.
 type fakeRunner struct {
-	exports  map[string]bool
-	initErr  error // returned by NewVU for VU 2
+	exports map[string]bool
+	initErr error // returned by NewVU for VU 2
 	// initDelay is how long NewVU takes (busy, as a script's init context would be).
 	initDelay time.Duration
-	setupErr error
+	setupErr  error
 	// teardownErr is returned by Teardown.
 	teardownErr error
 	// iter runs one iteration; nil pushes one iterations sample and returns.
