@@ -19,9 +19,9 @@ type arrivalState struct {
 	onInitError func(err error)
 	// warn logs a warning with the scenario's executor and name.
 	warn func(msg string)
-	// traceStart, when set (benchmarks), gets each start's lateness against the schedule,
-	// measured on the VU's goroutine as it wakes.
-	traceStart func(late time.Duration)
+	// traceStart, when set (benchmarks), gets each start's lateness against the schedule:
+	// when the scheduler handed it to a VU, and when the VU's goroutine woke with it.
+	traceStart func(dispatch, wake time.Duration)
 
 	// allocated counts the scenario's VUs: initialised before the start and since.
 	allocated atomic.Int64
@@ -127,6 +127,9 @@ walk:
 		select {
 		case s := <-idle:
 			s.scheduled = at
+			if a.traceStart != nil {
+				s.dispatched = time.Now()
+			}
 			s.wake <- struct{}{} // never blocks: an idle VU's wake is empty
 			continue
 		default:
@@ -178,7 +181,7 @@ func (sc *scenario) arrivalLoop(soft, hard context.Context, s *slot, idle chan<-
 			return
 		}
 		if t := sc.arrival.traceStart; t != nil {
-			t(time.Since(s.scheduled))
+			t(s.dispatched.Sub(s.scheduled), time.Since(s.scheduled))
 		}
 		sc.active.Add(1)
 		sc.engineActive.Add(1)

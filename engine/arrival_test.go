@@ -128,3 +128,33 @@ func TestArrivalRateStartsOnSchedule(t *testing.T) {
 		t.Errorf("run took %v: starts waited for earlier iterations", res.Elapsed)
 	}
 }
+
+// A VU that cannot be initialised during the test stops the run as an init error would.
+func TestArrivalRateInitErrorMidRun(t *testing.T) {
+	fr := &fakeRunner{iter: sleepIter(300 * time.Millisecond), initErr: errBoom}
+	script := `{"scenarios":{"c":{"executor":"constant-arrival-rate","rate":20,"duration":"1s","preAllocatedVUs":1,"maxVUs":3}}}`
+	res := runTest(t, context.Background(), fr, script, nil)
+	if res.ExitCode() != ExitScriptError || !strings.Contains(res.stderr, "initialising VU 2") {
+		t.Fatalf("Run: %d %v\nstderr: %s", res.ExitCode(), res.Err, res.stderr)
+	}
+}
+
+// Cancelling the run stops the schedule at once: an external abort, not a wait for the
+// duration.
+func TestArrivalRateCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	fr := &fakeRunner{iter: func(ctx context.Context, v *fakeVU) error {
+		if v.it.ScenarioIteration == 3 {
+			cancel()
+		}
+		return nil
+	}}
+	script := `{"scenarios":{"c":{"executor":"constant-arrival-rate","rate":10,"duration":"1m","preAllocatedVUs":2}}}`
+	res := runTest(t, ctx, fr, script, nil)
+	if res.ExitCode() != ExitExternalAbort {
+		t.Fatalf("Run: %d %v", res.ExitCode(), res.Err)
+	}
+	if fp := res.final(); fp == nil || !fp.Scenarios[0].Aborted || fp.Complete > 10 {
+		t.Fatalf("final progress %+v", fp)
+	}
+}

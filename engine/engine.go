@@ -65,8 +65,9 @@ type Config struct {
 	// ThresholdsEvery is the live thresholds evaluation period (default 2s, as k6).
 	ThresholdsEvery time.Duration
 
-	// traceStart, when set (benchmarks), gets the lateness of each arrival-rate start.
-	traceStart func(late time.Duration)
+	// traceStart, when set (benchmarks), gets the lateness of each arrival-rate start
+	// (see arrivalState.traceStart).
+	traceStart func(dispatch, wake time.Duration)
 }
 
 // run is the state of one Run.

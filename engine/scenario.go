@@ -101,6 +101,8 @@ type slot struct {
 	// scheduled is when the start handed to this VU was due (arrival-rate executors; set
 	// before the VU is woken).
 	scheduled time.Time
+	// dispatched is when the scheduler handed it (only while tracing).
+	dispatched time.Time
 }
 
 func (s *slot) signal() {
