@@ -82,3 +82,34 @@ func TestArrivalRateScripts(t *testing.T) {
 		})
 	}
 }
+
+// Invalid arrival-rate scenarios exit 104 before anything runs.
+func TestArrivalRateInvalidOptions(t *testing.T) {
+	tests := []struct{ scenario, msg string }{
+		{`executor: 'constant-arrival-rate', rate: 0, duration: '1s', preAllocatedVUs: 1`, "rate 0 must be more than 0"},
+		{`executor: 'constant-arrival-rate', duration: '1s', preAllocatedVUs: 1`, "rate is required"},
+		{`executor: 'constant-arrival-rate', rate: 5, preAllocatedVUs: 1`, `duration \"0s\" must be more than 0`},
+		{`executor: 'constant-arrival-rate', rate: 5, duration: '1s', preAllocatedVUs: 5, maxVUs: 2`, "maxVUs (2) must not be less than preAllocatedVUs (5)"},
+		{`executor: 'ramping-arrival-rate', preAllocatedVUs: 1, stages: []`, "needs at least one stage"},
+		{`executor: 'ramping-arrival-rate', stages: [{ duration: '1s', target: 5 }]`, "preAllocatedVUs is required"},
+		{`executor: 'ramping-arrival-rate', preAllocatedVUs: 1, timeUnit: '0s', stages: [{ duration: '1s', target: 5 }]`, `timeUnit \"0s\" must be more than 0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.msg, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "s.js")
+			src := "export const options = { scenarios: { a: { " + tt.scenario + " } } };\nexport default function () {}\n"
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d := defaultDeps()
+			d.environ = func() []string { return nil }
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), []string{"run", "-q", path}, &stdout, &stderr, d); code != 104 {
+				t.Fatalf("exit code %d, want 104\nstderr:\n%s", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.msg) {
+				t.Errorf("stderr lacks %q:\n%s", tt.msg, stderr.String())
+			}
+		})
+	}
+}
