@@ -17,6 +17,7 @@ func TestArrivalRateIterationsMatchSchedule(t *testing.T) {
 		{"constant-arrival-rate", `{"scenarios":{"c":{"executor":"constant-arrival-rate","rate":50,"duration":"1s","preAllocatedVUs":2,"maxVUs":5}}}`, 50},
 		{"constant-arrival-rate per 500ms", `{"scenarios":{"c":{"executor":"constant-arrival-rate","rate":7,"timeUnit":"500ms","duration":"700ms","preAllocatedVUs":2}}}`, 10},
 		// 0→40/s over 0.5s (10) then 40/s for 0.5s (20).
+		{"after startTime", `{"scenarios":{"c":{"executor":"constant-arrival-rate","rate":20,"duration":"500ms","startTime":"200ms","preAllocatedVUs":2}}}`, 10},
 		{"ramping-arrival-rate", `{"scenarios":{"r":{"executor":"ramping-arrival-rate","startRate":0,"preAllocatedVUs":1,"maxVUs":4,"stages":[{"duration":"500ms","target":40},{"duration":"500ms","target":40}]}}}`, 30},
 	}
 	for _, tt := range tests {
@@ -42,7 +43,8 @@ func TestArrivalRateIterationsMatchSchedule(t *testing.T) {
 // during the run; k6's warning is logged once the pool is full.
 func TestArrivalRateDropsWhenVUsAreBusy(t *testing.T) {
 	fr := &fakeRunner{iter: sleepIter(400 * time.Millisecond)}
-	script := `{"scenarios":{"slow":{"executor":"constant-arrival-rate","rate":20,"duration":"1s","preAllocatedVUs":1,"maxVUs":3,"gracefulStop":"1s"}}}`
+	script := `{"scenarios":{"slow":{"executor":"constant-arrival-rate","rate":20,"duration":"1s","preAllocatedVUs":1,"maxVUs":3,"gracefulStop":"1s",
+		"tags":{"t":"x"},"env":{"E":"1"}}}}`
 	res := runTest(t, context.Background(), fr, script, nil)
 	if res.ExitCode() != 0 {
 		t.Fatalf("Run: %d %v", res.ExitCode(), res.Err)
@@ -64,11 +66,12 @@ func TestArrivalRateDropsWhenVUsAreBusy(t *testing.T) {
 	if fp := res.final(); fp.Scenarios[0].Allocated != 3 || fp.InitializedVUs != 3 {
 		t.Fatalf("final progress %+v", fp)
 	}
-	// IDs are unique across the run.
+	// IDs are unique across the run; VUs added during the run have the scenario's tags and
+	// env as the pre-allocated one has.
 	fr.vusMu.Lock()
-	for id := range fr.vus {
-		if id < 1 || id > 3 {
-			t.Errorf("VU ID %d", id)
+	for id, v := range fr.vus {
+		if id < 1 || id > 3 || v.spec.Tags["t"] != "x" || v.spec.Env["E"] != "1" || v.spec.Instance == nil {
+			t.Errorf("VU %d: tags %v env %v", id, v.spec.Tags, v.spec.Env)
 		}
 	}
 	fr.vusMu.Unlock()

@@ -171,3 +171,58 @@ func TestArrivalRateErrors(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSchedule checks the schedule's invariants for any stages: offsets are ordered and
+// inside the schedule, and agree with Count.
+func FuzzSchedule(f *testing.F) {
+	f.Add(int64(1), int64(0), int64(1000), int64(7), int64(500), int64(0), int64(0), int64(3))
+	f.Add(int64(60000), int64(1), int64(120000), int64(1), int64(0), int64(5), int64(1000), int64(0))
+	f.Add(int64(1000), int64(13), int64(333), int64(0), int64(0), int64(9), int64(777), int64(2))
+	f.Fuzz(func(t *testing.T, unitMs, start, d1, r1, d2, r2, d3, r3 int64) {
+		if unitMs <= 0 || unitMs > 3_600_000 || start < 0 || start > 1000 {
+			return
+		}
+		var stages []Stage
+		for _, st := range [][2]int64{{d1, r1}, {d2, r2}, {d3, r3}} {
+			if st[0] < 0 || st[0] > 10_000 || st[1] < 0 || st[1] > 1000 {
+				return
+			}
+			stages = append(stages, Stage{Duration: Duration(time.Duration(st[0]) * ms), Target: st[1]})
+		}
+		sc := NewSchedule(time.Duration(unitMs)*ms, start, stages)
+		total := sc.Total()
+		if total > 20000 {
+			return
+		}
+		prev := time.Duration(-1)
+		for n := range total {
+			off, ok := sc.Offset(n)
+			if !ok || off < prev || off < 0 || off >= sc.Duration() {
+				t.Fatalf("Offset(%d) = %v, %v after %v (duration %v)", n, off, ok, prev, sc.Duration())
+			}
+			// Rounded to the ns, Count agrees within one ns either side.
+			if c := sc.Count(off + 2); c < n+1 {
+				t.Fatalf("Count(Offset(%d)+2ns) = %d", n, c)
+			}
+			if off > 1 {
+				if c := sc.Count(off - 1); c > n {
+					t.Fatalf("Count(Offset(%d)-1ns) = %d", n, c)
+				}
+			}
+			prev = off
+		}
+		if _, ok := sc.Offset(total); ok {
+			t.Fatalf("Offset(%d) past the end", total)
+		}
+	})
+}
+
+func BenchmarkScheduleOffset(b *testing.B) {
+	sc := NewSchedule(s, 100, []Stage{{Duration(time.Minute), 5000}, {Duration(time.Minute), 5000}, {Duration(time.Minute), 0}})
+	total := sc.Total()
+	n := int64(0)
+	for b.Loop() {
+		sc.Offset(n % total)
+		n += 7919
+	}
+}
