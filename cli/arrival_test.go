@@ -26,11 +26,11 @@ func TestArrivalRateScripts(t *testing.T) {
 	}))
 	defer srv.Close()
 	tests := []struct {
-		script      string
-		scheduled   float64
-		mustDrop    bool // (the examples may drop a start on a busy machine: not asserted)
-		stdout      []string
-		stderr      []string
+		script    string
+		scheduled float64
+		mustDrop  bool // (the examples may drop a start on a busy machine: not asserted)
+		stdout    []string
+		stderr    []string
 	}{
 		{"constant_arrival_rate.js", 60, false,
 			[]string{"* contacts: 30.00 iterations/s for 2s (maxVUs: 2-50, gracefulStop: 30s)", "contacts ✓ [ 100% ] 00/", "VUs  2s  30.00 iters/s"}, nil},
