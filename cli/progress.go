@@ -189,6 +189,21 @@ func scenarioLine(st engine.ScenarioProgress, width int, final bool) string {
 	case "per-vu-iterations":
 		return head + fmt.Sprintf("%d VUs  %s/%s  %d/%d iters, %d per VU", st.MaxVUs, clock(st.Elapsed), st.Duration,
 			st.Complete+st.Interrupted, st.PerVU*st.MaxVUs, st.PerVU)
+	case "constant-arrival-rate", "ramping-arrival-rate":
+		// k6's "02/05 VUs  10.0s/30s  30.00 iters/s": busy of the VUs initialised so far,
+		// both padded to maxVUs' width, then the time and the schedule's current rate.
+		w := len(fmt.Sprint(st.MaxVUs))
+		vus := fmt.Sprintf("%0*d/%0*d VUs", w, st.Active, w, st.Allocated)
+		var dur string
+		switch {
+		case done:
+			dur = st.Duration.String()
+		case st.Executor == "constant-arrival-rate":
+			dur = fmt.Sprintf("%.1fs/%s", min(st.Elapsed, st.Duration).Seconds(), st.Duration)
+		default:
+			dur = clock(min(st.Elapsed, st.Duration)) + "/" + clock(st.Duration)
+		}
+		return head + fmt.Sprintf("%s  %s  %.2f iters/s", vus, dur, st.Rate)
 	case "shared-iterations":
 		return head + fmt.Sprintf("%d VUs  %s/%s  %d/%d shared iters", st.MaxVUs, clock(st.Elapsed), st.Duration,
 			st.Complete+st.Interrupted, st.Shared)

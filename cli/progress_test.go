@@ -56,6 +56,12 @@ func TestClockAndLines(t *testing.T) {
 			"b   [   0% ] waiting"},
 		{engine.ScenarioProgress{Name: "c", Executor: "constant-vus", MaxVUs: 2, Started: true, Ended: true, Aborted: true, Elapsed: 2 * time.Second, Duration: 10 * time.Second}, 1, true,
 			"c ✗ [  20% ] 2 VUs  2.0s/10s"},
+		{engine.ScenarioProgress{Name: "contacts", Executor: "constant-arrival-rate", Active: 2, Allocated: 5, MaxVUs: 50, Rate: 30, Started: true, Elapsed: 10 * time.Second, Duration: 30 * time.Second}, 8, false,
+			"contacts   [  33% ] 02/05 VUs  10.0s/30s  30.00 iters/s"},
+		{engine.ScenarioProgress{Name: "contacts", Executor: "constant-arrival-rate", Allocated: 7, MaxVUs: 50, Rate: 30, Started: true, Ended: true, Elapsed: 30 * time.Second, Duration: 30 * time.Second}, 8, true,
+			"contacts ✓ [ 100% ] 00/07 VUs  30s  30.00 iters/s"},
+		{engine.ScenarioProgress{Name: "r", Executor: "ramping-arrival-rate", Active: 3, Allocated: 12, MaxVUs: 100, Rate: 7.5, Started: true, Elapsed: 90 * time.Second, Duration: 9 * time.Minute}, 1, false,
+			"r   [  17% ] 003/012 VUs  1m30.0s/9m00.0s  7.50 iters/s"},
 	}
 	for _, tt := range lines {
 		if got := scenarioLine(tt.st, tt.width, tt.final); got != tt.want {

@@ -22,7 +22,9 @@
 // joined on pipeline.stopped), the progress goroutine that reports a snapshot to the
 // Observer every Config.ProgressEvery (progressLoop.stop ends and joins it) and one
 // goroutine per scenario, all joined before Run returns; a scenario owns one goroutine per
-// VU slot and the ramp-down timers. Observer calls come from these goroutines and must
+// VU slot and the ramp-down timers. An arrival-rate scenario's goroutine is its scheduler:
+// it hands each scheduled start to an idle VU (or drops it) and owns the initialiser
+// goroutine that adds VUs up to maxVUs during the run; all exit when the scenario ends. Observer calls come from these goroutines and must
 // return fast (see Observer).
 //
 // Exit codes are k6's (see the Exit* constants); Result.ExitCode combines them.

@@ -74,6 +74,10 @@ type Config struct {
 	ErrorsPerSecond int
 	// ThresholdsEvery is the live thresholds evaluation period (default 2s, as k6).
 	ThresholdsEvery time.Duration
+
+	// traceStart, when set (benchmarks), gets the lateness of each arrival-rate start
+	// (see arrivalState.traceStart).
+	traceStart func(dispatch, wake time.Duration)
 }
 
 // run is the state of one Run.
@@ -88,6 +92,8 @@ type run struct {
 
 	active atomic.Int64
 	inited atomic.Int64
+	// nextID is the last VU ID given (VUs initialised during the test take the next ones).
+	nextID atomic.Uint64
 
 	mu        sync.Mutex
 	failed    []string // test.fail() reasons
@@ -361,7 +367,7 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 	}
 	var jobs []job
 	for _, c := range r.cfg.Test.Scenarios {
-		for range c.Plan().MaxVUs {
+		for range c.Plan().InitialVUs() {
 			jobs = append(jobs, job{uint64(len(jobs) + 1), c.Base().Tags, c.Base().Env})
 		}
 	}
@@ -392,9 +398,10 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 	if err != nil {
 		return live, err
 	}
+	r.nextID.Store(uint64(len(jobs)))
 	off := 0
 	for _, c := range r.cfg.Test.Scenarios {
-		n := c.Plan().MaxVUs
+		n := c.Plan().InitialVUs()
 		sc := newScenario(c, vus[off:off+n])
 		sc.engineActive = &r.active
 		sc.minIter = r.cfg.Test.MinIterationDuration
@@ -406,10 +413,41 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 				Time: time.Now(), Value: float64(n),
 			}})
 		}
+		if sc.plan.Arrival != nil {
+			r.arrivalHooks(sc)
+		}
 		r.scens = append(r.scens, sc)
 		off += n
 	}
 	return vus, nil
+}
+
+// arrivalHooks connects an arrival-rate scenario to the run: VUs initialised during the
+// test, dropped_iterations samples (one per dropped iteration, as k6 emits them) and the
+// warning and error logs.
+func (r *run) arrivalHooks(sc *scenario) {
+	base := sc.cfg.Base()
+	a := &sc.arrival
+	a.newVU = func(ctx context.Context) (VU, error) {
+		id := r.nextID.Add(1)
+		spec := r.spec(id, base.Tags, base.Env)
+		spec.Instance = r.instanceStats
+		spec.TestOptions = r.cfg.Test.OptionsJSON
+		v, err := r.cfg.Runner.NewVU(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("initialising VU %d: %w", id, err)
+		}
+		r.inited.Add(1)
+		return v, nil
+	}
+	buf := r.pipe.newBuffer()
+	tags := metrics.NewTagSet(r.baseTags(nil)).With("scenario", sc.name)
+	a.onDropped = func(t time.Time) {
+		buf.Push(context.Background(), []metrics.Sample{{Metric: r.builtin.DroppedIterations, Tags: tags, Time: t, Value: 1}})
+	}
+	a.onInitError = func(err error) { r.abort(ExitScriptError, err) }
+	a.traceStart = r.cfg.traceStart
+	a.warn = func(msg string) { r.log.LogFields("warning", msg, "executor", base.Executor, "scenario", sc.name) }
 }
 
 // instanceStats are k6/execution's instance counters.

@@ -49,7 +49,7 @@ func (r result) final() *Progress {
 
 // testFromJSON builds a Test from options JSON, the way the command line does for the
 // fields the engine tests use: the shortcuts or scenarios, thresholds, tags.
-func testFromJSON(t *testing.T, script string) *Test {
+func testFromJSON(t testing.TB, script string) *Test {
 	t.Helper()
 	var o struct {
 		VUs          *int64             `json:"vus"`

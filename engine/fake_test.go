@@ -13,9 +13,11 @@ import (
 
 // fakeRunner is a Runner whose VUs run iter.
 type fakeRunner struct {
-	exports  map[string]bool
-	initErr  error // returned by NewVU for VU 2
-	setupErr error
+	exports map[string]bool
+	initErr error // returned by NewVU for VU 2
+	// initDelay is how long NewVU takes (busy, as a script's init context would be).
+	initDelay time.Duration
+	setupErr  error
 	// teardownErr is returned by Teardown.
 	teardownErr error
 	// blockSetup and blockTeardown make setup and teardown run until their context ends.
@@ -43,6 +45,8 @@ func (f *fakeRunner) HasExport(name string) bool {
 func (f *fakeRunner) NewVU(_ context.Context, spec VUSpec) (VU, error) {
 	if f.initErr != nil && spec.ID == 2 {
 		return nil, f.initErr
+	}
+	for t0 := time.Now(); time.Since(t0) < f.initDelay; {
 	}
 	v := &fakeVU{r: f, spec: spec, builtin: f.builtin}
 	f.vusMu.Lock()

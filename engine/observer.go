@@ -119,6 +119,12 @@ type ScenarioProgress struct {
 	Elapsed, Duration time.Duration
 	// PerVU and Shared are the iteration budgets (0 for time-based executors).
 	PerVU, Shared int64
+	// Arrival-rate executors only: Rate is the schedule's rate now in iterations per
+	// second (0 once it ended), Allocated the VUs initialised so far (Active of them are
+	// busy) and Dropped the iterations dropped for want of a free VU.
+	Rate      float64
+	Allocated int64
+	Dropped   int64
 	// Started and Ended are set once the scenario started and ended; Aborted when it was
 	// stopped before its natural end.
 	Started, Ended, Aborted bool

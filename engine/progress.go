@@ -52,6 +52,10 @@ func (r *run) progress(now time.Time, final bool) Progress {
 			Complete: sc.complete.Load(), Interrupted: sc.interrupted.Load(), Duration: sc.plan.Duration,
 			PerVU: sc.plan.PerVUIterations, Shared: sc.plan.SharedIterations, Aborted: sc.stoppedEarly.Load(),
 		}
+		if a := sc.plan.Arrival; a != nil {
+			st.Allocated = sc.arrival.allocated.Load()
+			st.Dropped = sc.arrival.dropped.Load()
+		}
 		if s := sc.startedAt.Load(); s != 0 {
 			st.Started = true
 			end := now
@@ -60,6 +64,9 @@ func (r *run) progress(now time.Time, final bool) Progress {
 				end = time.Unix(0, e)
 			}
 			st.Elapsed = end.Sub(time.Unix(0, s))
+			if a := sc.plan.Arrival; a != nil {
+				st.Rate = a.RateAt(min(st.Elapsed, sc.plan.Duration-1))
+			}
 		}
 		pr.Complete += st.Complete
 		pr.Interrupted += st.Interrupted

@@ -43,6 +43,9 @@ type scenario struct {
 	// onDropped receives the iterations an iteration-based executor did not start before
 	// its maxDuration (k6's dropped_iterations).
 	onDropped func(n int64)
+
+	// arrival-rate executors only (see arrival.go)
+	arrival arrivalState
 }
 
 // dropped returns the iterations of the budget that were never started.
@@ -97,6 +100,12 @@ type slot struct {
 	downGen uint64             // bumped at each ramp-down of this slot
 	timer   *time.Timer        // the pending ramp-down interruption
 	iter    int64              // iterations started by this VU in this scenario
+
+	// scheduled is when the start handed to this VU was due (arrival-rate executors; set
+	// before the VU is woken).
+	scheduled time.Time
+	// dispatched is when the scheduler handed it (only while tracing).
+	dispatched time.Time
 }
 
 func (s *slot) signal() {
@@ -164,6 +173,10 @@ func (sc *scenario) run(ctx context.Context) {
 	defer softCancel()
 
 	sc.info = &ScenarioInfo{Name: sc.name, Executor: sc.cfg.Base().Executor, Start: start, Progress: sc.progress}
+	if sc.plan.Arrival != nil {
+		sc.runArrival(ctx, soft, hard, softCancel, hardCancel, start)
+		return
+	}
 	var wg sync.WaitGroup
 	slotsDone := make(chan struct{})
 	for _, s := range sc.slots {
@@ -272,39 +285,48 @@ func (sc *scenario) iterate(soft, hard context.Context, s *slot) bool {
 		if sc.plan.SharedIterations > 0 && sc.sharedLeft.Add(-1) < 0 {
 			return false
 		}
-		ictx, cancel := context.WithCancel(hard)
-		s.mu.Lock()
-		s.cancel = cancel
-		s.mu.Unlock()
-		it := Iteration{Exec: sc.exec, Data: sc.setupData, Scenario: sc.info, VUIteration: s.iter,
-			ScenarioIteration: sc.iterations.Add(1) - 1}
-		s.mu.Lock()
-		s.iter++
-		s.mu.Unlock()
-		began := time.Now()
-		err := s.vu.RunIteration(ictx, it)
-		interrupted := ictx.Err() != nil
-		s.mu.Lock()
-		s.cancel = nil
-		s.mu.Unlock()
-		cancel()
-		switch {
-		case err == nil && !interrupted:
-			sc.complete.Add(1)
-			// As k6: after a full iteration only, outside iteration_duration, bounded by
-			// the scenario's hard end.
-			if sc.minIter > 0 {
-				sleepCtx(hard, sc.minIter-time.Since(began))
-			}
-		case err != nil && IsAbort(err):
-			sc.interrupted.Add(1)
-			sc.onAbort(err)
+		if !sc.runOne(hard, s) {
 			return false
-		default:
-			sc.interrupted.Add(1)
-			if err != nil && !interrupted && !errors.Is(err, context.Canceled) {
-				sc.onError(err, sc)
-			}
+		}
+	}
+	return true
+}
+
+// runOne runs one iteration on slot s, interrupted when hard ends. It returns false when
+// the iteration aborted the test.
+func (sc *scenario) runOne(hard context.Context, s *slot) bool {
+	ictx, cancel := context.WithCancel(hard)
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	it := Iteration{Exec: sc.exec, Data: sc.setupData, Scenario: sc.info, VUIteration: s.iter,
+		ScenarioIteration: sc.iterations.Add(1) - 1}
+	s.mu.Lock()
+	s.iter++
+	s.mu.Unlock()
+	began := time.Now()
+	err := s.vu.RunIteration(ictx, it)
+	interrupted := ictx.Err() != nil
+	s.mu.Lock()
+	s.cancel = nil
+	s.mu.Unlock()
+	cancel()
+	switch {
+	case err == nil && !interrupted:
+		sc.complete.Add(1)
+		// As k6: after a full iteration only, outside iteration_duration, bounded by the
+		// scenario's hard end.
+		if sc.minIter > 0 {
+			sleepCtx(hard, sc.minIter-time.Since(began))
+		}
+	case err != nil && IsAbort(err):
+		sc.interrupted.Add(1)
+		sc.onAbort(err)
+		return false
+	default:
+		sc.interrupted.Add(1)
+		if err != nil && !interrupted && !errors.Is(err, context.Canceled) {
+			sc.onError(err, sc)
 		}
 	}
 	return true

@@ -1,7 +1,8 @@
 // Package executor owns k6's executors as data: it parses a scenario's JSON config
-// (constant-vus, ramping-vus, per-vu-iterations, shared-iterations) with k6's field names and
-// defaults, validates it, and computes its Plan — the VU targets over time, the iteration
-// budget and the durations — as a pure value. It has no clock and starts no goroutine: the
+// (constant-vus, ramping-vus, per-vu-iterations, shared-iterations, constant-arrival-rate,
+// ramping-arrival-rate) with k6's field names and defaults, validates it, and computes its
+// Plan — the VU targets over time, the iteration budget, the arrival-rate Schedule (when the
+// n-th iteration starts) and the durations — as a pure value. It has no clock and starts no goroutine: the
 // engine walks the plans.
 //
 // It also owns k6's execution shortcuts (vus, duration, iterations, stages → a "default"

@@ -46,6 +46,21 @@ type Plan struct {
 	PerVUIterations int64
 	// SharedIterations, when > 0, is the number of iterations all VUs share (shared-iterations).
 	SharedIterations int64
+	// Arrival, for the arrival-rate executors, is the schedule of iteration starts; Steps
+	// are then empty: VUs run iterations only when the schedule hands them one.
+	Arrival *Schedule
+	// PreAllocatedVUs are the VUs of an arrival-rate executor initialised before the
+	// start; the others, up to MaxVUs, are initialised during the test when needed.
+	PreAllocatedVUs int
+}
+
+// InitialVUs are the VUs to initialise before the test starts: PreAllocatedVUs for the
+// arrival-rate executors, MaxVUs for the others.
+func (p Plan) InitialVUs() int {
+	if p.Arrival != nil {
+		return p.PreAllocatedVUs
+	}
+	return p.MaxVUs
 }
 
 // MaxDuration is the longest the scenario can run: Duration plus GracefulStop.
@@ -106,6 +121,8 @@ func (b *BaseConfig) ExecOrDefault() string {
 	return b.Exec
 }
 
+const executorNames = "constant-vus, ramping-vus, per-vu-iterations, shared-iterations, constant-arrival-rate or ramping-arrival-rate"
+
 var scenarioNameRE = regexp.MustCompile(`^[0-9A-Za-z_-]+$`)
 
 func (b *BaseConfig) validate() error {
@@ -153,10 +170,14 @@ func ParseScenario(name string, raw json.RawMessage) (Config, error) {
 		c = &PerVUIterations{}
 	case "shared-iterations":
 		c = &SharedIterations{}
+	case "constant-arrival-rate":
+		c = &ConstantArrivalRate{}
+	case "ramping-arrival-rate":
+		c = &RampingArrivalRate{}
 	case "":
-		return nil, fmt.Errorf("scenario %q: missing executor (want constant-vus, ramping-vus, per-vu-iterations or shared-iterations)", name)
+		return nil, fmt.Errorf("scenario %q: missing executor (want %s)", name, executorNames)
 	default:
-		return nil, fmt.Errorf("scenario %q: unsupported executor %q (want constant-vus, ramping-vus, per-vu-iterations or shared-iterations)", name, head.Executor)
+		return nil, fmt.Errorf("scenario %q: unsupported executor %q (want %s)", name, head.Executor, executorNames)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(c); err != nil {
