@@ -14,6 +14,8 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/textcodec"
+	"github.com/pixelk6/pixelk6/js/webcrypto"
 )
 
 // installGlobals defines the k6 globals on the VU's runtime. They are served by a dynamic
@@ -31,7 +33,8 @@ func (v *vu) installGlobals() error {
 }
 
 // lazyGlobalNames are the globals lazyGlobals serves, sorted.
-var lazyGlobalNames = []string{"__ENV", "__ITER", "__VU", "clearInterval", "clearTimeout", "console", "global",
+var lazyGlobalNames = []string{"TextDecoder", "TextEncoder", "__ENV", "__ITER", "__VU", "clearInterval", "clearTimeout",
+	"console", "crypto", "global",
 	"open", "performance", "require", "setInterval", "setTimeout"}
 
 // valueCache is a small map of property values (a VU caches two or three per object, where
@@ -99,6 +102,12 @@ func (g *lazyGlobals) make(k string) goja.Value {
 		return rt.NewDynamicObject(&envObject{rt: rt, layers: [2]map[string]string{v.state.Env, v.b.opts.Env}})
 	case "console":
 		return rt.NewDynamicObject(&consoleObject{v: v})
+	case "crypto":
+		return webcrypto.New(v)
+	case "TextEncoder":
+		return textcodec.Encoder(rt)
+	case "TextDecoder":
+		return textcodec.Decoder(rt)
 	case "performance":
 		perf := rt.NewObject()
 		start := v.b.start
