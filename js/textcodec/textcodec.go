@@ -10,6 +10,8 @@ import (
 	"github.com/dop251/goja"
 )
 
+// nullish reports an omitted, undefined or null argument.
+func nullish(v goja.Value) bool { return v == nil || goja.IsUndefined(v) || goja.IsNull(v) }
 
 func throwType(rt *goja.Runtime, msg string) {
 	panic(rt.NewTypeError(msg))
@@ -22,7 +24,7 @@ func Encoder(rt *goja.Runtime) goja.Value {
 		_ = o.DefineDataProperty("encoding", rt.ToValue("utf-8"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 		_ = o.Set("encode", func(v goja.Value) goja.Value {
 			s := ""
-			if !goja.IsUndefined(v) {
+			if v != nil && !goja.IsUndefined(v) {
 				s = v.String()
 			}
 			return uint8Array(rt, []byte(s))
@@ -78,7 +80,7 @@ var labels = map[string]bool{"utf-8": true, "utf8": true, "unicode-1-1-utf-8": t
 func Decoder(rt *goja.Runtime) goja.Value {
 	return rt.ToValue(func(call goja.ConstructorCall) *goja.Object {
 		label := "utf-8"
-		if v := call.Argument(0); !goja.IsUndefined(v) {
+		if v := call.Argument(0); !nullish(v) {
 			label = strings.ToLower(strings.TrimSpace(v.String()))
 		}
 		if !labels[label] {
@@ -98,7 +100,7 @@ func Decoder(rt *goja.Runtime) goja.Value {
 		ro("ignoreBOM", d.ignoreBOM)
 		_ = o.Set("decode", func(input, opts goja.Value) string {
 			var b []byte
-			if !goja.IsUndefined(input) && !goja.IsNull(input) {
+			if !nullish(input) {
 				var ok bool
 				if b, ok = bytesOf(input); !ok {
 					throwType(rt, "TextDecoder.decode: want an ArrayBuffer, a typed array or a DataView")

@@ -75,6 +75,9 @@ func (m *instance) throw(err error) { panic(m.vu.Runtime().NewGoError(err)) }
 // Bytes returns the bytes of a script value: an ArrayBuffer, a typed array or DataView (its
 // view), or anything else as its string's UTF-8.
 func Bytes(rt *goja.Runtime, v goja.Value) []byte {
+	if v == nil {
+		return nil
+	}
 	switch x := v.Export().(type) {
 	case goja.ArrayBuffer:
 		return x.Bytes()

@@ -27,6 +27,7 @@ func TestCrypto(t *testing.T) {
 		{"hmac RFC 4231 case 2", "eq(hmac('sha256', 'Jefe', 'what do ya want for nothing?', 'hex'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');", ""},
 		{"createHMAC as documented", "const h = crypto.createHMAC('sha256', 'a secret'); h.update('my '); h.update('data'); eq(h.digest('hex'), '82f669c8fde13aef6d6977257588dc4953dfac505428f8fd6b52e19cd96d7ea5'); eq(crypto.hmac('sha256', 'a secret', 'my data', 'hex'), '82f669c8fde13aef6d6977257588dc4953dfac505428f8fd6b52e19cd96d7ea5');", ""},
 		{"createHash as documented", "const h = crypto.createHash('sha256'); h.update('hello '); h.update('world!'); eq(h.digest('hex'), '7509e5bda0c762d2bac7f90d758b5b2263fa01ccbc542ab5e3df163be08e6ca9'); h.update('x'); eq(h.digest('hex'), crypto.sha256('hello world!x', 'hex'));", ""},
+		{"missing input hashes nothing", "eq(crypto.md5(undefined, 'hex'), crypto.md5('undefined', 'hex')); eq(crypto.createHash('md5').digest('hex'), 'd41d8cd98f00b204e9800998ecf8427e');", ""},
 		{"randomBytes", "const a = crypto.randomBytes(42); if (!(a instanceof ArrayBuffer) || a.byteLength !== 42) throw new Error('randomBytes');", ""},
 		{"bad algorithm", "crypto.createHash('sha3');", "invalid algorithm"},
 		{"bad encoding", "crypto.sha256('x', 'base32');", "invalid output encoding"},
