@@ -380,28 +380,7 @@ func (s *subtle) deriveBits(call goja.FunctionCall) goja.Value {
 			return nil, errorf(OperationError, "deriveBits: length %d is not a multiple of 8", bits)
 		}
 		if name == algPBKDF2 {
-			h, err := hashParam(rt, params, "hash")
-			if err != nil {
-				return nil, err
-			}
-			salt, err := bytesParam(params, "salt")
-			if err != nil {
-				return nil, err
-			}
-			iter := param(params, "iterations").ToInteger()
-			if iter < 1 {
-				return nil, errorf(OperationError, "deriveBits: PBKDF2 iterations must be positive, got %d", iter)
-			}
-			if bits <= 0 {
-				return nil, errorf(OperationError, "deriveBits: PBKDF2 needs a positive length")
-			}
-			return func() (any, error) {
-				out, err := pbkdf2.Key(hashes[h], string(key.k.secret), salt, int(iter), int(bits/8))
-				if err != nil {
-					return nil, errorf(OperationError, "deriveBits: %v", err)
-				}
-				return out, nil
-			}, nil
+			return pbkdf2Params(rt, params, key, bits)
 		}
 		pub, ok := param(params, "public").Export().(*CryptoKey)
 		if !ok || pub.Type != "public" || pub.k.alg != algECDH {
@@ -432,4 +411,81 @@ func (s *subtle) deriveBits(call goja.FunctionCall) goja.Value {
 			return secret[:bits/8], nil
 		}, nil
 	})
+}
+
+// deriveKey(algorithm, baseKey, derivedKeyType, extractable, usages) → Promise<CryptoKey>:
+// PBKDF2 to an AES-CBC, AES-CTR or AES-GCM key, as k6 has it.
+func (s *subtle) deriveKey(call goja.FunctionCall) goja.Value {
+	return s.async(func() (work, error) {
+		rt := s.vu.Runtime()
+		name, params, err := algorithm(rt, call.Argument(0))
+		if err != nil {
+			return nil, err
+		}
+		if name != algPBKDF2 {
+			return nil, errorf(NotSupportedError, "deriveKey: algorithm %q is not supported", name)
+		}
+		key, err := keyArg(call.Argument(1), name, "deriveKey")
+		if err != nil {
+			return nil, err
+		}
+		target, tparams, err := algorithm(rt, call.Argument(2))
+		if err != nil {
+			return nil, err
+		}
+		switch target {
+		case algAESCBC, algAESCTR, algAESGCM:
+		default:
+			return nil, errorf(NotSupportedError, "deriveKey: derived key algorithm %q is not supported", target)
+		}
+		bits := param(tparams, "length").ToInteger()
+		if bits != 128 && bits != 192 && bits != 256 {
+			return nil, errorf(OperationError, "deriveKey: %s length must be 128, 192 or 256, got %d", target, bits)
+		}
+		extractable := call.Argument(3).ToBoolean()
+		usages, err := usagesArg(rt, call.Argument(4))
+		if err != nil {
+			return nil, err
+		}
+		if err := checkUsages(target, usages, usageRules[target].secret, "secret"); err != nil {
+			return nil, err
+		}
+		derive, err := pbkdf2Params(rt, params, key, bits)
+		if err != nil {
+			return nil, err
+		}
+		return func() (any, error) {
+			b, err := derive()
+			if err != nil {
+				return nil, err
+			}
+			return newKey("secret", extractable, usages, keyData{alg: target, secret: b.([]byte)}), nil
+		}, nil
+	})
+}
+
+// pbkdf2Params reads Pbkdf2Params and returns the derivation of bits bits from key.
+func pbkdf2Params(rt *goja.Runtime, params *goja.Object, key *CryptoKey, bits int64) (work, error) {
+	h, err := hashParam(rt, params, "hash")
+	if err != nil {
+		return nil, err
+	}
+	salt, err := bytesParam(params, "salt")
+	if err != nil {
+		return nil, err
+	}
+	iter := param(params, "iterations").ToInteger()
+	if iter < 1 {
+		return nil, errorf(OperationError, "PBKDF2 iterations must be positive, got %d", iter)
+	}
+	if bits <= 0 {
+		return nil, errorf(OperationError, "PBKDF2 needs a positive length")
+	}
+	return func() (any, error) {
+		out, err := pbkdf2.Key(hashes[h], string(key.k.secret), salt, int(iter), int(bits/8))
+		if err != nil {
+			return nil, errorf(OperationError, "PBKDF2: %v", err)
+		}
+		return out, nil
+	}, nil
 }

@@ -67,7 +67,7 @@ func newSubtle(vu modules.VU) *goja.Object {
 		"encrypt":     s.encrypt,
 		"decrypt":     s.decrypt,
 		"deriveBits":  s.deriveBits,
-		"deriveKey":   s.unsupported("deriveKey"),
+		"deriveKey":   s.deriveKey,
 		"wrapKey":     s.unsupported("wrapKey"),
 		"unwrapKey":   s.unsupported("unwrapKey"),
 	} {

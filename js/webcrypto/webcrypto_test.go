@@ -185,6 +185,7 @@ await rejects(subtle.deriveBits({ name: 'ECDH', public: c.publicKey }, a.private
 await rejects(subtle.deriveBits({ name: 'ECDH', public: a.publicKey }, a.privateKey, 512), 'OperationError');
 await rejects(subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(1), info: new Uint8Array(1) }, a.privateKey, 256), 'NotSupportedError');
 await rejects(subtle.deriveKey({ name: 'ECDH', public: a.publicKey }, a.privateKey, { name: 'AES-GCM', length: 256 }, true, ['encrypt']), 'NotSupportedError');
+await rejects(subtle.wrapKey('raw', a.privateKey, a.privateKey, 'AES-KW'), 'NotSupportedError');
 `)
 }
 
@@ -198,6 +199,14 @@ eq(hex(await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-1', salt, iterations
 eq(hex(await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-1', salt, iterations: 4096 }, pw, 160)), '4b007901b765489abead49d926f721d065a429c1', 'c=4096');
 await rejects(subtle.importKey('raw', enc('password'), 'PBKDF2', true, ['deriveBits']), 'SyntaxError');
 await rejects(subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-1', salt, iterations: 0 }, pw, 160), 'OperationError');
+const pk = await subtle.importKey('raw', enc('password'), 'PBKDF2', false, ['deriveKey']);
+const aes = await subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-1', salt, iterations: 2 }, pk, { name: 'AES-CBC', length: 128 }, true, ['encrypt']);
+eq(aes.algorithm.name, 'AES-CBC'); eq(aes.algorithm.length, 128);
+eq(hex(await subtle.exportKey('raw', aes)), 'ea6c014dc72d6f8ccd1ed92ace1d41f0', 'deriveKey is deriveBits');
+const js = JSON.parse(JSON.stringify(aes));
+eq(js.type, 'secret'); eq(js.algorithm.name, 'AES-CBC'); eq(js.usages[0], 'encrypt');
+await rejects(subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-1', salt, iterations: 2 }, pk, { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']), 'NotSupportedError');
+await rejects(subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-1', salt, iterations: 2 }, pw, { name: 'AES-GCM', length: 128 }, true, ['encrypt']), 'InvalidAccessError');
 `)
 }
 
