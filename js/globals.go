@@ -284,14 +284,15 @@ func (c *consoleObject) Keys() []string {
 	return keys
 }
 
-// formatArgs renders console arguments like k6: strings as they are, objects as JSON.
+// formatArgs renders console arguments like k6: strings as they are, objects as JSON,
+// typed arrays as their elements joined by commas.
 func (v *vu) formatArgs(args []goja.Value) string {
 	var b strings.Builder
 	for i, a := range args {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if o, ok := a.(*goja.Object); ok {
+		if o, ok := a.(*goja.Object); ok && !isTypedArray(o) {
 			if _, isFn := goja.AssertFunction(o); !isFn && o.ClassName() != "Error" {
 				stringify, _ := v.jsonFuncs()
 				if s, err := stringify(goja.Undefined(), o); err == nil && !goja.IsUndefined(s) {
@@ -303,6 +304,14 @@ func (v *vu) formatArgs(args []goja.Value) string {
 		b.WriteString(a.String())
 	}
 	return b.String()
+}
+
+func isTypedArray(o *goja.Object) bool {
+	switch o.Export().(type) {
+	case []int8, []uint8, []int16, []uint16, []int32, []uint32, []int64, []uint64, []float32, []float64:
+		return true
+	}
+	return false
 }
 
 // open reads a file relative to the current script's directory; init context only.

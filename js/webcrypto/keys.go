@@ -21,7 +21,7 @@ import (
 type CryptoKey struct {
 	Type        string         `js:"type"`
 	Extractable bool           `js:"extractable"`
-	Algorithm   map[string]any `js:"algorithm"`
+	Algorithm   any            `js:"algorithm"` // a map until toJS makes it an object with ordered keys
 	Usages      []string       `js:"usages"`
 	k           keyData
 }

@@ -136,11 +136,12 @@ func toJS(rt *goja.Runtime, res any) goja.Value {
 	case []byte:
 		return rt.ToValue(rt.NewArrayBuffer(x))
 	case *CryptoKey:
+		x.materialize(rt)
 		return rt.ToValue(x)
 	case keyPair:
 		o := rt.NewObject()
-		_ = o.Set("publicKey", x.public)
-		_ = o.Set("privateKey", x.private)
+		_ = o.Set("publicKey", toJS(rt, x.public))
+		_ = o.Set("privateKey", toJS(rt, x.private))
 		return o
 	case map[string]any:
 		o := rt.NewObject()
@@ -156,6 +157,39 @@ func toJS(rt *goja.Runtime, res any) goja.Value {
 		return rt.NewArray(a...)
 	}
 	return rt.ToValue(res)
+}
+
+// algorithmKeys is the order of a key's algorithm members (as browsers list them).
+var algorithmKeys = []string{"name", "length", "namedCurve", "modulusLength", "publicExponent", "hash"}
+
+// materialize makes the key's algorithm a script object, on the VU goroutine, with its
+// members in a stable order (publicExponent a Uint8Array).
+func (k *CryptoKey) materialize(rt *goja.Runtime) {
+	m, ok := k.Algorithm.(map[string]any)
+	if !ok {
+		return
+	}
+	o := rt.NewObject()
+	for _, name := range algorithmKeys {
+		v, ok := m[name]
+		if !ok {
+			continue
+		}
+		switch x := v.(type) {
+		case []byte:
+			if ctor, ok := goja.AssertConstructor(rt.Get("Uint8Array")); ok {
+				if u, err := ctor(nil, rt.ToValue(rt.NewArrayBuffer(x))); err == nil {
+					v = u
+				}
+			}
+		case map[string]any:
+			h := rt.NewObject()
+			_ = h.Set("name", x["name"])
+			v = h
+		}
+		_ = o.Set(name, v)
+	}
+	k.Algorithm = o
 }
 
 // algorithm reads an AlgorithmIdentifier (a name or an object with a name): its spelling
