@@ -19,10 +19,10 @@ import (
 // it may be exported, its algorithm (name and parameters) and usages. The key material is
 // not visible to the script.
 type CryptoKey struct {
-	Type        string         `js:"type"`
-	Extractable bool           `js:"extractable"`
-	Algorithm   any            `js:"algorithm"` // a map until toJS makes it an object with ordered keys
-	Usages      []string       `js:"usages"`
+	Type        string   `js:"type"`
+	Extractable bool     `js:"extractable"`
+	Algorithm   any      `js:"algorithm"` // a map until toJS makes it an object with ordered keys
+	Usages      []string `js:"usages"`
 	k           keyData
 }
 

@@ -6,6 +6,8 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"hash"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -143,10 +145,10 @@ func toJS(rt *goja.Runtime, res any) goja.Value {
 		_ = o.Set("publicKey", toJS(rt, x.public))
 		_ = o.Set("privateKey", toJS(rt, x.private))
 		return o
-	case map[string]any:
+	case map[string]any: // a JWK: members sorted, as browsers export them
 		o := rt.NewObject()
-		for k, v := range x {
-			_ = o.Set(k, toJS(rt, v))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			_ = o.Set(k, toJS(rt, x[k]))
 		}
 		return o
 	case []string:
