@@ -246,7 +246,7 @@ func (s *subtle) importKey(call goja.FunctionCall) goja.Value {
 				jwk[k] = o.Get(k).Export()
 			}
 		default:
-			return nil, errorf(NotSupportedError, "importKey: format %q is not supported", format)
+			return nil, errorf(TypeError, "importKey: unknown format %q (want raw, jwk, spki or pkcs8)", format)
 		}
 		k := keyData{alg: name}
 		switch name {
@@ -537,6 +537,11 @@ func (s *subtle) exportKey(call goja.FunctionCall) goja.Value {
 		key, ok := call.Argument(1).Export().(*CryptoKey)
 		if !ok {
 			return nil, errorf(TypeError, "exportKey: want a CryptoKey, got %s", call.Argument(1))
+		}
+		switch format {
+		case "raw", "jwk", "spki", "pkcs8":
+		default:
+			return nil, errorf(TypeError, "exportKey: unknown format %q (want raw, jwk, spki or pkcs8)", format)
 		}
 		if !key.Extractable {
 			return nil, errorf(InvalidAccessError, "exportKey: the key is not extractable")
