@@ -196,16 +196,15 @@ func (k *CryptoKey) materialize(rt *goja.Runtime) {
 
 // algorithm reads an AlgorithmIdentifier (a name or an object with a name): its spelling
 // and its parameters (nil for a bare name).
-func algorithm(rt *goja.Runtime, v goja.Value) (string, *goja.Object, error) {
+func algorithm(_ *goja.Runtime, v goja.Value) (string, *goja.Object, error) {
 	var name string
-	var params *goja.Object
+	params, isObject := v.(*goja.Object)
 	switch {
 	case modules.IsNullish(v):
 		return "", nil, errorf(TypeError, "an algorithm is required")
-	case v.ExportType() != nil && v.ExportType().Kind().String() == "string":
+	case !isObject:
 		name = v.String()
 	default:
-		params = v.ToObject(rt)
 		n := params.Get("name")
 		if modules.IsNullish(n) {
 			return "", nil, errorf(TypeError, "the algorithm has no name")
