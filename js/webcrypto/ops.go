@@ -20,7 +20,7 @@ var cryptoHashes = map[string]crypto.Hash{
 	algSHA1: crypto.SHA1, algSHA256: crypto.SHA256, algSHA384: crypto.SHA384, algSHA512: crypto.SHA512,
 }
 
-// signParams reads sign's and verify's arguments: the algorithm, the key (checked for the
+// signOp is sign's and verify's validated arguments: the algorithm, the key (checked for the
 // usage) and the data.
 type signOp struct {
 	name string
