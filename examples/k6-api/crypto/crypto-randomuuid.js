@@ -1,5 +1,0 @@
-export default function () {
-  const myUUID = crypto.randomUUID();
-
-  console.log(myUUID);
-}
