@@ -3,6 +3,7 @@ package js
 // The built-in modules register themselves from init; linking package js links them all.
 import (
 	_ "github.com/pixelk6/pixelk6/js/modules/k6"
+	_ "github.com/pixelk6/pixelk6/js/modules/k6/crypto"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/data"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/encoding"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/execution"

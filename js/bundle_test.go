@@ -168,6 +168,7 @@ export const options = { env: __ENV.API_URL, text: text, binLen: bin.byteLength,
 export default function () {
   console.log('iter', __ITER, 'vu', __VU, { a: 1 });
   console.warn('careful');
+  console.log('bytes:', new Uint8Array([1, 2, 250]), new Float64Array([0.5]));
   const t0 = performance.now();
   if (typeof t0 !== 'number' || t0 < 0) throw new Error('bad performance.now ' + t0);
 }
@@ -191,7 +192,7 @@ export default function () {
 		t.Fatal(err)
 	}
 	logs := h.log.all()
-	for _, w := range []string{`info: iter 3 vu 7 {"a":1}`, "warn: careful"} {
+	for _, w := range []string{`info: iter 3 vu 7 {"a":1}`, "warn: careful", "info: bytes: 1,2,250 0.5"} {
 		if !strings.Contains(logs, w) {
 			t.Errorf("logs %q lack %q", logs, w)
 		}

@@ -14,6 +14,8 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/textcodec"
+	"github.com/pixelk6/pixelk6/js/webcrypto"
 )
 
 // installGlobals defines the k6 globals on the VU's runtime. They are served by a dynamic
@@ -31,7 +33,8 @@ func (v *vu) installGlobals() error {
 }
 
 // lazyGlobalNames are the globals lazyGlobals serves, sorted.
-var lazyGlobalNames = []string{"__ENV", "__ITER", "__VU", "clearInterval", "clearTimeout", "console", "global",
+var lazyGlobalNames = []string{"TextDecoder", "TextEncoder", "__ENV", "__ITER", "__VU", "clearInterval", "clearTimeout",
+	"console", "crypto", "global",
 	"open", "performance", "require", "setInterval", "setTimeout"}
 
 // valueCache is a small map of property values (a VU caches two or three per object, where
@@ -99,6 +102,12 @@ func (g *lazyGlobals) make(k string) goja.Value {
 		return rt.NewDynamicObject(&envObject{rt: rt, layers: [2]map[string]string{v.state.Env, v.b.opts.Env}})
 	case "console":
 		return rt.NewDynamicObject(&consoleObject{v: v})
+	case "crypto":
+		return webcrypto.New(v)
+	case "TextEncoder":
+		return textcodec.Encoder(rt)
+	case "TextDecoder":
+		return textcodec.Decoder(rt)
 	case "performance":
 		perf := rt.NewObject()
 		start := v.b.start
@@ -287,14 +296,15 @@ func (c *consoleObject) Keys() []string {
 	return keys
 }
 
-// formatArgs renders console arguments like k6: strings as they are, objects as JSON.
+// formatArgs renders console arguments like k6: strings as they are, objects as JSON,
+// typed arrays as their elements joined by commas.
 func (v *vu) formatArgs(args []goja.Value) string {
 	var b strings.Builder
 	for i, a := range args {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		if o, ok := a.(*goja.Object); ok {
+		if o, ok := a.(*goja.Object); ok && !isTypedArray(o) {
 			if _, isFn := goja.AssertFunction(o); !isFn && o.ClassName() != "Error" {
 				stringify, _ := v.jsonFuncs()
 				if s, err := stringify(goja.Undefined(), o); err == nil && !goja.IsUndefined(s) {
@@ -306,6 +316,14 @@ func (v *vu) formatArgs(args []goja.Value) string {
 		b.WriteString(a.String())
 	}
 	return b.String()
+}
+
+func isTypedArray(o *goja.Object) bool {
+	switch o.Export().(type) {
+	case []int8, []uint8, []int16, []uint16, []int32, []uint32, []int64, []uint64, []float32, []float64:
+		return true
+	}
+	return false
 }
 
 // open reads a file relative to the current script's directory; init context only.
