@@ -43,6 +43,58 @@ type runFlags struct {
 	typ              string
 	noUsageReport    bool
 	minIterDuration  string
+	http             httpFlags
+}
+
+// httpFlags are the HTTP client's flags.
+type httpFlags struct {
+	maxRedirects, batch, batchPerHost, rps           int64
+	discardBodies, throw, noConnReuse, noVUConnReuse bool
+	blockHostnames, blacklistIPs                     []string
+}
+
+func (f *httpFlags) register(fs *pflag.FlagSet) {
+	fs.Int64Var(&f.rps, "rps", 0, "limit the requests per second of the whole test (0: no limit)")
+	fs.Int64Var(&f.batch, "batch", 10, "the most requests of one http.batch call in flight at once")
+	fs.Int64Var(&f.batchPerHost, "batch-per-host", 6, "the most requests of one http.batch call in flight to one host (0: no limit)")
+	fs.Int64Var(&f.maxRedirects, "max-redirects", 10, "the most redirects a request follows")
+	fs.BoolVar(&f.noConnReuse, "no-connection-reuse", false, "a new connection for every request")
+	fs.BoolVar(&f.noVUConnReuse, "no-vu-connection-reuse", false, "no connection outlives the iteration that opened it")
+	fs.BoolVar(&f.discardBodies, "discard-response-bodies", false, "read and discard response bodies (body is null unless params.responseType says otherwise)")
+	fs.BoolVarP(&f.throw, "throw", "w", false, "a failed request (a network error) throws")
+	fs.StringSliceVar(&f.blockHostnames, "block-hostnames", nil, "refuse requests to these host names (a leading * matches subdomains), comma-separated")
+	fs.StringSliceVar(&f.blacklistIPs, "blacklist-ip", nil, "refuse connections to these IP ranges (CIDR), comma-separated")
+}
+
+// options adds the given HTTP flags to o.
+func (f *httpFlags) options(ch func(string) bool, o *options) {
+	for _, n := range []struct {
+		name string
+		val  int64
+		dst  **int64
+	}{{"rps", f.rps, &o.RPS}, {"batch", f.batch, &o.Batch}, {"batch-per-host", f.batchPerHost, &o.BatchPerHost}, {"max-redirects", f.maxRedirects, &o.MaxRedirects}} {
+		if ch(n.name) {
+			v := n.val
+			*n.dst = &v
+		}
+	}
+	for _, b := range []struct {
+		name string
+		val  bool
+		dst  **bool
+	}{{"no-connection-reuse", f.noConnReuse, &o.NoConnectionReuse}, {"no-vu-connection-reuse", f.noVUConnReuse, &o.NoVUConnectionReuse},
+		{"discard-response-bodies", f.discardBodies, &o.DiscardResponseBodies}, {"throw", f.throw, &o.Throw}} {
+		if ch(b.name) {
+			v := b.val
+			*b.dst = &v
+		}
+	}
+	if ch("block-hostnames") {
+		o.BlockHostnames = append([]string{}, f.blockHostnames...)
+	}
+	if ch("blacklist-ip") {
+		o.BlacklistIPs = append([]string{}, f.blacklistIPs...)
+	}
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -82,6 +134,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVarP(&f.typ, "type", "t", "", "test type: js or archive (default: an archive when the file is one)")
 	fs.BoolVar(&f.noUsageReport, "no-usage-report", false, "accepted: pixelk6 never sends a usage report")
 	fs.StringVar(&f.minIterDuration, "min-iteration-duration", "", "the shortest time a VU spends on an iteration, e.g. 1s")
+	f.http.register(fs)
 	registerRefused(fs)
 }
 
@@ -248,6 +301,7 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 		u := f.userAgent
 		o.UserAgent = &u
 	}
+	f.http.options(ch, &o)
 	if ch("summary-mode") {
 		m := f.summaryMode
 		o.SummaryMode = &m

@@ -76,8 +76,8 @@ func TestScriptOptionKeys(t *testing.T) {
 			stderr: []string{"does not support", s.Key}})
 	}
 	tests = append(tests,
-		tc{name: "refused keys all named", opts: `{"rps":5,"maxRedirects":0,"iterations":1}`, code: 104, stderr: []string{"maxRedirects (", "rps ("}},
-		tc{name: "null is unset", opts: `{"rps":null,"iterations":1}`, notStderr: "rps"},
+		tc{name: "refused keys all named", opts: `{"dns":{"ttl":"1m"},"tlsAIAFetch":true,"iterations":1}`, code: 104, stderr: []string{"dns (", "tlsAIAFetch ("}},
+		tc{name: "null is unset", opts: `{"dns":null,"iterations":1}`, notStderr: "dns"},
 		tc{name: "an object of nulls is unset", opts: `{"dns":{"ttl":null,"select":null,"policy":null},"iterations":1}`, notStderr: "dns"},
 		tc{name: "an object with a value is set", opts: `{"dns":{"ttl":"1m","select":null},"iterations":1}`, code: 104, stderr: []string{"dns ("}},
 		tc{name: "unknown key warns and runs", opts: `{"iterations":1,"bogusOption":1}`,
@@ -135,7 +135,7 @@ func TestRefusedFlags(t *testing.T) {
 		tc{"switch off is accepted", []string{"--paused=false", "--linger=false"}, 0, ""},
 		tc{"empty address is accepted", []string{"--address="}, 0, ""},
 		tc{"traces output none is accepted", []string{"--traces-output=none"}, 0, ""},
-		tc{"several named", []string{"--rps", "5", "--throw"}, 104, "--rps (" + noteHTTP + "); --throw"},
+		tc{"several named", []string{"--local-ips", "127.0.0.1", "--dns", "ttl=1m"}, 104, "--local-ips (" + noteHTTP + "); --dns"},
 		tc{"unknown flag", []string{"--no-such-flag"}, 255, "unknown flag: --no-such-flag"},
 	)
 	for _, tt := range tests {
@@ -171,9 +171,9 @@ func TestRefusedEnv(t *testing.T) {
 	}
 	tests = append(tests,
 		tc{"off value accepted", []string{"K6_PAUSED=false", "K6_WEB_DASHBOARD=false", "K6_TRACES_OUTPUT=none"}, 0, ""},
-		tc{"empty is unset", []string{"K6_RPS="}, 0, ""},
+		tc{"empty is unset", []string{"K6_DNS="}, 0, ""},
 		tc{"not options", []string{"K6_BROWSER_HEADLESS=false", "K6_CLOUD_TOKEN=x", "K6_INFLUXDB_USERNAME=u", "K6_CSV_SAVE_INTERVAL=1s"}, 0, ""},
-		tc{"several named", []string{"K6_HOSTS=x", "K6_DNS=ttl=1"}, 104, "K6_DNS (" + noteHTTP + "); K6_HOSTS"},
+		tc{"several named", []string{"K6_LOCAL_IPS=x", "K6_DNS=ttl=1"}, 104, "K6_DNS (" + noteHTTP + "); K6_LOCAL_IPS"},
 	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +270,7 @@ func TestRunOptionEffects(t *testing.T) {
 		return n
 	}
 	cfgFile := writeFile("config.json", `{"vus":1,"iterations":4,"tags":{"from":"file"},"noSetup":true,"bogus":1}`)
-	refusedCfg := writeFile("refused.json", `{"iterations":1,"hosts":{"a.test":"127.0.0.1"}}`)
+	refusedCfg := writeFile("refused.json", `{"iterations":1,"dns":{"ttl":"1m"}}`)
 	tests := []struct {
 		name    string
 		args    []string
@@ -342,7 +342,7 @@ func TestRunOptionEffects(t *testing.T) {
 			}},
 		{name: "config file refusal", args: []string{"run", "-q", "-c", refusedCfg, "x.js"}, code: 104,
 			check: func(t *testing.T, r fakeRun) {
-				if !strings.Contains(r.stderr, "config file") || !strings.Contains(r.stderr, "hosts (") {
+				if !strings.Contains(r.stderr, "config file") || !strings.Contains(r.stderr, "dns (") {
 					t.Errorf("stderr:\n%s", r.stderr)
 				}
 			}},
@@ -624,17 +624,17 @@ func TestK6OptionsOrder(t *testing.T) {
 // TestRefusalsGathered checks that one message names the refused settings of every tier.
 func TestRefusalsGathered(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "k6.json")
-	if err := os.WriteFile(cfg, []byte(`{"throw":true}`), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(`{"tlsAIAFetch":true}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := runCLI(t, []string{"run", "-q", "--rps", "5", "-c", cfg, "x.js"}, `{"iterations":1,"maxRedirects":0}`, []string{"K6_HOSTS=a.test=127.0.0.1"}, nil)
+	r := runCLI(t, []string{"run", "-q", "--local-ips", "127.0.0.1", "-c", cfg, "x.js"}, `{"iterations":1,"dns":{"ttl":"1m"}}`, []string{"K6_DNS=ttl=1m"}, nil)
 	if r.code != 104 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	if n := strings.Count(r.stderr, "level=error"); n != 1 {
 		t.Errorf("%d error lines, want one:\n%s", n, r.stderr)
 	}
-	for _, want := range []string{"command line: --rps (", "environment: K6_HOSTS (", "config file: throw (", "script options: maxRedirects ("} {
+	for _, want := range []string{"command line: --local-ips (", "environment: K6_DNS (", "config file: tlsAIAFetch (", "script options: dns ("} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
