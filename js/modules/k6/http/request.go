@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -73,6 +74,8 @@ type tracer struct {
 	wrote, firstByte                                                                time.Time
 	reused                                                                          bool
 	remote                                                                          string
+	// mu guards the fields against net/http's hooks (see lockedTrace).
+	mu sync.Mutex
 }
 
 func (t *tracer) trace() *httptrace.ClientTrace {
@@ -265,7 +268,7 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
 	t := &tracer{}
-	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	ctx = httptrace.WithClientTrace(ctx, t.lockedTrace())
 	hr, err := newRequest(ctx, userAgent, req, method, r.url, body)
 	if err != nil {
 		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
@@ -309,6 +312,8 @@ func readBody(resp *gohttp.Response, method string, respType responseType) ([]by
 // is the body's (the response keeps its status, headers and the bytes read). A 4xx or 5xx
 // status is an error code too (k6's 1000 + status).
 func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	r.end = time.Now()
 	r.timings = t.phases(r.end)
 	if resp == nil {
