@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pixelk6/pixelk6/executor"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 )
 
 // runFlags are `pixelk6 run`'s flags.
@@ -50,7 +51,8 @@ type runFlags struct {
 type httpFlags struct {
 	maxRedirects, batch, batchPerHost, rps           int64
 	discardBodies, throw, noConnReuse, noVUConnReuse bool
-	blockHostnames, blacklistIPs                     []string
+	blockHostnames, blacklistIPs, localIPs           []string
+	dns                                              string
 }
 
 func (f *httpFlags) register(fs *pflag.FlagSet) {
@@ -64,10 +66,12 @@ func (f *httpFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.throw, "throw", "w", false, "a failed request (a network error) throws")
 	fs.StringSliceVar(&f.blockHostnames, "block-hostnames", nil, "refuse requests to these host names (a leading * matches subdomains), comma-separated")
 	fs.StringSliceVar(&f.blacklistIPs, "blacklist-ip", nil, "refuse connections to these IP ranges (CIDR), comma-separated")
+	fs.StringSliceVar(&f.localIPs, "local-ips", nil, "local IPs, ranges (A-B) and CIDRs the VUs send from, round robin by VU, comma-separated")
+	fs.StringVar(&f.dns, "dns", "", "DNS resolution: ttl=5m,select=random|first|roundRobin,policy=preferIPv4|preferIPv6|onlyIPv4|onlyIPv6|any")
 }
 
 // options adds the given HTTP flags to o.
-func (f *httpFlags) options(ch func(string) bool, o *options) {
+func (f *httpFlags) options(ch func(string) bool, o *options) error {
 	for _, n := range []struct {
 		name string
 		val  int64
@@ -95,6 +99,17 @@ func (f *httpFlags) options(ch func(string) bool, o *options) {
 	if ch("blacklist-ip") {
 		o.BlacklistIPs = append([]string{}, f.blacklistIPs...)
 	}
+	if ch("local-ips") {
+		o.LocalIPs = append([]string{}, f.localIPs...)
+	}
+	if ch("dns") {
+		d, err := httpmod.ParseDNS(f.dns)
+		if err != nil {
+			return fmt.Errorf("invalid --dns: %w", err)
+		}
+		o.DNS = dnsFromModule(d)
+	}
+	return nil
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -301,7 +316,9 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 		u := f.userAgent
 		o.UserAgent = &u
 	}
-	f.http.options(ch, &o)
+	if err := f.http.options(ch, &o); err != nil {
+		return o, err
+	}
 	if ch("summary-mode") {
 		m := f.summaryMode
 		o.SummaryMode = &m

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/pixelk6/pixelk6/js/modules"
 	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
@@ -100,5 +101,63 @@ func httpModuleOptions(o options, m *modules.Options) error {
 	}
 	m.TLSCipherSuites = o.TLSCipherSuites
 	m.TLSAuth = o.TLSAuth
+	if _, err := httpmod.ParseLocalIPs(o.LocalIPs); err != nil {
+		return err
+	}
+	m.LocalIPs = o.LocalIPs
+	if o.DNS != nil {
+		m.DNS = modules.DNS{TTL: o.DNS.TTL, Select: o.DNS.Select, Policy: o.DNS.Policy}
+		if err := httpmod.ValidateDNS(m.DNS); err != nil {
+			return err
+		}
+	}
 	return httpmod.ValidateTLS(*m)
+}
+
+// dnsOption is the dns option: {"ttl": "1m" or milliseconds, "select": ..., "policy": ...}.
+type dnsOption struct{ TTL, Select, Policy string }
+
+func dnsFromModule(d modules.DNS) *dnsOption { return &dnsOption{d.TTL, d.Select, d.Policy} }
+
+// UnmarshalJSON reads the object; null members are unset.
+func (d *dnsOption) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		TTL    any     `json:"ttl"`
+		Select *string `json:"select"`
+		Policy *string `json:"policy"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("dns: want {ttl, select, policy}: %w", err)
+	}
+	switch x := raw.TTL.(type) {
+	case nil:
+	case string:
+		d.TTL = x
+	case float64:
+		d.TTL = strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		return fmt.Errorf("dns: invalid ttl %v", x)
+	}
+	if raw.Select != nil {
+		d.Select = *raw.Select
+	}
+	if raw.Policy != nil {
+		d.Policy = *raw.Policy
+	}
+	return nil
+}
+
+// MarshalJSON writes it as k6 does, unset members null.
+func (d dnsOption) MarshalJSON() ([]byte, error) {
+	str := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return json.Marshal(struct {
+		TTL    *string `json:"ttl"`
+		Select *string `json:"select"`
+		Policy *string `json:"policy"`
+	}{str(d.TTL), str(d.Select), str(d.Policy)})
 }

@@ -51,6 +51,14 @@ func TestHTTPOptionTiers(t *testing.T) {
 				m.TLSVersionMin, m.TLSVersionMax = "tls1.2", "tls1.3"
 				m.TLSCipherSuites = []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}
 			}},
+		{name: "dns and local-ips flags", args: []string{"--local-ips", "127.0.0.2-127.0.0.3,10.0.0.0/30", "--dns", "ttl=1m,select=first"},
+			want: func(m *modules.Options) {
+				m.LocalIPs, m.DNS = []string{"127.0.0.2-127.0.0.3", "10.0.0.0/30"}, modules.DNS{TTL: "1m", Select: "first"}
+			}},
+		{name: "dns and local-ips variables", environ: []string{"K6_LOCAL_IPS=127.0.0.2", "K6_DNS=policy=onlyIPv4"},
+			want: func(m *modules.Options) { m.LocalIPs, m.DNS = []string{"127.0.0.2"}, modules.DNS{Policy: "onlyIPv4"} }},
+		{name: "dns in the script, ttl in ms", opts: `{"dns":{"ttl":60000,"select":"roundRobin","policy":null}}`,
+			want: func(m *modules.Options) { m.DNS = modules.DNS{TTL: "60000", Select: "roundRobin"} }},
 		{name: "one tlsVersion is min and max", opts: `{"tlsVersion":"tls1.2"}`,
 			want: func(m *modules.Options) { m.TLSVersionMin, m.TLSVersionMax = "tls1.2", "tls1.2" }},
 		{name: "flag over environment over script", args: []string{"--rps", "3"}, environ: []string{"K6_RPS=2", "K6_THROW=false"},
@@ -97,6 +105,9 @@ func TestInvalidHTTPOptions(t *testing.T) {
 		{name: "bad cipher suite", opts: `{"tlsCipherSuites":["TLS_X"]}`, want: `TLS_X`},
 		{name: "bad tlsAuth", opts: `{"tlsAuth":[{"domains":["a.test"],"cert":"x","key":"y"}]}`, want: "tlsAuth"},
 		{name: "K6_HOSTS not JSON", environ: []string{"K6_HOSTS=a.test=127.0.0.1"}, want: "K6_HOSTS"},
+		{name: "bad --dns", args: []string{"--dns", "select=last"}, want: "select"},
+		{name: "bad dns policy", opts: `{"dns":{"policy":"v4"}}`, want: "policy"},
+		{name: "bad --local-ips", args: []string{"--local-ips", "127.0.0.9-127.0.0.1"}, want: "127.0.0.9-127.0.0.1"},
 		{name: "K6_RPS not a number", environ: []string{"K6_RPS=fast"}, want: `K6_RPS=\"fast`},
 	}
 	for _, tc := range tests {

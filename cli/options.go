@@ -15,6 +15,7 @@ import (
 	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/executor"
 	"github.com/pixelk6/pixelk6/js/modules"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/summary"
 )
@@ -60,6 +61,9 @@ type options struct {
 	TLSVersion            *tlsVersionRange  `json:"tlsVersion"`
 	TLSCipherSuites       []string          `json:"tlsCipherSuites"`
 	TLSAuth               []modules.TLSAuth `json:"tlsAuth"`
+	DNS                   *dnsOption        `json:"dns"`
+	// LocalIPs is --local-ips / K6_LOCAL_IPS (no options key in k6).
+	LocalIPs []string `json:"-"`
 
 	// SummaryMode is --summary-mode / K6_SUMMARY_MODE: compact, full or disabled.
 	SummaryMode *string `json:"-"`
@@ -332,6 +336,16 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	if v, ok := get("K6_TLS_CIPHER_SUITES"); ok {
 		o.TLSCipherSuites = splitList(v)
 	}
+	if v, ok := get("K6_LOCAL_IPS"); ok {
+		o.LocalIPs = splitList(v)
+	}
+	if v, ok := get("K6_DNS"); ok {
+		d, e := httpmod.ParseDNS(v)
+		if e != nil {
+			return o, bad("K6_DNS", v, e)
+		}
+		o.DNS = dnsFromModule(d)
+	}
 	for _, j := range []struct {
 		key string
 		dst any
@@ -463,6 +477,12 @@ func (o options) apply(hi options) options {
 	}
 	if hi.TLSAuth != nil {
 		o.TLSAuth = hi.TLSAuth
+	}
+	if hi.DNS != nil {
+		o.DNS = hi.DNS
+	}
+	if hi.LocalIPs != nil {
+		o.LocalIPs = hi.LocalIPs
 	}
 	for _, n := range []struct{ dst, src **int64 }{{&o.MaxRedirects, &hi.MaxRedirects}, {&o.Batch, &hi.Batch}, {&o.BatchPerHost, &hi.BatchPerHost}, {&o.RPS, &hi.RPS}} {
 		if *n.src != nil {

@@ -191,6 +191,19 @@ type Options struct {
 	TLSCipherSuites []string
 	// TLSAuth are client certificates, each for the domains it lists.
 	TLSAuth []TLSAuth
+	// LocalIPs are the local addresses VUs send from (--local-ips: IPs, ranges "A-B" and
+	// CIDRs); VU n takes the n-th address, round robin.
+	LocalIPs []string
+	// DNS is k6's dns option; the zero value is Go's resolver at every new connection.
+	DNS DNS
+}
+
+// DNS is k6's dns option: how long a lookup is cached (TTL: a duration, "inf", or "0" for
+// no cache), which of a name's addresses a connection takes (Select: first, random or
+// roundRobin) and which families (Policy: preferIPv4, preferIPv6, onlyIPv4, onlyIPv6, any).
+// Empty fields are k6's defaults (5m, random, preferIPv4) once any is set.
+type DNS struct {
+	TTL, Select, Policy string
 }
 
 // TLSAuth is a client certificate (PEM) and its key for some domains (k6's tlsAuth).

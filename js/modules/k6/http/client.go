@@ -29,7 +29,7 @@ const DefaultTimeout = 60 * time.Second
 // options say (see newClientConfig), a cookie jar, and no automatic redirects (the module
 // follows them itself, to measure every hop like k6).
 func NewClient(st *modules.State) *gohttp.Client {
-	cfg := newClientConfig(st.Options)
+	cfg := newClientConfig(st.Options, st.VUID)
 	counter := st.Bytes
 	return &gohttp.Client{
 		Transport:     &vuTransport{newTransport: func() *gohttp.Transport { return newTransport(counter, cfg) }, fast: newFastPoolDialer(counter, cfg.dialer)},

@@ -34,14 +34,18 @@ type netDialer struct {
 	hosts     hostMap
 	blocked   hostPatterns
 	blacklist []netip.Prefix
-	resolver  *net.Resolver
+	dns       *resolver // the dns option's, nil: Go's resolver at every connection
 }
 
-// newNetDialer returns the dialer the options ask for. The options were validated by the
-// command line; an entry that still does not parse is ignored here.
-func newNetDialer(o modules.Options) *netDialer {
+// newNetDialer returns the dialer the options ask for, for VU vuID (its --local-ips
+// address). The options were validated by the command line; an entry that still does not
+// parse is ignored here.
+func newNetDialer(o modules.Options, vuID uint64) *netDialer {
 	d := &netDialer{dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
-		hosts: newHostMap(o.Hosts), blocked: newHostPatterns(o.BlockHostnames), resolver: net.DefaultResolver}
+		hosts: newHostMap(o.Hosts), blocked: newHostPatterns(o.BlockHostnames), dns: newResolver(o.DNS)}
+	if ips, err := ParseLocalIPs(o.LocalIPs); err == nil && len(ips) > 0 {
+		d.dialer.LocalAddr = &net.TCPAddr{IP: localIP(ips, vuID).AsSlice()}
+	}
 	for _, s := range o.BlacklistIPs {
 		if p, err := ParseIPRange(s); err == nil {
 			d.blacklist = append(d.blacklist, p)
@@ -53,7 +57,7 @@ func newNetDialer(o modules.Options) *netDialer {
 // plain reports whether the dialer does nothing but dial (no option applies).
 func (d *netDialer) plain() bool {
 	return len(d.hosts.exact) == 0 && len(d.hosts.wild) == 0 && len(d.blocked.exact) == 0 &&
-		len(d.blocked.suffix) == 0 && len(d.blacklist) == 0
+		len(d.blocked.suffix) == 0 && len(d.blacklist) == 0 && d.dns == nil
 }
 
 // DialContext dials addr ("host:port") on network after applying the options.
@@ -72,19 +76,18 @@ func (d *netDialer) DialContext(ctx context.Context, network, addr string) (net.
 		addr = to
 		host, port, _ = net.SplitHostPort(to)
 	}
-	if len(d.blacklist) == 0 {
+	if len(d.blacklist) == 0 && d.dns == nil {
 		return d.dialer.DialContext(ctx, network, addr)
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		ips, lerr := d.resolver.LookupNetIP(ctx, "ip", host)
-		if lerr != nil {
-			return nil, lerr
+		r := d.dns
+		if r == nil {
+			r = goResolver
 		}
-		if len(ips) == 0 {
-			return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		if ip, err = r.resolve(ctx, host); err != nil {
+			return nil, err
 		}
-		ip = ips[0]
 	}
 	ip = ip.Unmap()
 	for _, p := range d.blacklist {

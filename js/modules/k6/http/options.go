@@ -35,9 +35,9 @@ type clientCert struct {
 
 // newClientConfig builds a VU's client configuration from the options. The command line
 // validated them (ValidateTLS); what still does not parse is left out.
-func newClientConfig(o modules.Options) clientConfig {
+func newClientConfig(o modules.Options, vuID uint64) clientConfig {
 	cfg := clientConfig{
-		dialer:  newNetDialer(o),
+		dialer:  newNetDialer(o, vuID),
 		tls:     &tls.Config{InsecureSkipVerify: o.InsecureSkipTLSVerify}, //nolint:gosec // user option
 		noReuse: o.NoConnectionReuse,
 	}

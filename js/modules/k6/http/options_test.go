@@ -39,6 +39,10 @@ func newOptServer(t *testing.T) *optServer {
 	s := &optServer{}
 	mux := gohttp.NewServeMux()
 	mux.HandleFunc("/ok", func(w gohttp.ResponseWriter, r *gohttp.Request) { _, _ = w.Write([]byte("hello")) })
+	mux.HandleFunc("/ip", func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		_, _ = w.Write([]byte(host))
+	})
 	mux.HandleFunc("/redirect", func(w gohttp.ResponseWriter, r *gohttp.Request) {
 		gohttp.Redirect(w, r, "/ok", gohttp.StatusFound)
 	})
@@ -151,6 +155,13 @@ func TestHTTPOptions(t *testing.T) {
 		{name: "blacklistIPs yields error code 1110", opts: modules.Options{BlacklistIPs: []string{"127.0.0.0/8"}, Hosts: map[string]string{"named.test": "127.0.0.1"}},
 			script: "for (const u of [`${__ENV.BASE}/ok`, `http://named.test:${__ENV.PORT}/ok`]) {\n" +
 				"  const r = http.get(u);\n  if (r.error_code !== 1110 || !r.error.includes('127.0.0.0/8')) throw new Error(u + ': ' + r.error_code + ' ' + r.error);\n}",
+			check: func(t *testing.T, s *optServer, _ *jstest.Harness) { wantAccepted(t, s, 0) }},
+		{name: "local-ips sends from the VU's address", opts: modules.Options{LocalIPs: []string{"127.0.0.2-127.0.0.3"}},
+			script: "const r = http.get(`${__ENV.BASE}/ip`);\nif (r.body !== '127.0.0.2') throw new Error('from ' + r.body + ' ' + r.error);"},
+		{name: "dns onlyIPv4 reaches the IPv4 server", opts: modules.Options{DNS: modules.DNS{TTL: "1m", Select: "first", Policy: "onlyIPv4"}},
+			script: "for (let i = 0; i < 2; i++) { const r = http.get(`http://localhost:${__ENV.PORT}/ip`); if (r.body !== '127.0.0.1') throw new Error(r.status + ' ' + r.error); }"},
+		{name: "dns onlyIPv6 does not reach the IPv4 server", opts: modules.Options{DNS: modules.DNS{Policy: "onlyIPv6"}},
+			script: "const r = http.get(`http://localhost:${__ENV.PORT}/ip`);\nif (r.status !== 0 || r.error_code === 0) throw new Error(r.status + ' ' + r.body);",
 			check: func(t *testing.T, s *optServer, _ *jstest.Harness) { wantAccepted(t, s, 0) }},
 		{name: "batch bounds http.batch's parallelism", opts: modules.Options{Batch: 2},
 			script: "const rs = http.batch(Array(6).fill(`${__ENV.BASE}/slow`));\nif (rs.some((r) => r.body !== 'slow')) throw new Error('body');",
