@@ -162,7 +162,7 @@ func TestHTTPOptions(t *testing.T) {
 			script: "for (let i = 0; i < 2; i++) { const r = http.get(`http://localhost:${__ENV.PORT}/ip`); if (r.body !== '127.0.0.1') throw new Error(r.status + ' ' + r.error); }"},
 		{name: "dns onlyIPv6 does not reach the IPv4 server", opts: modules.Options{DNS: modules.DNS{Policy: "onlyIPv6"}},
 			script: "const r = http.get(`http://localhost:${__ENV.PORT}/ip`);\nif (r.status !== 0 || r.error_code === 0) throw new Error(r.status + ' ' + r.body);",
-			check: func(t *testing.T, s *optServer, _ *jstest.Harness) { wantAccepted(t, s, 0) }},
+			check:  func(t *testing.T, s *optServer, _ *jstest.Harness) { wantAccepted(t, s, 0) }},
 		{name: "batch bounds http.batch's parallelism", opts: modules.Options{Batch: 2},
 			script: "const rs = http.batch(Array(6).fill(`${__ENV.BASE}/slow`));\nif (rs.some((r) => r.body !== 'slow')) throw new Error('body');",
 			check:  func(t *testing.T, s *optServer, _ *jstest.Harness) { wantMaxFlight(t, s, 2) }},
