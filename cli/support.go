@@ -72,7 +72,7 @@ var supportTable = []support{
 	{Key: "throw", Flag: "throw", Short: "w", Bool: true, Env: "K6_THROW", OK: true},
 	{Flag: "local-ips", Env: "K6_LOCAL_IPS", OK: true},
 	{Key: "dns", Flag: "dns", Env: "K6_DNS", OK: true, Note: "unset, every new connection asks Go's resolver (k6 caches lookups 5m by default); set, k6's defaults apply to the members not given"},
-	{Key: "hosts", Env: "K6_HOSTS", OK: true, Note: "values are IPs or IP:PORT; `K6_HOSTS` is a JSON object"},
+	{Key: "hosts", Env: "K6_HOSTS", OK: true, Note: "`K6_HOSTS` is a JSON object"},
 	{Key: "blockHostnames", Flag: "block-hostnames", Env: "K6_BLOCK_HOSTNAMES", OK: true},
 	{Key: "blacklistIPs", Flag: "blacklist-ip", Env: "K6_BLACKLIST_IPS", OK: true},
 	{Key: "tlsVersion", OK: true},

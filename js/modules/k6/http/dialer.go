@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,7 +114,7 @@ func ParseIPRange(s string) (netip.Prefix, error) {
 
 // hostMap is the `hosts` option: exact names ("example.com", or "example.com:443" for one
 // port) and wildcards ("*.example.com" for any subdomain), case-insensitive. A value is an
-// IP (the request's port is kept) or IP:PORT.
+// IP or another host name (the request's port is kept), or either with a port.
 type hostMap struct {
 	exact map[string]string
 	wild  []hostRule // longest suffix first
@@ -164,15 +165,22 @@ func (h hostMap) lookup(host, port string) (string, bool) {
 	return net.JoinHostPort(strings.Trim(to, "[]"), port), true
 }
 
-// ValidateHosts checks a `hosts` mapping: every value is an IP or IP:PORT.
+// ValidateHosts checks a `hosts` mapping: every value is an IP or a host name, either with
+// an optional port.
 func ValidateHosts(m map[string]string) error {
 	for k, v := range m {
 		h := v
-		if hh, _, err := net.SplitHostPort(v); err == nil {
+		if hh, p, err := net.SplitHostPort(v); err == nil {
+			if _, perr := strconv.ParseUint(p, 10, 16); perr != nil {
+				return fmt.Errorf("invalid hosts entry %q: bad port in %q", k, v)
+			}
 			h = hh
 		}
-		if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err != nil {
-			return fmt.Errorf("invalid hosts entry %q: %q is not an IP or IP:PORT", k, v)
+		if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+			continue
+		}
+		if h == "" || strings.ContainsAny(h, " /?#@*[]") {
+			return fmt.Errorf("invalid hosts entry %q: %q is not an IP or a host name (with an optional port)", k, v)
 		}
 	}
 	return nil

@@ -139,8 +139,8 @@ func TestHTTPOptions(t *testing.T) {
 			script: "for (let i = 0; i < 3; i++) http.get(`${__ENV.BASE}/ok`);", iterations: 2,
 			check: func(t *testing.T, s *optServer, _ *jstest.Harness) { wantAccepted(t, s, 2) }},
 		{name: "hosts sends a name to the loopback server without DNS",
-			opts: modules.Options{Hosts: map[string]string{"myhost.test": "127.0.0.1", "*.wild.test": "127.0.0.1", "mapped.test:80": "127.0.0.1:PORT"}},
-			script: "for (const u of [`http://myhost.test:${__ENV.PORT}/ok`, `http://a.b.wild.test:${__ENV.PORT}/ok`, 'http://mapped.test/ok', `http://MyHost.test:${__ENV.PORT}/ok`]) {\n" +
+			opts: modules.Options{Hosts: map[string]string{"myhost.test": "127.0.0.1", "*.wild.test": "127.0.0.1", "mapped.test:80": "127.0.0.1:PORT", "alias.test": "localhost"}},
+			script: "for (const u of [`http://myhost.test:${__ENV.PORT}/ok`, `http://a.b.wild.test:${__ENV.PORT}/ok`, 'http://mapped.test/ok', `http://MyHost.test:${__ENV.PORT}/ok`, `http://alias.test:${__ENV.PORT}/ok`]) {\n" +
 				"  const r = http.get(u);\n  if (r.status !== 200 || r.body !== 'hello') throw new Error(u + ': ' + r.status + ' ' + r.error);\n}"},
 		{name: "blockHostnames yields error code 1111", opts: modules.Options{BlockHostnames: []string{"*.blocked.test", "exact.test"}, Hosts: map[string]string{"ok.test": "127.0.0.1"}},
 			script: "for (const u of [`http://x.blocked.test:${__ENV.PORT}/ok`, `http://exact.test:${__ENV.PORT}/ok`]) {\n" +
