@@ -407,3 +407,63 @@ func newLeaf(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, cn str
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}))
 }
+
+// TestRPSSharedByVUs: the rps limit is the run's, not each VU's: two VUs of one run sending
+// three requests each at rps 10 take at least 500 ms between the first request's start and
+// the last one's (six slots 100 ms apart), from the samples' timestamps.
+func TestRPSSharedByVUs(t *testing.T) {
+	s := newOptServer(t)
+	h := jstest.MustLoad(t, "import http from 'k6/http';\nexport default function () {\nfor (let i = 0; i < 3; i++) http.get(`${__ENV.BASE}/ok`);\n}\n",
+		map[string]string{"BASE": s.srv.URL})
+	run := modules.NewRun()
+	t.Cleanup(func() { _ = run.Close() })
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		st := h.State(uint64(i + 1))
+		st.Options = modules.Options{RPS: 10}
+		st.Run = run
+		v, err := h.Bundle.NewVU(context.Background(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(v.Close)
+		wg.Add(1)
+		go func() { // one VU's iteration; ends with it
+			defer wg.Done()
+			errs[i] = v.RunIteration(context.Background(), "default", nil)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs := h.Samples.Metric("http_reqs")
+	if len(reqs) != 6 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	first, last := reqs[0], reqs[0]
+	for _, r := range reqs {
+		if r.Time.Before(first.Time) {
+			first = r
+		}
+		if r.Time.After(last.Time) {
+			last = r
+		}
+	}
+	// the earliest-ending request started at most its own duration before it ended
+	var own time.Duration
+	for _, m := range []string{"http_req_blocked", "http_req_connecting", "http_req_duration"} {
+		for _, smp := range h.Samples.Metric(m) {
+			if smp.Time.Equal(first.Time) {
+				own += time.Duration(smp.Value * float64(time.Millisecond))
+				break
+			}
+		}
+	}
+	if span := last.Time.Sub(first.Time) + own; span < 500*time.Millisecond-time.Millisecond {
+		t.Errorf("6 requests of 2 VUs at rps 10 spanned %s, want ≥ 500ms (a limit per VU would allow 200ms)", span)
+	}
+}
