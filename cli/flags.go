@@ -57,7 +57,7 @@ type httpFlags struct {
 
 func (f *httpFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.rps, "rps", 0, "limit the requests per second of the whole test (0: no limit)")
-	fs.Int64Var(&f.batch, "batch", 10, "the most requests of one http.batch call in flight at once")
+	fs.Int64Var(&f.batch, "batch", 20, "the most requests of one http.batch call in flight at once")
 	fs.Int64Var(&f.batchPerHost, "batch-per-host", 6, "the most requests of one http.batch call in flight to one host (0: no limit)")
 	fs.Int64Var(&f.maxRedirects, "max-redirects", 10, "the most redirects a request follows")
 	fs.BoolVar(&f.noConnReuse, "no-connection-reuse", false, "a new connection for every request")

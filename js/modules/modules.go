@@ -177,7 +177,7 @@ type Options struct {
 	// BlockHostnames are host name patterns ("example.com", "*.example.com") a request
 	// must not reach; BlacklistIPs are IP ranges (CIDR) it must not connect to.
 	BlockHostnames, BlacklistIPs []string
-	// Batch and BatchPerHost bound http.batch's parallelism (0: k6's defaults, 10 and 6;
+	// Batch and BatchPerHost bound http.batch's parallelism (0: k6's defaults, 20 and 6;
 	// BatchPerHost 0 set explicitly is "no limit", see BatchPerHostSet).
 	Batch, BatchPerHost int
 	// BatchPerHostSet tells an explicit BatchPerHost 0 (no limit) from unset.

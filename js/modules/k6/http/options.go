@@ -280,7 +280,7 @@ func limiter(st *modules.State) *rateLimiter {
 
 // k6's defaults of the batch options.
 const (
-	defaultBatch        = 10
+	defaultBatch        = 20
 	defaultBatchPerHost = 6
 )
 
