@@ -311,6 +311,7 @@ func TestTLSOptions(t *testing.T) {
 		fmt.Fprintf(w, "%s %s", cn, tls.CipherSuiteName(r.TLS.CipherSuite))
 	}))
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	srv.EnableHTTP2 = true
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	auth := []modules.TLSAuth{{Domains: []string{"127.0.0.1"}, Cert: certPEM, Key: keyPEM}}
@@ -321,7 +322,8 @@ func TestTLSOptions(t *testing.T) {
 	}{
 		{"tlsAuth presents the certificate", modules.Options{TLSAuth: auth},
 			"const r = http.get(__ENV.BASE);\nif (r.status !== 200 || !r.body.startsWith('k6-client ')) throw new Error(r.status + ' ' + r.body + ' ' + r.error);\n" +
-				"if (r.timings.tls_handshaking <= 0) throw new Error('tls_handshaking ' + r.timings.tls_handshaking);"},
+				"if (r.timings.tls_handshaking <= 0) throw new Error('tls_handshaking ' + r.timings.tls_handshaking);\n" +
+				"if (r.proto !== 'HTTP/2.0') throw new Error('proto ' + r.proto);"},
 		{"without tlsAuth the handshake fails", modules.Options{},
 			"const r = http.get(__ENV.BASE);\nif (r.status !== 0 || r.error_code === 0) throw new Error(r.status + ' ' + r.error_code);"},
 		{"a certificate for another domain is not sent", modules.Options{TLSAuth: []modules.TLSAuth{{Domains: []string{"example.com"}, Cert: certPEM, Key: keyPEM}}},
