@@ -235,7 +235,11 @@ func readConfigFile(path string) (options, []string, error) {
 // K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS, K6_TAGS (KEY:VALUE,...),
 // K6_SUMMARY_MODE, K6_NO_SUMMARY, K6_SUMMARY_EXPORT, K6_OUT, K6_NO_COLOR (and NO_COLOR),
 // K6_LOG_OUTPUT, K6_LOG_FORMAT, K6_CONSOLE_OUTPUT, K6_INCLUDE_SYSTEM_ENV_VARS,
-// K6_COMPATIBILITY_MODE and K6_TYPE. A K6_* option variable pixelk6 does not honour
+// K6_COMPATIBILITY_MODE, K6_TYPE and the HTTP client's: K6_MAX_REDIRECTS, K6_BATCH,
+// K6_BATCH_PER_HOST, K6_RPS, K6_DISCARD_RESPONSE_BODIES, K6_THROW, K6_NO_CONNECTION_REUSE,
+// K6_NO_VU_CONNECTION_REUSE, K6_BLOCK_HOSTNAMES, K6_BLACKLIST_IPS, K6_TLS_CIPHER_SUITES
+// (comma-separated), K6_HOSTS and K6_TLSAUTH (JSON), K6_LOCAL_IPS and K6_DNS
+// (ttl=..,select=..,policy=..). A K6_* option variable pixelk6 does not honour
 // (supportTable) is an error naming it. Errors name the variable and value.
 func optionsFromEnv(env map[string]string) (options, error) {
 	var o options
