@@ -74,8 +74,6 @@ type tracer struct {
 	wrote, firstByte                                                                time.Time
 	reused                                                                          bool
 	remote                                                                          string
-	// mu guards the fields against net/http's hooks (see lockedTrace).
-	mu sync.Mutex
 }
 
 func (t *tracer) trace() *httptrace.ClientTrace {
@@ -268,7 +266,8 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
 	t := &tracer{}
-	ctx = httptrace.WithClientTrace(ctx, t.lockedTrace())
+	mu := new(sync.Mutex) // guards t against late hooks (see lockedTrace)
+	ctx = httptrace.WithClientTrace(ctx, t.lockedTrace(mu))
 	hr, err := newRequest(ctx, userAgent, req, method, r.url, body)
 	if err != nil {
 		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
@@ -282,12 +281,16 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	t.start = time.Now()
 	resp, err := client.Do(hr)
 	if err != nil {
+		mu.Lock()
 		r.complete(t, nil, nil, err)
+		mu.Unlock()
 		return r
 	}
 	data, err := readBody(resp, method, req.respType)
 	_ = resp.Body.Close()
+	mu.Lock()
 	r.complete(t, resp, data, err)
+	mu.Unlock()
 	if dbg != nil {
 		dbg.response(resp, data, req.debug == "full")
 	}
@@ -312,8 +315,6 @@ func readBody(resp *gohttp.Response, method string, respType responseType) ([]by
 // is the body's (the response keeps its status, headers and the bytes read). A 4xx or 5xx
 // status is an error code too (k6's 1000 + status).
 func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	r.end = time.Now()
 	r.timings = t.phases(r.end)
 	if resp == nil {

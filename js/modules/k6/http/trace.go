@@ -3,15 +3,18 @@ package http
 import (
 	"crypto/tls"
 	"net/http/httptrace"
+	"sync"
 )
 
-// lockedTrace is t.trace() with every hook run under t.mu. net/http may call a request's
+// lockedTrace is t.trace() with every hook run under mu. net/http may call a request's
 // hooks from a dial it started for the request after the request went out on another
 // connection (a connection freed by another request of an http.batch): the hooks then run
-// while, or after, the request's result is completed, which reads t under t.mu.
-func (t *tracer) lockedTrace() *httptrace.ClientTrace {
+// while, or after, the request's result is completed, which reads t under mu. (The mutex
+// is not a field of tracer: the fast path's tracer, which no other goroutine sees, would
+// escape to the heap with it.)
+func (t *tracer) lockedTrace(mu *sync.Mutex) *httptrace.ClientTrace {
 	in := t.trace()
-	lock := func() func() { t.mu.Lock(); return t.mu.Unlock }
+	lock := func() func() { mu.Lock(); return mu.Unlock }
 	return &httptrace.ClientTrace{
 		GetConn:              func(h string) { defer lock()(); in.GetConn(h) },
 		GotConn:              func(i httptrace.GotConnInfo) { defer lock()(); in.GotConn(i) },
