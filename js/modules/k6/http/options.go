@@ -332,3 +332,17 @@ func maxRedirects(o modules.Options) int {
 // requestError is what a failed request throws with the throw option: the round trip's
 // error, as k6 throws it.
 func requestError(r *result) error { return r.goErr }
+
+// NetConfig is what a VU's other network clients (k6/ws) connect with, so that the options
+// apply to them as to HTTP: Dial applies hosts, blockHostnames, blacklistIPs, dns and
+// --local-ips; TLS applies insecureSkipTLSVerify, tlsVersion and tlsCipherSuites, and holds
+// host's tlsAuth certificate. Both are made anew on each call (a WebSocket connects once per
+// session).
+func NetConfig(st *modules.State, host string) (dial func(ctx context.Context, network, addr string) (net.Conn, error), tlsConf *tls.Config) {
+	cfg := newClientConfig(st.Options, st.VUID)
+	tc := cfg.tls.Clone()
+	if c := cfg.certFor(host); c != nil {
+		tc.Certificates = []tls.Certificate{*c}
+	}
+	return cfg.dialer.DialContext, tc
+}
