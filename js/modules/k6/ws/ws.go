@@ -28,8 +28,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/pixelk6/pixelk6/js/modules"
-	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	k6 "github.com/pixelk6/pixelk6/js/modules/k6"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
