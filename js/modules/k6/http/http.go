@@ -315,8 +315,8 @@ func (m *instance) asyncRequest(call goja.FunctionCall) goja.Value {
 }
 
 // batch(requests) runs requests in parallel (at most the options' batch at once, and
-// batchPerHost to one host) and returns
-// their responses in the same shape (array or object).
+// batchPerHost to one host) and returns their responses in the same shape (array or
+// object).
 func (m *instance) batch(call goja.FunctionCall) goja.Value {
 	st := m.state()
 	rt := m.vu.Runtime()
