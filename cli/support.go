@@ -69,7 +69,7 @@ var supportTable = []support{
 	{Key: "noVUConnectionReuse", Flag: "no-vu-connection-reuse", Bool: true, Env: "K6_NO_VU_CONNECTION_REUSE", OK: true},
 	{Key: "noCookiesReset", Env: "K6_NO_COOKIES_RESET", OK: true},
 	{Key: "discardResponseBodies", Flag: "discard-response-bodies", Bool: true, Env: "K6_DISCARD_RESPONSE_BODIES", OK: true},
-	{Key: "throw", Flag: "throw", Short: "w", Bool: true, Env: "K6_THROW", OK: true, Note: "makes failed requests (k6/http) throw; an invalid custom-metric value throws with or without it"},
+	{Key: "throw", Flag: "throw", Short: "w", Bool: true, Env: "K6_THROW", OK: true, Note: "failed requests (k6/http) and invalid custom-metric values throw; without it they are warnings"},
 	{Flag: "local-ips", Env: "K6_LOCAL_IPS", OK: true},
 	{Key: "dns", Flag: "dns", Env: "K6_DNS", OK: true, Note: "unset, every new connection asks Go's resolver (k6 caches lookups 5m by default); set, k6's defaults apply to the members not given"},
 	{Key: "hosts", Env: "K6_HOSTS", OK: true, Note: "`K6_HOSTS` is a JSON object"},
