@@ -20,7 +20,7 @@ func TestArchiveRoundTrip(t *testing.T) {
 	files := map[string]string{
 		"main.js": `import { greet } from './lib/greet.js';
 const data = open('./data.txt');
-export const options = { iterations: 2, rps: __ENV.WITH_RPS ? 10 : null };
+export const options = { iterations: 2, rps: 5, tlsAIAFetch: __ENV.WITH_RPS ? true : null };
 export default function () {
   if (greet(data.trim()) !== 'hello world' || __ENV.FROM_E !== 'yes') {
     throw new Error('unexpected: ' + greet(data.trim()) + ' ' + __ENV.FROM_E);
@@ -121,8 +121,8 @@ export default function () {
 	// An archive's options pixelk6 does not honour (kept for k6) are refused.
 	stderr.Reset()
 	code := run(context.Background(), []string{"run", "-q", rpsTar}, &stdout, &stderr, d)
-	if code != 104 || !strings.Contains(stderr.String(), "archive's options") || !strings.Contains(stderr.String(), "rps (") {
-		t.Fatalf("archive with rps: exit %d\n%s", code, stderr.String())
+	if code != 104 || !strings.Contains(stderr.String(), "archive's options") || !strings.Contains(stderr.String(), "tlsAIAFetch (") {
+		t.Fatalf("archive with tlsAIAFetch: exit %d\n%s", code, stderr.String())
 	}
 }
 

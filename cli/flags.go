@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pixelk6/pixelk6/executor"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 )
 
 // runFlags are `pixelk6 run`'s flags.
@@ -43,6 +44,72 @@ type runFlags struct {
 	typ              string
 	noUsageReport    bool
 	minIterDuration  string
+	http             httpFlags
+}
+
+// httpFlags are the HTTP client's flags.
+type httpFlags struct {
+	maxRedirects, batch, batchPerHost, rps           int64
+	discardBodies, throw, noConnReuse, noVUConnReuse bool
+	blockHostnames, blacklistIPs, localIPs           []string
+	dns                                              string
+}
+
+func (f *httpFlags) register(fs *pflag.FlagSet) {
+	fs.Int64Var(&f.rps, "rps", 0, "limit the requests per second of the whole test (0: no limit)")
+	fs.Int64Var(&f.batch, "batch", 20, "the most requests of one http.batch call in flight at once")
+	fs.Int64Var(&f.batchPerHost, "batch-per-host", 6, "the most requests of one http.batch call in flight to one host (0: no limit)")
+	fs.Int64Var(&f.maxRedirects, "max-redirects", 10, "the most redirects a request follows")
+	fs.BoolVar(&f.noConnReuse, "no-connection-reuse", false, "a new connection for every request")
+	fs.BoolVar(&f.noVUConnReuse, "no-vu-connection-reuse", false, "no connection outlives the iteration that opened it")
+	fs.BoolVar(&f.discardBodies, "discard-response-bodies", false, "read and discard response bodies (body is null unless params.responseType says otherwise)")
+	fs.BoolVarP(&f.throw, "throw", "w", false, "a failed request (a network error) throws")
+	fs.StringSliceVar(&f.blockHostnames, "block-hostnames", nil, "refuse requests to these host names (a leading * matches subdomains), comma-separated")
+	fs.StringSliceVar(&f.blacklistIPs, "blacklist-ip", nil, "refuse connections to these IP ranges (CIDR), comma-separated")
+	fs.StringSliceVar(&f.localIPs, "local-ips", nil, "local IPs, ranges (A-B) and CIDRs the VUs send from, round robin by VU, comma-separated")
+	fs.StringVar(&f.dns, "dns", "", "DNS resolution: ttl=5m,select=random|first|roundRobin,policy=preferIPv4|preferIPv6|onlyIPv4|onlyIPv6|any")
+}
+
+// options adds the given HTTP flags to o.
+func (f *httpFlags) options(ch func(string) bool, o *options) error {
+	for _, n := range []struct {
+		name string
+		val  int64
+		dst  **int64
+	}{{"rps", f.rps, &o.RPS}, {"batch", f.batch, &o.Batch}, {"batch-per-host", f.batchPerHost, &o.BatchPerHost}, {"max-redirects", f.maxRedirects, &o.MaxRedirects}} {
+		if ch(n.name) {
+			v := n.val
+			*n.dst = &v
+		}
+	}
+	for _, b := range []struct {
+		name string
+		val  bool
+		dst  **bool
+	}{{"no-connection-reuse", f.noConnReuse, &o.NoConnectionReuse}, {"no-vu-connection-reuse", f.noVUConnReuse, &o.NoVUConnectionReuse},
+		{"discard-response-bodies", f.discardBodies, &o.DiscardResponseBodies}, {"throw", f.throw, &o.Throw}} {
+		if ch(b.name) {
+			v := b.val
+			*b.dst = &v
+		}
+	}
+	if ch("block-hostnames") {
+		o.BlockHostnames = append([]string{}, f.blockHostnames...)
+	}
+	if ch("blacklist-ip") {
+		o.BlacklistIPs = append([]string{}, f.blacklistIPs...)
+	}
+	if ch("local-ips") {
+		o.LocalIPs = append([]string{}, f.localIPs...)
+	}
+	if ch("dns") {
+		d, err := httpmod.ParseDNS(f.dns)
+		if err != nil {
+			return fmt.Errorf("invalid --dns: %w", err)
+		}
+		o.DNS = dnsFromModule(d)
+	}
+	return nil
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -82,6 +149,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVarP(&f.typ, "type", "t", "", "test type: js or archive (default: an archive when the file is one)")
 	fs.BoolVar(&f.noUsageReport, "no-usage-report", false, "accepted: pixelk6 never sends a usage report")
 	fs.StringVar(&f.minIterDuration, "min-iteration-duration", "", "the shortest time a VU spends on an iteration, e.g. 1s")
+	f.http.register(fs)
 	registerRefused(fs)
 }
 
@@ -247,6 +315,9 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	if ch("user-agent") {
 		u := f.userAgent
 		o.UserAgent = &u
+	}
+	if err := f.http.options(ch, &o); err != nil {
+		return o, err
 	}
 	if ch("summary-mode") {
 		m := f.summaryMode

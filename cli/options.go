@@ -15,6 +15,7 @@ import (
 	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/executor"
 	"github.com/pixelk6/pixelk6/js/modules"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/summary"
 )
@@ -45,6 +46,24 @@ type options struct {
 	UserAgent             *string            `json:"userAgent"`
 	NoCookiesReset        *bool              `json:"noCookiesReset"`
 	SystemTags            []string           `json:"systemTags"`
+	// The HTTP client's options (k6/http's options.go and dialer.go implement them).
+	MaxRedirects          *int64            `json:"maxRedirects"`
+	DiscardResponseBodies *bool             `json:"discardResponseBodies"`
+	Throw                 *bool             `json:"throw"`
+	NoConnectionReuse     *bool             `json:"noConnectionReuse"`
+	NoVUConnectionReuse   *bool             `json:"noVUConnectionReuse"`
+	Hosts                 map[string]string `json:"hosts"`
+	BlockHostnames        []string          `json:"blockHostnames"`
+	BlacklistIPs          []string          `json:"blacklistIPs"`
+	Batch                 *int64            `json:"batch"`
+	BatchPerHost          *int64            `json:"batchPerHost"`
+	RPS                   *int64            `json:"rps"`
+	TLSVersion            *tlsVersionRange  `json:"tlsVersion"`
+	TLSCipherSuites       []string          `json:"tlsCipherSuites"`
+	TLSAuth               []modules.TLSAuth `json:"tlsAuth"`
+	DNS                   *dnsOption        `json:"dns"`
+	// LocalIPs is --local-ips / K6_LOCAL_IPS (no options key in k6).
+	LocalIPs []string `json:"-"`
 
 	// SummaryMode is --summary-mode / K6_SUMMARY_MODE: compact, full or disabled.
 	SummaryMode *string `json:"-"`
@@ -216,7 +235,11 @@ func readConfigFile(path string) (options, []string, error) {
 // K6_USER_AGENT, K6_NO_COOKIES_RESET, K6_SYSTEM_TAGS, K6_TAGS (KEY:VALUE,...),
 // K6_SUMMARY_MODE, K6_NO_SUMMARY, K6_SUMMARY_EXPORT, K6_OUT, K6_NO_COLOR (and NO_COLOR),
 // K6_LOG_OUTPUT, K6_LOG_FORMAT, K6_CONSOLE_OUTPUT, K6_INCLUDE_SYSTEM_ENV_VARS,
-// K6_COMPATIBILITY_MODE and K6_TYPE. A K6_* option variable pixelk6 does not honour
+// K6_COMPATIBILITY_MODE, K6_TYPE and the HTTP client's: K6_MAX_REDIRECTS, K6_BATCH,
+// K6_BATCH_PER_HOST, K6_RPS, K6_DISCARD_RESPONSE_BODIES, K6_THROW, K6_NO_CONNECTION_REUSE,
+// K6_NO_VU_CONNECTION_REUSE, K6_BLOCK_HOSTNAMES, K6_BLACKLIST_IPS, K6_TLS_CIPHER_SUITES
+// (comma-separated), K6_HOSTS and K6_TLSAUTH (JSON), K6_LOCAL_IPS and K6_DNS
+// (ttl=..,select=..,policy=..). A K6_* option variable pixelk6 does not honour
 // (supportTable) is an error naming it. Errors name the variable and value.
 func optionsFromEnv(env map[string]string) (options, error) {
 	var o options
@@ -246,6 +269,18 @@ func optionsFromEnv(env map[string]string) (options, error) {
 		}
 		o.Iterations = &n
 	}
+	for _, n := range []struct {
+		key string
+		dst **int64
+	}{{"K6_MAX_REDIRECTS", &o.MaxRedirects}, {"K6_BATCH", &o.Batch}, {"K6_BATCH_PER_HOST", &o.BatchPerHost}, {"K6_RPS", &o.RPS}} {
+		if v, ok := get(n.key); ok {
+			x, e := strconv.ParseInt(v, 10, 64)
+			if e != nil {
+				return o, bad(n.key, v, e)
+			}
+			*n.dst = &x
+		}
+	}
 	for _, d := range []struct {
 		key string
 		dst **executor.Duration
@@ -270,6 +305,8 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	}{
 		{"K6_NO_THRESHOLDS", &o.NoThresholds}, {"K6_INSECURE_SKIP_TLS_VERIFY", &o.InsecureSkipTLSVerify}, {"K6_NO_COOKIES_RESET", &o.NoCookiesReset},
 		{"K6_NO_SETUP", &o.NoSetup}, {"K6_NO_TEARDOWN", &o.NoTeardown}, {"K6_INCLUDE_SYSTEM_ENV_VARS", &o.IncludeSystemEnv},
+		{"K6_DISCARD_RESPONSE_BODIES", &o.DiscardResponseBodies}, {"K6_THROW", &o.Throw},
+		{"K6_NO_CONNECTION_REUSE", &o.NoConnectionReuse}, {"K6_NO_VU_CONNECTION_REUSE", &o.NoVUConnectionReuse},
 	} {
 		if v, ok := get(b.key); ok {
 			x, e := strconv.ParseBool(v)
@@ -293,6 +330,35 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	}
 	if v, ok := get("K6_SYSTEM_TAGS"); ok {
 		o.SystemTags = splitList(v)
+	}
+	if v, ok := get("K6_BLOCK_HOSTNAMES"); ok {
+		o.BlockHostnames = splitList(v)
+	}
+	if v, ok := get("K6_BLACKLIST_IPS"); ok {
+		o.BlacklistIPs = splitList(v)
+	}
+	if v, ok := get("K6_TLS_CIPHER_SUITES"); ok {
+		o.TLSCipherSuites = splitList(v)
+	}
+	if v, ok := get("K6_LOCAL_IPS"); ok {
+		o.LocalIPs = splitList(v)
+	}
+	if v, ok := get("K6_DNS"); ok {
+		d, e := httpmod.ParseDNS(v)
+		if e != nil {
+			return o, bad("K6_DNS", v, e)
+		}
+		o.DNS = dnsFromModule(d)
+	}
+	for _, j := range []struct {
+		key string
+		dst any
+	}{{"K6_HOSTS", &o.Hosts}, {"K6_TLSAUTH", &o.TLSAuth}} {
+		if v, ok := get(j.key); ok {
+			if e := json.Unmarshal([]byte(v), j.dst); e != nil {
+				return o, bad(j.key, v, fmt.Errorf("want JSON: %w", e))
+			}
+		}
 	}
 	for _, s := range []struct {
 		key string
@@ -398,6 +464,35 @@ func (o options) apply(hi options) options {
 	if hi.SystemTags != nil {
 		o.SystemTags = hi.SystemTags
 	}
+	if hi.Hosts != nil {
+		o.Hosts = hi.Hosts
+	}
+	if hi.BlockHostnames != nil {
+		o.BlockHostnames = hi.BlockHostnames
+	}
+	if hi.BlacklistIPs != nil {
+		o.BlacklistIPs = hi.BlacklistIPs
+	}
+	if hi.TLSVersion != nil {
+		o.TLSVersion = hi.TLSVersion
+	}
+	if hi.TLSCipherSuites != nil {
+		o.TLSCipherSuites = hi.TLSCipherSuites
+	}
+	if hi.TLSAuth != nil {
+		o.TLSAuth = hi.TLSAuth
+	}
+	if hi.DNS != nil {
+		o.DNS = hi.DNS
+	}
+	if hi.LocalIPs != nil {
+		o.LocalIPs = hi.LocalIPs
+	}
+	for _, n := range []struct{ dst, src **int64 }{{&o.MaxRedirects, &hi.MaxRedirects}, {&o.Batch, &hi.Batch}, {&o.BatchPerHost, &hi.BatchPerHost}, {&o.RPS, &hi.RPS}} {
+		if *n.src != nil {
+			*n.dst = *n.src
+		}
+	}
 	pick := func(dst **string, src *string) {
 		if src != nil {
 			*dst = src
@@ -439,6 +534,10 @@ func (o options) apply(hi options) options {
 	pickB(&o.NoSetup, hi.NoSetup)
 	pickB(&o.NoTeardown, hi.NoTeardown)
 	pickB(&o.IncludeSystemEnv, hi.IncludeSystemEnv)
+	pickB(&o.DiscardResponseBodies, hi.DiscardResponseBodies)
+	pickB(&o.Throw, hi.Throw)
+	pickB(&o.NoConnectionReuse, hi.NoConnectionReuse)
+	pickB(&o.NoVUConnectionReuse, hi.NoVUConnectionReuse)
 	if hi.SetupTimeout != nil {
 		o.SetupTimeout = hi.SetupTimeout
 	}
@@ -608,6 +707,9 @@ func newRunConfig(o options) (*runConfig, error) {
 		}
 	}
 	rc.Module.SystemTags = o.SystemTags
+	if err := httpModuleOptions(o, &rc.Module); err != nil {
+		return nil, err
+	}
 	t.OptionsJSON = testOptionsJSON(o, t.Scenarios)
 	return rc, nil
 }

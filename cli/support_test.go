@@ -76,10 +76,12 @@ func TestScriptOptionKeys(t *testing.T) {
 			stderr: []string{"does not support", s.Key}})
 	}
 	tests = append(tests,
-		tc{name: "refused keys all named", opts: `{"rps":5,"maxRedirects":0,"iterations":1}`, code: 104, stderr: []string{"maxRedirects (", "rps ("}},
-		tc{name: "null is unset", opts: `{"rps":null,"iterations":1}`, notStderr: "rps"},
-		tc{name: "an object of nulls is unset", opts: `{"dns":{"ttl":null,"select":null,"policy":null},"iterations":1}`, notStderr: "dns"},
-		tc{name: "an object with a value is set", opts: `{"dns":{"ttl":"1m","select":null},"iterations":1}`, code: 104, stderr: []string{"dns ("}},
+		tc{name: "refused keys all named", opts: `{"features":["x"],"tlsAIAFetch":true,"iterations":1}`, code: 104, stderr: []string{"features (", "tlsAIAFetch ("}},
+		tc{name: "null is unset", opts: `{"features":null,"iterations":1}`, notStderr: "features"},
+		tc{name: "an object of nulls is unset", opts: `{"features":{"a":null,"b":null},"iterations":1}`, notStderr: "features"},
+		tc{name: "an object with a value is set", opts: `{"features":{"a":"x","b":null},"iterations":1}`, code: 104, stderr: []string{"features ("}},
+		tc{name: "dns as k6 writes it unset", opts: `{"dns":{"ttl":null,"select":null,"policy":null},"iterations":1}`, notStderr: "dns"},
+		tc{name: "dns with a value is honoured", opts: `{"dns":{"ttl":"1m","select":null},"iterations":1}`, notStderr: "dns"},
 		tc{name: "unknown key warns and runs", opts: `{"iterations":1,"bogusOption":1}`,
 			stderr: []string{`level=warning msg="There were unknown fields in the options exported in the script" error="json: unknown field \"bogusOption\""`}},
 		tc{name: "config-file key in a script warns", opts: `{"iterations":1,"out":["json"]}`, stderr: []string{`unknown field \"out\"`}},
@@ -135,7 +137,7 @@ func TestRefusedFlags(t *testing.T) {
 		tc{"switch off is accepted", []string{"--paused=false", "--linger=false"}, 0, ""},
 		tc{"empty address is accepted", []string{"--address="}, 0, ""},
 		tc{"traces output none is accepted", []string{"--traces-output=none"}, 0, ""},
-		tc{"several named", []string{"--rps", "5", "--throw"}, 104, "--rps (" + noteHTTP + "); --throw"},
+		tc{"several named", []string{"--execution-segment", "1/2", "--features", "x"}, 104, "--execution-segment (" + noteDistrib + "); --features"},
 		tc{"unknown flag", []string{"--no-such-flag"}, 255, "unknown flag: --no-such-flag"},
 	)
 	for _, tt := range tests {
@@ -171,9 +173,9 @@ func TestRefusedEnv(t *testing.T) {
 	}
 	tests = append(tests,
 		tc{"off value accepted", []string{"K6_PAUSED=false", "K6_WEB_DASHBOARD=false", "K6_TRACES_OUTPUT=none"}, 0, ""},
-		tc{"empty is unset", []string{"K6_RPS="}, 0, ""},
+		tc{"empty is unset", []string{"K6_FEATURES="}, 0, ""},
 		tc{"not options", []string{"K6_BROWSER_HEADLESS=false", "K6_CLOUD_TOKEN=x", "K6_INFLUXDB_USERNAME=u", "K6_CSV_SAVE_INTERVAL=1s"}, 0, ""},
-		tc{"several named", []string{"K6_HOSTS=x", "K6_DNS=ttl=1"}, 104, "K6_DNS (" + noteHTTP + "); K6_HOSTS"},
+		tc{"several named", []string{"K6_TLS_AIA_FETCH=true", "K6_FEATURES=x"}, 104, "K6_FEATURES (no feature flag is implemented yet); K6_TLS_AIA_FETCH"},
 	)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +272,7 @@ func TestRunOptionEffects(t *testing.T) {
 		return n
 	}
 	cfgFile := writeFile("config.json", `{"vus":1,"iterations":4,"tags":{"from":"file"},"noSetup":true,"bogus":1}`)
-	refusedCfg := writeFile("refused.json", `{"iterations":1,"hosts":{"a.test":"127.0.0.1"}}`)
+	refusedCfg := writeFile("refused.json", `{"iterations":1,"features":["x"]}`)
 	tests := []struct {
 		name    string
 		args    []string
@@ -342,7 +344,7 @@ func TestRunOptionEffects(t *testing.T) {
 			}},
 		{name: "config file refusal", args: []string{"run", "-q", "-c", refusedCfg, "x.js"}, code: 104,
 			check: func(t *testing.T, r fakeRun) {
-				if !strings.Contains(r.stderr, "config file") || !strings.Contains(r.stderr, "hosts (") {
+				if !strings.Contains(r.stderr, "config file") || !strings.Contains(r.stderr, "features (") {
 					t.Errorf("stderr:\n%s", r.stderr)
 				}
 			}},
@@ -624,17 +626,17 @@ func TestK6OptionsOrder(t *testing.T) {
 // TestRefusalsGathered checks that one message names the refused settings of every tier.
 func TestRefusalsGathered(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "k6.json")
-	if err := os.WriteFile(cfg, []byte(`{"throw":true}`), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(`{"tlsAIAFetch":true}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := runCLI(t, []string{"run", "-q", "--rps", "5", "-c", cfg, "x.js"}, `{"iterations":1,"maxRedirects":0}`, []string{"K6_HOSTS=a.test=127.0.0.1"}, nil)
+	r := runCLI(t, []string{"run", "-q", "--execution-segment", "1/2", "-c", cfg, "x.js"}, `{"iterations":1,"features":["x"]}`, []string{"K6_FEATURES=x"}, nil)
 	if r.code != 104 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	if n := strings.Count(r.stderr, "level=error"); n != 1 {
 		t.Errorf("%d error lines, want one:\n%s", n, r.stderr)
 	}
-	for _, want := range []string{"command line: --rps (", "environment: K6_HOSTS (", "config file: throw (", "script options: maxRedirects ("} {
+	for _, want := range []string{"command line: --execution-segment (", "environment: K6_FEATURES (", "config file: tlsAIAFetch (", "script options: features ("} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}

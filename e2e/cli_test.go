@@ -47,6 +47,10 @@ export function teardown() { throw new Error('teardown ran despite --no-teardown
 		"--console-output", filepath.Join(dir, "console.log"), "--config", cfg, "--compatibility-mode", "extended",
 		"--type", "js", "--no-usage-report", "--min-iteration-duration", "10ms", "--address", "",
 		"--paused=false", "--linger=false", "--traces-output", "none",
+		"--rps", "200", "--batch", "5", "--batch-per-host", "3", "--max-redirects", "5", "--no-connection-reuse",
+		"--no-vu-connection-reuse", "--discard-response-bodies", "-w", "--block-hostnames", "*.blocked.test",
+		"--blacklist-ip", "10.255.0.0/16", "--local-ips", "127.0.0.1", "--dns", "ttl=1m,select=first,policy=preferIPv4",
+		"--http-debug",
 		script}
 	r := run(t, dir, timeoutShort, nil, "pixelk6", every...)
 	if r.Code != 0 {
@@ -82,9 +86,9 @@ export function teardown() { throw new Error('teardown ran despite --no-teardown
 		code   int
 		stderr string
 	}{
-		{"refused flag", []string{"run", "--rps", "10", script}, nil, "", 104, "--rps"},
-		{"refused variable", []string{"run", script}, []string{"K6_NO_CONNECTION_REUSE=true"}, "", 104, "K6_NO_CONNECTION_REUSE"},
-		{"refused script option", []string{"run", "-"}, nil, "export const options = { maxRedirects: 0 };\nexport default function () {}\n", 104, "maxRedirects"},
+		{"refused flag", []string{"run", "--execution-segment", "1/2", script}, nil, "", 104, "--execution-segment"},
+		{"refused variable", []string{"run", script}, []string{"K6_TLS_AIA_FETCH=true"}, "", 104, "K6_TLS_AIA_FETCH"},
+		{"refused script option", []string{"run", "-"}, nil, "export const options = { tlsAIAFetch: true };\nexport default function () {}\n", 104, "tlsAIAFetch"},
 		{"unknown flag", []string{"run", "--bogus", script}, nil, "", 255, "unknown flag: --bogus"},
 		{"setup timeout", []string{"run", "-"}, nil, "export const options = { setupTimeout: '100ms' };\nexport function setup() { for (;;) {} }\nexport default function () {}\n", 100, "setup() execution timed out"},
 		{"test.fail", []string{"run", "-"}, nil, "import exec from 'k6/execution';\nexport const options = { iterations: 2 };\nexport default function () { exec.test.fail('no'); }\n", 110, "marked as failed"},

@@ -457,6 +457,9 @@ func (v *vu) RunIteration(ctx context.Context, exec string, data json.RawMessage
 	v.ctx = ctx
 	st.Group = ""
 	v.iterInVU++
+	if st.Options.NoVUConnectionReuse && st.HTTPClient != nil && v.iterInVU > 1 {
+		st.HTTPClient.CloseIdleConnections() // k6: no connection outlives its iteration
+	}
 	if !st.Options.NoCookiesReset && st.HTTPClient != nil && st.HTTPClient.Jar != nil && v.iterInVU > 1 {
 		st.HTTPClient.Jar = httpmod.NewJar() // k6 starts every iteration with an empty jar
 	}

@@ -158,6 +158,60 @@ type Options struct {
 	UserAgent             string
 	NoCookiesReset        bool
 	SystemTags            []string // nil means k6's default set
+
+	// The HTTP client's options (k6/http; see its options.go for what each does).
+
+	// MaxRedirects is how many redirects a request follows unless params.redirects says
+	// otherwise; nil means k6's 10.
+	MaxRedirects *int
+	// DiscardResponseBodies makes responseType "none" the default (body null).
+	DiscardResponseBodies bool
+	// Throw makes a failed request (a network error, not an HTTP status) throw.
+	Throw bool
+	// NoConnectionReuse closes every connection after its request; NoVUConnectionReuse
+	// closes a VU's connections between its iterations.
+	NoConnectionReuse, NoVUConnectionReuse bool
+	// Hosts maps host names ("example.com", "*.example.com", "example.com:443") to an
+	// address ("IP" or "IP:PORT"), checked before any DNS lookup.
+	Hosts map[string]string
+	// BlockHostnames are host name patterns ("example.com", "*.example.com") a request
+	// must not reach; BlacklistIPs are IP ranges (CIDR) it must not connect to.
+	BlockHostnames, BlacklistIPs []string
+	// Batch and BatchPerHost bound http.batch's parallelism (0: k6's defaults, 20 and 6;
+	// BatchPerHost 0 set explicitly is "no limit", see BatchPerHostSet).
+	Batch, BatchPerHost int
+	// BatchPerHostSet tells an explicit BatchPerHost 0 (no limit) from unset.
+	BatchPerHostSet bool
+	// RPS limits the requests per second of the whole run (all VUs); 0 is no limit.
+	RPS int
+	// TLSVersionMin and TLSVersionMax are the allowed TLS versions ("tls1.0" … "tls1.3",
+	// "" for Go's defaults).
+	TLSVersionMin, TLSVersionMax string
+	// TLSCipherSuites are the allowed cipher suites by k6's names (TLS 1.2 and older).
+	TLSCipherSuites []string
+	// TLSAuth are client certificates, each for the domains it lists.
+	TLSAuth []TLSAuth
+	// LocalIPs are the local addresses VUs send from (--local-ips: IPs, ranges "A-B" and
+	// CIDRs); VU n takes the n-th address, round robin.
+	LocalIPs []string
+	// DNS is k6's dns option; the zero value is Go's resolver at every new connection.
+	DNS DNS
+}
+
+// DNS is k6's dns option: how long a lookup is cached (TTL: a duration, "inf", or "0" for
+// no cache), which of a name's addresses a connection takes (Select: first, random or
+// roundRobin) and which families (Policy: preferIPv4, preferIPv6, onlyIPv4, onlyIPv6, any).
+// Empty fields are k6's defaults (5m, random, preferIPv4) once any is set.
+type DNS struct {
+	TTL, Select, Policy string
+}
+
+// TLSAuth is a client certificate (PEM) and its key for some domains (k6's tlsAuth).
+type TLSAuth struct {
+	Domains  []string `json:"domains"`
+	Cert     string   `json:"cert"`
+	Key      string   `json:"key"`
+	Password string   `json:"password,omitempty"`
 }
 
 // Logger is the small logging interface modules get.

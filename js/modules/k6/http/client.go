@@ -25,32 +25,31 @@ const DefaultUserAgent = "pixelk6/0.1 (https://github.com/pixelk6/pixelk6)"
 const DefaultTimeout = 60 * time.Second
 
 // NewClient returns a VU's own HTTP client: its own connection pool (keep-alive, many idle
-// connections per host), network bytes counted into st.Bytes, TLS verification as the
-// options say, a cookie jar, and no automatic redirects (the module follows them itself, to
-// measure every hop like k6).
+// connections per host), network bytes counted into st.Bytes, TLS and dialing as the
+// options say (see newClientConfig), a cookie jar, and no automatic redirects (the module
+// follows them itself, to measure every hop like k6).
 func NewClient(st *modules.State) *gohttp.Client {
+	cfg := newClientConfig(st.Options, st.VUID)
 	counter := st.Bytes
-	insecure := st.Options.InsecureSkipTLSVerify
 	return &gohttp.Client{
-		Transport:     &vuTransport{newTransport: func() *gohttp.Transport { return newTransport(counter, insecure) }, fast: newFastPool(counter)},
+		Transport:     &vuTransport{newTransport: func() *gohttp.Transport { return newTransport(counter, cfg) }, fast: newFastPoolDialer(counter, cfg.dialer)},
 		Jar:           NewJar(),
 		CheckRedirect: func(*gohttp.Request, []*gohttp.Request) error { return gohttp.ErrUseLastResponse },
 	}
 }
 
 // newTransport returns the net/http transport of a VU (https, proxies, --http-debug).
-func newTransport(counter *modules.ByteCounter, insecure bool) *gohttp.Transport {
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &gohttp.Transport{
+func newTransport(counter *modules.ByteCounter, cfg clientConfig) *gohttp.Transport {
+	tr := &gohttp.Transport{
 		Proxy: gohttp.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dialer.DialContext(ctx, network, addr)
+			c, err := cfg.dialer.DialContext(ctx, network, addr)
 			if err != nil || counter == nil {
 				return c, err
 			}
 			return &countingConn{Conn: c, n: counter}, nil
 		},
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: insecure}, //nolint:gosec // user option
+		TLSClientConfig:       cfg.tls,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   1000,
@@ -58,7 +57,10 @@ func newTransport(counter *modules.ByteCounter, insecure bool) *gohttp.Transport
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true,
+		DisableKeepAlives:     cfg.noReuse,
 	}
+	cfg.addClientCerts(tr)
+	return tr
 }
 
 // vuTransport is a VU's net/http transport plus its fast HTTP/1.1 pool (see fastPool). The
@@ -149,8 +151,11 @@ func classifyError(err error) (int, string) {
 		unkAuth x509.UnknownAuthorityError
 		hostErr x509.HostnameError
 		recErr  tls.RecordHeaderError
+		coded   *codedError
 	)
 	switch {
+	case errors.As(err, &coded):
+		return coded.code, coded.msg
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
 		if errors.As(err, &opErr) && opErr.Op == "dial" {
 			return codeDialTimeout, "dial: i/o timeout"

@@ -1,6 +1,10 @@
 package http
 
-import "github.com/pixelk6/pixelk6/js/modules"
+import (
+	"time"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+)
 
 // UseNetHTTPOnly gives st a VU client whose every request goes through net/http (the fast
 // path is off), for the differential test of the two paths.
@@ -9,3 +13,9 @@ func UseNetHTTPOnly(st *modules.State) {
 	c.Transport = c.Transport.(*vuTransport).transport(true)
 	st.HTTPClient = c
 }
+
+// NewRateLimiter exposes the rps option's limiter to the tests.
+func NewRateLimiter(rps int) *rateLimiter { return newRateLimiter(rps) }
+
+// Reserve exposes rateLimiter.reserve.
+func (l *rateLimiter) Reserve(now time.Time) time.Duration { return l.reserve(now) }

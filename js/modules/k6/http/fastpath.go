@@ -34,7 +34,7 @@ import (
 // Safe for concurrent use (http.batch).
 type fastPool struct {
 	bytes  *modules.ByteCounter
-	dialer net.Dialer
+	dialer contextDialer
 
 	mu   sync.Mutex
 	idle map[string][]*fastConn // host:port → idle connections
@@ -56,8 +56,17 @@ var (
 const maxIdlePerHost = 32
 
 func newFastPool(bytes *modules.ByteCounter) *fastPool {
-	return &fastPool{bytes: bytes, dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
-		idle: map[string][]*fastConn{}}
+	return newFastPoolDialer(bytes, &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
+}
+
+// newFastPoolDialer returns a pool whose connections d dials (see netDialer).
+func newFastPoolDialer(bytes *modules.ByteCounter, d contextDialer) *fastPool {
+	return &fastPool{bytes: bytes, dialer: d, idle: map[string][]*fastConn{}}
+}
+
+// contextDialer dials a connection (net.Dialer, netDialer).
+type contextDialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // fastConn is one connection; firstByte is set by the first Read that returns data after

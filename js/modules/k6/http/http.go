@@ -31,9 +31,6 @@ type Root struct{}
 
 var _ modules.Module = Root{}
 
-// maxBatchParallel bounds how many requests of one http.batch run at once.
-const maxBatchParallel = 20
-
 // maxTagCache bounds the per-VU cache of request tag sets.
 const maxTagCache = 512
 
@@ -161,8 +158,11 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("invalid URL %q: want an absolute http(s) URL", raw)
 	}
-	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: 10,
+	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: maxRedirects(st.Options),
 		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}}
+	if st.Options.DiscardResponseBodies {
+		req.respType = respNone // params.responseType overrides it
+	}
 	if !isNullish(bodyV) {
 		switch x := bodyV.Export().(type) {
 		case string:
@@ -250,8 +250,10 @@ func (m *instance) debugLog(st *modules.State) debugLog {
 
 // sender returns what requests of this VU go out with.
 func (m *instance) sender(st *modules.State) sender {
-	sd := sender{client: st.HTTPClient, userAgent: userAgent(st), dbg: m.debugLog(st)}
-	if vt, ok := st.HTTPClient.Transport.(*vuTransport); ok {
+	sd := sender{client: st.HTTPClient, userAgent: userAgent(st), dbg: m.debugLog(st), limit: limiter(st)}
+	// noConnectionReuse goes through net/http, whose transport then closes every
+	// connection after its request (DisableKeepAlives, with its Connection: close header).
+	if vt, ok := st.HTTPClient.Transport.(*vuTransport); ok && !st.Options.NoConnectionReuse {
 		sd.fast = vt.fast
 	}
 	return sd
@@ -283,6 +285,9 @@ func (m *instance) finish(ctx context.Context, st *modules.State, hops []result)
 		m.emit(ctx, st, base, &hops[i])
 	}
 	if last := &hops[len(hops)-1]; last.goErr != nil && ctx.Err() == nil {
+		if st.Options.Throw {
+			m.throw(requestError(last))
+		}
 		st.Logger.Log("warn", fmt.Sprintf("Request Failed error=%q", last.goErr.Error()))
 	}
 	return m.response(&hops[len(hops)-1])
@@ -309,8 +314,9 @@ func (m *instance) asyncRequest(call goja.FunctionCall) goja.Value {
 	return rt.ToValue(p)
 }
 
-// batch(requests) runs requests in parallel (at most maxBatchParallel at once) and returns
-// their responses in the same shape (array or object).
+// batch(requests) runs requests in parallel (at most the options' batch at once, and
+// batchPerHost to one host) and returns their responses in the same shape (array or
+// object).
 func (m *instance) batch(call goja.FunctionCall) goja.Value {
 	st := m.state()
 	rt := m.vu.Runtime()
@@ -331,15 +337,19 @@ func (m *instance) batch(call goja.FunctionCall) goja.Value {
 	}
 	ctx := m.vu.Context()
 	results := make([][]result, len(reqs))
-	sem := make(chan struct{}, maxBatchParallel)
+	lim := newBatchLimits(st.Options)
 	var wg sync.WaitGroup
 	sd := m.sender(st)
 	for i, r := range reqs {
 		wg.Add(1)
-		sem <- struct{}{}
+		lim.all <- struct{}{}
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer func() { <-lim.all }()
+			if h := lim.host(r.url.Host); h != nil {
+				h <- struct{}{}
+				defer func() { <-h }()
+			}
 			results[i] = do(ctx, sd, r)
 		}()
 	}

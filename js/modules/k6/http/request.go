@@ -8,10 +8,10 @@ import (
 	"io"
 	gohttp "net/http"
 	"net/http/httptrace"
-	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -82,7 +82,7 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 		GotConn: func(i httptrace.GotConnInfo) {
 			t.gotConn = time.Now()
 			t.reused = i.Reused
-			if i.Conn != nil {
+			if i.Conn != nil && i.Conn.RemoteAddr() != nil {
 				t.remote = i.Conn.RemoteAddr().String()
 			}
 		},
@@ -151,6 +151,7 @@ type sender struct {
 	fast      *fastPool // nil: always net/http
 	userAgent string
 	dbg       debugLog
+	limit     *rateLimiter // the rps option's, nil: no limit
 }
 
 // newRequest builds the net/http request of one hop.
@@ -227,6 +228,9 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 // final response). It touches no JavaScript, so batch can run it on other goroutines.
 func do(ctx context.Context, sd sender, req *request) []result {
 	method, u, body := req.method, req.url, req.body
+	if err := sd.limit.wait(ctx); err != nil {
+		return []result{{req: req, url: u.String(), method: method, goErr: err, errCode: codeGeneric, errMsg: err.Error(), end: time.Now()}}
+	}
 	var out []result
 	for hop := 0; ; hop++ {
 		var r result
@@ -262,7 +266,8 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
 	t := &tracer{}
-	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	mu := new(sync.Mutex) // guards t against late hooks (see lockedTrace)
+	ctx = httptrace.WithClientTrace(ctx, t.lockedTrace(mu))
 	hr, err := newRequest(ctx, userAgent, req, method, r.url, body)
 	if err != nil {
 		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
@@ -271,27 +276,23 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	}
 	r.reqHeader = hr.Header
 	if dbg != nil {
-		if dump, err := httputil.DumpRequestOut(hr, req.debug == "full"); err == nil {
-			dbg("Request:\n" + string(dump))
-		}
+		dbg.request(hr, req.debug == "full")
 	}
 	t.start = time.Now()
 	resp, err := client.Do(hr)
 	if err != nil {
+		mu.Lock()
 		r.complete(t, nil, nil, err)
+		mu.Unlock()
 		return r
 	}
 	data, err := readBody(resp, method, req.respType)
 	_ = resp.Body.Close()
+	mu.Lock()
 	r.complete(t, resp, data, err)
+	mu.Unlock()
 	if dbg != nil {
-		if dump, err := httputil.DumpResponse(resp, false); err == nil {
-			s := "Response:\n" + string(dump)
-			if req.debug == "full" {
-				s += string(data)
-			}
-			dbg(s)
-		}
+		dbg.response(resp, data, req.debug == "full")
 	}
 	return r
 }

@@ -71,6 +71,16 @@ func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Valu
 		panic(rt.NewGoError(fmt.Errorf("%s.add() is not supported in the init context", metric.Name)))
 	}
 	arg := call.Argument(0)
+	// An invalid value throws with the throw option; otherwise it is a warning and add
+	// returns false (k6's rule).
+	invalid := func(format string) goja.Value {
+		err := rt.NewTypeError(format, metric.Name, arg.String())
+		if st.Options.Throw || st.Logger == nil {
+			panic(err)
+		}
+		st.Logger.Log("warn", err.String())
+		return rt.ToValue(false)
+	}
 	var value float64
 	switch x := arg.Export().(type) {
 	case bool:
@@ -83,7 +93,7 @@ func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Valu
 		value = x
 	default:
 		if goja.IsUndefined(arg) || goja.IsNull(arg) {
-			panic(rt.NewTypeError("%s.add(%s): the value must be a number or a boolean", metric.Name, arg.String()))
+			return invalid("%s.add(%s): the value must be a number or a boolean")
 		}
 		value = arg.ToFloat()
 	}
@@ -91,7 +101,7 @@ func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Valu
 		value = 1
 	}
 	if value != value { // NaN
-		panic(rt.NewTypeError("%s.add(%s): the value must be a number", metric.Name, arg.String()))
+		return invalid("%s.add(%s): the value must be a number")
 	}
 	ctx := m.vu.Context()
 	if ctx.Err() != nil {

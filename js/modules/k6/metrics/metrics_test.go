@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -70,7 +71,6 @@ func TestMetricErrors(t *testing.T) {
 		{"bad name", "import { Counter } from 'k6/metrics';\nnew Counter('1bad name');\nexport default function () {}\n", "invalid metric name"},
 		{"type conflict", "import { Counter, Trend } from 'k6/metrics';\nnew Counter('x');\nnew Trend('x');\nexport default function () {}\n", "already exists"},
 		{"add in init", "import { Counter } from 'k6/metrics';\nnew Counter('x').add(1);\nexport default function () {}\n", "init context"},
-		{"bad value", "import { Counter } from 'k6/metrics';\nconst c = new Counter('x');\nexport default function () { c.add(undefined); }\n", "must be a number"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -80,6 +80,42 @@ func TestMetricErrors(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestInvalidValue: an invalid value (undefined, null, NaN) throws with the throw option,
+// as in k6; without it add logs a warning, returns false and emits nothing.
+func TestInvalidValue(t *testing.T) {
+	src := "import { Counter, Trend } from 'k6/metrics';\nconst c = new Counter('x');\nconst tr = new Trend('t');\n" +
+		"export default function () {\n  if (c.add(__ENV.V === 'null' ? null : undefined) !== false) throw new Error('add returned true');\n" +
+		"  if (tr.add(NaN) !== false) throw new Error('NaN: add returned true');\n}\n"
+	for _, v := range []string{"undefined", "null"} {
+		t.Run(v+" with throw", func(t *testing.T) {
+			h := jstest.MustLoad(t, src, map[string]string{"V": v})
+			st := h.State(1)
+			st.Options.Throw = true
+			vu, err := h.Bundle.NewVU(context.Background(), st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer vu.Close()
+			err = vu.RunIteration(context.Background(), "default", nil)
+			if err == nil || !strings.Contains(err.Error(), "must be a number") {
+				t.Errorf("err = %v, want %q", err, "must be a number")
+			}
+		})
+		t.Run(v+" without throw", func(t *testing.T) {
+			h := jstest.MustLoad(t, src, map[string]string{"V": v})
+			if err := h.Run(t); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(h.Samples.Metric("x")) + len(h.Samples.Metric("t")); n != 0 {
+				t.Errorf("%d samples of invalid values", n)
+			}
+			if logs := h.Logs.String(); strings.Count(logs, "must be a number") != 2 {
+				t.Errorf("warnings:\n%s", logs)
 			}
 		})
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/pixelk6/pixelk6/js/modules"
 	k6 "github.com/pixelk6/pixelk6/js/modules/k6"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -120,11 +121,13 @@ func (m *instance) connect(call goja.FunctionCall) goja.Value {
 		}
 	}()
 	start := time.Now()
-	nd := &net.Dialer{}
+	// The HTTP client's network and TLS options apply to WebSockets too (k6 shares them).
+	dial, tlsConf := httpmod.NetConfig(st, urlHost(url))
 	d := websocket.Dialer{
 		HandshakeTimeout: handshakeTimeout,
+		TLSClientConfig:  tlsConf,
 		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := nd.DialContext(dctx, network, addr)
+			c, err := dial(dctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
