@@ -120,7 +120,8 @@ func (cfg clientConfig) certFor(host string) *tls.Certificate {
 
 // tlsVersions are k6's names of the TLS versions (http.TLS_1_2 is "tls1.2").
 var tlsVersions = map[string]uint16{
-	"ssl3.0": tls.VersionSSL30, //nolint:staticcheck // k6 accepts the name; Go refuses the handshake
+	//lint:ignore SA1019 k6 accepts the name; Go refuses the handshake
+	"ssl3.0": tls.VersionSSL30,
 	"tls1.0": tls.VersionTLS10,
 	"tls1.1": tls.VersionTLS11,
 	"tls1.2": tls.VersionTLS12,
@@ -172,7 +173,7 @@ func parseTLSAuth(a modules.TLSAuth) (clientCert, error) {
 		if block == nil {
 			return clientCert{}, fmt.Errorf("tlsAuth for %v: the key is not PEM", a.Domains)
 		}
-		//nolint:staticcheck // legacy PEM encryption is what k6's password decrypts
+		//lint:ignore SA1019 legacy PEM encryption is what k6's tlsAuth password decrypts
 		der, err := x509.DecryptPEMBlock(block, []byte(a.Password))
 		if err != nil {
 			return clientCert{}, fmt.Errorf("tlsAuth for %v: decrypting the key: %w", a.Domains, err)

@@ -163,7 +163,7 @@ func ParseDNS(s string) (modules.DNS, error) {
 		}
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return d, fmt.Errorf("invalid dns %q: want ttl=..,select=..,policy=..", s)
+			return d, fmt.Errorf("invalid dns %q: want ttl=TTL,select=SELECT,policy=POLICY", s)
 		}
 		switch k {
 		case "ttl":
