@@ -3,6 +3,7 @@ module github.com/pixelk6/pixelk6
 go 1.26.0
 
 require (
+	github.com/andybalholm/brotli v1.3.0
 	github.com/dop251/goja v0.0.0-20260917113740-793a2a65c13b
 	github.com/evanw/esbuild v0.28.2
 	github.com/google/go-cmp v0.7.0

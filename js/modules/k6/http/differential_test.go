@@ -2,6 +2,9 @@ package http_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"fmt"
 	"io"
@@ -14,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
 	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
@@ -218,6 +223,11 @@ func (s *rawServer) respond(c *net.TCPConn, req *gohttp.Request, nth int, body [
 			return w("HTTP/1.1 " + code + " Whatever\r\n\r\n")
 		}
 		return w("HTTP/1.1 " + code + " Whatever\r\nContent-Length: 4\r\n\r\nbody")
+	case p == "/encoded": // "hello, encoded" in the codings of ?ce= (applied in order)
+		b := encodeForTest([]byte("hello, encoded"), q.Get("ce"))
+		return w(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n%s", q.Get("ce"), len(b), b))
+	case p == "/bad-gzip":
+		return w("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\nnot gzip")
 	case p == "/garbage":
 		w("NOT HTTP\r\n\r\n")
 		return false
@@ -382,6 +392,8 @@ show('no follow', http.get(` + "`${__ENV.BASE}/redirect/302`" + `, { redirects: 
 		{"Connection: close, HTTP/1.0 and a body until close", "for (const p of ['conn-close', 'http10', 'no-length', 'ok']) show(p, http.get(`${__ENV.BASE}/${p}`));", `"body":"until close"`, false},
 		{"statuses", "for (const c of [204, 304, 404, 500, 599]) show(String(c), http.get(`${__ENV.BASE}/status?code=${c}`));", `"error_code":1500`, false},
 		{"not HTTP", "show('r', http.get(`${__ENV.BASE}/garbage`));", `malformed HTTP`, false},
+		{"compressed responses", "for (const ce of ['gzip', 'deflate', 'br', 'zstd', 'gzip, br', 'identity']) show(ce, http.get(`${__ENV.BASE}/encoded?ce=${encodeURIComponent(ce)}`)); show('bad', http.get(`${__ENV.BASE}/bad-gzip`));", `gzip, br {"status":200,"status_text":"200 OK","proto":"HTTP/1.1","url":"BASE/encoded?ce=gzip%2C%20br","headers":{"Content-Encoding":"gzip, br"`, false},
+		{"compressed request bodies", "for (const c of ['gzip', 'deflate', 'br', 'zstd', 'gzip, zstd']) show(c, http.post(`${__ENV.BASE}/echo`, 'payload payload payload', { compression: c }));", `"Content-Encoding":["gzip, zstd"]`, false},
 		{"batch", "const rs = http.batch([['GET', `${__ENV.BASE}/ok`], ['POST', `${__ENV.BASE}/echo`, 'b']]); show('0', rs[0]); show('1', rs[1]);", `"body":"b"`, true},
 	}
 	for _, tc := range tests {
@@ -443,4 +455,29 @@ func lineDiff(slow, fast observed) string {
 	section("request", slow.Requests, fast.Requests)
 	section("other host", slow.Other, fast.Other)
 	return b.String()
+}
+
+// encodeForTest applies comma-separated content codings in order, with the standard
+// library's gzip and zlib and the brotli and zstd packages.
+func encodeForTest(b []byte, codings string) []byte {
+	for _, c := range strings.Split(codings, ",") {
+		var buf bytes.Buffer
+		var w io.WriteCloser
+		switch strings.TrimSpace(c) {
+		case "gzip":
+			w = gzip.NewWriter(&buf)
+		case "deflate":
+			w = zlib.NewWriter(&buf)
+		case "br":
+			w = brotli.NewWriter(&buf)
+		case "zstd":
+			w, _ = zstd.NewWriter(&buf)
+		default:
+			continue
+		}
+		_, _ = w.Write(b)
+		_ = w.Close()
+		b = buf.Bytes()
+	}
+	return b
 }

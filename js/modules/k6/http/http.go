@@ -235,6 +235,14 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 			req.header.Add("Cookie", strings.Join(parts, "; "))
 		}
 	}
+	if c := p.Get("compression"); !isNullish(c) && c.String() != "" {
+		body, enc, err := compressBody(req.body, c.String())
+		if err != nil {
+			return nil, err
+		}
+		req.body = body
+		req.header.Set("Content-Encoding", enc)
+	}
 	if cb := p.Get("responseCallback"); cb != nil && !goja.IsUndefined(cb) {
 		req.expected = m.statusSetArg(cb)
 	}

@@ -326,12 +326,22 @@ func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err err
 	r.proto = resp.Proto
 	r.header = resp.Header
 	r.body = body
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && err == nil && len(body) > 0 {
+		if dec, derr := decodeBody(body, ce); derr != nil {
+			err = derr
+		} else {
+			r.body = dec
+		}
+	}
 	r.remote = t.remote
 	if resp.TLS != nil {
 		r.tls = tlsVersion(resp.TLS.Version)
 	}
 	if err != nil {
 		r.errCode, r.errMsg = classifyError(err)
+		if _, ok := err.(decodeError); ok {
+			r.errCode, r.errMsg = codeDecompression, err.Error()
+		}
 	} else if r.status >= 400 {
 		r.errCode = codeHTTPStatusOffset + r.status
 	}
