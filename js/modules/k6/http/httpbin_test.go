@@ -96,3 +96,42 @@ let threw = false;
 try { http.post(BASE + '/decode', 'x', { compression: 'lzma' }); } catch (e) { threw = String(e).includes('lzma'); }
 if (!threw) throw new Error('unknown algorithm accepted');`)
 }
+
+// TestJSONSelectors: res.json(selector) has GJSON's syntax (the paths the former hand-written
+// selector knew, with escaped dots, plus #, queries and modifiers).
+func TestJSONSelectors(t *testing.T) {
+	mux := gohttp.NewServeMux()
+	mux.HandleFunc("/json", func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		_, _ = io.WriteString(w, `{"a":{"b":[{"c":1}]},"a.b":{"c":"dotted"},"items":[{"id":1,"n":"x"},{"id":2,"n":"y"},{"id":3,"n":"y"}],"s":"str","big":12345678901234567890}`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tests := []struct{ sel, want string }{ // want: JSON.stringify of the result
+		{"a", `{"b":[{"c":1}]}`},
+		{"a.b.0.c", `1`},
+		{`a\.b.c`, `"dotted"`},
+		{"items.#", `3`},
+		{"items.#.id", `[1,2,3]`},
+		{`items.#(n=="y").id`, `2`},
+		{`items.#(n=="y")#.id`, `[2,3]`},
+		{"items.1", `{"id":2,"n":"y"}`},
+		{"items|@reverse|0.id", `3`},
+		{"s", `"str"`},
+		{"nope.x", `undefined`},
+		{"", `undefined`},
+	}
+	var js strings.Builder
+	js.WriteString("const r = http.get(BASE + '/json');\nconst got = [];\n")
+	for _, tc := range tests {
+		fmt.Fprintf(&js, "got.push(String(JSON.stringify(r.json(%q))));\n", tc.sel)
+	}
+	js.WriteString("console.log(got.join('\\n'));")
+	h := run(t, srv.URL, js.String())
+	lines := strings.Split(strings.TrimPrefix(h.Logs.String(), "info: "), "\n")
+	for i, tc := range tests {
+		if i >= len(lines) || lines[i] != tc.want {
+			t.Errorf("json(%q): got %q, want %s\n%s", tc.sel, lines, tc.want, h.Logs.String())
+			break
+		}
+	}
+}
