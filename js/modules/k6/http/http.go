@@ -90,6 +90,7 @@ func (m *instance) Exports() modules.Exports {
 			return goja.Undefined()
 		},
 		"cookieJar": m.cookieJar,
+		"file":      m.file,
 		"url": func(call goja.FunctionCall) goja.Value {
 			// http.url`...${x}`: the URL as a string; its name tag is the template.
 			var b strings.Builder
@@ -172,6 +173,15 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		case []byte:
 			req.body = x
 		case map[string]any:
+			if hasFile(x) {
+				b, ct, err := multipartBody(x)
+				if err != nil {
+					return nil, fmt.Errorf("multipart body: %w", err)
+				}
+				req.body = b
+				req.header.Set("Content-Type", ct)
+				break
+			}
 			req.body = formEncode(x)
 			req.header.Set("Content-Type", "application/x-www-form-urlencoded")
 		default:

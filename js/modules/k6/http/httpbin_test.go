@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	gohttp "net/http"
@@ -64,6 +65,28 @@ func httpbin(t testing.TB) *httptest.Server {
 			b, _ = io.ReadAll(rd)
 		}
 		fmt.Fprintf(w, "%s", b)
+	})
+	// /multipart: the parts of a multipart/form-data body as JSON, in order.
+	mux.HandleFunc("/multipart", func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			gohttp.Error(w, err.Error(), 400)
+			return
+		}
+		type part struct {
+			Name, Filename, ContentType, Disposition, Data string
+		}
+		var parts []part
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			b, _ := io.ReadAll(p)
+			parts = append(parts, part{p.FormName(), p.FileName(), p.Header.Get("Content-Type"), p.Header.Get("Content-Disposition"), string(b)})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"ct": r.Header.Get("Content-Type"), "parts": parts})
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -134,4 +157,28 @@ func TestJSONSelectors(t *testing.T) {
 			break
 		}
 	}
+}
+
+// TestMultipart: an object body holding http.file values goes as multipart/form-data, plain
+// fields first, then files with their filename and content type.
+func TestMultipart(t *testing.T) {
+	srv := httpbin(t)
+	run(t, srv.URL, `
+const f = http.file('file content', 'test.txt', 'text/plain');
+if (f.filename !== 'test.txt' || f.content_type !== 'text/plain' || f.data !== 'file content') throw new Error('FileData ' + JSON.stringify(f));
+const d = http.file(new Uint8Array([104, 105]).buffer);
+if (!/^[0-9]+$/.test(d.filename) || d.content_type !== 'application/octet-stream') throw new Error('defaults ' + d.filename + ' ' + d.content_type);
+const r = http.post(BASE + '/multipart', { field: 'a value', file: f, bin: http.file([1, 2, 255], 'b.bin'), other: 'x' });
+const j = r.json();
+if (!/^multipart\/form-data; boundary=[0-9a-f]{60}$/.test(j.ct)) throw new Error('content type ' + j.ct);
+const want = [
+  ['field', '', '', 'form-data; name="field"', 'a value'],
+  ['other', '', '', 'form-data; name="other"', 'x'],
+  ['bin', 'b.bin', 'application/octet-stream', 'form-data; name="bin"; filename="b.bin"', '\x01\x02\ufffd'],
+  ['file', 'test.txt', 'text/plain', 'form-data; name="file"; filename="test.txt"', 'file content'],
+];
+const got = j.parts.map(p => [p.Name, p.Filename, p.ContentType, p.Disposition, p.Data]);
+if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error('parts ' + JSON.stringify(got));
+const u = http.post(BASE + '/multipart', { file: d }, { headers: { 'X-A': '1' } });
+if (u.json('parts.0.Data') !== 'hi') throw new Error('ArrayBuffer data ' + u.body);`)
 }
