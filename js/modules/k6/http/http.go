@@ -189,7 +189,7 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		}
 	}
 	if isNullish(paramsV) {
-		return req, nil
+		return req, applyAuth(req, "")
 	}
 	p := paramsV.ToObject(rt)
 	if h := p.Get("headers"); !isNullish(h) {
@@ -252,6 +252,13 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		}
 		req.body = body
 		req.header.Set("Content-Encoding", enc)
+	}
+	auth := ""
+	if a := p.Get("auth"); !isNullish(a) {
+		auth = a.String()
+	}
+	if err := applyAuth(req, auth); err != nil {
+		return nil, err
 	}
 	if cb := p.Get("responseCallback"); cb != nil && !goja.IsUndefined(cb) {
 		req.expected = m.statusSetArg(cb)
@@ -412,7 +419,7 @@ func (m *instance) tags(base metrics.TagSet, r *result) metrics.TagSet {
 	k := tagKey{base: base, method: r.method, url: r.url, name: name, proto: r.proto, tls: r.tls,
 		errMsg: r.errMsg, status: r.status, errCode: r.errCode, hasExpected: req.expected != nil}
 	if req.expected != nil {
-		k.expected = req.expected.contains(r.status)
+		k.expected = r.expectedStatus()
 	}
 	if len(req.tags) > 0 {
 		k.extra = strings.Join(req.tags, "\x00")
@@ -478,7 +485,7 @@ func (m *instance) emit(ctx context.Context, st *modules.State, base metrics.Tag
 	s[7] = metrics.Sample{Metric: b.HTTPReqReceiving, Tags: tags, Time: at, Value: t.receiving}
 	if n == 9 {
 		failed := 1.0
-		if r.req.expected.contains(r.status) {
+		if r.expectedStatus() {
 			failed = 0
 		}
 		s[8] = metrics.Sample{Metric: b.HTTPReqFailed, Tags: tags, Time: at, Value: failed}

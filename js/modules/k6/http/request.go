@@ -40,6 +40,8 @@ type request struct {
 	tags      []string // other params.tags as key, value pairs
 	expected  *statusSet
 	debug     string
+	digest    *credentials // params.auth "digest": answer the server's 401 challenge
+	shownURL  string       // the URL in tags and the response when not url (user info masked)
 }
 
 // timings are k6's request phases in ms.
@@ -66,6 +68,16 @@ type result struct {
 	reqHeader gohttp.Header
 	reqBody   []byte
 	method    string
+	challenge bool // the unauthenticated first hop of digest auth: a 401 is what is expected
+}
+
+// expectedStatus reports whether the hop's status is expected (k6's response callback). The
+// first hop of digest auth expects a 401 (and only that), as in k6.
+func (r *result) expectedStatus() bool {
+	if r.challenge {
+		return r.status == gohttp.StatusUnauthorized
+	}
+	return r.req.expected.contains(r.status)
 }
 
 // tracer records the phases of one round trip with monotonic clock readings.
@@ -234,6 +246,23 @@ func do(ctx context.Context, sd sender, req *request) []result {
 			r = doFast(ctx, sd, req, method, u, body)
 		} else {
 			r = doOnce(ctx, sd.client, sd.userAgent, req, method, u, body, sd.dbg)
+		}
+		if hop == 0 && req.shownURL != "" {
+			r.url = req.shownURL
+		}
+		if req.digest != nil && hop == 0 && len(out) == 0 && r.status == gohttp.StatusUnauthorized {
+			if ch, ok := digestChallenge(r.header.Values("WWW-Authenticate")); ok {
+				if h, err := digestAuthorization(ch, *req.digest, method, u.RequestURI(), body, ""); err == nil {
+					r.challenge = true
+					out = append(out, r)
+					authed := *req
+					authed.header = req.header.Clone()
+					authed.header.Set("Authorization", h)
+					req = &authed
+					hop--
+					continue
+				}
+			}
 		}
 		out = append(out, r)
 		if r.errCode != 0 && r.status == 0 {
