@@ -90,6 +90,7 @@ func (m *instance) Exports() modules.Exports {
 			return goja.Undefined()
 		},
 		"cookieJar": m.cookieJar,
+		"CookieJar": m.newCookieJar,
 		"file":      m.file,
 		"url": func(call goja.FunctionCall) goja.Value {
 			// http.url`...${x}`: the URL as a string; its name tag is the template.
@@ -163,7 +164,7 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		return nil, fmt.Errorf("invalid URL %q: want an absolute http(s) URL", raw)
 	}
 	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: 10,
-		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}}
+		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}, jar: st.HTTPClient.Jar}
 	if !isNullish(bodyV) {
 		switch x := bodyV.Export().(type) {
 		case string:
@@ -232,17 +233,16 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		req.redirects = int(r.ToInteger())
 	}
 	if c := p.Get("cookies"); !isNullish(c) {
-		co := c.ToObject(rt)
-		var parts []string
-		for _, k := range co.Keys() {
-			v := co.Get(k)
-			if o, ok := v.(*goja.Object); ok && !isNullish(o.Get("value")) {
-				v = o.Get("value")
-			}
-			parts = append(parts, (&gohttp.Cookie{Name: k, Value: v.String()}).String())
-		}
-		if len(parts) > 0 {
-			req.header.Add("Cookie", strings.Join(parts, "; "))
+		req.cookies = requestCookies(rt, c)
+	}
+	if j := p.Get("jar"); j != nil && !goja.IsUndefined(j) {
+		switch x := j.Export().(type) {
+		case nil:
+			req.jar = nil
+		case *CookieJar:
+			req.jar = x.jar
+		default:
+			return nil, fmt.Errorf("params.jar must be a CookieJar (http.cookieJar() or new http.CookieJar()), got %s", j.String())
 		}
 	}
 	if c := p.Get("compression"); !isNullish(c) && c.String() != "" {
@@ -491,34 +491,4 @@ func (m *instance) emit(ctx context.Context, st *modules.State, base metrics.Tag
 		s[8] = metrics.Sample{Metric: b.HTTPReqFailed, Tags: tags, Time: at, Value: failed}
 	}
 	st.Samples.Push(ctx, s)
-}
-
-// cookieJar() returns the VU's jar: cookiesForURL(url) and set(url, name, value).
-func (m *instance) cookieJar(goja.FunctionCall) goja.Value {
-	rt := m.vu.Runtime()
-	st := m.state()
-	jar := st.HTTPClient.Jar
-	o := rt.NewObject()
-	_ = o.Set("cookiesForURL", func(call goja.FunctionCall) goja.Value {
-		res := rt.NewObject()
-		u, err := url.Parse(call.Argument(0).String())
-		if err != nil || jar == nil {
-			return res
-		}
-		for _, c := range jar.Cookies(u) {
-			_ = res.Set(c.Name, []any{c.Value})
-		}
-		return res
-	})
-	_ = o.Set("set", func(call goja.FunctionCall) goja.Value {
-		u, err := url.Parse(call.Argument(0).String())
-		if err != nil {
-			m.throw(fmt.Errorf("cookieJar.set: invalid URL %q", call.Argument(0).String()))
-		}
-		if jar != nil {
-			jar.SetCookies(u, []*gohttp.Cookie{{Name: call.Argument(1).String(), Value: call.Argument(2).String()}})
-		}
-		return goja.Undefined()
-	})
-	return o
 }

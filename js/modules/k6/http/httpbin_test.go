@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
@@ -131,6 +132,22 @@ func httpbin(t testing.TB) *httptest.Server {
 		}
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Digest realm="%s", qop="%s", nonce="%s", opaque="%s", algorithm=%s`, realm, qop, nonce, opaque, algo))
 		w.WriteHeader(401)
+	})
+	// /cookies: the request's cookies as {"cookies": {name: value}} (the last of a name wins)
+	// and the raw header; /cookies/set?name=value: Set-Cookie with attributes.
+	mux.HandleFunc("/cookies", func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		cs := map[string]string{}
+		for _, c := range r.Cookies() {
+			cs[c.Name] = c.Value
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"cookies": cs, "header": r.Header.Get("Cookie")})
+	})
+	mux.HandleFunc("/cookies/set", func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		for k, vs := range r.URL.Query() {
+			gohttp.SetCookie(w, &gohttp.Cookie{Name: k, Value: vs[0], Path: "/", HttpOnly: true, MaxAge: 3600,
+				Expires: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)})
+		}
+		_, _ = io.WriteString(w, "set")
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -265,4 +282,49 @@ if (!err.includes('NTLM')) throw new Error('ntlm: ' + err);`)
 			t.Errorf("credentials in the url tag: %s", u)
 		}
 	}
+}
+
+// TestCookieJar: the jar API (set with its options, cookiesForURL, clear, delete),
+// params.jar with a jar of the script's own, params.cookies with and without replace,
+// res.cookies with every attribute and res.request.cookies.
+func TestCookieJar(t *testing.T) {
+	srv := httpbin(t)
+	run(t, srv.URL, `
+const eq = (what, got, want) => { if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(what + ': ' + JSON.stringify(got) + ' want ' + JSON.stringify(want)); };
+const jar = http.cookieJar();
+const r = http.get(BASE + '/cookies/set?sid=42');
+eq('res.cookies', r.cookies.sid, [{ name: 'sid', value: '42', domain: '', path: '/', http_only: true, secure: false, max_age: 3600, expires: Date.UTC(2030, 0, 2, 3, 4, 5) }]);
+eq('stored', jar.cookiesForURL(BASE + '/cookies'), { sid: ['42'] });
+jar.set(BASE, 'a', '1');
+jar.set(BASE, 'p', 'x', { path: '/cookies/deep' });
+jar.set('https://example.com/', 's', 'y', { secure: true }); // (loopback counts as a secure origin)
+eq('secure over http', jar.cookiesForURL('http://example.com/'), {});
+eq('secure over https', jar.cookiesForURL('https://example.com/'), { s: ['y'] });
+jar.set(BASE, 'old', 'z', { expires: 'Mon, 02 Jan 2006 15:04:05 GMT' });
+jar.set(BASE, 'gone', 'z', { max_age: -1 });
+jar.set(BASE, 'h', 'v', { http_only: true, domain: '127.0.0.1' });
+eq('set', Object.keys(jar.cookiesForURL(BASE + '/cookies')).sort(), ['a', 'h', 'sid']);
+eq('path', Object.keys(jar.cookiesForURL(BASE + '/cookies/deep/x')).sort(), ['a', 'h', 'p', 'sid']);
+let res = http.get(BASE + '/cookies');
+eq('sent', res.json('cookies'), { a: '1', h: 'v', sid: '42' });
+eq('request.cookies', res.request.cookies.a, [{ name: 'a', value: '1', replace: false }]);
+res = http.get(BASE + '/cookies', { cookies: { a: 'mine', b: { value: '2' } } });
+eq('without replace', res.request.cookies.a.map(c => c.value), ['mine', '1']);
+res = http.get(BASE + '/cookies', { cookies: { a: { value: 'mine', replace: true } } });
+eq('replace', res.request.cookies.a, [{ name: 'a', value: 'mine', replace: true }]);
+eq('replace sent', res.json('cookies.a'), 'mine');
+jar.delete(BASE + '/cookies', 'a');
+eq('delete', Object.keys(jar.cookiesForURL(BASE + '/cookies')).sort(), ['h', 'sid']);
+jar.clear(BASE + '/cookies/deep/x');
+eq('clear', jar.cookiesForURL(BASE + '/cookies/deep/x'), {});
+const own = new http.CookieJar();
+own.set(BASE, 'mine', 'only');
+res = http.get(BASE + '/cookies', { jar: own });
+eq('params.jar', res.json('cookies'), { mine: 'only' });
+http.get(BASE + '/cookies/set?into=own', { jar: own });
+eq('stored in params.jar', own.cookiesForURL(BASE).into, ['own']);
+eq('not in the VU jar', jar.cookiesForURL(BASE).into, undefined);
+let err = '';
+try { http.get(BASE + '/cookies', { jar: {} }); } catch (e) { err = String(e); }
+if (!err.includes('CookieJar')) throw new Error('params.jar {}: ' + err);`)
 }

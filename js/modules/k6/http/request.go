@@ -41,6 +41,8 @@ type request struct {
 	expected  *statusSet
 	debug     string
 	digest    *credentials // params.auth "digest": answer the server's 401 challenge
+	cookies   []reqCookie      // params.cookies
+	jar       gohttp.CookieJar // the jar of this request (params.jar, else the VU's); nil: none
 	shownURL  string       // the URL in tags and the response when not url (user info masked)
 }
 
@@ -69,6 +71,7 @@ type result struct {
 	reqBody   []byte
 	method    string
 	challenge bool // the unauthenticated first hop of digest auth: a 401 is what is expected
+	cookies   []reqCookie // the cookies sent
 }
 
 // expectedStatus reports whether the hop's status is expected (k6's response callback). The
@@ -166,7 +169,7 @@ type sender struct {
 }
 
 // newRequest builds the net/http request of one hop.
-func newRequest(ctx context.Context, userAgent string, req *request, method, rawURL string, body []byte) (*gohttp.Request, error) {
+func newRequest(ctx context.Context, userAgent string, req *request, method, rawURL string, body []byte, cookies []reqCookie) (*gohttp.Request, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -175,15 +178,23 @@ func newRequest(ctx context.Context, userAgent string, req *request, method, raw
 	if err != nil {
 		return nil, err
 	}
-	setHeader(hr, req, userAgent)
+	setHeader(hr, req, userAgent, cookies)
 	return hr, nil
 }
 
 // setHeader gives hr the script's headers, the VU's User-Agent unless the script set one,
-// and the script's Host header as the request's host. Both clients send what it sets.
-func setHeader(hr *gohttp.Request, req *request, userAgent string) {
+// the script's Host header as the request's host, and the hop's cookies after the script's
+// Cookie header. Both clients send what it sets.
+func setHeader(hr *gohttp.Request, req *request, userAgent string, cookies []reqCookie) {
 	for k, vs := range req.header {
 		hr.Header[k] = vs
+	}
+	if len(cookies) > 0 {
+		line := cookieLine(cookies)
+		if own := hr.Header.Get("Cookie"); own != "" {
+			line = own + "; " + line
+		}
+		hr.Header["Cookie"] = []string{line}
 	}
 	if hr.Header.Get("User-Agent") == "" {
 		hr.Header.Set("User-Agent", userAgent)
@@ -208,18 +219,12 @@ func useFast(sd sender, req *request, method string, u *url.URL) bool {
 }
 
 // doFast runs one hop over the VU's fast HTTP/1.1 pool.
-func doFast(ctx context.Context, sd sender, req *request, method string, u *url.URL, body []byte) result {
-	r := result{req: req, url: u.String(), method: method, reqBody: body}
+func doFast(ctx context.Context, sd sender, req *request, method string, u *url.URL, body []byte, cookies []reqCookie) result {
+	r := result{req: req, url: u.String(), method: method, reqBody: body, cookies: cookies}
 	// Built directly (no second URL parse); written by writeRequest, read by ReadResponse.
 	hr := &gohttp.Request{Method: method, URL: u, Host: u.Host, Header: make(gohttp.Header, len(req.header)+2),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	setHeader(hr, req, sd.userAgent)
-	jar := sd.client.Jar
-	if jar != nil {
-		for _, c := range jar.Cookies(u) {
-			hr.AddCookie(c)
-		}
-	}
+	setHeader(hr, req, sd.userAgent, cookies)
 	r.reqHeader = hr.Header
 	var t tracer
 	t.start = time.Now()
@@ -229,9 +234,6 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 	}
 	resp, data, err := sd.fast.roundTrip(ctx, hr, body, req.respType, t.start.Add(req.timeout), &t)
 	r.complete(&t, resp, data, err)
-	if resp != nil && jar != nil && len(resp.Header["Set-Cookie"]) > 0 {
-		jar.SetCookies(u, resp.Cookies())
-	}
 	return r
 }
 
@@ -242,10 +244,16 @@ func do(ctx context.Context, sd sender, req *request) []result {
 	var out []result
 	for hop := 0; ; hop++ {
 		var r result
+		cookies := hopCookies(req, u)
 		if useFast(sd, req, method, u) {
-			r = doFast(ctx, sd, req, method, u, body)
+			r = doFast(ctx, sd, req, method, u, body, cookies)
 		} else {
-			r = doOnce(ctx, sd.client, sd.userAgent, req, method, u, body, sd.dbg)
+			r = doOnce(ctx, sd.client, sd.userAgent, req, method, u, body, cookies, sd.dbg)
+		}
+		if req.jar != nil {
+			if cs := responseCookies(r.header); len(cs) > 0 {
+				req.jar.SetCookies(u, cs)
+			}
 		}
 		if hop == 0 && req.shownURL != "" {
 			r.url = req.shownURL
@@ -286,13 +294,13 @@ func do(ctx context.Context, sd sender, req *request) []result {
 	}
 }
 
-func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *request, method string, u *url.URL, body []byte, dbg debugLog) result {
-	r := result{req: req, url: u.String(), method: method, reqBody: body}
+func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *request, method string, u *url.URL, body []byte, cookies []reqCookie, dbg debugLog) result {
+	r := result{req: req, url: u.String(), method: method, reqBody: body, cookies: cookies}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
 	t := &tracer{}
 	ctx = httptrace.WithClientTrace(ctx, t.trace())
-	hr, err := newRequest(ctx, userAgent, req, method, r.url, body)
+	hr, err := newRequest(ctx, userAgent, req, method, r.url, body, cookies)
 	if err != nil {
 		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
 		r.end = time.Now()
@@ -305,7 +313,7 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 		}
 	}
 	t.start = time.Now()
-	resp, err := client.Do(hr)
+	resp, err := noJar(client).Do(hr)
 	if err != nil {
 		r.complete(t, nil, nil, err)
 		return r
@@ -457,4 +465,15 @@ func flatHeader(vs []string) string {
 		return vs[0]
 	}
 	return strings.Join(vs, ", ")
+}
+
+// noJar returns the client without its jar: the module sends and stores cookies itself, the
+// same way for both clients (hopCookies, and the jar of the request).
+func noJar(c *gohttp.Client) *gohttp.Client {
+	if c.Jar == nil {
+		return c
+	}
+	cp := *c
+	cp.Jar = nil
+	return &cp
 }

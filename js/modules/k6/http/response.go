@@ -80,14 +80,7 @@ func (o *responseObject) Get(key string) goja.Value {
 		_ = tm.Set("duration", r.timings.duration)
 		v = tm
 	case "cookies":
-		c := rt.NewObject()
-		for _, kv := range (&goHeader{r.header}).cookies() {
-			ck := rt.NewObject() // properties in a fixed order: name, value
-			_ = ck.Set("name", kv[0])
-			_ = ck.Set("value", kv[1])
-			_ = c.Set(kv[0], rt.NewArray(ck))
-		}
-		v = c
+		v = responseCookiesObject(rt, r.header)
 	case "request":
 		req := rt.NewObject()
 		_ = req.Set("method", r.method)
@@ -98,7 +91,7 @@ func (o *responseObject) Get(key string) goja.Value {
 		}
 		_ = req.Set("headers", rh)
 		_ = req.Set("body", string(r.reqBody))
-		_ = req.Set("cookies", rt.NewObject())
+		_ = req.Set("cookies", requestCookiesObject(rt, r.cookies))
 		v = req
 	case "json":
 		v = rt.ToValue(o.jsonMethod)
@@ -199,19 +192,4 @@ func splitRemote(addr string) (string, int) {
 	}
 	p, _ := strconv.Atoi(addr[i+1:])
 	return strings.Trim(addr[:i], "[]"), p
-}
-
-// goHeader extracts Set-Cookie name/value pairs.
-type goHeader struct{ h map[string][]string }
-
-func (g *goHeader) cookies() [][2]string {
-	var out [][2]string
-	for _, line := range g.h["Set-Cookie"] {
-		nv, _, _ := strings.Cut(line, ";")
-		n, v, ok := strings.Cut(strings.TrimSpace(nv), "=")
-		if ok {
-			out = append(out, [2]string{n, v})
-		}
-	}
-	return out
 }
