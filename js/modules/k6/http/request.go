@@ -40,10 +40,10 @@ type request struct {
 	tags      []string // other params.tags as key, value pairs
 	expected  *statusSet
 	debug     string
-	digest    *credentials // params.auth "digest": answer the server's 401 challenge
+	digest    *credentials     // params.auth "digest": answer the server's 401 challenge
 	cookies   []reqCookie      // params.cookies
 	jar       gohttp.CookieJar // the jar of this request (params.jar, else the VU's); nil: none
-	shownURL  string       // the URL in tags and the response when not url (user info masked)
+	shownURL  string           // the URL in tags and the response when not url (user info masked)
 }
 
 // timings are k6's request phases in ms.
@@ -70,7 +70,7 @@ type result struct {
 	reqHeader gohttp.Header
 	reqBody   []byte
 	method    string
-	challenge bool // the unauthenticated first hop of digest auth: a 401 is what is expected
+	challenge bool        // the unauthenticated first hop of digest auth: a 401 is what is expected
 	cookies   []reqCookie // the cookies sent
 }
 
