@@ -92,19 +92,7 @@ func (m *instance) Exports() modules.Exports {
 		"cookieJar": m.cookieJar,
 		"CookieJar": m.newCookieJar,
 		"file":      m.file,
-		"url": func(call goja.FunctionCall) goja.Value {
-			// http.url`...${x}`: the URL as a string; its name tag is the template.
-			var b strings.Builder
-			strs := call.Argument(0).ToObject(rt)
-			n := int(strs.Get("length").ToInteger())
-			for i := 0; i < n; i++ {
-				b.WriteString(strs.Get(strconv.Itoa(i)).String())
-				if i+1 < len(call.Arguments) && i+1 < n {
-					b.WriteString(call.Arguments[i+1].String())
-				}
-			}
-			return rt.ToValue(b.String())
-		},
+		"url": m.taggedURL,
 		"TLS_1_2": "tls1.2", "TLS_1_3": "tls1.3",
 		"OCSP_STATUS_GOOD": "good", "OCSP_STATUS_REVOKED": "revoked", "OCSP_STATUS_UNKNOWN": "unknown",
 	}
@@ -158,13 +146,16 @@ func isNullish(v goja.Value) bool { return v == nil || goja.IsUndefined(v) || go
 // prepare turns the JavaScript arguments into a request.
 func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, paramsV goja.Value) (*request, error) {
 	rt := m.vu.Runtime()
-	raw := urlV.String()
+	raw, name := urlV.String(), ""
+	if t, ok := urlV.Export().(*TaggedURL); ok {
+		raw, name = t.URL, t.Name
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("invalid URL %q: want an absolute http(s) URL", raw)
 	}
 	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: 10,
-		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}, jar: st.HTTPClient.Jar}
+		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}, jar: st.HTTPClient.Jar, nameTag: name}
 	if !isNullish(bodyV) {
 		switch x := bodyV.Export().(type) {
 		case string:
@@ -491,4 +482,38 @@ func (m *instance) emit(ctx context.Context, st *modules.State, base metrics.Tag
 		s[8] = metrics.Sample{Metric: b.HTTPReqFailed, Tags: tags, Time: at, Value: failed}
 	}
 	st.Samples.Push(ctx, s)
+}
+
+// TaggedURL is what http.url`...` returns: the URL and, for the name and url tags, the
+// template with ${} where the values were, so that requests to one endpoint share a time
+// series.
+type TaggedURL struct {
+	Name string `js:"name"`
+	URL  string `js:"url"`
+}
+
+// ToString is the URL (String(u), template literals, string concatenation).
+func (t *TaggedURL) ToString() string { return t.URL }
+
+// taggedURL is http.url`...${x}...`.
+func (m *instance) taggedURL(call goja.FunctionCall) goja.Value {
+	rt := m.vu.Runtime()
+	strs, ok := call.Argument(0).(*goja.Object)
+	if !ok {
+		panic(rt.NewTypeError("http.url is a template tag: http.url`https://host/items/${id}`"))
+	}
+	var u, name strings.Builder
+	n := int(strs.Get("length").ToInteger())
+	for i := 0; i < n; i++ {
+		s := strs.Get(strconv.Itoa(i)).String()
+		u.WriteString(s)
+		name.WriteString(s)
+		if i+1 < n {
+			if i+1 < len(call.Arguments) {
+				u.WriteString(call.Arguments[i+1].String())
+			}
+			name.WriteString("${}")
+		}
+	}
+	return rt.ToValue(&TaggedURL{Name: name.String(), URL: u.String()})
 }

@@ -328,3 +328,26 @@ let err = '';
 try { http.get(BASE + '/cookies', { jar: {} }); } catch (e) { err = String(e); }
 if (!err.includes('CookieJar')) throw new Error('params.jar {}: ' + err);`)
 }
+
+// TestTaggedURL: http.url`...` requests carry the template (${} for each value) as their
+// name and url tags; the response has the real URL; params.tags.name still wins.
+func TestTaggedURL(t *testing.T) {
+	srv := server(t)
+	h := run(t, srv.URL, `
+for (const id of [1, 2]) {
+  const u = http.url`+"`${BASE}/echo?id=${id}`"+`;
+  if (String(u) !== BASE + '/echo?id=' + id || u.url !== String(u) || u.name !== '${}/echo?id=${}') throw new Error('url object ' + u + ' ' + u.name);
+  const r = http.get(u);
+  if (r.url !== BASE + '/echo?id=' + id || r.status !== 200) throw new Error('res.url ' + r.url);
+}
+http.batch([['GET', http.url`+"`${BASE}/echo?b=${1}`"+`]]);
+http.get(http.url`+"`${BASE}/echo?id=${3}`"+`, { tags: { name: 'mine' } });`)
+	var got []string
+	for _, s := range h.Samples.Metric("http_reqs") {
+		got = append(got, s.Tags.Map()["name"]+" "+s.Tags.Map()["url"])
+	}
+	want := "${}/echo?id=${} ${}/echo?id=${}|${}/echo?id=${} ${}/echo?id=${}|${}/echo?b=${} ${}/echo?b=${}|mine mine"
+	if g := strings.Join(got, "|"); g != want {
+		t.Errorf("name and url tags\n got %s\nwant %s", g, want)
+	}
+}
