@@ -9,7 +9,7 @@
 // --no-thresholds, --out/-o TYPE[=ARG] (repeatable: json=FILE[.gz], csv=FILE[.gz]),
 // --summary-export FILE, --summary-mode compact|full|disabled, --no-summary,
 // --summary-trend-stats avg,p(99), --summary-time-unit, --quiet/-q, --no-color,
-// --http-debug[=full], --insecure-skip-tls-verify, --include-system-env-vars (default
+// --http-debug[=full], --insecure-skip-tls-verify, --throw/-w, --include-system-env-vars (default
 // true), --user-agent, --log-output stderr|stdout|none|file=PATH and --verbose/-v.
 //
 // Options come, in k6's order of precedence, from the defaults, a config file (none yet),

@@ -28,6 +28,7 @@ type runFlags struct {
 	noColor          bool
 	httpDebug        string
 	insecure         bool
+	throw            bool
 	includeSystemEnv bool
 	userAgent        string
 	logOutput        string
@@ -55,6 +56,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.httpDebug, "http-debug", "", "log HTTP requests and responses; =full adds the bodies")
 	fs.Lookup("http-debug").NoOptDefVal = "headers"
 	fs.BoolVar(&f.insecure, "insecure-skip-tls-verify", false, "do not verify TLS certificates")
+	fs.BoolVarP(&f.throw, "throw", "w", false, "throw an error on failed HTTP requests")
 	fs.BoolVar(&f.includeSystemEnv, "include-system-env-vars", true, "pass the process environment to the script's __ENV")
 	fs.StringVar(&f.userAgent, "user-agent", "", "the HTTP User-Agent header")
 	fs.StringVar(&f.logOutput, "log-output", "", "where logs go: stderr, stdout, none or file=PATH")
@@ -135,6 +137,10 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 	if ch("insecure-skip-tls-verify") {
 		b := f.insecure
 		o.InsecureSkipTLSVerify = &b
+	}
+	if ch("throw") {
+		b := f.throw
+		o.Throw = &b
 	}
 	if ch("user-agent") {
 		u := f.userAgent

@@ -35,6 +35,7 @@ type options struct {
 	InsecureSkipTLSVerify *bool              `json:"insecureSkipTLSVerify"`
 	UserAgent             *string            `json:"userAgent"`
 	NoCookiesReset        *bool              `json:"noCookiesReset"`
+	Throw                 *bool              `json:"throw"`
 	SystemTags            []string           `json:"systemTags"`
 
 	// SummaryMode is --summary-mode / K6_SUMMARY_MODE: compact, full or disabled.
@@ -147,7 +148,7 @@ func optionsFromEnv(env map[string]string) (options, error) {
 	for _, b := range []struct {
 		key string
 		dst **bool
-	}{{"K6_NO_THRESHOLDS", &o.NoThresholds}, {"K6_INSECURE_SKIP_TLS_VERIFY", &o.InsecureSkipTLSVerify}, {"K6_NO_COOKIES_RESET", &o.NoCookiesReset}} {
+	}{{"K6_NO_THRESHOLDS", &o.NoThresholds}, {"K6_INSECURE_SKIP_TLS_VERIFY", &o.InsecureSkipTLSVerify}, {"K6_NO_COOKIES_RESET", &o.NoCookiesReset}, {"K6_THROW", &o.Throw}} {
 		if v, ok := get(b.key); ok {
 			x, e := strconv.ParseBool(v)
 			if e != nil {
@@ -280,6 +281,7 @@ func (o options) apply(hi options) options {
 	pickB(&o.NoThresholds, hi.NoThresholds)
 	pickB(&o.InsecureSkipTLSVerify, hi.InsecureSkipTLSVerify)
 	pickB(&o.NoCookiesReset, hi.NoCookiesReset)
+	pickB(&o.Throw, hi.Throw)
 	pickB(&o.NoSummary, hi.NoSummary)
 	pickB(&o.NoColor, hi.NoColor)
 	if hi.SetupTimeout != nil {
@@ -396,6 +398,9 @@ func newRunConfig(o options) (*runConfig, error) {
 	}
 	if o.NoCookiesReset != nil {
 		rc.Module.NoCookiesReset = *o.NoCookiesReset
+	}
+	if o.Throw != nil {
+		rc.Module.Throw = *o.Throw
 	}
 	rc.Module.SystemTags = o.SystemTags
 	t.OptionsJSON = testOptionsJSON(o, t.Scenarios)

@@ -154,6 +154,7 @@ type Options struct {
 	InsecureSkipTLSVerify bool
 	UserAgent             string
 	NoCookiesReset        bool
+	Throw                 bool     // failed HTTP requests throw (options.throw, --throw)
 	SystemTags            []string // nil means k6's default set
 }
 

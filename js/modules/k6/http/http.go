@@ -10,12 +10,14 @@ package http
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	gohttp "net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dop251/goja"
 
@@ -92,8 +94,8 @@ func (m *instance) Exports() modules.Exports {
 		"cookieJar": m.cookieJar,
 		"CookieJar": m.newCookieJar,
 		"file":      m.file,
-		"url": m.taggedURL,
-		"TLS_1_2": "tls1.2", "TLS_1_3": "tls1.3",
+		"url":       m.taggedURL,
+		"TLS_1_2":   "tls1.2", "TLS_1_3": "tls1.3",
 		"OCSP_STATUS_GOOD": "good", "OCSP_STATUS_REVOKED": "revoked", "OCSP_STATUS_UNKNOWN": "unknown",
 	}
 	return modules.Exports{Default: named, Named: named}
@@ -152,7 +154,7 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("invalid URL %q: want an absolute http(s) URL", raw)
+		return nil, &invalidURLError{raw}
 	}
 	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: 10,
 		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}, jar: st.HTTPClient.Jar, nameTag: name}
@@ -283,43 +285,84 @@ func userAgent(st *modules.State) string {
 // request runs one request synchronously and returns its response object.
 func (m *instance) request(method string, urlV, bodyV, paramsV goja.Value) goja.Value {
 	st := m.state()
-	req, err := m.prepare(st, method, urlV, bodyV, paramsV)
+	ctx := m.vu.Context()
+	var hops []result
+	if req, err := m.prepare(st, method, urlV, bodyV, paramsV); err != nil {
+		hops = m.unsent(st, method, urlV, err)
+	} else {
+		hops = do(ctx, m.sender(st), req)
+	}
+	v, err := m.finish(ctx, st, hops)
 	if err != nil {
 		m.throw(err)
 	}
-	ctx := m.vu.Context()
-	hops := do(ctx, m.sender(st), req)
-	return m.finish(ctx, st, hops)
+	return v
 }
 
-// finish emits the samples of every hop and builds the final response object.
-func (m *instance) finish(ctx context.Context, st *modules.State, hops []result) goja.Value {
+// invalidURLError is prepare's error for a URL that is not an absolute http(s) URL.
+type invalidURLError struct{ raw string }
+
+func (e *invalidURLError) Error() string {
+	return fmt.Sprintf("invalid URL %q: want an absolute http(s) URL", e.raw)
+}
+
+// unsent is the outcome of a request that prepare refused: with an invalid URL, as in k6,
+// a failed request that never went out (no samples; error_code 1020 and the warning)
+// unless the options say throw; any other error (the params) throws.
+func (m *instance) unsent(st *modules.State, method string, urlV goja.Value, err error) []result {
+	var ue *invalidURLError
+	if !errors.As(err, &ue) || st.Options.Throw {
+		m.throw(err)
+	}
+	req := &request{method: method, rawURL: ue.raw}
+	return []result{{req: req, url: ue.raw, method: method, errCode: codeInvalidURL, errMsg: err.Error(),
+		goErr: err, unsent: true, end: time.Now()}}
+}
+
+// finish emits the samples of every hop and builds the final response object. A request
+// that failed (no response) is logged as a warning, or is the error returned when the
+// options say throw (options.throw, --throw).
+func (m *instance) finish(ctx context.Context, st *modules.State, hops []result) (goja.Value, error) {
 	base := m.base.Tags(st)
 	for i := range hops {
-		m.emit(ctx, st, base, &hops[i])
+		if !hops[i].unsent {
+			m.emit(ctx, st, base, &hops[i])
+		}
 	}
 	if last := &hops[len(hops)-1]; last.goErr != nil && ctx.Err() == nil {
+		if st.Options.Throw {
+			return nil, last.goErr
+		}
 		st.Logger.Log("warn", fmt.Sprintf("Request Failed error=%q", last.goErr.Error()))
 	}
-	return m.response(&hops[len(hops)-1])
+	return m.response(&hops[len(hops)-1]), nil
 }
 
 // asyncRequest(method, url, body, params) returns a Promise of the response.
 func (m *instance) asyncRequest(call goja.FunctionCall) goja.Value {
 	st := m.state()
 	rt := m.vu.Runtime()
-	req, err := m.prepare(st, strings.ToUpper(call.Argument(0).String()), call.Argument(1), call.Argument(2), call.Argument(3))
+	method := strings.ToUpper(call.Argument(0).String())
+	req, err := m.prepare(st, method, call.Argument(1), call.Argument(2), call.Argument(3))
+	var failed []result
 	if err != nil {
-		m.throw(err)
+		failed = m.unsent(st, method, call.Argument(1), err)
 	}
-	p, resolve, _ := rt.NewPromise()
+	p, resolve, reject := rt.NewPromise()
 	enqueue := m.vu.RegisterCallback()
 	ctx := m.vu.Context()
 	sd := m.sender(st)
 	go func() {
-		hops := do(ctx, sd, req)
+		hops := failed
+		if hops == nil {
+			hops = do(ctx, sd, req)
+		}
 		enqueue(func() error {
-			return resolve(m.finish(ctx, st, hops))
+			v, err := m.finish(ctx, st, hops)
+			if err != nil {
+				return reject(rt.NewGoError(err))
+			}
+			return resolve(v)
 		})
 	}()
 	return rt.ToValue(p)
@@ -338,19 +381,27 @@ func (m *instance) batch(call goja.FunctionCall) goja.Value {
 	keys := obj.Keys()
 	isArray := obj.ClassName() == "Array"
 	reqs := make([]*request, len(keys))
+	results := make([][]result, len(reqs))
 	for i, k := range keys {
 		r, err := m.batchItem(st, obj.Get(k))
 		if err != nil {
-			m.throw(fmt.Errorf("http.batch item %s: %w", k, err))
+			var ue *invalidURLError
+			if !errors.As(err, &ue) || st.Options.Throw {
+				m.throw(fmt.Errorf("http.batch item %s: %w", k, err))
+			}
+			results[i] = m.unsent(st, "", goja.Undefined(), err)
+			continue
 		}
 		reqs[i] = r
 	}
 	ctx := m.vu.Context()
-	results := make([][]result, len(reqs))
 	sem := make(chan struct{}, maxBatchParallel)
 	var wg sync.WaitGroup
 	sd := m.sender(st)
 	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -367,7 +418,11 @@ func (m *instance) batch(call goja.FunctionCall) goja.Value {
 		out = rt.NewObject()
 	}
 	for i, k := range keys {
-		_ = out.Set(k, m.finish(ctx, st, results[i]))
+		v, err := m.finish(ctx, st, results[i])
+		if err != nil {
+			m.throw(err)
+		}
+		_ = out.Set(k, v)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/json"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/pixelk6/pixelk6/js/jstest"
 )
 
 // httpbin starts a loopback server with httpbin-like endpoints for the features beyond
@@ -349,5 +352,49 @@ http.get(http.url`+"`${BASE}/echo?id=${3}`"+`, { tags: { name: 'mine' } });`)
 	want := "${}/echo?id=${} ${}/echo?id=${}|${}/echo?id=${} ${}/echo?id=${}|${}/echo?b=${} ${}/echo?b=${}|mine mine"
 	if g := strings.Join(got, "|"); g != want {
 		t.Errorf("name and url tags\n got %s\nwant %s", g, want)
+	}
+}
+
+// TestInvalidURL: as in k6, an invalid URL gives a response with error_code 1020 and a
+// warning, and no request samples; with throw (options.throw, --throw) it throws, and so
+// do network errors.
+func TestInvalidURL(t *testing.T) {
+	srv := server(t)
+	const script = `
+const r = http.get('/relative');
+if (r.status !== 0 || r.error_code !== 1020 || !r.error.includes('invalid URL') || r.body !== null) throw new Error('response ' + JSON.stringify([r.status, r.error_code, r.error, r.body]));
+const rs = http.batch([['GET', 'nope'], ['GET', BASE + '/health']]);
+if (rs[0].error_code !== 1020 || rs[1].status !== 200) throw new Error('batch ' + rs[0].error_code + ' ' + rs[1].status);
+http.asyncRequest('GET', '::bad').then(a => { if (a.error_code !== 1020) throw new Error('async ' + a.error_code); });
+const refused = http.get('http://127.0.0.1:1/');
+if (refused.error_code !== 1212) throw new Error('refused ' + refused.error_code);`
+	h := run(t, srv.URL, script)
+	if n := len(h.Samples.Metric("http_reqs")); n != 2 { // /health and the refused one
+		t.Errorf("%d http_reqs samples, want 2 (none for invalid URLs)", n)
+	}
+	if w := strings.Count(h.Logs.String(), `warn: Request Failed error="invalid URL`); w != 3 {
+		t.Errorf("%d invalid URL warnings, want 3:\n%s", w, h.Logs.String())
+	}
+
+	for _, tc := range []struct{ name, body, want string }{
+		{"invalid URL", "http.get('/relative')", "invalid URL"},
+		{"network error", "http.get('http://127.0.0.1:1/')", "connection refused"},
+		{"batch", "http.batch(['http://127.0.0.1:1/'])", "connection refused"},
+		{"async", "await http.asyncRequest('GET', 'http://127.0.0.1:1/')", "connection refused"},
+	} {
+		t.Run("throw "+tc.name, func(t *testing.T) {
+			h := jstest.MustLoad(t, "import http from 'k6/http';\nexport default async function () { "+tc.body+"; }\n", nil)
+			st := h.State(1)
+			st.Options.Throw = true
+			v, err := h.Bundle.NewVU(context.Background(), st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			err = v.RunIteration(context.Background(), "default", nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

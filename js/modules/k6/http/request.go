@@ -72,6 +72,7 @@ type result struct {
 	method    string
 	challenge bool        // the unauthenticated first hop of digest auth: a 401 is what is expected
 	cookies   []reqCookie // the cookies sent
+	unsent    bool        // refused before it went out (an invalid URL): no samples
 }
 
 // expectedStatus reports whether the hop's status is expected (k6's response callback). The
