@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -90,33 +91,43 @@ type tracer struct {
 	wrote, firstByte                                                                time.Time
 	reused                                                                          bool
 	remote                                                                          string
+	mu                                                                              sync.Mutex // see trace
 }
 
 func (t *tracer) trace() *httptrace.ClientTrace {
+	// net/http may call these from a dial goroutine that outlives the request (a connection
+	// dialed for it but taken by another request), so they and phases hold t.mu.
+	at := func(f func()) { t.mu.Lock(); f(); t.mu.Unlock() }
 	return &httptrace.ClientTrace{
-		GetConn: func(string) { t.getConn = time.Now() },
+		GetConn: func(string) { at(func() { t.getConn = time.Now() }) },
 		GotConn: func(i httptrace.GotConnInfo) {
-			t.gotConn = time.Now()
-			t.reused = i.Reused
-			if i.Conn != nil {
-				t.remote = i.Conn.RemoteAddr().String()
-			}
+			at(func() {
+				t.gotConn = time.Now()
+				t.reused = i.Reused
+				if i.Conn != nil {
+					t.remote = i.Conn.RemoteAddr().String()
+				}
+			})
 		},
 		DNSStart: func(httptrace.DNSStartInfo) {
-			if t.dnsStart.IsZero() {
-				t.dnsStart = time.Now()
-			}
+			at(func() {
+				if t.dnsStart.IsZero() {
+					t.dnsStart = time.Now()
+				}
+			})
 		},
 		ConnectStart: func(string, string) {
-			if t.connectStart.IsZero() {
-				t.connectStart = time.Now()
-			}
+			at(func() {
+				if t.connectStart.IsZero() {
+					t.connectStart = time.Now()
+				}
+			})
 		},
-		ConnectDone:          func(string, string, error) { t.connectDone = time.Now() },
-		TLSHandshakeStart:    func() { t.tlsStart = time.Now() },
-		TLSHandshakeDone:     func(tls.ConnectionState, error) { t.tlsDone = time.Now() },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { t.wrote = time.Now() },
-		GotFirstResponseByte: func() { t.firstByte = time.Now() },
+		ConnectDone:          func(string, string, error) { at(func() { t.connectDone = time.Now() }) },
+		TLSHandshakeStart:    func() { at(func() { t.tlsStart = time.Now() }) },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { at(func() { t.tlsDone = time.Now() }) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { at(func() { t.wrote = time.Now() }) },
+		GotFirstResponseByte: func() { at(func() { t.firstByte = time.Now() }) },
 	}
 }
 
@@ -129,6 +140,8 @@ func ms(d time.Duration) float64 {
 
 // phases turns the readings into k6's timings; end is when the body was read.
 func (t *tracer) phases(end time.Time) timings {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	var tm timings
 	switch {
 	case !t.dnsStart.IsZero():
@@ -371,7 +384,9 @@ func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err err
 			r.body = dec
 		}
 	}
+	t.mu.Lock()
 	r.remote = t.remote
+	t.mu.Unlock()
 	if resp.TLS != nil {
 		r.tls = tlsVersion(resp.TLS.Version)
 	}
