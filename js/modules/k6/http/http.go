@@ -149,8 +149,10 @@ func isNullish(v goja.Value) bool { return v == nil || goja.IsUndefined(v) || go
 func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, paramsV goja.Value) (*request, error) {
 	rt := m.vu.Runtime()
 	raw, name := urlV.String(), ""
-	if t, ok := urlV.Export().(*TaggedURL); ok {
-		raw, name = t.URL, t.Name
+	if o, ok := urlV.(*goja.Object); ok { // (a string URL is not exported: no allocation)
+		if t, ok := o.Export().(*TaggedURL); ok {
+			raw, name = t.URL, t.Name
+		}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {

@@ -91,13 +91,13 @@ type tracer struct {
 	wrote, firstByte                                                                time.Time
 	reused                                                                          bool
 	remote                                                                          string
-	mu                                                                              sync.Mutex // see trace
 }
 
-func (t *tracer) trace() *httptrace.ClientTrace {
+func (t *tracer) trace(mu *sync.Mutex) *httptrace.ClientTrace {
 	// net/http may call these from a dial goroutine that outlives the request (a connection
-	// dialed for it but taken by another request), so they and phases hold t.mu.
-	at := func(f func()) { t.mu.Lock(); f(); t.mu.Unlock() }
+	// dialed for it but taken by another request), so they hold mu, and the request reads a
+	// copy taken under it (snapshot).
+	at := func(f func()) { mu.Lock(); f(); mu.Unlock() }
 	return &httptrace.ClientTrace{
 		GetConn: func(string) { at(func() { t.getConn = time.Now() }) },
 		GotConn: func(i httptrace.GotConnInfo) {
@@ -131,6 +131,14 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 	}
 }
 
+// snapshot copies t under mu (see trace).
+func (t *tracer) snapshot(mu *sync.Mutex) *tracer {
+	mu.Lock()
+	defer mu.Unlock()
+	c := *t
+	return &c
+}
+
 func ms(d time.Duration) float64 {
 	if d < 0 {
 		return 0
@@ -140,8 +148,6 @@ func ms(d time.Duration) float64 {
 
 // phases turns the readings into k6's timings; end is when the body was read.
 func (t *tracer) phases(end time.Time) timings {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	var tm timings
 	switch {
 	case !t.dnsStart.IsZero():
@@ -313,7 +319,8 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
 	t := &tracer{}
-	ctx = httptrace.WithClientTrace(ctx, t.trace())
+	var mu sync.Mutex
+	ctx = httptrace.WithClientTrace(ctx, t.trace(&mu))
 	hr, err := newRequest(ctx, userAgent, req, method, r.url, body, cookies)
 	if err != nil {
 		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
@@ -329,12 +336,12 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	t.start = time.Now()
 	resp, err := noJar(client).Do(hr)
 	if err != nil {
-		r.complete(t, nil, nil, err)
+		r.complete(t.snapshot(&mu), nil, nil, err)
 		return r
 	}
 	data, err := readBody(resp, method, req.respType)
 	_ = resp.Body.Close()
-	r.complete(t, resp, data, err)
+	r.complete(t.snapshot(&mu), resp, data, err)
 	if dbg != nil {
 		if dump, err := httputil.DumpResponse(resp, false); err == nil {
 			s := "Response:\n" + string(dump)
@@ -384,9 +391,7 @@ func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err err
 			r.body = dec
 		}
 	}
-	t.mu.Lock()
 	r.remote = t.remote
-	t.mu.Unlock()
 	if resp.TLS != nil {
 		r.tls = tlsVersion(resp.TLS.Version)
 	}
