@@ -30,6 +30,9 @@ import (
 // (also in the JSON of logged responses, where its quotes are escaped)
 var digestRandom = regexp.MustCompile(`(cnonce|response)=\\?"[^"\\]*\\?"`)
 
+// multipartBoundary matches a multipart body's random boundary.
+var multipartBoundary = regexp.MustCompile(`[0-9a-f]{60}`)
+
 // rawServer is a loopback HTTP/1.1 server written on raw connections, so a test can make it
 // misbehave exactly (stall, reset, close an idle connection, send 1xx responses, lie about
 // Content-Length). It records what reaches it, one line per request: the connection's
@@ -130,7 +133,8 @@ func (s *rawServer) serve(c *net.TCPConn, conn int) {
 		if len(req.TransferEncoding) > 0 {
 			hs = append(hs, "(te "+strings.Join(req.TransferEncoding, ",")+")")
 		}
-		s.record(fmt.Sprintf("conn %d #%d %s %s host=%s %s body=%q", conn, nth, req.Method, req.RequestURI, req.Host, strings.Join(hs, " "), body))
+		line := fmt.Sprintf("conn %d #%d %s %s host=%s %s body=%q", conn, nth, req.Method, req.RequestURI, req.Host, strings.Join(hs, " "), body)
+		s.record(multipartBoundary.ReplaceAllString(line, "BOUNDARY"))
 		if !s.respond(c, req, nth, body) {
 			return
 		}
@@ -296,7 +300,8 @@ func runPath(t *testing.T, script string, netHTTPOnly bool) observed {
 	for _, l := range h.Logs.Lines {
 		l = strings.ReplaceAll(l, main.url(), "BASE")
 		l = strings.ReplaceAll(l, other.url(), "OTHER")
-		o.Logs = append(o.Logs, portless(digestRandom.ReplaceAllString(l, "$1=random")))
+		l = multipartBoundary.ReplaceAllString(digestRandom.ReplaceAllString(l, "$1=random"), "BOUNDARY")
+		o.Logs = append(o.Logs, portless(l))
 	}
 	for _, s := range h.Samples.Samples() {
 		tags := s.Tags.Map()
@@ -410,6 +415,8 @@ show('no follow', http.get(` + "`${__ENV.BASE}/redirect/302`" + `, { redirects: 
 		{"basic auth from the URL", "show('r', http.get(__ENV.BASE.replace('http://', 'http://u:p%40ss@') + '/echo')); show('explicit', http.get(__ENV.BASE.replace('http://', 'http://u:p@') + '/echo', { auth: 'basic' }));", `"url":"http://****:****@127.0.0.1:PORT/echo"`, false},
 		{"digest auth", "show('r', http.post(__ENV.BASE.replace('http://', 'http://u:p@') + '/digest?x=1', 'data', { auth: 'digest' }));", `"body":"authed"`, false},
 		{"cookie jar API, replace and a jar of the script's own", "http.cookieJar().set(__ENV.BASE, 'j', '1'); show('both', http.get(`${__ENV.BASE}/echo-cookie`, { cookies: { j: '2' } })); show('replace', http.get(`${__ENV.BASE}/echo-cookie`, { cookies: { j: { value: '3', replace: true } } })); const own = new http.CookieJar(); show('own', http.get(`${__ENV.BASE}/setcookie`, { jar: own })); show('own back', http.get(`${__ENV.BASE}/echo-cookie`, { jar: own, headers: { Cookie: 'h=1' } }));", `own back {"status":200,"status_text":"200 OK","proto":"HTTP/1.1","url":"BASE/echo-cookie","headers":{"Content-Length":"11"},"body":"h=1; sid=42"`, false},
+		{"multipart body", "show('r', http.post(`${__ENV.BASE}/echo`, { f: http.file('data', 'a.txt', 'text/plain'), x: '1' })); show('file body', http.post(`${__ENV.BASE}/echo`, http.file('raw', 'b.bin')));", `name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\ndata\r\n--BOUNDARY--`, false},
+		{"compression without a body", "show('r', http.get(`${__ENV.BASE}/echo`, { compression: 'gzip' }));", `"request":{"method":"GET","url":"BASE/echo","headers":{"User-Agent"`, false},
 		{"batch", "const rs = http.batch([['GET', `${__ENV.BASE}/ok`], ['POST', `${__ENV.BASE}/echo`, 'b']]); show('0', rs[0]); show('1', rs[1]);", `"body":"b"`, true},
 	}
 	for _, tc := range tests {

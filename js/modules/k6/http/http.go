@@ -95,8 +95,14 @@ func (m *instance) Exports() modules.Exports {
 		"CookieJar": m.newCookieJar,
 		"file":      m.file,
 		"url":       m.taggedURL,
-		"TLS_1_2":   "tls1.2", "TLS_1_3": "tls1.3",
+		"TLS_1_0":   "tls1.0", "TLS_1_1": "tls1.1", "TLS_1_2": "tls1.2", "TLS_1_3": "tls1.3",
 		"OCSP_STATUS_GOOD": "good", "OCSP_STATUS_REVOKED": "revoked", "OCSP_STATUS_UNKNOWN": "unknown",
+		"OCSP_STATUS_SERVER_FAILED": "server_failed",
+		"OCSP_REASON_UNSPECIFIED":   "unspecified", "OCSP_REASON_KEY_COMPROMISE": "key_compromise",
+		"OCSP_REASON_CA_COMPROMISE": "ca_compromise", "OCSP_REASON_AFFILIATION_CHANGED": "affiliation_changed",
+		"OCSP_REASON_SUPERSEDED": "superseded", "OCSP_REASON_CESSATION_OF_OPERATION": "cessation_of_operation",
+		"OCSP_REASON_CERTIFICATE_HOLD": "certificate_hold", "OCSP_REASON_REMOVE_FROM_CRL": "remove_from_crl",
+		"OCSP_REASON_PRIVILEGE_WITHDRAWN": "privilege_withdrawn", "OCSP_REASON_AA_COMPROMISE": "aa_compromise",
 	}
 	return modules.Exports{Default: named, Named: named}
 }
@@ -168,6 +174,9 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 			req.body = x.Bytes()
 		case []byte:
 			req.body = x
+		case *FileData:
+			req.body = x.bytes
+			req.header.Set("Content-Type", x.ContentType)
 		case map[string]any:
 			if hasFile(x) {
 				b, ct, err := multipartBody(x)
@@ -245,8 +254,10 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		if err != nil {
 			return nil, err
 		}
-		req.body = body
-		req.header.Set("Content-Encoding", enc)
+		if req.body != nil { // nothing to compress without a body (the names are checked)
+			req.body = body
+			req.header.Set("Content-Encoding", enc)
+		}
 	}
 	auth := ""
 	if a := p.Get("auth"); !isNullish(a) {
