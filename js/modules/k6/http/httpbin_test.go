@@ -398,3 +398,41 @@ if (refused.error_code !== 1212) throw new Error('refused ' + refused.error_code
 		})
 	}
 }
+
+// TestTLSResponse: over TLS (the test server's own certificate, with
+// insecureSkipTLSVerify), res.tls_version and res.tls_cipher_suite name what was
+// negotiated, and a gzip body is decoded on that path (net/http) too.
+func TestTLSResponse(t *testing.T) {
+	mux := gohttp.NewServeMux()
+	mux.HandleFunc("/gz", func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write([]byte("secret"))
+		_ = zw.Close()
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(buf.Bytes())
+	})
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	h := jstest.MustLoad(t, `import http from 'k6/http';
+export default function () {
+  const r = http.get(__ENV.BASE + '/gz');
+  if (r.status !== 200 || r.body !== 'secret' || r.headers['Content-Encoding'] !== 'gzip') throw new Error('response ' + r.status + ' ' + r.error);
+  if (r.tls_version !== http.TLS_1_3) throw new Error('tls_version ' + r.tls_version);
+  if (!/^TLS_[A-Z0-9_]+$/.test(r.tls_cipher_suite)) throw new Error('tls_cipher_suite ' + r.tls_cipher_suite);
+  if (http.OCSP_STATUS_GOOD !== 'good' || http.OCSP_REASON_KEY_COMPROMISE !== 'key_compromise') throw new Error('constants');
+  const plain = http.get(__ENV.BASE.replace('https:', 'http:') + '/gz');
+  if (plain.tls_cipher_suite !== '') throw new Error('plain ' + plain.tls_cipher_suite);
+}
+`, map[string]string{"BASE": srv.URL})
+	st := h.State(1)
+	st.Options.InsecureSkipTLSVerify = true
+	v, err := h.Bundle.NewVU(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.RunIteration(context.Background(), "default", nil); err != nil {
+		t.Fatal(err)
+	}
+}

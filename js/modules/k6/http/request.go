@@ -62,6 +62,7 @@ type result struct {
 	header    gohttp.Header
 	body      []byte
 	tls       string // "tls1.3", "" for plain HTTP
+	cipher    string // the TLS cipher suite's name ("TLS_AES_128_GCM_SHA256"), "" for plain HTTP
 	remote    string
 	timings   timings
 	end       time.Time
@@ -394,6 +395,7 @@ func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err err
 	r.remote = t.remote
 	if resp.TLS != nil {
 		r.tls = tlsVersion(resp.TLS.Version)
+		r.cipher = tls.CipherSuiteName(resp.TLS.CipherSuite)
 	}
 	if err != nil {
 		r.errCode, r.errMsg = classifyError(err)

@@ -18,7 +18,7 @@ func (m *instance) response(r *result) goja.Value {
 
 // responseKeys are the response's own enumerable properties, in k6's order.
 var responseKeys = []string{"remote_ip", "remote_port", "url", "status", "status_text", "proto", "headers",
-	"cookies", "body", "timings", "tls_version", "error", "error_code", "request"}
+	"cookies", "body", "timings", "tls_version", "tls_cipher_suite", "error", "error_code", "request"}
 
 type responseObject struct {
 	rt    *goja.Runtime
@@ -48,6 +48,8 @@ func (o *responseObject) Get(key string) goja.Value {
 		return rt.ToValue(r.errCode)
 	case "tls_version":
 		return rt.ToValue(r.tls)
+	case "tls_cipher_suite":
+		return rt.ToValue(r.cipher)
 	case "remote_ip":
 		host, _ := splitRemote(r.remote)
 		return rt.ToValue(host)
