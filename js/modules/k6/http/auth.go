@@ -17,15 +17,13 @@ type credentials struct{ user, pass string }
 
 // applyAuth reads params.auth and the URL's user info: "basic" (or no auth with user info in
 // the URL) sends an Authorization: Basic header; "digest" answers the server's 401 challenge
-// (see digestAuthorization). The user info leaves the URL that goes out; the URL shown in
-// tags and responses has it masked as k6 does (****:****@). NTLM is refused.
+// (see digestAuthorization), "ntlm" negotiates (see ntlm.go). The user info leaves the URL
+// that goes out; the URL shown in tags and responses has it masked as k6 does (****:****@).
 func applyAuth(req *request, auth string) error {
 	switch auth {
-	case "", "basic", "digest":
-	case "ntlm":
-		return fmt.Errorf("params.auth %q: NTLM authentication is not supported by pixelk6", auth)
+	case "", "basic", "digest", "ntlm":
 	default:
-		return fmt.Errorf("params.auth %q: want basic or digest", auth)
+		return fmt.Errorf("params.auth %q: want basic, digest or ntlm", auth)
 	}
 	u := req.url
 	if u.User == nil {
@@ -33,9 +31,13 @@ func applyAuth(req *request, auth string) error {
 	}
 	user := u.User.Username()
 	pass, _ := u.User.Password()
-	if auth == "digest" {
+	switch {
+	case auth == "digest":
 		req.digest = &credentials{user, pass}
-	} else if req.header.Get("Authorization") == "" {
+	case auth == "ntlm":
+		req.ntlm = &credentials{user, pass}
+		req.header.Set("Authorization", ntlmNegotiate())
+	case req.header.Get("Authorization") == "":
 		req.header.Set("Authorization", "Basic "+basicToken(user, pass))
 	}
 	clean := *u

@@ -1,6 +1,8 @@
 package http
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"testing"
 )
@@ -45,4 +47,46 @@ func FuzzAuthParams(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { _ = authParams(s) }) // must not panic or loop
+}
+
+// TestMD4 is RFC 1320's test suite (part).
+func TestMD4(t *testing.T) {
+	for in, want := range map[string]string{
+		"":               "31d6cfe0d16ae931b73c59d7e0c089c0",
+		"abc":            "a448017aaf21d8525fc10ae87aa6729d",
+		"message digest": "d9130a8164549fe818874806e1c7014b",
+		"12345678901234567890123456789012345678901234567890123456789012345678901234567890": "e33b4ddc9c38f2199c3e7b164fcc0536",
+	} {
+		if got := hex.EncodeToString(md4Sum([]byte(in))); got != want {
+			t.Errorf("md4(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestNTLMv2KnownAnswer is MS-NLMP section 4.2.4's NTLMv2 example.
+func TestNTLMv2KnownAnswer(t *testing.T) {
+	key := ntowfv2("User", "Password", "Domain")
+	if got := hex.EncodeToString(key); got != "0c868a403bfd7a93a3001ef22ef02e3f" {
+		t.Fatalf("NTOWFv2 %s", got)
+	}
+	var ti []byte
+	for _, av := range []struct {
+		id uint16
+		s  string
+	}{{2, "Domain"}, {1, "Server"}} {
+		v := utf16le(av.s)
+		ti = binary.LittleEndian.AppendUint16(ti, av.id)
+		ti = binary.LittleEndian.AppendUint16(ti, uint16(len(v)))
+		ti = append(ti, v...)
+	}
+	ti = append(ti, 0, 0, 0, 0)
+	c := &ntlmChallenge{challenge: [8]byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef}, targetInfo: ti}
+	client := [8]byte{0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa}
+	nt, lm := ntlmv2Responses(key, c, 0, client)
+	if got := hex.EncodeToString(nt[:16]); got != "68cd0ab851e51c96aabc927bebef6a1c" {
+		t.Errorf("NTProofStr %s", got)
+	}
+	if got := hex.EncodeToString(lm); got != "86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa" {
+		t.Errorf("LMv2 %s", got)
+	}
 }

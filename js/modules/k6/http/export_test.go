@@ -9,3 +9,6 @@ func UseNetHTTPOnly(st *modules.State) {
 	c.Transport = c.Transport.(*vuTransport).transport(true)
 	st.HTTPClient = c
 }
+
+// MD4 is md4Sum, for the test NTLM server (the standard library has no MD4).
+var MD4 = md4Sum

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	gohttp "net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +23,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 )
 
 // httpbin starts a loopback server with httpbin-like endpoints for the features beyond
@@ -152,9 +157,80 @@ func httpbin(t testing.TB) *httptest.Server {
 		}
 		_, _ = io.WriteString(w, "set")
 	})
+	mux.HandleFunc("/ntlm", ntlmHandler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// ntlmHandler is an NTLM server for user DOM\alice, password s3cret: a Negotiate message
+// gets a 401 with a Challenge, and an Authenticate message on the same connection whose
+// NTLMv2 proof checks out gets 200 {"authenticated": true, "user": ...}.
+func ntlmHandler() gohttp.HandlerFunc {
+	challenge := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	var mu sync.Mutex
+	challenged := map[string]bool{} // remote addresses that were sent a challenge
+	le16, le32 := binary.LittleEndian.Uint16, binary.LittleEndian.Uint32
+	u16 := func(s string) []byte {
+		var b []byte
+		for _, r := range s {
+			b = binary.LittleEndian.AppendUint16(b, uint16(r))
+		}
+		return b
+	}
+	return func(w gohttp.ResponseWriter, r *gohttp.Request) {
+		msg, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(r.Header.Get("Authorization"), "NTLM "))
+		deny := func() { w.Header().Set("WWW-Authenticate", "NTLM"); w.WriteHeader(401) }
+		if len(msg) < 12 || string(msg[:8]) != "NTLMSSP\x00" {
+			deny()
+			return
+		}
+		switch le32(msg[8:]) {
+		case 1:
+			ti := binary.LittleEndian.AppendUint16(nil, 2) // MsvAvNbDomainName
+			ti = binary.LittleEndian.AppendUint16(ti, uint16(len(u16("DOM"))))
+			ti = append(append(ti, u16("DOM")...), 0, 0, 0, 0)
+			m := append([]byte("NTLMSSP\x00"), 2, 0, 0, 0)
+			m = append(m, 0, 0, 0, 0, 48, 0, 0, 0) // target name: empty
+			m = binary.LittleEndian.AppendUint32(m, 0xa2898205)
+			m = append(append(m, challenge...), make([]byte, 8)...)
+			m = binary.LittleEndian.AppendUint16(m, uint16(len(ti)))
+			m = binary.LittleEndian.AppendUint16(m, uint16(len(ti)))
+			m = binary.LittleEndian.AppendUint32(m, 48)
+			m = append(m, ti...)
+			mu.Lock()
+			challenged[r.RemoteAddr] = true
+			mu.Unlock()
+			w.Header().Set("WWW-Authenticate", "NTLM "+base64.StdEncoding.EncodeToString(m))
+			w.WriteHeader(401)
+		case 3:
+			mu.Lock()
+			same := challenged[r.RemoteAddr]
+			mu.Unlock()
+			field := func(i int) []byte {
+				n, off := int(le16(msg[12+8*i:])), int(le32(msg[16+8*i:]))
+				return msg[off : off+n]
+			}
+			nt, dom, user := field(1), field(2), field(3)
+			if !same || len(nt) < 16 || string(dom) != string(u16("DOM")) || string(user) != string(u16("alice")) {
+				deny()
+				return
+			}
+			h := hmac.New(md5.New, httpmod.MD4(u16("s3cret")))
+			h.Write(u16("ALICE" + "DOM"))
+			key := h.Sum(nil)
+			p := hmac.New(md5.New, key)
+			p.Write(challenge)
+			p.Write(nt[16:])
+			if !hmac.Equal(p.Sum(nil), nt[:16]) {
+				deny()
+				return
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"authenticated": true, "user": "alice"})
+		default:
+			deny()
+		}
+	}
 }
 
 func TestCompressedResponses(t *testing.T) {
@@ -247,9 +323,9 @@ const u = http.post(BASE + '/multipart', { file: d }, { headers: { 'X-A': '1' } 
 if (u.json('parts.0.Data') !== 'hi') throw new Error('ArrayBuffer data ' + u.body);`)
 }
 
-// TestAuth: user:pass in the URL sends basic auth; auth: 'digest' answers the server's
-// challenge, and both round trips are requests (the first, a 401, expected as in k6); NTLM
-// is refused by name. The credentials never show in tags or the response's URL.
+// TestAuth: user:pass in the URL sends basic auth; auth: 'digest' and 'ntlm' answer the
+// server's challenge, and both round trips are requests (the first, a 401, expected as in
+// k6); an unknown scheme throws. The credentials never show in tags or the response's URL.
 func TestAuth(t *testing.T) {
 	srv := httpbin(t)
 	base := strings.TrimPrefix(srv.URL, "http://")
@@ -267,16 +343,19 @@ for (const algo of ['MD5', 'SHA-256']) {
 }
 const post = http.post(BASE + '/digest-auth/auth/user/passwd', 'data', { auth: 'digest' });
 if (post.status !== 200) throw new Error('digest POST ' + post.status);
+const n = http.get('http://DOM%5Calice:s3cret@' + host + '/ntlm', { auth: 'ntlm' });
+if (n.status !== 200 || n.json('user') !== 'alice') throw new Error('ntlm ' + n.status);
+if (http.get('http://DOM%5Calice:wrong@' + host + '/ntlm', { auth: 'ntlm' }).status !== 401) throw new Error('ntlm: a wrong password accepted');
 let err = '';
-try { http.get(BASE + '/basic-auth/user/passwd', { auth: 'ntlm' }); } catch (e) { err = String(e); }
-if (!err.includes('NTLM')) throw new Error('ntlm: ' + err);`)
+try { http.get(BASE + '/basic-auth/user/passwd', { auth: 'kerberos' }); } catch (e) { err = String(e); }
+if (!err.includes('kerberos')) throw new Error('kerberos: ' + err);`)
 	var statuses, urls []string
 	for _, s := range h.Samples.Metric("http_reqs") {
 		tags := s.Tags.Map()
 		statuses = append(statuses, tags["status"]+"/"+tags["expected_response"])
 		urls = append(urls, tags["url"])
 	}
-	want := "200/true 200/true 401/false 401/true 200/true 401/true 200/true 401/true 200/true"
+	want := "200/true 200/true 401/false 401/true 200/true 401/true 200/true 401/true 200/true 401/true 200/true 401/true 401/false"
 	if got := strings.Join(statuses, " "); got != want {
 		t.Errorf("requests (status/expected_response)\n got %s\nwant %s", got, want)
 	}
@@ -427,6 +506,30 @@ export default function () {
 `, map[string]string{"BASE": srv.URL})
 	st := h.State(1)
 	st.Options.InsecureSkipTLSVerify = true
+	v, err := h.Bundle.NewVU(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if err := v.RunIteration(context.Background(), "default", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNTLMNetHTTP: the NTLM handshake also holds on net/http's connection (TestAuth takes the
+// fast path).
+func TestNTLMNetHTTP(t *testing.T) {
+	srv := httpbin(t)
+	h := jstest.MustLoad(t, `import http from 'k6/http';
+export default function () {
+  for (let i = 0; i < 3; i++) {
+    const r = http.post(__ENV.BASE.replace('http://', 'http://DOM%5Calice:s3cret@') + '/ntlm', 'body', { auth: 'ntlm' });
+    if (r.status !== 200 || r.json('authenticated') !== true) throw new Error('ntlm ' + r.status);
+  }
+}
+`, map[string]string{"BASE": srv.URL})
+	st := h.State(1)
+	httpmod.UseNetHTTPOnly(st)
 	v, err := h.Bundle.NewVU(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)

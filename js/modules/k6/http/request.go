@@ -42,6 +42,7 @@ type request struct {
 	expected  *statusSet
 	debug     string
 	digest    *credentials     // params.auth "digest": answer the server's 401 challenge
+	ntlm      *credentials     // params.auth "ntlm": answer the server's 401 challenge
 	cookies   []reqCookie      // params.cookies
 	jar       gohttp.CookieJar // the jar of this request (params.jar, else the VU's); nil: none
 	shownURL  string           // the URL in tags and the response when not url (user info masked)
@@ -279,18 +280,16 @@ func do(ctx context.Context, sd sender, req *request) []result {
 		if hop == 0 && req.shownURL != "" {
 			r.url = req.shownURL
 		}
-		if req.digest != nil && hop == 0 && len(out) == 0 && r.status == gohttp.StatusUnauthorized {
-			if ch, ok := digestChallenge(r.header.Values("WWW-Authenticate")); ok {
-				if h, err := digestAuthorization(ch, *req.digest, method, u.RequestURI(), body, ""); err == nil {
-					r.challenge = true
-					out = append(out, r)
-					authed := *req
-					authed.header = req.header.Clone()
-					authed.header.Set("Authorization", h)
-					req = &authed
-					hop--
-					continue
-				}
+		if hop == 0 && len(out) == 0 && r.status == gohttp.StatusUnauthorized {
+			if h := challengeAnswer(req, r.header.Values("WWW-Authenticate"), method, u, body); h != "" {
+				r.challenge = true
+				out = append(out, r)
+				authed := *req
+				authed.header = req.header.Clone()
+				authed.header.Set("Authorization", h)
+				req = &authed
+				hop--
+				continue
 			}
 		}
 		out = append(out, r)
@@ -313,6 +312,24 @@ func do(ctx context.Context, sd sender, req *request) []result {
 		}
 		u = next
 	}
+}
+
+// challengeAnswer is the Authorization header answering a 401's challenge with the
+// request's digest or NTLM credentials, "" when there is none to answer.
+func challengeAnswer(req *request, challenges []string, method string, u *url.URL, body []byte) string {
+	switch {
+	case req.digest != nil:
+		if ch, ok := digestChallenge(challenges); ok {
+			if h, err := digestAuthorization(ch, *req.digest, method, u.RequestURI(), body, ""); err == nil {
+				return h
+			}
+		}
+	case req.ntlm != nil:
+		if ch, err := parseNTLMChallenge(challenges); err == nil {
+			return ntlmAuthenticate(*req.ntlm, ch)
+		}
+	}
+	return ""
 }
 
 func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *request, method string, u *url.URL, body []byte, cookies []reqCookie, dbg debugLog) result {
