@@ -1,6 +1,9 @@
 // Package http is the k6/http module: get, post, put, patch, del, head, options, request,
 // asyncRequest and batch, response objects with timings, and k6's per-request metrics
-// (http_reqs, http_req_*) with k6's tags and error codes.
+// (http_reqs, http_req_*) with k6's tags and error codes; with k6's request features:
+// multipart bodies and http.file (multipart.go), basic, digest and NTLM auth (auth.go,
+// ntlm.go), content codings both ways (compression.go), cookie jars (cookies.go), http.url
+// tagged templates and GJSON selectors in res.json.
 //
 // A request goes out through one of a VU's two clients: a fast HTTP/1.1 path for plain
 // http:// (fastPool, chosen by useFast) or net/http for the rest. The fast path behaves as
