@@ -73,16 +73,29 @@ type result struct {
 	reqHeader gohttp.Header
 	reqBody   []byte
 	method    string
-	challenge bool        // the unauthenticated first hop of digest auth: a 401 is what is expected
+	firstAuth authScheme  // the first hop of digest or NTLM auth (see expectedStatus)
 	cookies   []reqCookie // the cookies sent
 	unsent    bool        // refused before it went out (an invalid URL): no samples
 }
 
-// expectedStatus reports whether the hop's status is expected (k6's response callback). The
-// first hop of digest auth expects a 401 (and only that), as in k6.
+// authScheme marks the first hop of a request with challenge-response auth.
+type authScheme uint8
+
+const (
+	authNone authScheme = iota
+	authDigest
+	authNTLM
+)
+
+// expectedStatus reports whether the hop's status is expected (k6's response callback). As
+// in k6, the first hop of digest auth expects a 401 and only that; the first hop of NTLM
+// auth a 401 or what the callback expects.
 func (r *result) expectedStatus() bool {
-	if r.challenge {
+	switch r.firstAuth {
+	case authDigest:
 		return r.status == gohttp.StatusUnauthorized
+	case authNTLM:
+		return r.status == gohttp.StatusUnauthorized || r.req.expected.contains(r.status)
 	}
 	return r.req.expected.contains(r.status)
 }
@@ -280,9 +293,16 @@ func do(ctx context.Context, sd sender, req *request) []result {
 		if hop == 0 && req.shownURL != "" {
 			r.url = req.shownURL
 		}
-		if hop == 0 && len(out) == 0 && r.status == gohttp.StatusUnauthorized {
+		if hop == 0 && len(out) == 0 {
+			switch {
+			case req.digest != nil:
+				r.firstAuth = authDigest
+			case req.ntlm != nil:
+				r.firstAuth = authNTLM
+			}
+		}
+		if r.firstAuth != authNone && r.status == gohttp.StatusUnauthorized {
 			if h := challengeAnswer(req, r.header.Values("WWW-Authenticate"), method, u, body); h != "" {
-				r.challenge = true
 				out = append(out, r)
 				authed := *req
 				authed.header = req.header.Clone()
