@@ -30,6 +30,14 @@ import (
 // (also in the JSON of logged responses, where its quotes are escaped)
 var digestRandom = regexp.MustCompile(`(cnonce|response)=\\?"[^"\\]*\\?"`)
 
+// ntlmTestChallenge is an NTLM Challenge message (challenge 0102030405060708, no target
+// info), base64.
+const ntlmTestChallenge = "TlRMTVNTUAACAAAAAAAAADAAAAAFgomiAQIDBAUGBwgAAAAAAAAAAAAAAAAwAAAA"
+
+// ntlmRandom matches an NTLM Authenticate message (its client challenge and time differ in
+// each run).
+var ntlmRandom = regexp.MustCompile(`NTLM TlRMTVNTUAADAAAA[A-Za-z0-9+/=]*`)
+
 // multipartBoundary matches a multipart body's random boundary.
 var multipartBoundary = regexp.MustCompile(`[0-9a-f]{60}`)
 
@@ -134,7 +142,7 @@ func (s *rawServer) serve(c *net.TCPConn, conn int) {
 			hs = append(hs, "(te "+strings.Join(req.TransferEncoding, ",")+")")
 		}
 		line := fmt.Sprintf("conn %d #%d %s %s host=%s %s body=%q", conn, nth, req.Method, req.RequestURI, req.Host, strings.Join(hs, " "), body)
-		s.record(multipartBoundary.ReplaceAllString(line, "BOUNDARY"))
+		s.record(ntlmRandom.ReplaceAllString(multipartBoundary.ReplaceAllString(line, "BOUNDARY"), "NTLM AUTHENTICATE"))
 		if !s.respond(c, req, nth, body) {
 			return
 		}
@@ -245,6 +253,14 @@ func (s *rawServer) respond(c *net.TCPConn, req *gohttp.Request, nth int, body [
 			return w("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nauthed")
 		}
 		return w("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"r\", qop=\"auth\", nonce=\"n\", opaque=\"o\"\r\nContent-Length: 4\r\n\r\nnope")
+	case p == "/ntlm": // NTLM: a Challenge for a Negotiate, 200 for an Authenticate on the same connection
+		switch a := req.Header.Get("Authorization"); {
+		case strings.HasPrefix(a, "NTLM TlRMTVNTUAABAAAA"):
+			return w("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM " + ntlmTestChallenge + "\r\nContent-Length: 0\r\n\r\n")
+		case strings.HasPrefix(a, "NTLM TlRMTVNTUAADAAAA") && nth > 1:
+			return w("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nauthed")
+		}
+		return w("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n")
 	case p == "/garbage":
 		w("NOT HTTP\r\n\r\n")
 		return false
@@ -301,6 +317,7 @@ func runPath(t *testing.T, script string, netHTTPOnly bool) observed {
 		l = strings.ReplaceAll(l, main.url(), "BASE")
 		l = strings.ReplaceAll(l, other.url(), "OTHER")
 		l = multipartBoundary.ReplaceAllString(digestRandom.ReplaceAllString(l, "$1=random"), "BOUNDARY")
+		l = ntlmRandom.ReplaceAllString(l, "NTLM AUTHENTICATE")
 		o.Logs = append(o.Logs, portless(l))
 	}
 	for _, s := range h.Samples.Samples() {
@@ -417,6 +434,7 @@ show('no follow', http.get(` + "`${__ENV.BASE}/redirect/302`" + `, { redirects: 
 		{"cookie jar API, replace and a jar of the script's own", "http.cookieJar().set(__ENV.BASE, 'j', '1'); show('both', http.get(`${__ENV.BASE}/echo-cookie`, { cookies: { j: '2' } })); show('replace', http.get(`${__ENV.BASE}/echo-cookie`, { cookies: { j: { value: '3', replace: true } } })); const own = new http.CookieJar(); show('own', http.get(`${__ENV.BASE}/setcookie`, { jar: own })); show('own back', http.get(`${__ENV.BASE}/echo-cookie`, { jar: own, headers: { Cookie: 'h=1' } }));", `own back {"status":200,"status_text":"200 OK","proto":"HTTP/1.1","url":"BASE/echo-cookie","headers":{"Content-Length":"11"},"body":"h=1; sid=42"`, false},
 		{"multipart body", "show('r', http.post(`${__ENV.BASE}/echo`, { f: http.file('data', 'a.txt', 'text/plain'), x: '1' })); show('file body', http.post(`${__ENV.BASE}/echo`, http.file('raw', 'b.bin')));", `name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\ndata\r\n--BOUNDARY--`, false},
 		{"compression without a body", "show('r', http.get(`${__ENV.BASE}/echo`, { compression: 'gzip' }));", `"request":{"method":"GET","url":"BASE/echo","headers":{"User-Agent"`, false},
+		{"ntlm auth", "show('r', http.post(__ENV.BASE.replace('http://', 'http://D%5Cu:p@') + '/ntlm', 'data', { auth: 'ntlm' })); show('again', http.get(__ENV.BASE.replace('http://', 'http://u:p@') + '/ntlm', { auth: 'ntlm' }));", `again {"status":200`, false},
 		{"batch", "const rs = http.batch([['GET', `${__ENV.BASE}/ok`], ['POST', `${__ENV.BASE}/echo`, 'b']]); show('0', rs[0]); show('1', rs[1]);", `"body":"b"`, true},
 	}
 	for _, tc := range tests {
