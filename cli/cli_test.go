@@ -62,6 +62,8 @@ func TestFlags(t *testing.T) {
 		{"http debug bare", []string{"--http-debug"}, options{HTTPDebug: s("headers")}, nil},
 		{"http debug full", []string{"--http-debug=full"}, options{HTTPDebug: s("full")}, nil},
 		{"insecure", []string{"--insecure-skip-tls-verify"}, options{InsecureSkipTLSVerify: b(true)}, nil},
+		{"throw", []string{"--throw"}, options{Throw: b(true)}, nil},
+		{"throw short", []string{"-w"}, options{Throw: b(true)}, nil},
 		{"user agent", []string{"--user-agent", "ua/1"}, options{UserAgent: s("ua/1")}, nil},
 		{"env", []string{"-e", "A=1", "--env", "B=2"}, options{}, func(r *runFlags) bool { return cmp.Equal(r.env, []string{"A=1", "B=2"}) }},
 		{"outs", []string{"-o", "json=a.json", "--out", "csv=b.csv"}, options{Out: []string{"json=a.json", "csv=b.csv"}}, func(r *runFlags) bool { return cmp.Equal(r.out, []string{"json=a.json", "csv=b.csv"}) }},

@@ -166,7 +166,8 @@ type Options struct {
 	MaxRedirects *int
 	// DiscardResponseBodies makes responseType "none" the default (body null).
 	DiscardResponseBodies bool
-	// Throw makes a failed request (a network error, not an HTTP status) throw.
+	// Throw makes a failed request (a network error, not an HTTP status) and an invalid URL
+	// throw (options.throw, --throw).
 	Throw bool
 	// NoConnectionReuse closes every connection after its request; NoVUConnectionReuse
 	// closes a VU's connections between its iterations.

@@ -2,11 +2,15 @@ package http_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	gohttp "net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,11 +18,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
 	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
 	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 )
+
+// digestRandom matches the parts of a Digest Authorization header that differ in each run.
+// (also in the JSON of logged responses, where its quotes are escaped)
+var digestRandom = regexp.MustCompile(`(cnonce|response)=\\?"[^"\\]*\\?"`)
+
+// ntlmTestChallenge is an NTLM Challenge message (challenge 0102030405060708, no target
+// info), base64.
+const ntlmTestChallenge = "TlRMTVNTUAACAAAAAAAAADAAAAAFgomiAQIDBAUGBwgAAAAAAAAAAAAAAAAwAAAA"
+
+// ntlmRandom matches an NTLM Authenticate message (its client challenge and time differ in
+// each run).
+var ntlmRandom = regexp.MustCompile(`NTLM TlRMTVNTUAADAAAA[A-Za-z0-9+/=]*`)
+
+// multipartBoundary matches a multipart body's random boundary.
+var multipartBoundary = regexp.MustCompile(`[0-9a-f]{60}`)
 
 // rawServer is a loopback HTTP/1.1 server written on raw connections, so a test can make it
 // misbehave exactly (stall, reset, close an idle connection, send 1xx responses, lie about
@@ -106,6 +127,9 @@ func (s *rawServer) serve(c *net.TCPConn, conn int) {
 		body, _ := io.ReadAll(req.Body)
 		var hs []string
 		for k, vs := range req.Header {
+			if k == "Authorization" && strings.HasPrefix(vs[0], "Digest ") {
+				vs = []string{digestRandom.ReplaceAllString(vs[0], "$1=random")} // cnonce, and so response
+			}
 			if k != "User-Agent" {
 				hs = append(hs, k+"="+strings.Join(vs, ","))
 			}
@@ -117,7 +141,8 @@ func (s *rawServer) serve(c *net.TCPConn, conn int) {
 		if len(req.TransferEncoding) > 0 {
 			hs = append(hs, "(te "+strings.Join(req.TransferEncoding, ",")+")")
 		}
-		s.record(fmt.Sprintf("conn %d #%d %s %s host=%s %s body=%q", conn, nth, req.Method, req.RequestURI, req.Host, strings.Join(hs, " "), body))
+		line := fmt.Sprintf("conn %d #%d %s %s host=%s %s body=%q", conn, nth, req.Method, req.RequestURI, req.Host, strings.Join(hs, " "), body)
+		s.record(ntlmRandom.ReplaceAllString(multipartBoundary.ReplaceAllString(line, "BOUNDARY"), "NTLM AUTHENTICATE"))
 		if !s.respond(c, req, nth, body) {
 			return
 		}
@@ -218,6 +243,24 @@ func (s *rawServer) respond(c *net.TCPConn, req *gohttp.Request, nth int, body [
 			return w("HTTP/1.1 " + code + " Whatever\r\n\r\n")
 		}
 		return w("HTTP/1.1 " + code + " Whatever\r\nContent-Length: 4\r\n\r\nbody")
+	case p == "/encoded": // "hello, encoded" in the codings of ?ce= (applied in order)
+		b := encodeForTest([]byte("hello, encoded"), q.Get("ce"))
+		return w(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n%s", q.Get("ce"), len(b), b))
+	case p == "/bad-gzip":
+		return w("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\nnot gzip")
+	case p == "/digest": // a Digest challenge until the request answers one
+		if strings.HasPrefix(req.Header.Get("Authorization"), "Digest ") {
+			return w("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nauthed")
+		}
+		return w("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"r\", qop=\"auth\", nonce=\"n\", opaque=\"o\"\r\nContent-Length: 4\r\n\r\nnope")
+	case p == "/ntlm": // NTLM: a Challenge for a Negotiate, 200 for an Authenticate on the same connection
+		switch a := req.Header.Get("Authorization"); {
+		case strings.HasPrefix(a, "NTLM TlRMTVNTUAABAAAA"):
+			return w("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM " + ntlmTestChallenge + "\r\nContent-Length: 0\r\n\r\n")
+		case strings.HasPrefix(a, "NTLM TlRMTVNTUAADAAAA") && nth > 1:
+			return w("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nauthed")
+		}
+		return w("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n")
 	case p == "/garbage":
 		w("NOT HTTP\r\n\r\n")
 		return false
@@ -273,6 +316,8 @@ func runPath(t *testing.T, script string, netHTTPOnly bool) observed {
 	for _, l := range h.Logs.Lines {
 		l = strings.ReplaceAll(l, main.url(), "BASE")
 		l = strings.ReplaceAll(l, other.url(), "OTHER")
+		l = multipartBoundary.ReplaceAllString(digestRandom.ReplaceAllString(l, "$1=random"), "BOUNDARY")
+		l = ntlmRandom.ReplaceAllString(l, "NTLM AUTHENTICATE")
 		o.Logs = append(o.Logs, portless(l))
 	}
 	for _, s := range h.Samples.Samples() {
@@ -286,7 +331,7 @@ func runPath(t *testing.T, script string, netHTTPOnly bool) observed {
 		if s.Metric.Name == "http_reqs" || s.Metric.Name == "http_req_failed" {
 			line += " value=" + strconv.FormatFloat(s.Value, 'g', -1, 64)
 		}
-		o.Samples = append(o.Samples, line)
+		o.Samples = append(o.Samples, portless(line))
 	}
 	for _, r := range main.requests() {
 		o.Requests = append(o.Requests, portless(strings.ReplaceAll(r, other.url(), "OTHER")))
@@ -382,6 +427,14 @@ show('no follow', http.get(` + "`${__ENV.BASE}/redirect/302`" + `, { redirects: 
 		{"Connection: close, HTTP/1.0 and a body until close", "for (const p of ['conn-close', 'http10', 'no-length', 'ok']) show(p, http.get(`${__ENV.BASE}/${p}`));", `"body":"until close"`, false},
 		{"statuses", "for (const c of [204, 304, 404, 500, 599]) show(String(c), http.get(`${__ENV.BASE}/status?code=${c}`));", `"error_code":1500`, false},
 		{"not HTTP", "show('r', http.get(`${__ENV.BASE}/garbage`));", `malformed HTTP`, false},
+		{"compressed responses", "for (const ce of ['gzip', 'deflate', 'br', 'zstd', 'gzip, br', 'identity']) show(ce, http.get(`${__ENV.BASE}/encoded?ce=${encodeURIComponent(ce)}`)); show('bad', http.get(`${__ENV.BASE}/bad-gzip`));", `gzip, br {"status":200,"status_text":"200 OK","proto":"HTTP/1.1","url":"BASE/encoded?ce=gzip%2C%20br","headers":{"Content-Encoding":"gzip, br"`, false},
+		{"compressed request bodies", "for (const c of ['gzip', 'deflate', 'br', 'zstd', 'gzip, zstd']) show(c, http.post(`${__ENV.BASE}/echo`, 'payload payload payload', { compression: c }));", `"Content-Encoding":["gzip, zstd"]`, false},
+		{"basic auth from the URL", "show('r', http.get(__ENV.BASE.replace('http://', 'http://u:p%40ss@') + '/echo')); show('explicit', http.get(__ENV.BASE.replace('http://', 'http://u:p@') + '/echo', { auth: 'basic' }));", `"url":"http://****:****@127.0.0.1:PORT/echo"`, false},
+		{"digest auth", "show('r', http.post(__ENV.BASE.replace('http://', 'http://u:p@') + '/digest?x=1', 'data', { auth: 'digest' }));", `"body":"authed"`, false},
+		{"cookie jar API, replace and a jar of the script's own", "http.cookieJar().set(__ENV.BASE, 'j', '1'); show('both', http.get(`${__ENV.BASE}/echo-cookie`, { cookies: { j: '2' } })); show('replace', http.get(`${__ENV.BASE}/echo-cookie`, { cookies: { j: { value: '3', replace: true } } })); const own = new http.CookieJar(); show('own', http.get(`${__ENV.BASE}/setcookie`, { jar: own })); show('own back', http.get(`${__ENV.BASE}/echo-cookie`, { jar: own, headers: { Cookie: 'h=1' } }));", `own back {"status":200,"status_text":"200 OK","proto":"HTTP/1.1","url":"BASE/echo-cookie","headers":{"Content-Length":"11"},"body":"h=1; sid=42"`, false},
+		{"multipart body", "show('r', http.post(`${__ENV.BASE}/echo`, { f: http.file('data', 'a.txt', 'text/plain'), x: '1' })); show('file body', http.post(`${__ENV.BASE}/echo`, http.file('raw', 'b.bin')));", `name=\"f\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\ndata\r\n--BOUNDARY--`, false},
+		{"compression without a body", "show('r', http.get(`${__ENV.BASE}/echo`, { compression: 'gzip' }));", `"request":{"method":"GET","url":"BASE/echo","headers":{"User-Agent"`, false},
+		{"ntlm auth", "show('r', http.post(__ENV.BASE.replace('http://', 'http://D%5Cu:p@') + '/ntlm', 'data', { auth: 'ntlm' })); show('again', http.get(__ENV.BASE.replace('http://', 'http://u:p@') + '/ntlm', { auth: 'ntlm' }));", `again {"status":200`, false},
 		{"batch", "const rs = http.batch([['GET', `${__ENV.BASE}/ok`], ['POST', `${__ENV.BASE}/echo`, 'b']]); show('0', rs[0]); show('1', rs[1]);", `"body":"b"`, true},
 	}
 	for _, tc := range tests {
@@ -443,4 +496,29 @@ func lineDiff(slow, fast observed) string {
 	section("request", slow.Requests, fast.Requests)
 	section("other host", slow.Other, fast.Other)
 	return b.String()
+}
+
+// encodeForTest applies comma-separated content codings in order, with the standard
+// library's gzip and zlib and the brotli and zstd packages.
+func encodeForTest(b []byte, codings string) []byte {
+	for _, c := range strings.Split(codings, ",") {
+		var buf bytes.Buffer
+		var w io.WriteCloser
+		switch strings.TrimSpace(c) {
+		case "gzip":
+			w = gzip.NewWriter(&buf)
+		case "deflate":
+			w = zlib.NewWriter(&buf)
+		case "br":
+			w = brotli.NewWriter(&buf)
+		case "zstd":
+			w, _ = zstd.NewWriter(&buf)
+		default:
+			continue
+		}
+		_, _ = w.Write(b)
+		_ = w.Close()
+		b = buf.Bytes()
+	}
+	return b
 }

@@ -19,3 +19,6 @@ func NewRateLimiter(rps int) *rateLimiter { return newRateLimiter(rps) }
 
 // Reserve exposes rateLimiter.reserve.
 func (l *rateLimiter) Reserve(now time.Time) time.Duration { return l.reserve(now) }
+
+// MD4 is md4Sum, for the test NTLM server (the standard library has no MD4).
+var MD4 = md4Sum

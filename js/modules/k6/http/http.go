@@ -1,6 +1,9 @@
 // Package http is the k6/http module: get, post, put, patch, del, head, options, request,
 // asyncRequest and batch, response objects with timings, and k6's per-request metrics
-// (http_reqs, http_req_*) with k6's tags and error codes.
+// (http_reqs, http_req_*) with k6's tags and error codes; with k6's request features:
+// multipart bodies and http.file (multipart.go), basic, digest and NTLM auth (auth.go,
+// ntlm.go), content codings both ways (compression.go), cookie jars (cookies.go), http.url
+// tagged templates and GJSON selectors in res.json.
 //
 // A request goes out through one of a VU's two clients: a fast HTTP/1.1 path for plain
 // http:// (fastPool, chosen by useFast) or net/http for the rest. The fast path behaves as
@@ -10,12 +13,14 @@ package http
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	gohttp "net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dop251/goja"
 
@@ -87,21 +92,17 @@ func (m *instance) Exports() modules.Exports {
 			return goja.Undefined()
 		},
 		"cookieJar": m.cookieJar,
-		"url": func(call goja.FunctionCall) goja.Value {
-			// http.url`...${x}`: the URL as a string; its name tag is the template.
-			var b strings.Builder
-			strs := call.Argument(0).ToObject(rt)
-			n := int(strs.Get("length").ToInteger())
-			for i := 0; i < n; i++ {
-				b.WriteString(strs.Get(strconv.Itoa(i)).String())
-				if i+1 < len(call.Arguments) && i+1 < n {
-					b.WriteString(call.Arguments[i+1].String())
-				}
-			}
-			return rt.ToValue(b.String())
-		},
-		"TLS_1_2": "tls1.2", "TLS_1_3": "tls1.3",
+		"CookieJar": m.newCookieJar,
+		"file":      m.file,
+		"url":       m.taggedURL,
+		"TLS_1_0":   "tls1.0", "TLS_1_1": "tls1.1", "TLS_1_2": "tls1.2", "TLS_1_3": "tls1.3",
 		"OCSP_STATUS_GOOD": "good", "OCSP_STATUS_REVOKED": "revoked", "OCSP_STATUS_UNKNOWN": "unknown",
+		"OCSP_STATUS_SERVER_FAILED": "server_failed",
+		"OCSP_REASON_UNSPECIFIED":   "unspecified", "OCSP_REASON_KEY_COMPROMISE": "key_compromise",
+		"OCSP_REASON_CA_COMPROMISE": "ca_compromise", "OCSP_REASON_AFFILIATION_CHANGED": "affiliation_changed",
+		"OCSP_REASON_SUPERSEDED": "superseded", "OCSP_REASON_CESSATION_OF_OPERATION": "cessation_of_operation",
+		"OCSP_REASON_CERTIFICATE_HOLD": "certificate_hold", "OCSP_REASON_REMOVE_FROM_CRL": "remove_from_crl",
+		"OCSP_REASON_PRIVILEGE_WITHDRAWN": "privilege_withdrawn", "OCSP_REASON_AA_COMPROMISE": "aa_compromise",
 	}
 	return modules.Exports{Default: named, Named: named}
 }
@@ -153,13 +154,18 @@ func isNullish(v goja.Value) bool { return v == nil || goja.IsUndefined(v) || go
 // prepare turns the JavaScript arguments into a request.
 func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, paramsV goja.Value) (*request, error) {
 	rt := m.vu.Runtime()
-	raw := urlV.String()
+	raw, name := urlV.String(), ""
+	if o, ok := urlV.(*goja.Object); ok { // (a string URL is not exported: no allocation)
+		if t, ok := o.Export().(*TaggedURL); ok {
+			raw, name = t.URL, t.Name
+		}
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("invalid URL %q: want an absolute http(s) URL", raw)
+		return nil, &invalidURLError{raw}
 	}
 	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: maxRedirects(st.Options),
-		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}}
+		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}, jar: st.HTTPClient.Jar, nameTag: name}
 	if st.Options.DiscardResponseBodies {
 		req.respType = respNone // params.responseType overrides it
 	}
@@ -171,7 +177,19 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 			req.body = x.Bytes()
 		case []byte:
 			req.body = x
+		case *FileData:
+			req.body = x.bytes
+			req.header.Set("Content-Type", x.ContentType)
 		case map[string]any:
+			if hasFile(x) {
+				b, ct, err := multipartBody(x)
+				if err != nil {
+					return nil, fmt.Errorf("multipart body: %w", err)
+				}
+				req.body = b
+				req.header.Set("Content-Type", ct)
+				break
+			}
 			req.body = formEncode(x)
 			req.header.Set("Content-Type", "application/x-www-form-urlencoded")
 		default:
@@ -179,7 +197,7 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		}
 	}
 	if isNullish(paramsV) {
-		return req, nil
+		return req, applyAuth(req, "")
 	}
 	p := paramsV.ToObject(rt)
 	if h := p.Get("headers"); !isNullish(h) {
@@ -222,18 +240,34 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 		req.redirects = int(r.ToInteger())
 	}
 	if c := p.Get("cookies"); !isNullish(c) {
-		co := c.ToObject(rt)
-		var parts []string
-		for _, k := range co.Keys() {
-			v := co.Get(k)
-			if o, ok := v.(*goja.Object); ok && !isNullish(o.Get("value")) {
-				v = o.Get("value")
-			}
-			parts = append(parts, (&gohttp.Cookie{Name: k, Value: v.String()}).String())
+		req.cookies = requestCookies(rt, c)
+	}
+	if j := p.Get("jar"); j != nil && !goja.IsUndefined(j) {
+		switch x := j.Export().(type) {
+		case nil:
+			req.jar = nil
+		case *CookieJar:
+			req.jar = x.jar
+		default:
+			return nil, fmt.Errorf("params.jar must be a CookieJar (http.cookieJar() or new http.CookieJar()), got %s", j.String())
 		}
-		if len(parts) > 0 {
-			req.header.Add("Cookie", strings.Join(parts, "; "))
+	}
+	if c := p.Get("compression"); !isNullish(c) && c.String() != "" {
+		body, enc, err := compressBody(req.body, c.String())
+		if err != nil {
+			return nil, err
 		}
+		if req.body != nil { // nothing to compress without a body (the names are checked)
+			req.body = body
+			req.header.Set("Content-Encoding", enc)
+		}
+	}
+	auth := ""
+	if a := p.Get("auth"); !isNullish(a) {
+		auth = a.String()
+	}
+	if err := applyAuth(req, auth); err != nil {
+		return nil, err
 	}
 	if cb := p.Get("responseCallback"); cb != nil && !goja.IsUndefined(cb) {
 		req.expected = m.statusSetArg(cb)
@@ -269,46 +303,84 @@ func userAgent(st *modules.State) string {
 // request runs one request synchronously and returns its response object.
 func (m *instance) request(method string, urlV, bodyV, paramsV goja.Value) goja.Value {
 	st := m.state()
-	req, err := m.prepare(st, method, urlV, bodyV, paramsV)
+	ctx := m.vu.Context()
+	var hops []result
+	if req, err := m.prepare(st, method, urlV, bodyV, paramsV); err != nil {
+		hops = m.unsent(st, method, urlV, err)
+	} else {
+		hops = do(ctx, m.sender(st), req)
+	}
+	v, err := m.finish(ctx, st, hops)
 	if err != nil {
 		m.throw(err)
 	}
-	ctx := m.vu.Context()
-	hops := do(ctx, m.sender(st), req)
-	return m.finish(ctx, st, hops)
+	return v
 }
 
-// finish emits the samples of every hop and builds the final response object.
-func (m *instance) finish(ctx context.Context, st *modules.State, hops []result) goja.Value {
+// invalidURLError is prepare's error for a URL that is not an absolute http(s) URL.
+type invalidURLError struct{ raw string }
+
+func (e *invalidURLError) Error() string {
+	return fmt.Sprintf("invalid URL %q: want an absolute http(s) URL", e.raw)
+}
+
+// unsent is the outcome of a request that prepare refused: with an invalid URL, as in k6,
+// a failed request that never went out (no samples; error_code 1020 and the warning)
+// unless the options say throw; any other error (the params) throws.
+func (m *instance) unsent(st *modules.State, method string, urlV goja.Value, err error) []result {
+	var ue *invalidURLError
+	if !errors.As(err, &ue) || st.Options.Throw {
+		m.throw(err)
+	}
+	req := &request{method: method, rawURL: ue.raw}
+	return []result{{req: req, url: ue.raw, method: method, errCode: codeInvalidURL, errMsg: err.Error(),
+		goErr: err, unsent: true, end: time.Now()}}
+}
+
+// finish emits the samples of every hop and builds the final response object. A request
+// that failed (no response) is logged as a warning, or is the error returned when the
+// options say throw (options.throw, --throw).
+func (m *instance) finish(ctx context.Context, st *modules.State, hops []result) (goja.Value, error) {
 	base := m.base.Tags(st)
 	for i := range hops {
-		m.emit(ctx, st, base, &hops[i])
+		if !hops[i].unsent {
+			m.emit(ctx, st, base, &hops[i])
+		}
 	}
 	if last := &hops[len(hops)-1]; last.goErr != nil && ctx.Err() == nil {
 		if st.Options.Throw {
-			m.throw(requestError(last))
+			return nil, last.goErr
 		}
 		st.Logger.Log("warn", fmt.Sprintf("Request Failed error=%q", last.goErr.Error()))
 	}
-	return m.response(&hops[len(hops)-1])
+	return m.response(&hops[len(hops)-1]), nil
 }
 
 // asyncRequest(method, url, body, params) returns a Promise of the response.
 func (m *instance) asyncRequest(call goja.FunctionCall) goja.Value {
 	st := m.state()
 	rt := m.vu.Runtime()
-	req, err := m.prepare(st, strings.ToUpper(call.Argument(0).String()), call.Argument(1), call.Argument(2), call.Argument(3))
+	method := strings.ToUpper(call.Argument(0).String())
+	req, err := m.prepare(st, method, call.Argument(1), call.Argument(2), call.Argument(3))
+	var failed []result
 	if err != nil {
-		m.throw(err)
+		failed = m.unsent(st, method, call.Argument(1), err)
 	}
-	p, resolve, _ := rt.NewPromise()
+	p, resolve, reject := rt.NewPromise()
 	enqueue := m.vu.RegisterCallback()
 	ctx := m.vu.Context()
 	sd := m.sender(st)
 	go func() {
-		hops := do(ctx, sd, req)
+		hops := failed
+		if hops == nil {
+			hops = do(ctx, sd, req)
+		}
 		enqueue(func() error {
-			return resolve(m.finish(ctx, st, hops))
+			v, err := m.finish(ctx, st, hops)
+			if err != nil {
+				return reject(rt.NewGoError(err))
+			}
+			return resolve(v)
 		})
 	}()
 	return rt.ToValue(p)
@@ -328,19 +400,27 @@ func (m *instance) batch(call goja.FunctionCall) goja.Value {
 	keys := obj.Keys()
 	isArray := obj.ClassName() == "Array"
 	reqs := make([]*request, len(keys))
+	results := make([][]result, len(reqs))
 	for i, k := range keys {
 		r, err := m.batchItem(st, obj.Get(k))
 		if err != nil {
-			m.throw(fmt.Errorf("http.batch item %s: %w", k, err))
+			var ue *invalidURLError
+			if !errors.As(err, &ue) || st.Options.Throw {
+				m.throw(fmt.Errorf("http.batch item %s: %w", k, err))
+			}
+			results[i] = m.unsent(st, "", goja.Undefined(), err)
+			continue
 		}
 		reqs[i] = r
 	}
 	ctx := m.vu.Context()
-	results := make([][]result, len(reqs))
 	lim := newBatchLimits(st.Options)
 	var wg sync.WaitGroup
 	sd := m.sender(st)
 	for i, r := range reqs {
+		if r == nil {
+			continue
+		}
 		wg.Add(1)
 		lim.all <- struct{}{}
 		go func() {
@@ -361,7 +441,11 @@ func (m *instance) batch(call goja.FunctionCall) goja.Value {
 		out = rt.NewObject()
 	}
 	for i, k := range keys {
-		_ = out.Set(k, m.finish(ctx, st, results[i]))
+		v, err := m.finish(ctx, st, results[i])
+		if err != nil {
+			m.throw(err)
+		}
+		_ = out.Set(k, v)
 	}
 	return out
 }
@@ -404,7 +488,7 @@ func (m *instance) tags(base metrics.TagSet, r *result) metrics.TagSet {
 	k := tagKey{base: base, method: r.method, url: r.url, name: name, proto: r.proto, tls: r.tls,
 		errMsg: r.errMsg, status: r.status, errCode: r.errCode, hasExpected: req.expected != nil}
 	if req.expected != nil {
-		k.expected = req.expected.contains(r.status)
+		k.expected = r.expectedStatus()
 	}
 	if len(req.tags) > 0 {
 		k.extra = strings.Join(req.tags, "\x00")
@@ -470,7 +554,7 @@ func (m *instance) emit(ctx context.Context, st *modules.State, base metrics.Tag
 	s[7] = metrics.Sample{Metric: b.HTTPReqReceiving, Tags: tags, Time: at, Value: t.receiving}
 	if n == 9 {
 		failed := 1.0
-		if r.req.expected.contains(r.status) {
+		if r.expectedStatus() {
 			failed = 0
 		}
 		s[8] = metrics.Sample{Metric: b.HTTPReqFailed, Tags: tags, Time: at, Value: failed}
@@ -478,32 +562,36 @@ func (m *instance) emit(ctx context.Context, st *modules.State, base metrics.Tag
 	st.Samples.Push(ctx, s)
 }
 
-// cookieJar() returns the VU's jar: cookiesForURL(url) and set(url, name, value).
-func (m *instance) cookieJar(goja.FunctionCall) goja.Value {
+// TaggedURL is what http.url`...` returns: the URL and, for the name and url tags, the
+// template with ${} where the values were, so that requests to one endpoint share a time
+// series.
+type TaggedURL struct {
+	Name string `js:"name"`
+	URL  string `js:"url"`
+}
+
+// ToString is the URL (String(u), template literals, string concatenation).
+func (t *TaggedURL) ToString() string { return t.URL }
+
+// taggedURL is http.url`...${x}...`.
+func (m *instance) taggedURL(call goja.FunctionCall) goja.Value {
 	rt := m.vu.Runtime()
-	st := m.state()
-	jar := st.HTTPClient.Jar
-	o := rt.NewObject()
-	_ = o.Set("cookiesForURL", func(call goja.FunctionCall) goja.Value {
-		res := rt.NewObject()
-		u, err := url.Parse(call.Argument(0).String())
-		if err != nil || jar == nil {
-			return res
+	strs, ok := call.Argument(0).(*goja.Object)
+	if !ok {
+		panic(rt.NewTypeError("http.url is a template tag: http.url`https://host/items/${id}`"))
+	}
+	var u, name strings.Builder
+	n := int(strs.Get("length").ToInteger())
+	for i := 0; i < n; i++ {
+		s := strs.Get(strconv.Itoa(i)).String()
+		u.WriteString(s)
+		name.WriteString(s)
+		if i+1 < n {
+			if i+1 < len(call.Arguments) {
+				u.WriteString(call.Arguments[i+1].String())
+			}
+			name.WriteString("${}")
 		}
-		for _, c := range jar.Cookies(u) {
-			_ = res.Set(c.Name, []any{c.Value})
-		}
-		return res
-	})
-	_ = o.Set("set", func(call goja.FunctionCall) goja.Value {
-		u, err := url.Parse(call.Argument(0).String())
-		if err != nil {
-			m.throw(fmt.Errorf("cookieJar.set: invalid URL %q", call.Argument(0).String()))
-		}
-		if jar != nil {
-			jar.SetCookies(u, []*gohttp.Cookie{{Name: call.Argument(1).String(), Value: call.Argument(2).String()}})
-		}
-		return goja.Undefined()
-	})
-	return o
+	}
+	return rt.ToValue(&TaggedURL{Name: name.String(), URL: u.String()})
 }

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -225,7 +226,7 @@ func TestConnectionRefused(t *testing.T) {
 func TestInvalidParams(t *testing.T) {
 	srv := server(t)
 	tests := []struct{ name, body, want string }{
-		{"relative url", "http.get('/x')", "invalid URL"},
+		{"relative url with throw", "http.get('/x')", "invalid URL"}, // without throw: TestInvalidURL
 		{"bad timeout", "http.get(`${BASE}/health`, { timeout: 'soon' })", "invalid timeout"},
 		{"bad response type", "http.get(`${BASE}/health`, { responseType: 'xml' })", "invalid responseType"},
 	}
@@ -233,7 +234,14 @@ func TestInvalidParams(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := jstest.MustLoad(t, "import http from 'k6/http';\nconst BASE = __ENV.BASE;\nexport default function () { "+tc.body+"; }\n",
 				map[string]string{"BASE": srv.URL})
-			err := h.Run(t)
+			st := h.State(1)
+			st.Options.Throw = true // params errors throw anyway
+			v, err := h.Bundle.NewVU(context.Background(), st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			err = v.RunIteration(context.Background(), "default", nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}

@@ -330,10 +330,6 @@ func maxRedirects(o modules.Options) int {
 	return *o.MaxRedirects
 }
 
-// requestError is what a failed request throws with the throw option: the round trip's
-// error, as k6 throws it.
-func requestError(r *result) error { return r.goErr }
-
 // NetConfig is what a VU's other network clients (k6/ws) connect with, so that the options
 // apply to them as to HTTP: Dial applies hosts, blockHostnames, blacklistIPs, dns and
 // --local-ips; TLS applies insecureSkipTLSVerify, tlsVersion and tlsCipherSuites, and holds

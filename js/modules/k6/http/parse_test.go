@@ -1,7 +1,6 @@
 package http
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -29,38 +28,6 @@ func TestParseTimeout(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestSplitPath(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"a", "a"},
-		{"a.b.0.c", "a|b|0|c"},
-		{`a\.b.c`, "a.b|c"},
-		{"items.#", "items|#"},
-		{"", ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := strings.Join(splitPath(tc.in), "|"); got != tc.want {
-				t.Errorf("splitPath(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
-func FuzzSplitPath(f *testing.F) {
-	for _, s := range []string{"a.b", `a\.b`, `\`, "..", "a.#"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		parts := splitPath(s)
-		if len(parts) == 0 {
-			t.Fatalf("splitPath(%q) returned no parts", s)
-		}
-		if !strings.Contains(s, `\`) && strings.Join(parts, ".") != s {
-			t.Fatalf("splitPath(%q) = %q does not rejoin", s, parts)
-		}
-	})
 }
 
 func FuzzParseTimeout(f *testing.F) {

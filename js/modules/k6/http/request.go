@@ -40,6 +40,11 @@ type request struct {
 	tags      []string // other params.tags as key, value pairs
 	expected  *statusSet
 	debug     string
+	digest    *credentials     // params.auth "digest": answer the server's 401 challenge
+	ntlm      *credentials     // params.auth "ntlm": answer the server's 401 challenge
+	cookies   []reqCookie      // params.cookies
+	jar       gohttp.CookieJar // the jar of this request (params.jar, else the VU's); nil: none
+	shownURL  string           // the URL in tags and the response when not url (user info masked)
 }
 
 // timings are k6's request phases in ms.
@@ -57,6 +62,7 @@ type result struct {
 	header    gohttp.Header
 	body      []byte
 	tls       string // "tls1.3", "" for plain HTTP
+	cipher    string // the TLS cipher suite's name ("TLS_AES_128_GCM_SHA256"), "" for plain HTTP
 	remote    string
 	timings   timings
 	end       time.Time
@@ -66,6 +72,31 @@ type result struct {
 	reqHeader gohttp.Header
 	reqBody   []byte
 	method    string
+	firstAuth authScheme  // the first hop of digest or NTLM auth (see expectedStatus)
+	cookies   []reqCookie // the cookies sent
+	unsent    bool        // refused before it went out (an invalid URL): no samples
+}
+
+// authScheme marks the first hop of a request with challenge-response auth.
+type authScheme uint8
+
+const (
+	authNone authScheme = iota
+	authDigest
+	authNTLM
+)
+
+// expectedStatus reports whether the hop's status is expected (k6's response callback). As
+// in k6, the first hop of digest auth expects a 401 and only that; the first hop of NTLM
+// auth a 401 or what the callback expects.
+func (r *result) expectedStatus() bool {
+	switch r.firstAuth {
+	case authDigest:
+		return r.status == gohttp.StatusUnauthorized
+	case authNTLM:
+		return r.status == gohttp.StatusUnauthorized || r.req.expected.contains(r.status)
+	}
+	return r.req.expected.contains(r.status)
 }
 
 // tracer records the phases of one round trip with monotonic clock readings.
@@ -76,32 +107,50 @@ type tracer struct {
 	remote                                                                          string
 }
 
-func (t *tracer) trace() *httptrace.ClientTrace {
+func (t *tracer) trace(mu *sync.Mutex) *httptrace.ClientTrace {
+	// net/http may call these from a dial goroutine that outlives the request (a connection
+	// dialed for it but taken by another request), so they hold mu, and the request reads a
+	// copy taken under it (snapshot).
+	at := func(f func()) { mu.Lock(); f(); mu.Unlock() }
 	return &httptrace.ClientTrace{
-		GetConn: func(string) { t.getConn = time.Now() },
+		GetConn: func(string) { at(func() { t.getConn = time.Now() }) },
 		GotConn: func(i httptrace.GotConnInfo) {
-			t.gotConn = time.Now()
-			t.reused = i.Reused
-			if i.Conn != nil && i.Conn.RemoteAddr() != nil {
-				t.remote = i.Conn.RemoteAddr().String()
-			}
+			at(func() {
+				t.gotConn = time.Now()
+				t.reused = i.Reused
+				if i.Conn != nil && i.Conn.RemoteAddr() != nil {
+					t.remote = i.Conn.RemoteAddr().String()
+				}
+			})
 		},
 		DNSStart: func(httptrace.DNSStartInfo) {
-			if t.dnsStart.IsZero() {
-				t.dnsStart = time.Now()
-			}
+			at(func() {
+				if t.dnsStart.IsZero() {
+					t.dnsStart = time.Now()
+				}
+			})
 		},
 		ConnectStart: func(string, string) {
-			if t.connectStart.IsZero() {
-				t.connectStart = time.Now()
-			}
+			at(func() {
+				if t.connectStart.IsZero() {
+					t.connectStart = time.Now()
+				}
+			})
 		},
-		ConnectDone:          func(string, string, error) { t.connectDone = time.Now() },
-		TLSHandshakeStart:    func() { t.tlsStart = time.Now() },
-		TLSHandshakeDone:     func(tls.ConnectionState, error) { t.tlsDone = time.Now() },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { t.wrote = time.Now() },
-		GotFirstResponseByte: func() { t.firstByte = time.Now() },
+		ConnectDone:          func(string, string, error) { at(func() { t.connectDone = time.Now() }) },
+		TLSHandshakeStart:    func() { at(func() { t.tlsStart = time.Now() }) },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { at(func() { t.tlsDone = time.Now() }) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { at(func() { t.wrote = time.Now() }) },
+		GotFirstResponseByte: func() { at(func() { t.firstByte = time.Now() }) },
 	}
+}
+
+// snapshot copies t under mu (see trace).
+func (t *tracer) snapshot(mu *sync.Mutex) *tracer {
+	mu.Lock()
+	defer mu.Unlock()
+	c := *t
+	return &c
 }
 
 func ms(d time.Duration) float64 {
@@ -155,7 +204,7 @@ type sender struct {
 }
 
 // newRequest builds the net/http request of one hop.
-func newRequest(ctx context.Context, userAgent string, req *request, method, rawURL string, body []byte) (*gohttp.Request, error) {
+func newRequest(ctx context.Context, userAgent string, req *request, method, rawURL string, body []byte, cookies []reqCookie) (*gohttp.Request, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -164,15 +213,23 @@ func newRequest(ctx context.Context, userAgent string, req *request, method, raw
 	if err != nil {
 		return nil, err
 	}
-	setHeader(hr, req, userAgent)
+	setHeader(hr, req, userAgent, cookies)
 	return hr, nil
 }
 
 // setHeader gives hr the script's headers, the VU's User-Agent unless the script set one,
-// and the script's Host header as the request's host. Both clients send what it sets.
-func setHeader(hr *gohttp.Request, req *request, userAgent string) {
+// the script's Host header as the request's host, and the hop's cookies after the script's
+// Cookie header. Both clients send what it sets.
+func setHeader(hr *gohttp.Request, req *request, userAgent string, cookies []reqCookie) {
 	for k, vs := range req.header {
 		hr.Header[k] = vs
+	}
+	if len(cookies) > 0 {
+		line := cookieLine(cookies)
+		if own := hr.Header.Get("Cookie"); own != "" {
+			line = own + "; " + line
+		}
+		hr.Header["Cookie"] = []string{line}
 	}
 	if hr.Header.Get("User-Agent") == "" {
 		hr.Header.Set("User-Agent", userAgent)
@@ -197,18 +254,12 @@ func useFast(sd sender, req *request, method string, u *url.URL) bool {
 }
 
 // doFast runs one hop over the VU's fast HTTP/1.1 pool.
-func doFast(ctx context.Context, sd sender, req *request, method string, u *url.URL, body []byte) result {
-	r := result{req: req, url: u.String(), method: method, reqBody: body}
+func doFast(ctx context.Context, sd sender, req *request, method string, u *url.URL, body []byte, cookies []reqCookie) result {
+	r := result{req: req, url: u.String(), method: method, reqBody: body, cookies: cookies}
 	// Built directly (no second URL parse); written by writeRequest, read by ReadResponse.
 	hr := &gohttp.Request{Method: method, URL: u, Host: u.Host, Header: make(gohttp.Header, len(req.header)+2),
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
-	setHeader(hr, req, sd.userAgent)
-	jar := sd.client.Jar
-	if jar != nil {
-		for _, c := range jar.Cookies(u) {
-			hr.AddCookie(c)
-		}
-	}
+	setHeader(hr, req, sd.userAgent, cookies)
 	r.reqHeader = hr.Header
 	var t tracer
 	t.start = time.Now()
@@ -218,9 +269,6 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 	}
 	resp, data, err := sd.fast.roundTrip(ctx, hr, body, req.respType, t.start.Add(req.timeout), &t)
 	r.complete(&t, resp, data, err)
-	if resp != nil && jar != nil && len(resp.Header["Set-Cookie"]) > 0 {
-		jar.SetCookies(u, resp.Cookies())
-	}
 	return r
 }
 
@@ -234,10 +282,38 @@ func do(ctx context.Context, sd sender, req *request) []result {
 	var out []result
 	for hop := 0; ; hop++ {
 		var r result
+		cookies := hopCookies(req, u)
 		if useFast(sd, req, method, u) {
-			r = doFast(ctx, sd, req, method, u, body)
+			r = doFast(ctx, sd, req, method, u, body, cookies)
 		} else {
-			r = doOnce(ctx, sd.client, sd.userAgent, req, method, u, body, sd.dbg)
+			r = doOnce(ctx, sd.client, sd.userAgent, req, method, u, body, cookies, sd.dbg)
+		}
+		if req.jar != nil {
+			if cs := responseCookies(r.header); len(cs) > 0 {
+				req.jar.SetCookies(u, cs)
+			}
+		}
+		if hop == 0 && req.shownURL != "" {
+			r.url = req.shownURL
+		}
+		if hop == 0 && len(out) == 0 {
+			switch {
+			case req.digest != nil:
+				r.firstAuth = authDigest
+			case req.ntlm != nil:
+				r.firstAuth = authNTLM
+			}
+		}
+		if r.firstAuth != authNone && r.status == gohttp.StatusUnauthorized {
+			if h := challengeAnswer(req, r.header.Values("WWW-Authenticate"), method, u, body); h != "" {
+				out = append(out, r)
+				authed := *req
+				authed.header = req.header.Clone()
+				authed.header.Set("Authorization", h)
+				req = &authed
+				hop--
+				continue
+			}
 		}
 		out = append(out, r)
 		if r.errCode != 0 && r.status == 0 {
@@ -261,14 +337,32 @@ func do(ctx context.Context, sd sender, req *request) []result {
 	}
 }
 
-func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *request, method string, u *url.URL, body []byte, dbg debugLog) result {
-	r := result{req: req, url: u.String(), method: method, reqBody: body}
+// challengeAnswer is the Authorization header answering a 401's challenge with the
+// request's digest or NTLM credentials, "" when there is none to answer.
+func challengeAnswer(req *request, challenges []string, method string, u *url.URL, body []byte) string {
+	switch {
+	case req.digest != nil:
+		if ch, ok := digestChallenge(challenges); ok {
+			if h, err := digestAuthorization(ch, *req.digest, method, u.RequestURI(), body, ""); err == nil {
+				return h
+			}
+		}
+	case req.ntlm != nil:
+		if ch, err := parseNTLMChallenge(challenges); err == nil {
+			return ntlmAuthenticate(*req.ntlm, ch)
+		}
+	}
+	return ""
+}
+
+func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *request, method string, u *url.URL, body []byte, cookies []reqCookie, dbg debugLog) result {
+	r := result{req: req, url: u.String(), method: method, reqBody: body, cookies: cookies}
 	ctx, cancel := context.WithTimeout(ctx, req.timeout)
 	defer cancel()
 	t := &tracer{}
-	mu := new(sync.Mutex) // guards t against late hooks (see lockedTrace)
-	ctx = httptrace.WithClientTrace(ctx, t.lockedTrace(mu))
-	hr, err := newRequest(ctx, userAgent, req, method, r.url, body)
+	var mu sync.Mutex
+	ctx = httptrace.WithClientTrace(ctx, t.trace(&mu))
+	hr, err := newRequest(ctx, userAgent, req, method, r.url, body, cookies)
 	if err != nil {
 		r.errCode, r.errMsg = codeInvalidURL, "invalid URL"
 		r.end = time.Now()
@@ -279,18 +373,14 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 		dbg.request(hr, req.debug == "full")
 	}
 	t.start = time.Now()
-	resp, err := client.Do(hr)
+	resp, err := noJar(client).Do(hr)
 	if err != nil {
-		mu.Lock()
-		r.complete(t, nil, nil, err)
-		mu.Unlock()
+		r.complete(t.snapshot(&mu), nil, nil, err)
 		return r
 	}
 	data, err := readBody(resp, method, req.respType)
 	_ = resp.Body.Close()
-	mu.Lock()
-	r.complete(t, resp, data, err)
-	mu.Unlock()
+	r.complete(t.snapshot(&mu), resp, data, err)
 	if dbg != nil {
 		dbg.response(resp, data, req.debug == "full")
 	}
@@ -327,12 +417,23 @@ func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err err
 	r.proto = resp.Proto
 	r.header = resp.Header
 	r.body = body
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && err == nil && len(body) > 0 {
+		if dec, derr := decodeBody(body, ce); derr != nil {
+			err = derr
+		} else {
+			r.body = dec
+		}
+	}
 	r.remote = t.remote
 	if resp.TLS != nil {
 		r.tls = tlsVersion(resp.TLS.Version)
+		r.cipher = tls.CipherSuiteName(resp.TLS.CipherSuite)
 	}
 	if err != nil {
 		r.errCode, r.errMsg = classifyError(err)
+		if _, ok := err.(decodeError); ok {
+			r.errCode, r.errMsg = codeDecompression, err.Error()
+		}
 	} else if r.status >= 400 {
 		r.errCode = codeHTTPStatusOffset + r.status
 	}
@@ -419,4 +520,15 @@ func flatHeader(vs []string) string {
 		return vs[0]
 	}
 	return strings.Join(vs, ", ")
+}
+
+// noJar returns the client without its jar: the module sends and stores cookies itself, the
+// same way for both clients (hopCookies, and the jar of the request).
+func noJar(c *gohttp.Client) *gohttp.Client {
+	if c.Jar == nil {
+		return c
+	}
+	cp := *c
+	cp.Jar = nil
+	return &cp
 }

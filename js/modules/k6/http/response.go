@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+	"github.com/tidwall/gjson"
 )
 
 // response returns the JavaScript response object of a hop. It is a dynamic object over the
@@ -17,7 +18,7 @@ func (m *instance) response(r *result) goja.Value {
 
 // responseKeys are the response's own enumerable properties, in k6's order.
 var responseKeys = []string{"remote_ip", "remote_port", "url", "status", "status_text", "proto", "headers",
-	"cookies", "body", "timings", "tls_version", "error", "error_code", "request"}
+	"cookies", "body", "timings", "tls_version", "tls_cipher_suite", "error", "error_code", "request"}
 
 type responseObject struct {
 	rt    *goja.Runtime
@@ -47,6 +48,8 @@ func (o *responseObject) Get(key string) goja.Value {
 		return rt.ToValue(r.errCode)
 	case "tls_version":
 		return rt.ToValue(r.tls)
+	case "tls_cipher_suite":
+		return rt.ToValue(r.cipher)
 	case "remote_ip":
 		host, _ := splitRemote(r.remote)
 		return rt.ToValue(host)
@@ -79,14 +82,7 @@ func (o *responseObject) Get(key string) goja.Value {
 		_ = tm.Set("duration", r.timings.duration)
 		v = tm
 	case "cookies":
-		c := rt.NewObject()
-		for _, kv := range (&goHeader{r.header}).cookies() {
-			ck := rt.NewObject() // properties in a fixed order: name, value
-			_ = ck.Set("name", kv[0])
-			_ = ck.Set("value", kv[1])
-			_ = c.Set(kv[0], rt.NewArray(ck))
-		}
-		v = c
+		v = responseCookiesObject(rt, r.header)
 	case "request":
 		req := rt.NewObject()
 		_ = req.Set("method", r.method)
@@ -97,7 +93,7 @@ func (o *responseObject) Get(key string) goja.Value {
 		}
 		_ = req.Set("headers", rh)
 		_ = req.Set("body", string(r.reqBody))
-		_ = req.Set("cookies", rt.NewObject())
+		_ = req.Set("cookies", requestCookiesObject(rt, r.cookies))
 		v = req
 	case "json":
 		v = rt.ToValue(o.jsonMethod)
@@ -111,25 +107,34 @@ func (o *responseObject) Get(key string) goja.Value {
 	return v
 }
 
-// jsonMethod is res.json([selector]): the body parsed once, then a GJSON-like selection.
+// jsonMethod is res.json([selector]): the body parsed once; with a selector, the part of the
+// body it selects with GJSON's syntax (paths, #, queries, modifiers), undefined when it
+// selects nothing.
 func (o *responseObject) jsonMethod(call goja.FunctionCall) goja.Value {
 	rt := o.rt
-	if o.json == nil {
-		if o.r.body == nil {
-			panic(rt.NewGoError(errNoBody))
+	if o.r.body == nil {
+		panic(rt.NewGoError(errNoBody))
+	}
+	parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+	if sel := call.Argument(0); !isNullish(sel) {
+		res := gjson.GetBytes(o.r.body, sel.String())
+		if !res.Exists() {
+			return goja.Undefined()
 		}
-		parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+		v, err := parse(goja.Undefined(), rt.ToValue(res.Raw))
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+	if o.json == nil {
 		v, err := parse(goja.Undefined(), rt.ToValue(string(o.r.body)))
 		if err != nil {
 			panic(err)
 		}
 		o.json = v
 	}
-	sel := call.Argument(0)
-	if isNullish(sel) {
-		return o.json
-	}
-	return selectPath(rt, o.json, sel.String())
+	return o.json
 }
 
 func (o *responseObject) Set(key string, val goja.Value) bool {
@@ -189,61 +194,4 @@ func splitRemote(addr string) (string, int) {
 	}
 	p, _ := strconv.Atoi(addr[i+1:])
 	return strings.Trim(addr[:i], "[]"), p
-}
-
-// selectPath follows a GJSON-like path ("a.b", "a.0.c", "items.#" for a length) through a
-// parsed JSON value. A missing element gives undefined.
-func selectPath(rt *goja.Runtime, v goja.Value, path string) goja.Value {
-	for _, part := range splitPath(path) {
-		o, ok := v.(*goja.Object)
-		if !ok {
-			return goja.Undefined()
-		}
-		if part == "#" && o.ClassName() == "Array" {
-			v = o.Get("length")
-			continue
-		}
-		v = o.Get(part)
-		if v == nil {
-			return goja.Undefined()
-		}
-	}
-	return v
-}
-
-// splitPath splits on dots not escaped with a backslash.
-func splitPath(path string) []string {
-	if !strings.Contains(path, `\`) {
-		return strings.Split(path, ".")
-	}
-	var parts []string
-	var b strings.Builder
-	for i := 0; i < len(path); i++ {
-		switch c := path[i]; {
-		case c == '\\' && i+1 < len(path):
-			i++
-			b.WriteByte(path[i])
-		case c == '.':
-			parts = append(parts, b.String())
-			b.Reset()
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return append(parts, b.String())
-}
-
-// goHeader extracts Set-Cookie name/value pairs.
-type goHeader struct{ h map[string][]string }
-
-func (g *goHeader) cookies() [][2]string {
-	var out [][2]string
-	for _, line := range g.h["Set-Cookie"] {
-		nv, _, _ := strings.Cut(line, ";")
-		n, v, ok := strings.Cut(strings.TrimSpace(nv), "=")
-		if ok {
-			out = append(out, [2]string{n, v})
-		}
-	}
-	return out
 }
