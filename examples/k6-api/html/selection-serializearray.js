@@ -1,0 +1,16 @@
+import { parseHTML } from 'k6/html';
+import { sleep } from 'k6';
+
+export default function () {
+  const content = `
+ <form><input name="username"></form>
+  `;
+
+  const doc = parseHTML(content);
+  const sel = doc.find('form');
+  const serialized = sel.serializeArray();
+
+  console.log(JSON.stringify(serialized)); // [{"name": "username", "value": ""}]
+
+  sleep(1);
+}
