@@ -39,8 +39,11 @@ func TestSelection(t *testing.T) {
 			[]string{"12", "3"}},
 		{"eq first last get", `const s = parseHTML(` + dl + `).find('dt');
 			console.log(s.eq(1).html()); console.log(s.eq(-1).html()); console.log(s.first().html()); console.log(s.last().html());
-			console.log(s.get(0).innerHTML()); console.log(String(s.get(9))); console.log(String(s.eq(9).html()));`,
-			[]string{"term 2", "term 3", "term 1", "term 3", "term 1", "undefined", "undefined"}},
+			console.log(s.get(0).innerHTML()); console.log(String(s.get(9))); console.log(String(s.eq(9).html()));
+			console.log(s.get(-1).innerHTML()); console.log(s.get().map(function (e) { return e.id(); }).join(','));`,
+			[]string{"term 2", "term 3", "term 1", "term 3", "term 1", "undefined", "undefined", "term 3", "term-1,term-2,term-3"}},
+		{"each stops on false", `const n = []; parseHTML(` + dl + `).find('dt').each(function (i, el) { n.push(i); if (i === 1) return false; });
+			console.log(n.join(','));`, []string{"0,1"}},
 		{"filter", `const doc = parseHTML(` + dl + `); const els = doc.find('dl').children();
 			console.log(els.filter('#term-2').text());
 			console.log(els.filter(function (i, el) { return el.text() === 'definition 3-a'; }).text());

@@ -81,11 +81,16 @@ func (s *Selection) Html() goja.Value {
 // Size returns the number of nodes.
 func (s *Selection) Size() int { return s.sel.Length() }
 
-// Each calls fn(index, element) for each node and returns the selection.
+// Each calls fn(index, element) for each node, stopping early when fn returns false (as
+// jQuery's each does), and returns the selection.
 func (s *Selection) Each(fn goja.Callable) *Selection {
 	for i, n := range s.sel.Nodes {
-		if _, err := fn(goja.Undefined(), s.rt.ToValue(i), s.element(n)); err != nil {
+		r, err := fn(goja.Undefined(), s.rt.ToValue(i), s.element(n))
+		if err != nil {
 			panic(err)
+		}
+		if r != nil && r.StrictEquals(s.rt.ToValue(false)) {
+			break
 		}
 	}
 	return s
@@ -124,9 +129,18 @@ func (s *Selection) ToArray() goja.Value {
 	return s.rt.NewArray(out...)
 }
 
-// Get returns the Element at index (negative counts from the end), undefined out of range.
-func (s *Selection) Get(i int) goja.Value {
+// Get returns the Element at index (negative counts from the end), undefined out of range;
+// without an index, the array of every Element (jQuery's get()).
+func (s *Selection) Get(index goja.Value) goja.Value {
 	n := len(s.sel.Nodes)
+	if isNullish(index) {
+		out := make([]any, n)
+		for i, node := range s.sel.Nodes {
+			out[i] = s.element(node)
+		}
+		return s.rt.NewArray(out...)
+	}
+	i := int(index.ToInteger())
 	if i < 0 {
 		i += n
 	}
