@@ -289,7 +289,9 @@ func (s *Selection) tagMembers(o *goja.Object, n *gohtml.Node, sel *Selection, s
 		set("type", func() any { return "fieldset" })
 		set("form", form)
 	case "form":
-		els := func() []*gohtml.Node { return sel.sel.Find("input,select,textarea,button,fieldset,object,output").Nodes }
+		els := func() []*gohtml.Node {
+			return sel.sel.Find("input,select,textarea,button,fieldset,object,output").Nodes
+		}
 		set("elements", func() any { return elems(els()) })
 		set("length", func() any { return len(els()) })
 		set("method", func() any { return strings.ToLower(attrOr("method", "get")) })

@@ -3,6 +3,8 @@ package http
 import (
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/PuerkitoBio/goquery"
@@ -106,10 +108,10 @@ func (o *responseObject) submitForm(call goja.FunctionCall) goja.Value {
 		panic(rt.NewGoError(fmt.Errorf("submitForm: %w", err)))
 	}
 
-	var names []string
+	var names []string // in order of first appearance
 	values := map[string][]string{}
 	add := func(name, value string, replace bool) {
-		if _, seen := values[name]; !seen {
+		if !slices.Contains(names, name) {
 			names = append(names, name)
 		}
 		if replace {
@@ -124,7 +126,18 @@ func (o *responseObject) submitForm(call goja.FunctionCall) goja.Value {
 	if fields := optionValue(rt, opts, "fields"); !isNullish(fields) {
 		fo := fields.ToObject(rt)
 		for _, k := range fo.Keys() {
-			add(k, fo.Get(k).String(), true)
+			v := fo.Get(k)
+			arr, ok := v.(*goja.Object)
+			if !ok || arr.ClassName() != "Array" {
+				add(k, v.String(), true)
+				continue
+			}
+			// An array sets every value of a multi-valued field (a multiple select, checkboxes).
+			delete(values, k)
+			n := int(arr.Get("length").ToInteger())
+			for i := 0; i < n; i++ {
+				add(k, arr.Get(strconv.Itoa(i)).String(), false)
+			}
 		}
 	}
 	submitSel := option(rt, opts, "submitSelector", `[type="submit"]`)

@@ -102,6 +102,9 @@ func TestSubmitForm(t *testing.T) {
 		{"fields override and extend, submitSelectorAttr",
 			`res.submitForm({ formSelector: '#login', fields: { username: 'test', password: 'p w', extra: 1 }, submitSelector: 'button', submitSelectorAttr: 'data-alt' })`,
 			`POST /submit/login ? ct="application/x-www-form-urlencoded" body=username=test&password=p+w&csrf=tok%26en&size=m&toppings=ham&toppings=egg&remember=yes&pay=cash&note=hello%0D%0Aworld&extra=1&action=alt-login`, ""},
+		{"an array sets every value of a field; an empty one removes it",
+			`res.submitForm({ fields: { toppings: ['olive', 'ham'], remember: [], username: 'u' } })`,
+			`POST /submit/login ? ct="application/x-www-form-urlencoded" body=username=u&password=&csrf=tok%26en&size=m&toppings=olive&toppings=ham&pay=cash&note=hello%0D%0Aworld&action=login`, ""},
 		{"GET form: fields in the query (the action's own query replaced), unnamed submit left out",
 			`res.submitForm({ formSelector: '#search', fields: { q: 'pasta' } })`,
 			`GET /submit/search ?q=pasta ct="" body=`, ""},
@@ -149,15 +152,36 @@ func TestClickLink(t *testing.T) {
 
 func TestHTMLErrors(t *testing.T) {
 	srv := newHTMLServer(t)
-	for _, call := range []string{
-		`res.clickLink({ selector: 'a#missing' })`,
-		`res.submitForm({ formSelector: '#nope' })`,
-		`res.submitForm({ formSelector: 'a' })`,
+	for _, tc := range []struct{ call, msg string }{
+		{`res.clickLink({ selector: 'a#missing' })`, `clickLink: no element found for selector "a#missing"`},
+		{`res.clickLink({ selector: 'form' })`, `has no href attribute`},
+		{`res.submitForm({ formSelector: '#nope' })`, `submitForm: no form found for selector "#nope"`},
+		{`res.submitForm({ formSelector: 'a' })`, `is a <a>, not a <form>`},
+		{`http.get(BASE + '/dir/page', { responseType: 'none' }).html()`, `no body to parse as HTML`},
 	} {
-		h, err := loadRun(t, srv.URL, `const res = http.get(BASE + '/dir/page'); `+call+`;`)
-		if err == nil {
-			t.Errorf("%s: want an exception (logs %s)", call, h.Logs)
+		h, err := loadRun(t, srv.URL, `const res = http.get(BASE + '/dir/page'); `+tc.call+`;`)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: got %v, want an exception with %q (logs %s)", tc.call, err, tc.msg, h.Logs)
 		}
+	}
+}
+
+// Responses of http.asyncRequest and http.batch have the HTML members too.
+func TestHTMLOnAsyncAndBatchResponses(t *testing.T) {
+	srv := newHTMLServer(t)
+	h := jstest.MustLoad(t, `import http from 'k6/http';
+export default async function () {
+	const rs = http.batch([__ENV.BASE + '/dir/page']);
+	if (rs[0].html('title').text() !== 'Forms') throw new Error('batch');
+	const r = await http.asyncRequest('GET', __ENV.BASE + '/dir/page');
+	const c = r.clickLink({ selector: '#root' });
+	if (c.status !== 200 || !c.body.startsWith('GET /to/root')) throw new Error('async ' + c.status + ' ' + c.body);
+}`, map[string]string{"BASE": srv.URL})
+	if err := h.Run(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.requests(); len(got) != 1 {
+		t.Errorf("site saw %q, want the one click", got)
 	}
 }
 
