@@ -87,6 +87,7 @@ func (s *Selection) element(n *gohtml.Node) goja.Value {
 			_ = v.Set("localName", at.Key)
 			_ = v.Set("namespaceURI", at.Namespace)
 			_ = v.Set("prefix", at.Namespace)
+			_ = v.Set("ownerElement", o)
 			_ = a.Set(at.Key, v)
 		}
 		return a

@@ -119,7 +119,7 @@ func TestElement(t *testing.T) {
 	const el = d.find('div').get(0);
 	console.log([el.nodeName(), el.nodeType(), el.id(), el.className(), JSON.stringify(el.classList()), el.lang()].join('|'));
 	console.log(el.textContent()); console.log(el.innerHTML());
-	console.log(JSON.stringify(Object.keys(el.attributes())), el.attributes().title.value);
+	console.log(JSON.stringify(Object.keys(el.attributes())), el.attributes().title.value, el.attributes().id.ownerElement.isSameNode(el));
 	console.log([el.childElementCount(), el.childNodes().length, el.children().length, el.firstChild().nodeValue(), el.firstChild().nodeName(), el.lastChild().nodeValue()].join('|'));
 	console.log([el.firstElementChild().textContent(), el.lastElementChild().textContent(), el.firstElementChild().nextElementSibling().textContent(), el.lastElementChild().previousElementSibling().textContent()].join('|'));
 	console.log([el.parentElement().nodeName(), el.parentNode().nodeName(), el.ownerDocument().nodeName(), el.ownerDocument().nodeType()].join('|'));
@@ -140,7 +140,7 @@ func TestElement(t *testing.T) {
 	want := []string{
 		"div|1|x|a b|[\"a\",\"b\"]|fr",
 		"ones1s2 two", "one<!--c--><span>s1</span><span>s2</span> two",
-		`["id","class","title"] t`,
+		`["id","class","title"] t true`,
 		"2|5|2|one|#text| two",
 		"s1|s2|s2|s1",
 		"body|body|#document|9",
