@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +53,9 @@ func newK6APISite(t *testing.T) *k6APISite {
 <ul class="footer"><li>other</li></ul></body></html>`))
 	mux.HandleFunc("/links", page(`<!DOCTYPE html><html><head><link rel="stylesheet" href="/a.css">
 <link rel="icon" href="https://cdn.example/favicon.ico"></head><body></body></html>`))
+	mux.HandleFunc("/example", page(`<!DOCTYPE html><html><body><h1>Example Domain</h1></body></html>`))
+	mux.HandleFunc("/my_messages.php", page(`<!DOCTYPE html><html><body><form method="post" action="/login.php">
+<input type="hidden" name="redir" value="1"><input name="login"></form></body></html>`))
 	mux.HandleFunc("GET /admin", page(`<!DOCTYPE html><html><body><p><a href="/admin/first">first</a> <a href="/admin/second">second</a></p>
 <form method="post" action="/admin/login"><input name="username"><input type="password" name="password">
 <input type="hidden" name="csrf" value="t0k"><button type="submit">Sign in</button></form></body></html>`))
@@ -71,9 +73,15 @@ func newK6APISite(t *testing.T) *k6APISite {
 // k6APIHTMLWant is each example's console output (what k6 prints for it) and, for those
 // that send requests from a page, what the site saw.
 var k6APIHTMLWant = map[string]struct {
-	logs []string
-	site []string
+	logs      []string // an entry starting with "re:" is a regular expression
+	unordered bool     // the lines may come in any order (a loop over headers)
+	site      []string
 }{
+	"examples-html-forms.js":       {site: []string{"POST /admin/login username=admin&password=admin&csrf=t0k"}},
+	"examples-parse-html.js":       {},
+	"examples-correlation-html.js": {logs: []string{"The value of the hidden field redir is: 1"}},
+	"response.js": {unordered: true, logs: []string{"Content-Length : 64", "Content-Type : text/html; charset=utf-8",
+		`re:^Date : \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT$`}},
 	"element.js":   {logs: []string{"dt", "term-1", "Value term 1", "dt", "term-2", "Value term 2"}},
 	"element-2.js": {logs: []string{"a", "6", "example.com:80", "example.com", "http:"}},
 	"element-selection.js": {logs: []string{
@@ -179,19 +187,24 @@ func TestK6APIHTMLExamples(t *testing.T) {
 				}
 				got = append(got, msg)
 			}
-			if strings.Join(got, "\x00") != strings.Join(want.logs, "\x00") {
+			if !logsMatch(got, want.logs, want.unordered) {
 				t.Errorf("console output\n got %q\nwant %q", got, want.logs)
 			}
 			if s := site.requests(); strings.Join(s, "\n") != strings.Join(want.site, "\n") {
 				t.Errorf("the site saw %q, want %q", s, want.site)
 			}
-			checkSummaryChecks(t, exp)
+			src, err := os.ReadFile(script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSummaryChecks(t, exp, strings.Contains(string(src), "check("))
 		})
 	}
 }
 
-// checkSummaryChecks fails the test when the --summary-export file records a failed check.
-func checkSummaryChecks(t *testing.T, path string) {
+// checkSummaryChecks fails the test when the --summary-export file records a failed check,
+// or no passed check when the script has checks.
+func checkSummaryChecks(t *testing.T, path string, hasChecks bool) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -203,14 +216,45 @@ func checkSummaryChecks(t *testing.T, path string) {
 	if err := json.Unmarshal(b, &sum); err != nil {
 		t.Fatalf("--summary-export: %v", err)
 	}
-	if c, ok := sum.Metrics["checks"]; ok {
-		if f, _ := c["fails"].(float64); f != 0 {
-			keys := make([]string, 0, len(c))
-			for k := range c {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			t.Errorf("checks failed: %v", c)
-		}
+	c, ok := sum.Metrics["checks"]
+	if f, _ := c["fails"].(float64); ok && f != 0 {
+		t.Errorf("checks failed: %v", c)
 	}
+	if p, _ := c["passes"].(float64); hasChecks && p == 0 {
+		t.Errorf("the script's checks did not run: %v", c)
+	}
+}
+
+// logsMatch reports whether got matches want line by line (an entry "re:X" matches the
+// lines X matches), in order unless unordered.
+func logsMatch(got, want []string, unordered bool) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	match := func(g, w string) bool {
+		if re, ok := strings.CutPrefix(w, "re:"); ok {
+			return regexp.MustCompile(re).MatchString(g)
+		}
+		return g == w
+	}
+	if !unordered {
+		for i := range got {
+			if !match(got[i], want[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	used := make([]bool, len(got))
+next:
+	for _, w := range want {
+		for i, g := range got {
+			if !used[i] && match(g, w) {
+				used[i] = true
+				continue next
+			}
+		}
+		return false
+	}
+	return true
 }
