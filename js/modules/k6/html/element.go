@@ -11,22 +11,74 @@ import (
 	gohtml "golang.org/x/net/html"
 )
 
-// nodeKey is the hidden property holding an Element's node.
-const nodeKey = "__k6html_node"
-
 // element returns the Element of n: an object whose members are functions, as k6's are
 // (el.nodeName(), el.textContent(), ...); elements of some tags get more (an anchor's
-// host(), a select's options(), ...). A nil node gives undefined.
+// host(), a select's options(), ...). A nil node gives undefined. Members are built on
+// first access (an Element costs one small object until then).
 func (s *Selection) element(n *gohtml.Node) goja.Value {
 	if n == nil {
 		return goja.Undefined()
 	}
-	rt := s.rt
-	o := rt.NewObject()
-	_ = o.DefineDataProperty(nodeKey, rt.ToValue(n), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	e := &elementObject{s: s, n: n}
+	e.obj = s.rt.NewDynamicObject(e)
+	return e.obj
+}
+
+// elementObject is an Element: a goja dynamic object over a node whose members are made
+// when first read, then cached with what the script sets.
+type elementObject struct {
+	s     *Selection
+	n     *gohtml.Node
+	obj   *goja.Object
+	cache map[string]goja.Value
+}
+
+func (e *elementObject) Get(key string) goja.Value {
+	if v, ok := e.cache[key]; ok {
+		return v
+	}
+	v := e.member(key)
+	if v == nil {
+		return nil
+	}
+	if e.cache == nil {
+		e.cache = make(map[string]goja.Value, 4)
+	}
+	e.cache[key] = v
+	return v
+}
+
+func (e *elementObject) Set(key string, val goja.Value) bool {
+	if e.cache == nil {
+		e.cache = make(map[string]goja.Value, 4)
+	}
+	e.cache[key] = val
+	return true
+}
+
+func (e *elementObject) Has(key string) bool { return e.Get(key) != nil }
+
+func (e *elementObject) Delete(key string) bool { delete(e.cache, key); return true }
+
+// Keys lists no members: like a DOM element's, they are not own enumerable properties.
+func (e *elementObject) Keys() []string { return nil }
+
+// member returns the member key of the element, nil when it has none. Each member is
+// declared below with set (a getter-like method) or method (a function taking arguments);
+// only the one named key is kept.
+func (e *elementObject) member(key string) goja.Value {
+	s, n, rt, o := e.s, e.n, e.s.rt, e.obj
+	var found goja.Value
 	sel := s.wrap(s.sel.FindNodes().AddNodes(n))
 	set := func(name string, f func() any) {
-		_ = o.Set(name, func(goja.FunctionCall) goja.Value { return rt.ToValue(f()) })
+		if name == key && found == nil {
+			found = rt.ToValue(func(goja.FunctionCall) goja.Value { return rt.ToValue(f()) })
+		}
+	}
+	method := func(name string, f any) {
+		if name == key && found == nil {
+			found = rt.ToValue(f)
+		}
 	}
 	elems := func(ns []*gohtml.Node) any {
 		out := make([]any, len(ns))
@@ -146,14 +198,14 @@ func (s *Selection) element(n *gohtml.Node) goja.Value {
 		}
 		return "[object html.Node]"
 	})
-	_ = o.Set("hasAttribute", func(name string) bool { _, ok := attr(name); return ok })
-	_ = o.Set("getAttribute", func(name string) goja.Value {
+	method("hasAttribute", func(name string) bool { _, ok := attr(name); return ok })
+	method("getAttribute", func(name string) goja.Value {
 		if v, ok := attr(name); ok {
 			return rt.ToValue(v)
 		}
 		return goja.Undefined()
 	})
-	_ = o.Set("getAttributeNode", func(name string) goja.Value {
+	method("getAttributeNode", func(name string) goja.Value {
 		v, ok := attr(name)
 		if !ok {
 			return goja.Undefined()
@@ -165,24 +217,24 @@ func (s *Selection) element(n *gohtml.Node) goja.Value {
 	})
 	set("hasAttributes", func() any { return len(n.Attr) > 0 })
 	set("hasChildNodes", func() any { return n.FirstChild != nil })
-	_ = o.Set("isSameNode", func(v goja.Value) bool { return nodeOf(v) == n })
-	_ = o.Set("isEqualNode", func(v goja.Value) bool {
+	method("isSameNode", func(v goja.Value) bool { return nodeOf(v) == n })
+	method("isEqualNode", func(v goja.Value) bool {
 		other := nodeOf(v)
 		return other != nil && render(other) == render(n)
 	})
-	_ = o.Set("getElementsByClassName", func(name string) any {
+	method("getElementsByClassName", func(name string) any {
 		return elems(sel.sel.Find("." + cssIdent(name)).Nodes)
 	})
-	_ = o.Set("getElementsByTagName", func(name string) any { return elems(sel.sel.Find(name).Nodes) })
-	_ = o.Set("querySelector", func(q string) goja.Value {
+	method("getElementsByTagName", func(name string) any { return elems(sel.sel.Find(name).Nodes) })
+	method("querySelector", func(q string) goja.Value {
 		f := sel.sel.FindMatcher(goquery.Single(q))
 		if f.Length() == 0 {
 			return goja.Undefined()
 		}
 		return s.element(f.Nodes[0])
 	})
-	_ = o.Set("querySelectorAll", func(q string) any { return elems(sel.sel.Find(q).Nodes) })
-	_ = o.Set("contains", func(v goja.Value) bool {
+	method("querySelectorAll", func(q string) any { return elems(sel.sel.Find(q).Nodes) })
+	method("contains", func(v goja.Value) bool {
 		other := nodeOf(v)
 		for p := other; p != nil; p = p.Parent {
 			if p == n {
@@ -191,25 +243,25 @@ func (s *Selection) element(n *gohtml.Node) goja.Value {
 		}
 		return false
 	})
-	_ = o.Set("matches", func(q string) bool { return sel.sel.Is(q) })
+	method("matches", func(q string) bool { return sel.sel.Is(q) })
 	set("namespaceURI", func() any {
 		if n.Namespace == "" && n.Type == gohtml.ElementNode {
 			return "http://www.w3.org/1999/xhtml"
 		}
 		return n.Namespace
 	})
-	_ = o.Set("isDefaultNamespace", func(uri string) bool {
+	method("isDefaultNamespace", func(uri string) bool {
 		return uri == "http://www.w3.org/1999/xhtml" && n.Namespace == ""
 	})
 
 	if n.Type == gohtml.ElementNode {
-		s.tagMembers(o, n, sel, set, elems, attr, attrOr)
+		s.tagMembers(n, sel, set, elems, attr, attrOr)
 	}
-	return o
+	return found
 }
 
 // tagMembers adds the members some element types have beyond Element's.
-func (s *Selection) tagMembers(o *goja.Object, n *gohtml.Node, sel *Selection, set func(string, func() any),
+func (s *Selection) tagMembers(n *gohtml.Node, sel *Selection, set func(string, func() any),
 	elems func([]*gohtml.Node) any, attr func(string) (string, bool), attrOr func(string, string) string) {
 	rt := s.rt
 	form := func() any {
@@ -553,9 +605,8 @@ func nodeOf(v goja.Value) *gohtml.Node {
 	if sel, ok := o.Export().(*Selection); ok {
 		return sel.sel.Get(0)
 	}
-	if v := o.Get(nodeKey); v != nil {
-		n, _ := v.Export().(*gohtml.Node)
-		return n
+	if e, ok := o.Export().(*elementObject); ok {
+		return e.n
 	}
 	return nil
 }
