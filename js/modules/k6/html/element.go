@@ -3,6 +3,7 @@ package html
 import (
 	"bytes"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,8 @@ type elementObject struct {
 	s     *Selection
 	n     *gohtml.Node
 	obj   *goja.Object
-	cache map[string]goja.Value
+	cache map[string]goja.Value // members read, and properties the script set
+	own   []string              // the properties the script set, in order
 }
 
 func (e *elementObject) Get(key string) goja.Value {
@@ -53,15 +55,23 @@ func (e *elementObject) Set(key string, val goja.Value) bool {
 		e.cache = make(map[string]goja.Value, 4)
 	}
 	e.cache[key] = val
+	if !slices.Contains(e.own, key) {
+		e.own = append(e.own, key)
+	}
 	return true
 }
 
 func (e *elementObject) Has(key string) bool { return e.Get(key) != nil }
 
-func (e *elementObject) Delete(key string) bool { delete(e.cache, key); return true }
+func (e *elementObject) Delete(key string) bool {
+	delete(e.cache, key)
+	e.own = slices.DeleteFunc(e.own, func(k string) bool { return k == key })
+	return true
+}
 
-// Keys lists no members: like a DOM element's, they are not own enumerable properties.
-func (e *elementObject) Keys() []string { return nil }
+// Keys lists the properties the script set; members, like a DOM element's, are not own
+// enumerable properties.
+func (e *elementObject) Keys() []string { return e.own }
 
 // member returns the member key of the element, nil when it has none. Each member is
 // declared below with set (a getter-like method) or method (a function taking arguments);

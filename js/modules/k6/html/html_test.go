@@ -166,3 +166,16 @@ func TestInvalidSelectorMatchesNothing(t *testing.T) {
 		t.Errorf("got %v, want [0]", got)
 	}
 }
+
+// An Element passes where a Selection is taken (filter, is, not, has, find), keeps what the
+// script sets on it, and reads the same member twice as the same function.
+func TestElementAsArgumentAndProperties(t *testing.T) {
+	got := logsOf(t, `const d = parseHTML('<ul><li id="a">A</li><li id="b">B<i>x</i></li></ul>');
+	const lis = d.find('li'); const b = lis.get(1);
+	console.log(lis.filter(b).text(), lis.is(b), lis.not(b).text(), d.find('ul').find(b).size());
+	b.mark = 42; console.log(b.mark, b.nodeName === b.nodeName, typeof b.nope, Object.keys(b).length);`)
+	want := []string{"Bx true A 1", "42 true undefined 1"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
