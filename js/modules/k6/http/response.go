@@ -6,6 +6,8 @@ import (
 
 	"github.com/dop251/goja"
 	"github.com/tidwall/gjson"
+
+	"github.com/pixelk6/pixelk6/js/modules/k6/html"
 )
 
 // response returns the JavaScript response object of a hop. It is a dynamic object over the
@@ -13,7 +15,7 @@ import (
 // request, cookies) and json() are built on first access and then cached. Scripts may add or
 // overwrite properties.
 func (m *instance) response(r *result) goja.Value {
-	return m.vu.Runtime().NewDynamicObject(&responseObject{rt: m.vu.Runtime(), r: r})
+	return m.vu.Runtime().NewDynamicObject(&responseObject{m: m, rt: m.vu.Runtime(), r: r})
 }
 
 // responseKeys are the response's own enumerable properties, in k6's order.
@@ -21,10 +23,12 @@ var responseKeys = []string{"remote_ip", "remote_port", "url", "status", "status
 	"cookies", "body", "timings", "tls_version", "tls_cipher_suite", "error", "error_code", "request"}
 
 type responseObject struct {
+	m     *instance // issues submitForm's and clickLink's requests
 	rt    *goja.Runtime
 	r     *result
 	cache map[string]goja.Value // built nested values and script-set properties
 	json  goja.Value            // parsed body
+	doc   *html.Selection       // body parsed as HTML (html.go)
 }
 
 func (o *responseObject) Get(key string) goja.Value {
@@ -97,6 +101,12 @@ func (o *responseObject) Get(key string) goja.Value {
 		v = req
 	case "json":
 		v = rt.ToValue(o.jsonMethod)
+	case "html":
+		v = rt.ToValue(o.htmlMethod)
+	case "submitForm":
+		v = rt.ToValue(o.submitForm)
+	case "clickLink":
+		v = rt.ToValue(o.clickLink)
 	default:
 		return nil
 	}
@@ -154,7 +164,7 @@ func (o *responseObject) Has(key string) bool {
 			return true
 		}
 	}
-	return key == "json"
+	return isMethodKey(key)
 }
 
 func (o *responseObject) Delete(key string) bool {
@@ -165,11 +175,15 @@ func (o *responseObject) Delete(key string) bool {
 func (o *responseObject) Keys() []string {
 	keys := append([]string(nil), responseKeys...)
 	for k := range o.cache {
-		if k != "json" && !containsKey(responseKeys, k) {
+		if !isMethodKey(k) && !containsKey(responseKeys, k) {
 			keys = append(keys, k)
 		}
 	}
 	return keys
+}
+
+func isMethodKey(k string) bool {
+	return k == "json" || k == "html" || k == "submitForm" || k == "clickLink"
 }
 
 func containsKey(keys []string, k string) bool {
