@@ -215,6 +215,8 @@ type localMetric struct {
 	series  []*acc             // every series of this metric, for dropping values
 
 	instanceGauge bool // vus or vus_max: kept per instance with --instances
+
+	fp fingerprint // the samples of the file being read (duplicate inputs)
 }
 
 // shard is the per-worker aggregation state. It needs no locks; shards merge at the end.
@@ -352,6 +354,7 @@ func (sh *shard) add(metric, tags int32, t int64, v float64) {
 		}
 	}
 	lm := &sh.metrics[metric]
+	lm.fp.add(t, v)
 	if lm.typ == 0 {
 		lm.unknown++
 		if lm.unknown >= 512 {
