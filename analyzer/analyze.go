@@ -39,8 +39,8 @@ type Options struct {
 	// AllowDuplicates accepts inputs with the same content or the same samples; by default
 	// Analyze refuses them, since their samples would be counted twice.
 	AllowDuplicates bool
-	blockSize   int           // tests: NDJSON block size
-	stdin       io.Reader     // "-"
+	blockSize       int       // tests: NDJSON block size
+	stdin           io.Reader // "-"
 }
 
 // Input describes one input file after reading.
