@@ -202,4 +202,3 @@ func FuzzRun(f *testing.F) {
 		runMutated(t, dir, n, data, mutationArgs[int(flags)%len(mutationArgs)])
 	})
 }
-
