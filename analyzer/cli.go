@@ -55,11 +55,19 @@ Usage:
 Flags:
 `
 
+// interruptGrace is how long Run waits, once ctx is done, for the analysis to stop before it
+// returns ExitInterrupted anyway (a read blocked on a pipe or a terminal cannot be cancelled).
+const interruptGrace = time.Second
+
 // Run is the k6verdict command line. It returns the process exit code. A panic is reported
-// on stderr and exits ExitInternal; a cancelled ctx (Ctrl-C) exits ExitInterrupted.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
-	defer func() {
+// on stderr and exits ExitInternal; a cancelled ctx (Ctrl-C) exits ExitInterrupted within
+// interruptGrace, even when a read is blocked (the analysis goroutine is then left to the
+// end of the process).
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	done := make(chan int, 1)
+	go func() {
 		var err error
+		code := ExitInternal
 		func() {
 			defer recoverInternal(&err)
 			if len(args) > 0 && args[0] == "compare" {
@@ -75,8 +83,20 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintln(stderr, "k6verdict: interrupted")
 			code = ExitInterrupted
 		}
+		done <- code
 	}()
-	return 0
+	select {
+	case code := <-done:
+		return code
+	case <-ctx.Done():
+	}
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(interruptGrace):
+		fmt.Fprintln(stderr, "k6verdict: interrupted")
+		return ExitInterrupted
+	}
 }
 
 func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

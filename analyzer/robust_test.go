@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -225,5 +226,28 @@ func TestTruncatedGzipStrict(t *testing.T) {
 	bad := append(readT(t, "testdata/rest.json"), "not json\n"...)
 	if code, _, errOut := run(t, "", "--strict", writeTemp(t, "bad.json", bad)); code != ExitUsage || !strings.Contains(errOut, "1 bad line(s)") {
 		t.Errorf("--strict bad line: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestInterruptBlockedRead: Ctrl-C while a read is blocked (a stalled pipe) still ends Run
+// with ExitInterrupted, within interruptGrace.
+func TestInterruptBlockedRead(t *testing.T) {
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { pw.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	var o, e bytes.Buffer
+	go func() {
+		pw.Write(readT(t, "testdata/rest.json")[:1000]) // then nothing
+	}()
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, []string{"--windows", "-"}, pr, &o, &e) }()
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitInterrupted {
+			t.Errorf("exit %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after cancel")
 	}
 }
