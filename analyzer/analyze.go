@@ -331,6 +331,7 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 		d.absorb(sh)
 	}
 	d.finish(tt, hints)
+	bulkFrom, bulkTo := d.findFar()
 	if err := d.presort(ctx, workers); err != nil {
 		return res, err
 	}
@@ -339,6 +340,11 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 	res.Warnings = append(res.Warnings, nr.warnings...)
 	res.issues = append(res.issues, nr.warnings...)
 	res.strict = o.Strict
+	if d.far > 0 {
+		res.issue("%d sample(s) lie far outside the run (%s → %s), between %s and %s (a wrong clock?): windows leave them out, but the run's duration and counter rates include them unless --duration is given",
+			d.far, bulkFrom.Format(time.RFC3339), bulkTo.Format(time.RFC3339),
+			time.Unix(0, d.minT).UTC().Format(time.RFC3339), time.Unix(0, d.maxT).UTC().Format(time.RFC3339))
+	}
 	res.BadLines, res.BadLineCount = bad.kept, bad.count.Load()
 	if d.points > 0 {
 		res.Start, res.End = time.Unix(0, d.minT).UTC(), time.Unix(0, d.maxT).UTC()

@@ -97,10 +97,11 @@
 //
 // --windows and --window cost time and memory in proportion to the seconds that hold
 // samples, never to the span from the first to the last sample. Samples far outside the
-// bulk of the run (more than the bulk's length, at least 60 s, beyond the span holding 98 %
-// of the samples: e.g. one sample dated 1970) are left out of the windows with a warning;
-// fixed windows without samples are skipped, and with --windows a span of more than 60 s
-// without samples ends a plateau and is skipped, each with a warning. More than 10,000
+// bulk of the run — farther than the bulk's length (at least a minute) from the minutes
+// that hold the middle 98 % of the samples, e.g. one sample dated 1970 — are a data warning
+// with or without windows, and windows leave them out; fixed windows without samples are
+// skipped, and with --windows a span of more than 60 s without samples ends a plateau and
+// is skipped, each with a data warning. More than 10,000
 // windows is an error (exit 2) that suggests a wider --window.
 //
 // # Reading fast

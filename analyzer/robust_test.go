@@ -113,8 +113,16 @@ func TestWindowsCostFollowsSamples(t *testing.T) {
 			}
 		})
 	}
+	// Without windows too: a data warning, which --strict refuses.
+	code, _, errOut := run(t, "", in)
+	if code != 0 || !strings.Contains(errOut, "warning: 2 sample(s) lie far outside the run") {
+		t.Errorf("no windows: exit %d\n%s", code, errOut)
+	}
+	if code, out, _ := run(t, "", "--strict", in); code != ExitUsage || !strings.Contains(out, "verdict: REFUSED") {
+		t.Errorf("no windows, --strict: exit %d\n%s", code, out)
+	}
 	// Without far samples, no warning and the same windows as before.
-	code, _, errOut := run(t, "", "--strict", "--windows", "testdata/rest.json")
+	code, _, errOut = run(t, "", "--strict", "--windows", "testdata/rest.json")
 	if code != 0 || strings.Contains(errOut, "far outside") || strings.Contains(errOut, "skipped") {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}

@@ -63,65 +63,76 @@ const maxWindowRows = 10000
 const maxGapSeconds = 60
 
 // outlierShare is the share of samples cut at each end to find the bulk of the run;
-// samples farther from the bulk than its length (at least outlierMinSeconds) are "far
-// outside the run".
-const (
-	outlierShare      = 0.01
-	outlierMinSeconds = 60
-)
+// samples farther from the bulk than its length (at least one minute) are "far outside the
+// run".
+const outlierShare = 0.01
 
-// occupied returns the one-second buckets that hold samples, sorted, with their sample
-// counts: what windows cost is proportional to these, never to the time span.
-func (d *dataset) occupied() (buckets []int64, counts []uint64) {
-	n := map[int64]uint64{}
-	for k, a := range d.series {
-		n[k.bucket] += a.n
+// occupied returns the one-second buckets that hold samples not far outside the run,
+// sorted: what windows cost is proportional to these, never to the time span.
+func (d *dataset) occupied() []int64 {
+	n := map[int64]bool{}
+	for k := range d.series {
+		if t := k.bucket * d.bucketNs; t >= d.keepFrom && t <= d.keepTo {
+			n[k.bucket] = true
+		}
 	}
-	buckets = make([]int64, 0, len(n))
+	buckets := make([]int64, 0, len(n))
 	for b := range n {
 		buckets = append(buckets, b)
 	}
 	slices.Sort(buckets)
-	counts = make([]uint64, len(buckets))
-	for i, b := range buckets {
-		counts[i] = n[b]
-	}
-	return buckets, counts
+	return buckets
 }
 
-// bulk returns the indices [lo, hi] of the buckets that are not far outside the run.
-func bulk(buckets []int64, counts []uint64) (lo, hi int) {
+// findFar sets keepFrom and keepTo, the span of the samples not far outside the run, from
+// the samples per minute, and counts the others in far. It returns the bounds of the bulk.
+func (d *dataset) findFar() (bulkFrom, bulkTo time.Time) {
+	d.keepFrom, d.keepTo = math.MinInt64, math.MaxInt64
+	if len(d.minutes) == 0 {
+		return
+	}
+	mins := make([]int64, 0, len(d.minutes))
+	for m := range d.minutes {
+		mins = append(mins, m)
+	}
+	slices.Sort(mins)
 	var total uint64
-	for _, c := range counts {
-		total += c
+	for _, m := range mins {
+		total += d.minutes[m]
 	}
 	cut := uint64(float64(total) * outlierShare)
+	qlo, qhi := 0, len(mins)-1
 	var cum uint64
-	qlo, qhi := 0, len(buckets)-1
-	for i, c := range counts {
-		cum += c
-		if cum > cut {
+	for i, m := range mins {
+		if cum += d.minutes[m]; cum > cut {
 			qlo = i
 			break
 		}
 	}
 	cum = 0
-	for i := len(counts) - 1; i >= 0; i-- {
-		cum += counts[i]
-		if cum > cut {
+	for i := len(mins) - 1; i >= 0; i-- {
+		if cum += d.minutes[mins[i]]; cum > cut {
 			qhi = i
 			break
 		}
 	}
-	margin := max(buckets[qhi]-buckets[qlo]+1, outlierMinSeconds)
-	lo, hi = qlo, qhi
-	for lo > 0 && buckets[lo-1] >= buckets[qlo]-margin {
+	margin := max(mins[qhi]-mins[qlo]+1, 1)
+	lo, hi := qlo, qhi
+	for lo > 0 && mins[lo-1] >= mins[qlo]-margin {
 		lo--
 	}
-	for hi < len(buckets)-1 && buckets[hi+1] <= buckets[qhi]+margin {
+	for hi < len(mins)-1 && mins[hi+1] <= mins[qhi]+margin {
 		hi++
 	}
-	return lo, hi
+	for i, m := range mins {
+		if i < lo || i > hi {
+			d.far += d.minutes[m]
+		}
+	}
+	if d.far > 0 {
+		d.keepFrom, d.keepTo = mins[lo]*minuteNs, (mins[hi]+1)*minuteNs-1
+	}
+	return time.Unix(0, mins[lo]*minuteNs).UTC(), time.Unix(0, (mins[hi]+1)*minuteNs).UTC()
 }
 
 // Windows splits the run into windows — fixed ones of width fixed (a whole number of
@@ -129,7 +140,7 @@ func bulk(buckets []int64, counts []uint64) (lo, hi int) {
 // the main latency trend, the error rate, the throughput, and which thresholds fail in each.
 // It needs a Result analysed with Options.Bucket = time.Second. Its cost is proportional to
 // the seconds that hold samples: empty spans are skipped, samples far outside the bulk of
-// the run are left out, and both are reported as data warnings (added to r.Warnings, and
+// the run (Result.Warnings says so) are left out, and empty spans are reported as data warnings (added to r.Warnings, and
 // refused by Options.Strict). It returns ctx's error when ctx ends.
 func (r *Result) Windows(ctx context.Context, fixed time.Duration) ([]Window, error) {
 	d := r.data
@@ -139,23 +150,10 @@ func (r *Result) Windows(ctx context.Context, fixed time.Duration) ([]Window, er
 	if d.bucketNs != int64(windowBucket) {
 		return nil, fmt.Errorf("windows need an analysis with one-second buckets")
 	}
-	buckets, counts := d.occupied()
+	buckets := d.occupied()
 	if len(buckets) == 0 {
 		return nil, nil
 	}
-	lo, hi := bulk(buckets, counts)
-	if lo > 0 || hi < len(buckets)-1 {
-		var n uint64
-		for i, c := range counts {
-			if i < lo || i > hi {
-				n += c
-			}
-		}
-		at := func(b int64) string { return time.Unix(b, 0).UTC().Format(time.RFC3339) }
-		r.issue("%d sample(s) lie far outside the run (%s → %s), from %s to %s: the windows leave them out; the run's duration and counter rates include them unless --duration is given",
-			n, at(buckets[lo]), at(buckets[hi]), at(buckets[0]), at(buckets[len(buckets)-1]))
-	}
-	buckets = buckets[lo : hi+1]
 	first, last := buckets[0], buckets[len(buckets)-1]
 	var spans [][2]int64
 	var labels []string
