@@ -215,6 +215,8 @@ type localMetric struct {
 	series  []*acc             // every series of this metric, for dropping values
 
 	instanceGauge bool // vus or vus_max: kept per instance with --instances
+
+	fp fingerprint // the samples of the file being read (duplicate inputs)
 }
 
 // shard is the per-worker aggregation state. It needs no locks; shards merge at the end.
@@ -243,6 +245,12 @@ type shard struct {
 
 	points     uint64
 	minT, maxT int64
+
+	// minutes counts the samples of each minute (to find samples far outside the run);
+	// curMin caches the counter of the minute [curLo, curLo+1 min) of the last sample.
+	minutes map[int64]*uint64
+	curMin  *uint64
+	curLo   int64
 }
 
 func newShard(tt *typeTable, bucket time.Duration) *shard {
@@ -352,6 +360,7 @@ func (sh *shard) add(metric, tags int32, t int64, v float64) {
 		}
 	}
 	lm := &sh.metrics[metric]
+	lm.fp.add(t, v)
 	if lm.typ == 0 {
 		lm.unknown++
 		if lm.unknown >= 512 {
@@ -360,6 +369,10 @@ func (sh *shard) add(metric, tags int32, t int64, v float64) {
 		}
 	}
 	a.add(v, t)
+	if sh.curMin == nil || t < sh.curLo || uint64(t-sh.curLo) >= uint64(minuteNs) {
+		sh.countMinute(t)
+	}
+	*sh.curMin++
 	sh.points++
 	if t < sh.minT {
 		sh.minT = t
@@ -367,6 +380,22 @@ func (sh *shard) add(metric, tags int32, t int64, v float64) {
 	if t > sh.maxT {
 		sh.maxT = t
 	}
+}
+
+const minuteNs = int64(time.Minute)
+
+// countMinute points curMin at the counter of t's minute.
+func (sh *shard) countMinute(t int64) {
+	m := floorDiv(t, minuteNs)
+	if sh.minutes == nil {
+		sh.minutes = map[int64]*uint64{}
+	}
+	c := sh.minutes[m]
+	if c == nil {
+		c = new(uint64)
+		sh.minutes[m] = c
+	}
+	sh.curMin, sh.curLo = c, m*minuteNs
 }
 
 func (sh *shard) newSeries(k seriesKey) *acc {
@@ -434,9 +463,14 @@ type dataset struct {
 	declared   map[string]bool       // metrics that had a Metric record
 	points     uint64
 	minT, maxT int64
-	bucketNs   int64
-	sinks      map[sinkKey]metrics.Sink // cache: a trend is copied and sorted once
-	byMetric   map[string][]seriesEntry // index of series, built on first use after reading
+	minutes    map[int64]uint64 // samples per minute
+	// keepFrom, keepTo bound the samples that are not far outside the run (windows leave the
+	// others out); far counts the others.
+	keepFrom, keepTo int64
+	far              uint64
+	bucketNs         int64
+	sinks            map[sinkKey]metrics.Sink // cache: a trend is copied and sorted once
+	byMetric         map[string][]seriesEntry // index of series, built on first use after reading
 }
 
 type seriesEntry struct {
@@ -464,7 +498,7 @@ type sinkKey struct {
 }
 
 func newDataset(bucket time.Duration) *dataset {
-	return &dataset{series: map[globalKey]*acc{}, info: map[string]metricInfo{}, declared: map[string]bool{},
+	return &dataset{series: map[globalKey]*acc{}, info: map[string]metricInfo{}, declared: map[string]bool{}, minutes: map[int64]uint64{},
 		minT: math.MaxInt64, maxT: math.MinInt64, bucketNs: int64(bucket), sinks: map[sinkKey]metrics.Sink{}}
 }
 
@@ -478,6 +512,9 @@ func (d *dataset) absorb(sh *shard) {
 		}
 	}
 	d.points += sh.points
+	for m, c := range sh.minutes {
+		d.minutes[m] += *c
+	}
 	d.minT = min(d.minT, sh.minT)
 	d.maxT = max(d.maxT, sh.maxT)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +33,14 @@ type Options struct {
 	Duration    time.Duration // test duration for counter rates; 0 = span of the samples
 	TrendStats  []string      // nil = metrics.DefaultTrendStats
 	Bucket      time.Duration // time-bucket width for windows; 0 = none
-	blockSize   int           // tests: NDJSON block size
-	stdin       io.Reader     // "-"
+	// Strict makes any data warning (bad lines, a truncated input, skipped windows, samples
+	// far outside the run) refuse the verdict: Refusal is set and the exit code is 2.
+	Strict bool
+	// AllowDuplicates accepts inputs with the same content or the same samples; by default
+	// Analyze refuses them, since their samples would be counted twice.
+	AllowDuplicates bool
+	blockSize       int       // tests: NDJSON block size
+	stdin           io.Reader // "-"
 }
 
 // Input describes one input file after reading.
@@ -88,10 +95,55 @@ type Result struct {
 	TrendStats   []string
 	data         *dataset
 	srcs         []thresholdSrc
+	strict       bool
+	issues       []string // data warnings, which --strict refuses
 }
 
-// Pass reports whether every threshold passed.
+// Refusal says why the inputs give no verdict ("" when they do): no samples, or, with
+// Options.Strict, data warnings. A refused result does not pass and exits ExitUsage.
+func (r *Result) Refusal() string {
+	if r.Points == 0 {
+		return "no samples in the input: no data is never a pass"
+	}
+	if r.strict {
+		n := len(r.issues)
+		if r.BadLineCount > 0 {
+			n++
+		}
+		if n > 0 {
+			return fmt.Sprintf("--strict: %d data warning(s) (see the warnings): no verdict on doubtful data", n)
+		}
+	}
+	return ""
+}
+
+// Verdict is "PASS", "FAIL" (a threshold failed), "NO DATA" (no samples) or "REFUSED"
+// (--strict and data warnings).
+func (r *Result) Verdict() string {
+	switch {
+	case r.Points == 0:
+		return "NO DATA"
+	case r.Refusal() != "":
+		return "REFUSED"
+	case !r.thresholdsPass():
+		return "FAIL"
+	}
+	return "PASS"
+}
+
+// issue records a data warning (shown, and refused by --strict).
+func (r *Result) issue(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.Warnings = append(r.Warnings, msg)
+	r.issues = append(r.issues, msg)
+}
+
+// Pass reports whether there is a verdict and every threshold passed.
 func (r *Result) Pass() bool {
+	return r.Refusal() == "" && r.thresholdsPass()
+}
+
+func (r *Result) thresholdsPass() bool {
 	for _, t := range r.Thresholds {
 		if !t.Pass {
 			return false
@@ -124,7 +176,8 @@ func (t *tolerantGzip) Read(p []byte) (int, error) {
 
 // openInput opens path ("-": stdin), detects gzip by its magic bytes and CSV by k6's header.
 // truncated, once the input is read, says whether a gzip stream ended early.
-func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error, format string, truncated func() bool, err error) {
+// hash, once the input is read, is the SHA-256 of the bytes read.
+func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error, format string, truncated func() bool, hash func() [sha256.Size]byte, err error) {
 	truncated = func() bool { return false }
 	var f io.Reader
 	closeFn = func() error { return nil }
@@ -136,9 +189,15 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 	} else {
 		fh, err := os.Open(path)
 		if err != nil {
-			return nil, nil, "", nil, err
+			return nil, nil, "", nil, nil, err
 		}
 		f, closeFn = fh, fh.Close
+	}
+	h := sha256.New()
+	f = io.TeeReader(f, h)
+	hash = func() (sum [sha256.Size]byte) {
+		copy(sum[:], h.Sum(nil))
+		return sum
 	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	gz := ""
@@ -146,7 +205,7 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			closeFn()
-			return nil, nil, "", nil, fmt.Errorf("gzip: %w", err)
+			return nil, nil, "", nil, nil, fmt.Errorf("gzip: %w", err)
 		}
 		tg := &tolerantGzip{r: zr}
 		truncated = func() bool { return tg.truncated }
@@ -163,7 +222,7 @@ func openInput(path string, stdin io.Reader) (r io.Reader, closeFn func() error,
 	}
 	head, _ := br.Peek(len("\xef\xbb\xbfmetric_name,"))
 	format = k6file.DetectFormat(head).String() + gz
-	return br, closeFn, format, truncated, nil
+	return br, closeFn, format, truncated, hash, nil
 }
 
 // Analyze reads every input, merges them, and evaluates the thresholds.
@@ -218,6 +277,7 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 	if res.TrendStats == nil {
 		res.TrendStats = metrics.DefaultTrendStats
 	}
+	var prints []inputPrint
 	for fi, path := range o.Files {
 		inst := -1
 		if o.Instances {
@@ -226,7 +286,10 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 		for _, sh := range shards {
 			sh.setInstance(inst)
 		}
-		r, closeFn, format, truncated, err := openInput(path, o.stdin)
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		r, closeFn, format, truncated, hash, err := openInput(path, o.stdin)
 		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", path, err)
 		}
@@ -255,18 +318,33 @@ func Analyze(ctx context.Context, o Options) (*Result, error) {
 		if cerr != nil {
 			return res, fmt.Errorf("input %q: close: %w", path, cerr)
 		}
+		fp := inputPrint{path: path, hash: hash(), metrics: takeFingerprints(shards)}
+		if !o.AllowDuplicates {
+			if err := fp.duplicateOf(prints); err != nil {
+				return res, err
+			}
+		}
+		prints = append(prints, fp)
 	}
 	d := newDataset(o.Bucket)
 	for _, sh := range shards {
 		d.absorb(sh)
 	}
 	d.finish(tt, hints)
+	bulkFrom, bulkTo := d.findFar()
 	if err := d.presort(ctx, workers); err != nil {
 		return res, err
 	}
 	res.data = d
 	res.Points = d.points
 	res.Warnings = append(res.Warnings, nr.warnings...)
+	res.issues = append(res.issues, nr.warnings...)
+	res.strict = o.Strict
+	if d.far > 0 {
+		res.issue("%d sample(s) lie far outside the run (%s → %s), between %s and %s (a wrong clock?): windows leave them out, but the run's duration and counter rates include them unless --duration is given",
+			d.far, bulkFrom.Format(time.RFC3339), bulkTo.Format(time.RFC3339),
+			time.Unix(0, d.minT).UTC().Format(time.RFC3339), time.Unix(0, d.maxT).UTC().Format(time.RFC3339))
+	}
 	res.BadLines, res.BadLineCount = bad.kept, bad.count.Load()
 	if d.points > 0 {
 		res.Start, res.End = time.Unix(0, d.minT).UTC(), time.Unix(0, d.maxT).UTC()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -14,12 +15,36 @@ import (
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
-// Exit codes of k6verdict (a documented contract).
+// Exit codes of k6verdict (a documented contract). Only 0 and 99 are verdicts.
 const (
-	ExitOK         = 0  // every threshold passed / no regression
-	ExitUsage      = 2  // usage error, unreadable input, too many bad lines, or no samples
-	ExitThresholds = 99 // a threshold failed (as k6) / compare found a regression
+	ExitOK          = 0   // every threshold passed / no regression
+	ExitUsage       = 2   // usage error, unreadable or duplicate input, too many bad lines, no samples, --strict warnings
+	ExitInternal    = 3   // an internal failure (a bug): never a verdict
+	ExitThresholds  = 99  // a threshold failed (as k6) / compare found a regression
+	ExitInterrupted = 130 // interrupted (Ctrl-C, SIGINT): never a verdict
 )
+
+// errInternal marks a recovered panic.
+var errInternal = errors.New("internal error")
+
+// recoverInternal turns a panic of the calling goroutine into an error wrapping errInternal.
+// It must be deferred directly.
+func recoverInternal(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%w: %v\n%s", errInternal, p, debug.Stack())
+	}
+}
+
+// failCode is the exit code of a failed analysis: interrupted, internal error or usage.
+func failCode(ctx context.Context, err error) int {
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.Is(err, errInternal):
+		return ExitInternal
+	}
+	return ExitUsage
+}
 
 const usageText = `k6verdict — threshold verdicts from k6 output (NDJSON, NDJSON.gz, CSV)
 
@@ -30,11 +55,51 @@ Usage:
 Flags:
 `
 
-// Run is the k6verdict command line. It returns the process exit code.
+// interruptGrace is how long Run waits, once ctx is done, for the analysis to stop before it
+// returns ExitInterrupted anyway (a read blocked on a pipe or a terminal cannot be cancelled).
+const interruptGrace = time.Second
+
+// Run is the k6verdict command line. It returns the process exit code. A panic is reported
+// on stderr and exits ExitInternal; a cancelled ctx (Ctrl-C) exits ExitInterrupted within
+// interruptGrace, even when a read is blocked (the analysis goroutine is then left to the
+// end of the process).
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "compare" {
-		return runCompare(ctx, args[1:], stdin, stdout, stderr)
+	done := make(chan int, 1)
+	go func() {
+		var err error
+		code := ExitInternal
+		func() {
+			defer recoverInternal(&err)
+			if len(args) > 0 && args[0] == "compare" {
+				code = runCompare(ctx, args[1:], stdin, stdout, stderr)
+			} else {
+				code = runAnalyze(ctx, args, stdin, stdout, stderr)
+			}
+		}()
+		if err != nil {
+			fmt.Fprintf(stderr, "k6verdict: %v\n", err)
+			code = ExitInternal
+		} else if ctx.Err() != nil && code != ExitInterrupted {
+			fmt.Fprintln(stderr, "k6verdict: interrupted")
+			code = ExitInterrupted
+		}
+		done <- code
+	}()
+	select {
+	case code := <-done:
+		return code
+	case <-ctx.Done():
 	}
+	select {
+	case code := <-done:
+		return code
+	case <-time.After(interruptGrace):
+		fmt.Fprintln(stderr, "k6verdict: interrupted")
+		return ExitInterrupted
+	}
+}
+
+func runAnalyze(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("k6verdict", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -52,6 +117,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		colourFlag string
 		trendStats string
 		workers    int
+		strict     bool
+		allowDup   bool
 	)
 	fs.StringArrayVar(&criteria, "criteria", nil, "criteria `FILE` (k6 thresholds in YAML/JSON); repeatable")
 	fs.StringArrayVar(&profiles, "profile", nil, "built-in success criteria: rest or websocket; repeatable")
@@ -67,6 +134,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&colourFlag, "color", "auto", "colour: auto (only on a terminal), always, never")
 	fs.StringVar(&trendStats, "summary-trend-stats", "", "trend statistics to show, e.g. avg,p(99) (default k6's)")
 	fs.IntVar(&workers, "workers", 0, "parsing goroutines (default: number of CPUs)")
+	fs.BoolVar(&strict, "strict", false, "any data warning (bad lines, truncated input, skipped windows, samples outside the run) exits 2: for CI")
+	fs.BoolVar(&allowDup, "allow-duplicate-inputs", false, "accept inputs with the same content or the same samples (they are different parts)")
 	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -98,7 +167,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return ExitUsage
 	}
 	o := Options{Files: fs.Args(), Criteria: criteria, Profiles: profiles, NoScript: noScript, Instances: instances,
-		MaxBadLines: maxBad, Duration: duration, Workers: workers, stdin: stdin}
+		MaxBadLines: maxBad, Duration: duration, Workers: workers, Strict: strict, AllowDuplicates: allowDup, stdin: stdin}
 	if trendStats != "" {
 		o.TrendStats = strings.Split(trendStats, ",")
 		for _, st := range o.TrendStats {
@@ -113,20 +182,32 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	res, err := Analyze(ctx, o)
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "k6verdict: interrupted")
+			return ExitInterrupted
+		}
 		fmt.Fprintf(stderr, "k6verdict: %v\n", err)
 		if res != nil {
 			for _, bl := range res.BadLines {
 				fmt.Fprintf(stderr, "  %s:%d: %s\n", bl.File, bl.Line, bl.Err)
 			}
 		}
-		return ExitUsage
+		return failCode(ctx, err)
 	}
 	var ws []Window
 	if windows || window > 0 {
-		if ws, err = res.Windows(window); err != nil {
+		if ws, err = res.Windows(ctx, window); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(stderr, "k6verdict: interrupted")
+				return ExitInterrupted
+			}
 			fmt.Fprintf(stderr, "k6verdict: %v\n", err)
-			return ExitUsage
+			return failCode(ctx, err)
 		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "k6verdict: interrupted")
+		return ExitInterrupted
 	}
 	if format == "json" {
 		err = res.WriteJSON(stdout, ws)
@@ -152,8 +233,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return ExitUsage
 		}
 	}
-	if res.Points == 0 {
-		fmt.Fprintln(stderr, "k6verdict: no samples in the input")
+	if res.BadLineCount > 0 {
+		fmt.Fprintf(stderr, "k6verdict: warning: %d bad line(s), the first at %s:%d: %s\n", res.BadLineCount, res.BadLines[0].File, res.BadLines[0].Line, res.BadLines[0].Err)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "k6verdict: warning: %s\n", w)
+	}
+	if why := res.Refusal(); why != "" {
+		fmt.Fprintf(stderr, "k6verdict: %s\n", why)
 		return ExitUsage
 	}
 	if !res.Pass() {
@@ -250,7 +337,7 @@ func runCompare(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	c, err := Compare(ctx, mk(fs.Arg(0)), mk(fs.Arg(1)), CompareOptions{Tolerances: tol, Alpha: alpha, MinDeltaMs: minDelta})
 	if err != nil {
 		fmt.Fprintf(stderr, "k6verdict compare: %v\n", err)
-		return ExitUsage
+		return failCode(ctx, err)
 	}
 	if format == "json" {
 		err = c.WriteJSON(stdout)

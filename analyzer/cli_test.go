@@ -369,9 +369,9 @@ func TestInstancesSumVUs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"one gauge", []string{"--profile", "websocket", "testdata/ws.json", "testdata/ws.json"}, "✗ 'max>=500' max=3"},
-		{"instances", []string{"--instances", "--profile", "websocket", "testdata/ws.json", "testdata/ws.json"}, "✗ 'max>=500' max=6"},
-		{"instances windows", []string{"--instances", "--windows", "testdata/ws.json", "testdata/ws.json"}, "6 VUs"},
+		{"one gauge", []string{"--allow-duplicate-inputs", "--profile", "websocket", "testdata/ws.json", "testdata/ws.json"}, "✗ 'max>=500' max=3"},
+		{"instances", []string{"--allow-duplicate-inputs", "--instances", "--profile", "websocket", "testdata/ws.json", "testdata/ws.json"}, "✗ 'max>=500' max=6"},
+		{"instances windows", []string{"--allow-duplicate-inputs", "--instances", "--windows", "testdata/ws.json", "testdata/ws.json"}, "6 VUs"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

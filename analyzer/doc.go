@@ -26,6 +26,9 @@
 //	                       their vus and vus_max gauges add up (value, min and max are sums)
 //	--windows              statistics per VU level (plateaus of the vus gauge)
 //	--window 30s           statistics per fixed window (whole seconds)
+//	--strict               any data warning is exit 2 (bad lines, a truncated input, skipped
+//	                       windows, samples far outside the run): what CI should use
+//	--allow-duplicate-inputs  accept inputs with the same content or the same samples
 //	--summary-trend-stats  e.g. avg,p(99),p(99.9) (default avg,min,med,max,p(90),p(95))
 //	--color auto|always|never  colour only on a terminal by default (and never with NO_COLOR)
 //	--workers N            parsing goroutines (default GOMAXPROCS)
@@ -38,9 +41,22 @@
 //
 // # Exit codes
 //
-//	0   every threshold passed (compare: no regression)
-//	99  a threshold failed, as k6 (compare: a regression)
-//	2   usage error, unreadable input, more bad lines than --max-bad-lines, or no samples
+//	0    every threshold passed (compare: no regression)
+//	99   a threshold failed, as k6 (compare: a regression)
+//	2    no verdict: usage error, unreadable input, more bad lines than --max-bad-lines, no
+//	     samples, duplicate inputs, too many windows, or --strict and a data warning
+//	3    internal error (a bug, reported on stderr with its stack): never a verdict
+//	130  interrupted (Ctrl-C / SIGINT, at any point: reading, aggregating, windows)
+//
+// Only 0 and 99 are verdicts, and every report agrees with the exit code: with no samples
+// the text says "verdict: NO DATA", the JSON "pass": false, "exit_code": 2, "verdict":
+// "NO DATA" with a "reason", JUnit a failed "k6verdict input" test case and Markdown
+// "⛔ NO DATA"; with --strict and data warnings, the same with "REFUSED". A refusal wins
+// over a crossed threshold (the data it was measured on is in doubt). Warnings are printed
+// on stderr as well as in the reports. Data warnings are those about the data itself: bad
+// lines, a truncated last line or gzip stream (a crashed upload), windows or spans without
+// samples skipped, samples far outside the run; warnings about thresholds (a threshold
+// without samples passes, as in k6; submetric thresholds k6 does not record) are not.
 //
 // # Inputs
 //
@@ -50,7 +66,14 @@
 // rates are integers, gauges keep the latest value, trends keep every value — so the verdict
 // equals that of a single file. One exception needs to be told: instances each report their
 // own vus gauge, so with --instances the vus and vus_max gauges of the files are summed
-// (without it, files are parts of one stream and a gauge keeps its latest value). Lines may be of any length up to 1 GiB. A truncated last
+// (without it, files are parts of one stream and a gauge keeps its latest value).
+//
+// The same samples must not be counted twice: two inputs with the same content (the same
+// file twice, a copy, its gzip), or with the same samples (the same run's NDJSON and CSV:
+// per metric the same count, first and last second and sum of values) are refused with exit
+// 2, naming both, unless --allow-duplicate-inputs says they are different parts.
+//
+// Lines may be of any length up to 1 GiB. A truncated last
 // line (a crashed run) is a warning; any other line that is not a k6 record is counted and
 // reported with its file and line number. Records are read by package k6file, the format
 // package the runner writes with: its Scanner for CSV, and for NDJSON its line decoder on
@@ -69,6 +92,17 @@
 // duration, so it is the span from the first to the last sample unless --duration is given;
 // a run that ends with idle time after its last sample (e.g. ramping-vus with a graceful
 // ramp-down) has a longer k6 duration (rest.json: 9.14 s of samples, 10.13 s for k6).
+//
+// # Windows
+//
+// --windows and --window cost time and memory in proportion to the seconds that hold
+// samples, never to the span from the first to the last sample. Samples far outside the
+// bulk of the run — farther than the bulk's length (at least a minute) from the minutes
+// that hold the middle 98 % of the samples, e.g. one sample dated 1970 — are a data warning
+// with or without windows, and windows leave them out; fixed windows without samples are
+// skipped, and with --windows a span of more than 60 s without samples ends a plateau and
+// is skipped, each with a data warning. More than 10,000
+// windows is an error (exit 2) that suggests a wider --window.
 //
 // # Reading fast
 //
@@ -92,8 +126,10 @@
 //
 //	{
 //	  "schema": "k6verdict/v1",
-//	  "pass": bool,                      every threshold passed
-//	  "exit_code": 0 | 99,
+//	  "pass": bool,                      there is a verdict and every threshold passed
+//	  "exit_code": 0 | 99 | 2,
+//	  "verdict": "PASS" | "FAIL" | "NO DATA" | "REFUSED",
+//	  "reason": "...",                   only for NO DATA and REFUSED
 //	  "inputs": [{"path", "format": "ndjson"|"ndjson+gzip"|"csv"|"csv+gzip", "lines", "bad_lines"}],
 //	  "run": {"start": RFC 3339 | null, "end": RFC 3339 | null, "duration_seconds",
 //	          "samples", "metrics"},

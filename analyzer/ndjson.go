@@ -105,7 +105,8 @@ func (nr *ndjsonReader) read(ctx context.Context, file string, r io.Reader) erro
 	})
 	for i := range nw {
 		sh := nr.shards[i]
-		g.Go(func() error {
+		g.Go(func() (err error) {
+			defer recoverInternal(&err)
 			for b := range blocks {
 				nr.parseBlock(file, sh, b)
 				free <- b.buf[:0] // never blocks: at most cap(free) buffers exist

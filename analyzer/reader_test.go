@@ -246,7 +246,7 @@ func FuzzCriteria(f *testing.F) {
 // and its header is k6's (both were missed before the reader moved to k6file).
 func TestCSVWithByteOrderMark(t *testing.T) {
 	in := "\xef\xbb\xbfmetric_name,timestamp,metric_value\nvus,1795833160,3\n"
-	r, closeFn, format, _, err := openInput("-", strings.NewReader(in))
+	r, closeFn, format, _, _, err := openInput("-", strings.NewReader(in))
 	if err != nil || format != "csv" {
 		t.Fatalf("format %q, %v", format, err)
 	}

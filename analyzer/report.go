@@ -91,7 +91,9 @@ func (r *Result) WriteText(w io.Writer, colour bool) error {
 		fmt.Fprintf(&b, "  %s[%d] %s%s\n", c.dim, i+1, wmsg, c.reset)
 	}
 	verdict := c.green + "PASS" + c.reset
-	if !r.Pass() {
+	if why := r.Refusal(); why != "" {
+		verdict = c.red + r.Verdict() + c.reset + ": " + why
+	} else if !r.Pass() {
 		verdict = c.red + "FAIL" + c.reset + ": thresholds on metrics '" + strings.Join(r.crossed(), ", ") + "' have been crossed"
 	}
 	fmt.Fprintf(&b, "\n  verdict: %s\n", verdict)
@@ -216,6 +218,8 @@ type jsonDoc struct {
 	Schema     string            `json:"schema"`
 	Pass       bool              `json:"pass"`
 	ExitCode   int               `json:"exit_code"`
+	Verdict    string            `json:"verdict"`
+	Reason     string            `json:"reason,omitempty"` // why there is no verdict (NO DATA, REFUSED)
 	Inputs     []Input           `json:"inputs"`
 	Run        jsonRun           `json:"run"`
 	Thresholds []ThresholdResult `json:"thresholds"`
@@ -249,7 +253,7 @@ type jsonBad struct {
 
 // WriteJSON writes the --format json document.
 func (r *Result) WriteJSON(w io.Writer, windows []Window) error {
-	doc := jsonDoc{Schema: JSONSchema, Pass: r.Pass(), ExitCode: r.ExitCode(), Inputs: r.Inputs,
+	doc := jsonDoc{Schema: JSONSchema, Pass: r.Pass(), ExitCode: r.ExitCode(), Verdict: r.Verdict(), Reason: r.Refusal(), Inputs: r.Inputs,
 		Thresholds: r.Thresholds, Windows: windows, Warnings: r.Warnings,
 		BadLines: jsonBad{Count: r.BadLineCount, First: r.BadLines}}
 	if doc.Inputs == nil {
@@ -300,8 +304,12 @@ func finite(m map[string]float64) map[string]float64 {
 	return out
 }
 
-// ExitCode is 0 when every threshold passed, 99 otherwise (as k6).
+// ExitCode is 0 when every threshold passed, 99 otherwise (as k6), and 2 when there is no
+// verdict (Refusal: no samples, or --strict and data warnings).
 func (r *Result) ExitCode() int {
+	if r.Refusal() != "" {
+		return ExitUsage
+	}
 	if r.Pass() {
 		return ExitOK
 	}
@@ -349,6 +357,12 @@ func (r *Result) WriteJUnit(w io.Writer) error {
 		s.Tests++
 		s.Cases = append(s.Cases, c)
 	}
+	if why := r.Refusal(); why != "" {
+		s.Cases = append(s.Cases, junitCase{Name: "k6verdict input", Classname: "k6verdict.input",
+			Failure: &junitFailure{Message: r.Verdict() + ": " + why, Type: "input", Text: why}})
+		s.Tests++
+		s.Failures++
+	}
 	doc := junitSuites{Tests: s.Tests, Failures: s.Failures, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -368,7 +382,9 @@ func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 func (r *Result) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	verdict := "✅ all thresholds passed"
-	if !r.Pass() {
+	if why := r.Refusal(); why != "" {
+		verdict = "⛔ " + r.Verdict() + ": " + why
+	} else if !r.Pass() {
 		verdict = "❌ thresholds crossed: " + strings.Join(r.crossed(), ", ")
 	}
 	fmt.Fprintf(&b, "## k6verdict: %s\n\n", verdict)

@@ -104,6 +104,9 @@ func fixed2(n, unit int64) string {
 // formatBytes formats a byte count with decimal units: "27 B", "6.4 kB", "148 kB", "1.2 MB".
 // The value is rounded to one decimal in its unit, shown with one decimal below 10.
 func formatBytes(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) { // from hostile input: never an index
+		return strconv.FormatFloat(v, 'f', -1, 64) + " B"
+	}
 	if v < 0 {
 		return "-" + formatBytes(-v)
 	}

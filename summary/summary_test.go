@@ -3,6 +3,7 @@ package summary
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"regexp"
 	"strconv"
@@ -157,6 +158,8 @@ func TestFormatOthers(t *testing.T) {
 		{"bytes kB", formatBytes(148077), "148 kB"},
 		{"bytes one decimal", formatBytes(6400.2), "6.4 kB"},
 		{"bytes MB", formatBytes(2_345_678), "2.3 MB"},
+		{"bytes +Inf (hostile input)", formatBytes(math.Inf(1)), "+Inf B"},
+		{"bytes NaN", formatBytes(math.NaN()), "NaN B"},
 		{"percent truncates", formatPercent(186.0 / 207), "89.85%"},
 		{"percent zero", formatPercent(0), "0.00%"},
 		{"percent one", formatPercent(1), "100.00%"},
