@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// TestArrivalRateScripts runs k6's documentation examples of the arrival-rate executors
-// (and a script with too few VUs) against a loopback server. The number of scheduled
+// TestArrivalRateScripts runs scripts of both arrival-rate executors, with the option
+// shapes k6 documents (and a script with too few VUs), against a loopback server. The number of scheduled
 // starts is exact (see executor.Schedule), so iterations + dropped_iterations must equal
 // it; the banner and the final progress line describe the scenario as k6 does.
 func TestArrivalRateScripts(t *testing.T) {
@@ -33,10 +33,10 @@ func TestArrivalRateScripts(t *testing.T) {
 		stderr    []string
 	}{
 		{"constant_arrival_rate.js", 60, false,
-			[]string{"* contacts: 30.00 iterations/s for 2s (maxVUs: 2-50, gracefulStop: 30s)", "contacts ✓ [ 100% ] 00/", "VUs  2s  30.00 iters/s"}, nil},
+			[]string{"* inference_arrivals: 30.00 iterations/s for 2s (maxVUs: 2-50, gracefulStop: 30s)", "inference_arrivals ✓ [ 100% ] 00/", "VUs  2s  30.00 iters/s"}, nil},
 		// 30/s for 250ms (7.5), 30→60 over 500ms (22.5), 60 for 1s (60), 60→6 over 500ms (16.5).
 		{"ramping_arrival_rate.js", 107, false,
-			[]string{"* contacts: Up to 60.00 iterations/s for 2.25s over 4 stages (maxVUs: 5-50, gracefulStop: 30s)"}, nil},
+			[]string{"* daily_profile: Up to 60.00 iterations/s for 2.25s over 4 stages (maxVUs: 5-50, gracefulStop: 30s)"}, nil},
 		{"arrival_slow.js", 20, true,
 			[]string{"* slow: 20.00 iterations/s for 1s (maxVUs: 1-2, gracefulStop: 30s)", "dropped_iterations"},
 			[]string{`level=warning msg="Insufficient VUs, reached 2 active VUs and cannot initialize more" executor=constant-arrival-rate scenario=slow`}},

@@ -1,43 +1,26 @@
-// k6's ramping-arrival-rate documentation example (300 → 600 → 60 iterations per minute
-// over 1m, 2m, 4m, 2m), with the test's loopback server for test.k6.io and the same shape
-// shortened for a unit test: per second, rates divided by 10, stages of 250ms, 500ms, 1s
-// and 500ms.
+// A morning-peak arrival profile, compressed to seconds: steady traffic, a ramp to twice
+// as much, a plateau, then a fall to a trickle. Rates are iterations started per second.
 import http from 'k6/http';
+
+const warmup = { target: 30, duration: '250ms' };
+const peakRamp = { target: 60, duration: '500ms' };
+const peak = { target: 60, duration: '1s' };
+const evening = { target: 6, duration: '500ms' };
 
 export const options = {
   discardResponseBodies: true,
-
   scenarios: {
-    contacts: {
+    daily_profile: {
       executor: 'ramping-arrival-rate',
-
-      // Start iterations per `timeUnit`
       startRate: 30,
-
-      // Start `startRate` iterations per second
       timeUnit: '1s',
-
-      // Pre-allocate necessary VUs.
       preAllocatedVUs: 5,
       maxVUs: 50,
-
-      stages: [
-        // Start 30 iterations per `timeUnit` for the first 250ms.
-        { target: 30, duration: '250ms' },
-
-        // Linearly ramp-up to starting 60 iterations per `timeUnit` over the following 500ms.
-        { target: 60, duration: '500ms' },
-
-        // Continue starting 60 iterations per `timeUnit` for the following 1s.
-        { target: 60, duration: '1s' },
-
-        // Linearly ramp-down to starting 6 iterations per `timeUnit` over the last 500ms.
-        { target: 6, duration: '500ms' },
-      ],
+      stages: [warmup, peakRamp, peak, evening],
     },
   },
 };
 
 export default function () {
-  http.get(`${__ENV.BASE_URL}/contacts.php`);
+  http.get(`${__ENV.BASE_URL}/api/ai/pixel/status`);
 }
