@@ -81,7 +81,7 @@ var supportTable = []support{
 	{Key: "tlsAIAFetch", Env: "K6_TLS_AIA_FETCH", Note: noteHTTP},
 	// Metrics and summary.
 	{Key: "tags", Flag: "tag", Env: "K6_TAGS", OK: true, Note: "`K6_TAGS` is `KEY:VALUE,KEY:VALUE`"},
-	{Key: "systemTags", Flag: "system-tags", Env: "K6_SYSTEM_TAGS", OK: true},
+	{Key: "systemTags", Flag: "system-tags", Env: "K6_SYSTEM_TAGS", OK: true, Note: "every k6 system tag; `ip` is the remote address of an HTTP request's connection, `vu` and `iter` are written as metadata (JSON output), as k6; `ocsp_status` is never set: pixelk6 does not check OCSP"},
 	{Key: "summaryTrendStats", Flag: "summary-trend-stats", Env: "K6_SUMMARY_TREND_STATS", OK: true},
 	{Key: "summaryTimeUnit", Flag: "summary-time-unit", Env: "K6_SUMMARY_TIME_UNIT", OK: true},
 	{Key: "metricSamplesBufferSize", Env: "K6_METRIC_SAMPLES_BUFFER_SIZE", OK: true, Note: "accepted; pixelk6 sizes its sample queues itself"},

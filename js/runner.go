@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 
 	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/js/modules"
@@ -35,6 +36,10 @@ func (r *Runner) state(spec engine.VUSpec) *modules.State {
 		VUID: spec.ID, VUIDGlobal: spec.ID, Registry: r.b.opts.Registry, Builtin: r.builtin,
 		Samples: spec.Samples, Options: r.opts, Tags: modules.NewTagMap(spec.Tags), Env: spec.Env,
 		TestOptions: spec.TestOptions, MarkFailed: spec.MarkFailed,
+	}
+	vu, iter := modules.SystemTagEnabled(st, "vu"), modules.SystemTagEnabled(st, "iter")
+	if (vu || iter) && st.Samples != nil {
+		st.Samples = vuMetadata{next: st.Samples, st: st, vu: vu, iter: iter}
 	}
 	if inst := spec.Instance; inst != nil {
 		st.Instance = func() modules.InstanceStats {
@@ -102,3 +107,31 @@ func (e *engineVU) RunIteration(ctx context.Context, it engine.Iteration) error 
 }
 
 func (e *engineVU) Close() { e.v.Close() }
+
+// vuMetadata adds the vu and iter system tags, when options.systemTags enables them, to
+// every sample of a VU as metadata, as k6 does: they change with every iteration, so they
+// would make a time series per iteration as tags (k6 writes them in the JSON output's
+// "metadata", never in the tags).
+type vuMetadata struct {
+	next     metrics.Pusher
+	st       *modules.State
+	vu, iter bool
+}
+
+func (p vuMetadata) Push(ctx context.Context, samples []metrics.Sample) {
+	vu, iter := strconv.FormatUint(p.st.VUID, 10), strconv.FormatInt(p.st.Iteration, 10)
+	for i := range samples {
+		md := make(map[string]string, len(samples[i].Metadata)+2)
+		for k, v := range samples[i].Metadata {
+			md[k] = v
+		}
+		if p.vu {
+			md["vu"] = vu
+		}
+		if p.iter {
+			md["iter"] = iter
+		}
+		samples[i].Metadata = md
+	}
+	p.next.Push(ctx, samples)
+}

@@ -89,3 +89,56 @@ export function handleSummary(d) { return { stdout: 'n=' + d.metrics.iterations.
 		t.Error("exports or options")
 	}
 }
+
+// TestVUIterMetadata: with vu and iter in systemTags every sample of the VU carries them as
+// metadata (never as tags), with the iteration's own number; without them, none.
+func TestVUIterMetadata(t *testing.T) {
+	h := mustLoad(t, `
+import { Counter } from 'k6/metrics';
+const c = new Counter('mine');
+export default function () { c.add(1); }`)
+	for _, tc := range []struct {
+		name       string
+		systemTags []string
+		want       map[string]string
+	}{
+		{"default set", nil, nil},
+		{"vu and iter", []string{"vu", "iter", "scenario"}, map[string]string{"vu": "3", "iter": "2"}},
+		{"iter only", []string{"iter"}, map[string]string{"iter": "2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRunner(h.b, modules.Options{SystemTags: tc.systemTags})
+			capture := &metricstest.Capture{}
+			v, err := r.NewVU(context.Background(), engine.VUSpec{ID: 3, Samples: capture})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			info := &engine.ScenarioInfo{Name: "s", Executor: "shared-iterations", Start: time.Now(), Progress: func() float64 { return 0 }}
+			if err := v.RunIteration(context.Background(), engine.Iteration{Exec: "default", Scenario: info, VUIteration: 2}); err != nil {
+				t.Fatal(err)
+			}
+			samples := capture.Metric("mine")
+			if len(samples) != 1 {
+				t.Fatalf("%d samples of mine", len(samples))
+			}
+			s := samples[0]
+			if len(s.Metadata) != len(tc.want) {
+				t.Fatalf("metadata %v, want %v", s.Metadata, tc.want)
+			}
+			for k, v := range tc.want {
+				if s.Metadata[k] != v {
+					t.Errorf("metadata %v, want %v", s.Metadata, tc.want)
+				}
+				if _, ok := s.Tags.Get(k); ok {
+					t.Errorf("%s is a tag: %v", k, s.Tags)
+				}
+			}
+			for _, it := range capture.Metric("iterations") {
+				if tc.want != nil && it.Metadata["iter"] != "2" {
+					t.Errorf("iterations sample metadata %v", it.Metadata)
+				}
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
@@ -156,5 +157,46 @@ func TestSystemTagsOption(t *testing.T) {
 		if got := metricstest.TagKeys(s[0].Tags); got != keys {
 			t.Errorf("%s tag keys %q, want %q", name, got, keys)
 		}
+	}
+}
+
+// TestIPSystemTag: the ip system tag is off by default and, when systemTags lists it, holds
+// the remote address of the request's connection, on both request paths.
+func TestIPSystemTag(t *testing.T) {
+	srv := slowServer(t)
+	for _, tc := range []struct {
+		name        string
+		systemTags  []string
+		netHTTPOnly bool
+		want        string
+	}{
+		{"default set: no ip", nil, false, ""},
+		{"listed: fast path", []string{"ip", "status"}, false, "127.0.0.1"},
+		{"listed: net/http", []string{"ip", "status"}, true, "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := jstest.MustLoad(t, "import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE + '/get'); }\n",
+				map[string]string{"BASE": srv.URL})
+			st := h.State(1)
+			st.Options.SystemTags = tc.systemTags
+			if tc.netHTTPOnly {
+				httpmod.UseNetHTTPOnly(st)
+			}
+			v, err := h.Bundle.NewVU(context.Background(), st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer v.Close()
+			if err := v.RunIteration(context.Background(), "default", nil); err != nil {
+				t.Fatal(err)
+			}
+			reqs := h.Samples.Metric("http_reqs")
+			if len(reqs) != 1 {
+				t.Fatalf("%d http_reqs", len(reqs))
+			}
+			if got, _ := reqs[0].Tags.Get("ip"); got != tc.want {
+				t.Errorf("ip tag %q, want %q (%v)", got, tc.want, reqs[0].Tags)
+			}
+		})
 	}
 }

@@ -59,6 +59,7 @@ type tagKey struct {
 	status, errCode       int
 	expected, hasExpected bool
 	extra                 string
+	ip                    string // the remote IP, only when the ip system tag is enabled
 }
 
 func (m *instance) Exports() modules.Exports {
@@ -493,6 +494,9 @@ func (m *instance) tags(base metrics.TagSet, r *result) metrics.TagSet {
 	if len(req.tags) > 0 {
 		k.extra = strings.Join(req.tags, "\x00")
 	}
+	if r.remote != "" && modules.SystemTagEnabled(m.vu.State(), "ip") {
+		k.ip, _ = splitRemote(r.remote)
+	}
 	if ts, ok := m.tagCache[k]; ok {
 		return ts
 	}
@@ -519,6 +523,9 @@ func (m *instance) tags(base metrics.TagSet, r *result) metrics.TagSet {
 	}
 	if r.errMsg != "" {
 		tm["error"] = r.errMsg
+	}
+	if k.ip != "" {
+		tm["ip"] = k.ip // off by default, as in k6 (systemTags: [..., 'ip'])
 	}
 	for i := 0; i+1 < len(req.tags); i += 2 {
 		tm[req.tags[i]] = req.tags[i+1]
