@@ -247,7 +247,11 @@ func TestRPSPacesRequests(t *testing.T) {
 				first += time.Duration(h.Samples.Metric(m)[0].Value * float64(time.Millisecond))
 			}
 			span := reqs[4].Time.Sub(reqs[0].Time) + first
-			if span < 2*time.Second-time.Millisecond {
+			// The first request's start is rebuilt from its samples, which miss the few µs to
+			// ms between its slot and its first timed phase on a busy machine; unpaced, five
+			// loopback requests take milliseconds, so 1.9 s is only reached by pacing. The
+			// slots' exact arithmetic is TestRateLimiterReserve's.
+			if span < 1900*time.Millisecond {
 				t.Errorf("5 requests at rps 2 spanned %s, want ≥ 2s", span)
 			}
 		})
