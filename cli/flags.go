@@ -49,7 +49,7 @@ type runFlags struct {
 
 // httpFlags are the HTTP client's flags.
 type httpFlags struct {
-	maxRedirects, batch, batchPerHost, rps           int64
+	maxRedirects, batch, batchPerHost, rps, maxBody  int64
 	discardBodies, throw, noConnReuse, noVUConnReuse bool
 	blockHostnames, blacklistIPs, localIPs           []string
 	dns                                              string
@@ -60,6 +60,7 @@ func (f *httpFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.batch, "batch", 20, "the most requests of one http.batch call in flight at once")
 	fs.Int64Var(&f.batchPerHost, "batch-per-host", 6, "the most requests of one http.batch call in flight to one host (0: no limit)")
 	fs.Int64Var(&f.maxRedirects, "max-redirects", 10, "the most redirects a request follows")
+	fs.Int64Var(&f.maxBody, "max-response-body", 512<<20, "pixelk6's own: the largest response body kept, in bytes (beyond it the body is truncated with error_code 1000; -1: no limit)")
 	fs.BoolVar(&f.noConnReuse, "no-connection-reuse", false, "a new connection for every request")
 	fs.BoolVar(&f.noVUConnReuse, "no-vu-connection-reuse", false, "no connection outlives the iteration that opened it")
 	fs.BoolVar(&f.discardBodies, "discard-response-bodies", false, "read and discard response bodies (body is null unless params.responseType says otherwise)")
@@ -76,7 +77,7 @@ func (f *httpFlags) options(ch func(string) bool, o *options) error {
 		name string
 		val  int64
 		dst  **int64
-	}{{"rps", f.rps, &o.RPS}, {"batch", f.batch, &o.Batch}, {"batch-per-host", f.batchPerHost, &o.BatchPerHost}, {"max-redirects", f.maxRedirects, &o.MaxRedirects}} {
+	}{{"rps", f.rps, &o.RPS}, {"batch", f.batch, &o.Batch}, {"batch-per-host", f.batchPerHost, &o.BatchPerHost}, {"max-redirects", f.maxRedirects, &o.MaxRedirects}, {"max-response-body", f.maxBody, &o.MaxResponseBody}} {
 		if ch(n.name) {
 			v := n.val
 			*n.dst = &v

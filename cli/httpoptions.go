@@ -65,6 +65,14 @@ func httpModuleOptions(o options, m *modules.Options) error {
 		}
 		m.MaxRedirects = &n
 	}
+	if p := o.MaxResponseBody; p != nil {
+		switch {
+		case *p == 0 || *p < -1:
+			return fmt.Errorf("invalid --max-response-body %d: want a size in bytes, or -1 for no limit", *p)
+		default:
+			m.MaxResponseBody = *p
+		}
+	}
 	if m.Batch, err = nonNeg("batch", o.Batch); err != nil {
 		return err
 	}

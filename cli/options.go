@@ -48,6 +48,7 @@ type options struct {
 	SystemTags            []string           `json:"systemTags"`
 	// The HTTP client's options (k6/http's options.go and dialer.go implement them).
 	MaxRedirects          *int64            `json:"maxRedirects"`
+	MaxResponseBody       *int64            `json:"-"` // pixelk6's own --max-response-body (no k6 option)
 	DiscardResponseBodies *bool             `json:"discardResponseBodies"`
 	Throw                 *bool             `json:"throw"`
 	NoConnectionReuse     *bool             `json:"noConnectionReuse"`
@@ -488,7 +489,7 @@ func (o options) apply(hi options) options {
 	if hi.LocalIPs != nil {
 		o.LocalIPs = hi.LocalIPs
 	}
-	for _, n := range []struct{ dst, src **int64 }{{&o.MaxRedirects, &hi.MaxRedirects}, {&o.Batch, &hi.Batch}, {&o.BatchPerHost, &hi.BatchPerHost}, {&o.RPS, &hi.RPS}} {
+	for _, n := range []struct{ dst, src **int64 }{{&o.MaxRedirects, &hi.MaxRedirects}, {&o.MaxResponseBody, &hi.MaxResponseBody}, {&o.Batch, &hi.Batch}, {&o.BatchPerHost, &hi.BatchPerHost}, {&o.RPS, &hi.RPS}} {
 		if *n.src != nil {
 			*n.dst = *n.src
 		}

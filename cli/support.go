@@ -62,6 +62,7 @@ var supportTable = []support{
 	{Key: "batch", Flag: "batch", Env: "K6_BATCH", OK: true},
 	{Key: "batchPerHost", Flag: "batch-per-host", Env: "K6_BATCH_PER_HOST", OK: true},
 	{Key: "maxRedirects", Flag: "max-redirects", Env: "K6_MAX_REDIRECTS", OK: true},
+	{Flag: "max-response-body", OK: true, Note: "pixelk6's own flag, not k6's: a response body beyond it (default 512 MiB; -1: none) is truncated with error_code 1000 and an error naming the limit, instead of filling the memory (k6 has no limit)"},
 	{Key: "userAgent", Flag: "user-agent", Env: "K6_USER_AGENT", OK: true, Note: "the default is `pixelk6/<version>`, not k6's; an empty one (no header in k6) is refused"},
 	{Key: "httpDebug", Flag: "http-debug", Env: "K6_HTTP_DEBUG", OK: true, Note: "the dumps carry no `request_id` log field"},
 	{Key: "insecureSkipTLSVerify", Flag: "insecure-skip-tls-verify", Bool: true, Env: "K6_INSECURE_SKIP_TLS_VERIFY", OK: true},

@@ -164,6 +164,9 @@ type Options struct {
 	// MaxRedirects is how many redirects a request follows unless params.redirects says
 	// otherwise; nil means k6's 10.
 	MaxRedirects *int
+	// MaxResponseBody limits a response body in bytes (pixelk6's --max-response-body): 0 is
+	// k6/http's DefaultMaxResponseBody, negative is no limit.
+	MaxResponseBody int64
 	// DiscardResponseBodies makes responseType "none" the default (body null).
 	DiscardResponseBodies bool
 	// Throw makes a failed request (a network error, not an HTTP status) and an invalid URL

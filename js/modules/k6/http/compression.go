@@ -70,7 +70,7 @@ func compressBody(body []byte, spec string) ([]byte, string, error) {
 // decodeBody undoes a response's Content-Encoding (codings applied in the listed order, so
 // undone from the last), as k6 does before the script sees the body. Unknown codings (and
 // identity) are left as they are. The header stays as the server sent it.
-func decodeBody(body []byte, contentEncoding string) ([]byte, error) {
+func decodeBody(body []byte, contentEncoding string, limit int64) ([]byte, error) {
 	cs := strings.Split(contentEncoding, ",")
 	for i := len(cs) - 1; i >= 0; i-- {
 		c := strings.ToLower(strings.TrimSpace(cs[i]))
@@ -97,7 +97,12 @@ func decodeBody(body []byte, contentEncoding string) ([]byte, error) {
 				rd = zr
 			}
 		}
-		if err == nil {
+		if err == nil && limit > 0 {
+			body, err = io.ReadAll(io.LimitReader(rd, limit+1))
+			if err == nil && int64(len(body)) > limit {
+				return body[:limit], bodyTooLarge(limit)
+			}
+		} else if err == nil {
 			body, err = io.ReadAll(rd)
 		}
 		if err != nil {

@@ -19,7 +19,7 @@ func FuzzCompressionRoundTrip(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dec, err := decodeBody(enc, header)
+			dec, err := decodeBody(enc, header, 0)
 			if err != nil {
 				t.Fatalf("%s: %v", spec, err)
 			}
@@ -31,11 +31,11 @@ func FuzzCompressionRoundTrip(f *testing.F) {
 }
 
 func TestDecodeBody(t *testing.T) {
-	if b, err := decodeBody([]byte("plain"), "identity, x-unknown"); err != nil || string(b) != "plain" {
+	if b, err := decodeBody([]byte("plain"), "identity, x-unknown", 0); err != nil || string(b) != "plain" {
 		t.Errorf("unknown codings: %q, %v", b, err)
 	}
 	var de decodeError
-	if _, err := decodeBody([]byte("not zstd"), "zstd"); !errors.As(err, &de) {
+	if _, err := decodeBody([]byte("not zstd"), "zstd", 0); !errors.As(err, &de) {
 		t.Errorf("bad zstd: %v", err)
 	}
 	if _, _, err := compressBody([]byte("x"), "gzip, lz4"); err == nil {

@@ -237,7 +237,7 @@ var longAgo = time.Unix(1, 0)
 // return: a *url.Error with the same message); otherwise err is the body's read error and
 // body holds the bytes read. A request is replayed on another connection on net/http's rule
 // (see retry).
-func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, body []byte, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
+func (p *fastPool) roundTrip(ctx context.Context, hr *gohttp.Request, body []byte, respType readRule, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
 	addr := hostPort(hr.URL)
 	replayable := isReplayable(hr)
 	for {
@@ -337,7 +337,7 @@ func (p *fastPool) conn(ctx context.Context, addr string, deadline time.Time, t 
 	return c, false, err
 }
 
-func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request, reqBody []byte, respType responseType, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
+func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request, reqBody []byte, respType readRule, deadline time.Time, t *tracer) (*gohttp.Response, []byte, error) {
 	c.written, c.sent, c.peekFailed = 0, false, false
 	if err := c.SetDeadline(deadline); err != nil {
 		return nil, nil, err
@@ -373,6 +373,12 @@ func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request
 		}
 	}
 	body, err := readBody(resp, hr.Method, respType)
+	var coded *codedError
+	if errors.As(err, &coded) {
+		// Truncated at the limit: the rest is not read (Close would drain it, without end
+		// for an endless body), so the connection is done.
+		_ = c.SetDeadline(longAgo)
+	}
 	_ = resp.Body.Close()
 	return resp, body, err
 }

@@ -59,7 +59,7 @@ func TestFastPathPooledBuffers(t *testing.T) {
 			u.Path = tc.path
 			hr := &gohttp.Request{Method: "GET", URL: &u, Host: u.Host, Header: gohttp.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 			var tr tracer
-			resp, body, err := p.roundTrip(context.Background(), hr, nil, tc.respType, time.Now().Add(5*time.Second), &tr)
+			resp, body, err := p.roundTrip(context.Background(), hr, nil, readRule{typ: tc.respType}, time.Now().Add(5*time.Second), &tr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -288,7 +288,7 @@ func TestFastPathDropsChatteringIdleConn(t *testing.T) {
 	get := func() string {
 		hr := &gohttp.Request{Method: "GET", URL: u, Host: u.Host, Header: gohttp.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 		var tr tracer
-		_, body, err := p.roundTrip(context.Background(), hr, nil, respText, time.Now().Add(10*time.Second), &tr)
+		_, body, err := p.roundTrip(context.Background(), hr, nil, readRule{typ: respText}, time.Now().Add(10*time.Second), &tr)
 		if err != nil {
 			t.Fatal(err)
 		}

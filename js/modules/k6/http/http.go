@@ -165,7 +165,7 @@ func (m *instance) prepare(st *modules.State, method string, urlV, bodyV, params
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, &invalidURLError{raw}
 	}
-	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: maxRedirects(st.Options),
+	req := &request{method: method, url: u, rawURL: raw, timeout: DefaultTimeout, redirects: maxRedirects(st.Options), maxBody: maxBody(st.Options),
 		expected: m.expected, debug: st.Options.HTTPDebug, header: gohttp.Header{}, jar: st.HTTPClient.Jar, nameTag: name}
 	if st.Options.DiscardResponseBodies {
 		req.respType = respNone // params.responseType overrides it

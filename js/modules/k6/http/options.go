@@ -330,6 +330,15 @@ func maxRedirects(o modules.Options) int {
 	return *o.MaxRedirects
 }
 
+// maxBody is the response body limit: --max-response-body, DefaultMaxResponseBody when
+// unset, none when negative.
+func maxBody(o modules.Options) int64 {
+	if o.MaxResponseBody == 0 {
+		return DefaultMaxResponseBody
+	}
+	return o.MaxResponseBody
+}
+
 // NetConfig is what a VU's other network clients (k6/ws) connect with, so that the options
 // apply to them as to HTTP: Dial applies hosts, blockHostnames, blacklistIPs, dns and
 // --local-ips; TLS applies insecureSkipTLSVerify, tlsVersion and tlsCipherSuites, and holds

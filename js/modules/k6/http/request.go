@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	gohttp "net/http"
@@ -39,6 +40,7 @@ type request struct {
 	nameTag   string   // params.tags.name, "" when not given
 	tags      []string // other params.tags as key, value pairs
 	expected  *statusSet
+	maxBody   int64 // the response body limit in bytes (--max-response-body); ≤ 0: none
 	debug     string
 	digest    *credentials     // params.auth "digest": answer the server's 401 challenge
 	ntlm      *credentials     // params.auth "ntlm": answer the server's 401 challenge
@@ -267,7 +269,7 @@ func doFast(ctx context.Context, sd sender, req *request, method string, u *url.
 		r.complete(&t, nil, nil, urlError(hr, err))
 		return r
 	}
-	resp, data, err := sd.fast.roundTrip(ctx, hr, body, req.respType, t.start.Add(req.timeout), &t)
+	resp, data, err := sd.fast.roundTrip(ctx, hr, body, readRule{req.respType, req.maxBody}, t.start.Add(req.timeout), &t)
 	r.complete(&t, resp, data, err)
 	return r
 }
@@ -378,7 +380,7 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 		r.complete(t.snapshot(&mu), nil, nil, err)
 		return r
 	}
-	data, err := readBody(resp, method, req.respType)
+	data, err := readBody(resp, method, readRule{req.respType, req.maxBody})
 	_ = resp.Body.Close()
 	r.complete(t.snapshot(&mu), resp, data, err)
 	if dbg != nil {
@@ -387,17 +389,42 @@ func doOnce(ctx context.Context, client *gohttp.Client, userAgent string, req *r
 	return r
 }
 
+// readRule is how a response's body is read: as the request's responseType asks, up to
+// limit bytes (≤ 0: no limit).
+type readRule struct {
+	typ   responseType
+	limit int64
+}
+
+// DefaultMaxResponseBody is the response body limit unless --max-response-body says
+// otherwise: a body beyond it (an endless stream, a decompression bomb) is truncated to it
+// with an error, instead of growing until the process runs out of memory.
+const DefaultMaxResponseBody = 512 << 20
+
+// bodyTooLarge is the error of a body truncated at the limit (error_code 1000, k6's code
+// for an error it has no other code for: k6 itself has no such limit).
+func bodyTooLarge(limit int64) error {
+	return &codedError{code: codeGeneric, msg: fmt.Sprintf("response body larger than the --max-response-body limit of %d bytes: truncated", limit)}
+}
+
 // readBody reads a response's body as the request asked: none after HEAD, discarded for
-// responseType none, else whole. On error it returns what was read.
-func readBody(resp *gohttp.Response, method string, respType responseType) ([]byte, error) {
+// responseType none, else whole up to the rule's limit. On error it returns what was read.
+func readBody(resp *gohttp.Response, method string, rule readRule) ([]byte, error) {
 	switch {
 	case method == gohttp.MethodHead:
 		return []byte{}, nil
-	case respType == respNone:
+	case rule.typ == respNone:
 		_, err := io.Copy(io.Discard, resp.Body)
 		return nil, err
 	}
-	return readAll(resp.Body, resp.ContentLength)
+	if n := resp.ContentLength; rule.limit <= 0 || (n >= 0 && n <= rule.limit) {
+		return readAll(resp.Body, n)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, rule.limit+1))
+	if int64(len(data)) > rule.limit {
+		return data[:rule.limit], bodyTooLarge(rule.limit)
+	}
+	return data, err
 }
 
 // complete fills r in from a hop's outcome, the same way for both clients: resp is nil when
@@ -418,10 +445,15 @@ func (r *result) complete(t *tracer, resp *gohttp.Response, body []byte, err err
 	r.header = resp.Header
 	r.body = body
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && err == nil && len(body) > 0 {
-		if dec, derr := decodeBody(body, ce); derr != nil {
-			err = derr
-		} else {
+		dec, derr := decodeBody(body, ce, r.req.maxBody)
+		var coded *codedError
+		switch {
+		case derr == nil:
 			r.body = dec
+		case errors.As(derr, &coded): // decoded past the limit: the decoded part, truncated
+			r.body, err = dec, derr
+		default:
+			err = derr
 		}
 	}
 	r.remote = t.remote
