@@ -421,10 +421,17 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		}
 		logger.Log("error", msg)
 	}
-	if code := res.ExitCode(); code != engine.ExitOK || !unwritable {
-		return code
+	code := res.ExitCode()
+	if code == engine.ExitOK && unwritable {
+		code = engine.ExitGeneric // a report the user asked for is missing: never green
 	}
-	return engine.ExitGeneric // a report the user asked for is missing: never green
+	if rc.Linger && ctx.Err() == nil {
+		// As k6's --linger: stay up after the test until interrupted; the exit code is the
+		// test's.
+		logger.Log("info", "Linger set; waiting for Ctrl+C to exit...")
+		<-ctx.Done()
+	}
+	return code
 }
 
 // outputName is the banner's description of an --out value: "json (out.json)".

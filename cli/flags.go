@@ -35,6 +35,7 @@ type runFlags struct {
 	logOutput        string
 	verbose          bool
 	noSetup          bool
+	linger           bool
 	noTeardown       bool
 	systemTags       string
 	consoleOutput    string
@@ -139,6 +140,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.logOutput, "log-output", "", "where logs go: stderr, stdout, none or file=PATH[,level=LEVEL]")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
 	fs.BoolVar(&f.noSetup, "no-setup", false, "do not run setup()")
+	fs.BoolVarP(&f.linger, "linger", "l", false, "after the test and its summary, keep running until interrupted (Ctrl+C)")
 	fs.BoolVar(&f.noTeardown, "no-teardown", false, "do not run teardown()")
 	fs.StringVar(&f.systemTags, "system-tags", "", "only these system tags on samples, comma-separated")
 	fs.StringVar(&f.consoleOutput, "console-output", "", "write console.* output to FILE instead of the log")
@@ -217,7 +219,7 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 		name string
 		val  bool
 		dst  **bool
-	}{{"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
+	}{{"linger", f.linger, &o.Linger}, {"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
 		if ch(b.name) {
 			v := b.val
 			*b.dst = &v

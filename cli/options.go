@@ -74,6 +74,9 @@ type options struct {
 	SummaryExport *string `json:"-"`
 	// Out are the --out / K6_OUT outputs ("json=FILE", ...).
 	Out []string `json:"-"`
+	// Linger keeps pixelk6 running after the test until it is interrupted (--linger,
+	// K6_LINGER, the config file's linger; not a script option, as in k6).
+	Linger *bool `json:"-"`
 	// NoColor is --no-color / K6_NO_COLOR / NO_COLOR.
 	NoColor *bool `json:"-"`
 	// LogOutput is --log-output / K6_LOG_OUTPUT.
@@ -161,9 +164,14 @@ func decodeOptions(raw json.RawMessage, from string) (options, []string, error) 
 				return o, unknown, fmt.Errorf("invalid %s: out: %w", from, err)
 			}
 		}
+		if v, ok := fields["linger"]; ok && !isNull("linger") {
+			if err := json.Unmarshal(v, &o.Linger); err != nil {
+				return o, unknown, fmt.Errorf("invalid %s: linger: %w", from, err)
+			}
+		}
 	}
 	for _, k := range keys {
-		if !optionFields[k] && !isNull(k) && !slices.Contains(unknown, k) && k != "out" {
+		if !optionFields[k] && !isNull(k) && !slices.Contains(unknown, k) && k != "out" && k != "linger" {
 			if o.Other == nil {
 				o.Other = map[string]json.RawMessage{}
 			}
@@ -305,7 +313,7 @@ func optionsFromEnv(env map[string]string) (options, error) {
 		dst **bool
 	}{
 		{"K6_NO_THRESHOLDS", &o.NoThresholds}, {"K6_INSECURE_SKIP_TLS_VERIFY", &o.InsecureSkipTLSVerify}, {"K6_NO_COOKIES_RESET", &o.NoCookiesReset},
-		{"K6_NO_SETUP", &o.NoSetup}, {"K6_NO_TEARDOWN", &o.NoTeardown}, {"K6_INCLUDE_SYSTEM_ENV_VARS", &o.IncludeSystemEnv},
+		{"K6_LINGER", &o.Linger}, {"K6_NO_SETUP", &o.NoSetup}, {"K6_NO_TEARDOWN", &o.NoTeardown}, {"K6_INCLUDE_SYSTEM_ENV_VARS", &o.IncludeSystemEnv},
 		{"K6_DISCARD_RESPONSE_BODIES", &o.DiscardResponseBodies}, {"K6_THROW", &o.Throw},
 		{"K6_NO_CONNECTION_REUSE", &o.NoConnectionReuse}, {"K6_NO_VU_CONNECTION_REUSE", &o.NoVUConnectionReuse},
 	} {
@@ -522,6 +530,9 @@ func (o options) apply(hi options) options {
 	if hi.Out != nil {
 		o.Out = hi.Out
 	}
+	if hi.Linger != nil {
+		o.Linger = hi.Linger
+	}
 	pickB := func(dst **bool, src *bool) {
 		if src != nil {
 			*dst = src
@@ -567,7 +578,9 @@ type runConfig struct {
 	// SummaryExport is the --summary-export file ("" for none).
 	SummaryExport string
 	// Out are the --out specs.
-	Out     []string
+	Out []string
+	// Linger keeps the process up after the test until it is interrupted.
+	Linger  bool
 	NoColor bool
 	// Module are the options that modules read (k6/http's user agent, ...).
 	Module modules.Options
@@ -581,7 +594,7 @@ type runConfig struct {
 // command exits 104 on them.
 func newRunConfig(o options) (*runConfig, error) {
 	t := &engine.Test{Tags: o.Tags}
-	rc := &runConfig{Options: o, Test: t, Out: o.Out}
+	rc := &runConfig{Options: o, Test: t, Out: o.Out, Linger: o.Linger != nil && *o.Linger}
 	var err error
 	if o.Scenarios != nil {
 		if o.Duration != nil || o.Iterations != nil || o.Stages != nil {

@@ -111,7 +111,7 @@ var supportTable = []support{
 	{Flag: "verbose", Short: "v", Bool: true, OK: true},
 	{Flag: "config", Short: "c", Env: "K6_CONFIG", OK: true, Note: "only the file given: pixelk6 reads no default config file"},
 	{Flag: "address", Short: "a", Env: "K6_ADDRESS", Note: noteAPI + " (an empty address, k6's way to disable it, is accepted)"},
-	{Key: "linger", ConfigOnly: true, Flag: "linger", Short: "l", Bool: true, Env: "K6_LINGER", Note: noteAPI},
+	{Key: "linger", ConfigOnly: true, Flag: "linger", Short: "l", Bool: true, Env: "K6_LINGER", OK: true, Note: "after the summary pixelk6 waits for Ctrl+C (SIGINT/SIGTERM) and keeps the test's exit code; there is no REST API to query meanwhile yet"},
 	{Flag: "exit-on-running", Bool: true, Note: noteAPI},
 	{Flag: "profiling-enabled", Bool: true, Env: "K6_PROFILING_ENABLED", Note: "not implemented yet"},
 	{Key: "noUsageReport", ConfigOnly: true, Flag: "no-usage-report", Bool: true, Env: "K6_NO_USAGE_REPORT", OK: true, Note: "pixelk6 never sends a usage report"},
