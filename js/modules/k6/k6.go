@@ -5,6 +5,7 @@ package k6
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/dop251/goja"
@@ -40,6 +41,10 @@ func (m *instance) Exports() modules.Exports {
 		"group": m.group,
 		"sleep": m.sleep,
 		"fail":  m.fail,
+		// randomSeed(n) makes this VU's Math.random a reproducible sequence (k6's randomSeed).
+		"randomSeed": func(seed int64) {
+			m.vu.Runtime().SetRandSource(rand.New(rand.NewPCG(uint64(seed), 0x6b36)).Float64)
+		},
 	}
 	return modules.Exports{Default: named, Named: named}
 }

@@ -2,6 +2,7 @@ package k6_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -122,5 +123,33 @@ func TestFailAndSleep(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestRandomSeed: randomSeed makes Math.random a reproducible sequence, in the init context
+// and in VU code; another seed gives another sequence.
+func TestRandomSeed(t *testing.T) {
+	seq := func(seed int) string {
+		h := jstest.MustLoad(t, fmt.Sprintf("import { randomSeed } from 'k6';\nrandomSeed(%d);\nconst first = [Math.random(), Math.random()];\n"+
+			"export default function () { randomSeed(%d); console.log(first.join(',') + ';' + Math.random()); }\n", seed, seed), nil)
+		if err := h.Run(t); err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Logs.Lines) != 1 {
+			t.Fatalf("logs %q", h.Logs.Lines)
+		}
+		return h.Logs.Lines[0]
+	}
+	a, b, c := seq(42), seq(42), seq(7)
+	if a != b {
+		t.Errorf("seed 42 gave %q then %q", a, b)
+	}
+	if a == c {
+		t.Errorf("seeds 42 and 7 both gave %q", a)
+	}
+	// In VU code the sequence restarts: its first value is the init context's first.
+	parts := strings.SplitN(strings.TrimPrefix(a, "info: "), ";", 2)
+	if !strings.HasPrefix(parts[0], parts[1]+",") {
+		t.Errorf("the VU's first value %s is not the init context's first (%s)", parts[1], parts[0])
 	}
 }
