@@ -3,7 +3,6 @@
 package data
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -63,7 +62,7 @@ func (r *Root) get(run *metrics.Registry, name string) *shared {
 }
 
 // sharedArray is `new SharedArray(name, fn)`: fn runs once per test run and must return an
-// array; every VU gets a frozen copy.
+// array; every VU gets a copy frozen all the way down (its elements too).
 func (m *instance) sharedArray(call goja.ConstructorCall) *goja.Object {
 	rt := m.vu.Runtime()
 	env := m.vu.InitEnv()
@@ -87,23 +86,33 @@ func (m *instance) sharedArray(call goja.ConstructorCall) *goja.Object {
 			s.err = fmt.Errorf("SharedArray %q: the function must return an array", name)
 			return
 		}
-		b, err := json.Marshal(v.Export())
+		// JSON.stringify, not Go's encoder: it keeps the objects' key order, as k6 does.
+		stringify, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("stringify"))
+		b, err := stringify(goja.Undefined(), v)
 		if err != nil {
 			s.err = fmt.Errorf("SharedArray %q: %w", name, err)
 			return
 		}
-		s.raw = string(b)
+		s.raw = b.String()
 	})
 	if s.err != nil {
 		panic(rt.NewGoError(s.err))
 	}
 	parse, _ := goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
-	arr, err := parse(goja.Undefined(), rt.ToValue(s.raw))
-	if err != nil {
-		panic(err)
-	}
 	freeze, _ := goja.AssertFunction(rt.Get("Object").ToObject(rt).Get("freeze"))
-	if _, err := freeze(goja.Undefined(), arr); err != nil {
+	// The reviver sees every value bottom-up: each object and array, the elements' own
+	// included, is frozen, so the data is read-only all the way down as in k6.
+	reviver := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		v := call.Argument(1)
+		if _, isObj := v.(*goja.Object); isObj {
+			if _, err := freeze(goja.Undefined(), v); err != nil {
+				panic(err)
+			}
+		}
+		return v
+	})
+	arr, err := parse(goja.Undefined(), rt.ToValue(s.raw), reviver)
+	if err != nil {
 		panic(err)
 	}
 	return arr.ToObject(rt)
