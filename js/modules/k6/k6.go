@@ -186,6 +186,10 @@ func (m *instance) group(call goja.FunctionCall) goja.Value {
 	if name == "" {
 		panic(rt.NewGoError(fmt.Errorf("group name must not be empty")))
 	}
+	if isAsyncFunction(call.Argument(1)) {
+		// As k6: the group tag and group_duration cannot follow awaited work.
+		panic(rt.NewGoError(fmt.Errorf("group(%q): group() does not support async functions as arguments; call the async code inside a synchronous function, or tag the requests yourself", name)))
+	}
 	parent := st.Group
 	st.Group = parent + "::" + name
 	defer func() { st.Group = parent }()
@@ -194,10 +198,6 @@ func (m *instance) group(call goja.FunctionCall) goja.Value {
 	end := time.Now()
 	if err != nil {
 		panic(err)
-	}
-	if p, isP := res.Export().(*goja.Promise); isP && p != nil {
-		// k6 does not support async functions in groups; the duration covers the sync part.
-		st.Logger.Log("warn", fmt.Sprintf("group(%q) got an async function: its duration excludes awaited work", name))
 	}
 	ctx := m.vu.Context()
 	if ctx.Err() == nil {
@@ -230,4 +230,19 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 // fail(msg) throws an error with msg.
 func (m *instance) fail(call goja.FunctionCall) goja.Value {
 	panic(m.vu.Runtime().NewGoError(fmt.Errorf("%s", call.Argument(0).String())))
+}
+
+// isAsyncFunction reports whether v is an async function (its constructor is
+// AsyncFunction), which group() refuses as k6 does.
+func isAsyncFunction(v goja.Value) bool {
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		return false
+	}
+	proto := obj.Prototype()
+	if proto == nil {
+		return false
+	}
+	ctor, ok := proto.Get("constructor").(*goja.Object)
+	return ok && ctor.Get("name").String() == "AsyncFunction"
 }

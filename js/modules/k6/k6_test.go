@@ -114,6 +114,8 @@ func TestFailAndSleep(t *testing.T) {
 		{"fail throws", "fail('nope');", "nope"},
 		{"sleep zero and fraction", "sleep(0); sleep(0.001);", ""},
 		{"empty group name", "group('', () => {});", "group name must not be empty"},
+		{"async group refused, as k6", "group('g', async () => {});", "does not support async functions"},
+		{"a function returning a promise is no async function", "group('g', () => Promise.resolve(1));", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
