@@ -342,6 +342,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
+	for _, w := range noEffectWarnings(rc.Options, procEnv) {
+		logger.Log("warning", w)
+	}
 	runner := ld.Runner(rc.Module)
 
 	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout}

@@ -30,6 +30,9 @@ type support struct {
 	OK bool
 	// Note says how pixelk6 differs from k6, or why it refuses the setting.
 	Note string
+	// NoEffect marks an accepted setting that changes nothing in pixelk6 (a tuning knob of
+	// k6's own internals): setting it logs a warning that says so, never silence.
+	NoEffect bool
 }
 
 const (
@@ -85,7 +88,7 @@ var supportTable = []support{
 	{Key: "systemTags", Flag: "system-tags", Env: "K6_SYSTEM_TAGS", OK: true, Note: "every k6 system tag; `ip` is the remote address of an HTTP request's connection, `vu` and `iter` are written as metadata (JSON output), as k6; `ocsp_status` is never set: pixelk6 does not check OCSP"},
 	{Key: "summaryTrendStats", Flag: "summary-trend-stats", Env: "K6_SUMMARY_TREND_STATS", OK: true},
 	{Key: "summaryTimeUnit", Flag: "summary-time-unit", Env: "K6_SUMMARY_TIME_UNIT", OK: true},
-	{Key: "metricSamplesBufferSize", Env: "K6_METRIC_SAMPLES_BUFFER_SIZE", OK: true, Note: "accepted; pixelk6 sizes its sample queues itself"},
+	{Key: "metricSamplesBufferSize", Env: "K6_METRIC_SAMPLES_BUFFER_SIZE", OK: true, NoEffect: true, Note: "accepted with a warning: it has no effect, pixelk6 sizes its sample queues itself"},
 	{Flag: "summary-mode", Env: "K6_SUMMARY_MODE", OK: true},
 	{Flag: "no-summary", Bool: true, Env: "K6_NO_SUMMARY", OK: true},
 	{Flag: "summary-export", Env: "K6_SUMMARY_EXPORT", OK: true},
@@ -284,4 +287,20 @@ func supportMarkdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", code(flag), code(s.Env), key, status, s.Note)
 	}
 	return b.String()
+}
+
+// noEffectWarnings are the warnings for the settings of o (script or config file) and env
+// that pixelk6 accepts but that change nothing in it (support.NoEffect).
+func noEffectWarnings(o options, env map[string]string) []string {
+	var out []string
+	for _, s := range supportTable {
+		if !s.NoEffect {
+			continue
+		}
+		_, inOptions := o.Other[s.Key]
+		if inOptions || (s.Env != "" && env[s.Env] != "") {
+			out = append(out, fmt.Sprintf("%s is accepted but has no effect in pixelk6", s.Key))
+		}
+	}
+	return out
 }

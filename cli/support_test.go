@@ -642,3 +642,29 @@ func TestRefusalsGathered(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEffectWarns: a setting pixelk6 accepts but that changes nothing in it is never
+// silent: from the script or the environment it logs a warning naming it.
+func TestNoEffectWarns(t *testing.T) {
+	so, err := parseScriptOptions([]byte(`{"metricSamplesBufferSize": 5000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		o    options
+		env  map[string]string
+		want int
+	}{
+		{"script", so, nil, 1},
+		{"environment", options{}, map[string]string{"K6_METRIC_SAMPLES_BUFFER_SIZE": "10"}, 1},
+		{"unset", options{}, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := noEffectWarnings(tc.o, tc.env)
+			if len(got) != tc.want || tc.want == 1 && !strings.Contains(got[0], "metricSamplesBufferSize") {
+				t.Fatalf("warnings %q, want %d naming metricSamplesBufferSize", got, tc.want)
+			}
+		})
+	}
+}
