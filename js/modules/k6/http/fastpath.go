@@ -373,8 +373,7 @@ func (p *fastPool) exchange(ctx context.Context, c *fastConn, hr *gohttp.Request
 		}
 	}
 	body, err := readBody(resp, hr.Method, respType)
-	var coded *codedError
-	if errors.As(err, &coded) {
+	if err != nil && isBodyTooLarge(err) {
 		// Truncated at the limit: the rest is not read (Close would drain it, without end
 		// for an endless body), so the connection is done.
 		_ = c.SetDeadline(longAgo)

@@ -407,6 +407,12 @@ func bodyTooLarge(limit int64) error {
 	return &codedError{code: codeGeneric, msg: fmt.Sprintf("response body larger than the --max-response-body limit of %d bytes: truncated", limit)}
 }
 
+// isBodyTooLarge reports whether err is bodyTooLarge's.
+func isBodyTooLarge(err error) bool {
+	var coded *codedError
+	return errors.As(err, &coded)
+}
+
 // readBody reads a response's body as the request asked: none after HEAD, discarded for
 // responseType none, else whole up to the rule's limit. On error it returns what was read.
 func readBody(resp *gohttp.Response, method string, rule readRule) ([]byte, error) {
@@ -420,11 +426,32 @@ func readBody(resp *gohttp.Response, method string, rule readRule) ([]byte, erro
 	if n := resp.ContentLength; rule.limit <= 0 || (n >= 0 && n <= rule.limit) {
 		return readAll(resp.Body, n)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, rule.limit+1))
+	data, err := readUpTo(resp.Body, rule.limit+1)
 	if int64(len(data)) > rule.limit {
 		return data[:rule.limit], bodyTooLarge(rule.limit)
 	}
 	return data, err
+}
+
+// readUpTo is io.ReadAll(io.LimitReader(rd, max)) without the LimitedReader's allocation
+// (a body of unknown length is read this way on every chunked response).
+func readUpTo(rd io.Reader, max int64) ([]byte, error) {
+	b := make([]byte, 0, min(512, max))
+	for int64(len(b)) < max {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append grow it
+		}
+		room := b[len(b):min(int64(cap(b)), max)]
+		n, err := rd.Read(room)
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // complete fills r in from a hop's outcome, the same way for both clients: resp is nil when
