@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pixelk6/pixelk6/js/jstest"
-	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
+	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics/metricstest"
 )
 
@@ -175,19 +175,9 @@ func TestIPSystemTag(t *testing.T) {
 		{"listed: net/http", []string{"ip", "status"}, true, "127.0.0.1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := jstest.MustLoad(t, "import http from 'k6/http';\nexport default function () { http.get(__ENV.BASE + '/get'); }\n",
-				map[string]string{"BASE": srv.URL})
-			st := h.State(1)
-			st.Options.SystemTags = tc.systemTags
-			if tc.netHTTPOnly {
-				httpmod.UseNetHTTPOnly(st)
-			}
-			v, err := h.Bundle.NewVU(context.Background(), st)
+			h, err := runWith(t, modules.Options{SystemTags: tc.systemTags}, tc.netHTTPOnly, 1, map[string]string{"BASE": srv.URL},
+				"http.get(__ENV.BASE + '/get');")
 			if err != nil {
-				t.Fatal(err)
-			}
-			defer v.Close()
-			if err := v.RunIteration(context.Background(), "default", nil); err != nil {
 				t.Fatal(err)
 			}
 			reqs := h.Samples.Metric("http_reqs")
