@@ -3,37 +3,10 @@ package output
 import (
 	"io"
 	"testing"
-
-	"github.com/pixelk6/pixelk6/k6file"
 )
 
-func BenchmarkJSONEncode(b *testing.B) {
-	ref := loadReference(b, "rest.json")
-	s := ref.samples[:1000]
-	enc := k6file.NewEncoder(ref.params.Metrics)
-	buf := enc.AppendSamples(nil, s) // Metric records and buffer growth out of the way
-	b.SetBytes(int64(len(buf)) / int64(len(s)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		j := i % len(s)
-		buf = enc.AppendSamples(buf[:0], s[j:j+1])
-	}
-}
-
-func BenchmarkCSVEncode(b *testing.B) {
-	ref := loadReference(b, "rest.json")
-	s := ref.samples[:1000]
-	enc := &k6file.CSVEncoder{}
-	buf := enc.AppendSamples(nil, s)
-	b.SetBytes(int64(len(buf)) / int64(len(s)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		j := i % len(s)
-		buf = enc.AppendSamples(buf[:0], s[j:j+1])
-	}
-}
+// The encoders' own benchmarks are k6file's (BenchmarkEncode, BenchmarkEncodeRun,
+// BenchmarkCSVEncode); this one measures the whole output around them.
 
 // BenchmarkJSONOutput measures the whole output (encode, buffer, periodic flush) per sample.
 func BenchmarkJSONOutput(b *testing.B) {
