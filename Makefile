@@ -51,15 +51,10 @@ endif
 e2e:
 	$(GO) test -count=1 -timeout 15m ./e2e/...
 
-## fuzz: every fuzz target in the module (found by name, so new ones are included), FUZZTIME each
+## fuzz: every fuzz target in the module (found by name, so new ones are included), FUZZTIME each;
+## a bare deadline at the -fuzztime boundary (Go's coordinator race golang/go#75804) warns, a finding fails
 fuzz:
-	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
-		pkg=./$$(dirname $${f#./}); \
-		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
-			echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
-		done; \
-	done
+	$(GO) run ./internal/cmd/fuzzall -go $(GO) -fuzztime $(FUZZTIME)
 
 ## bench: Go micro-benchmarks, then whole-program throughput side by side with the references
 bench: build
