@@ -74,6 +74,10 @@ type Config struct {
 	ErrorsPerSecond int
 	// ThresholdsEvery is the live thresholds evaluation period (default 2s, as k6).
 	ThresholdsEvery time.Duration
+	// Control, when set, is the run's control surface (k6's REST API drives it): it gets
+	// every event, can pause the run before its start (NewControl's paused), stop it, and
+	// read its live metrics and groups.
+	Control *Control
 
 	// traceStart, when set (benchmarks), gets the lateness of each arrival-rate start
 	// (see arrivalState.traceStart).
@@ -102,6 +106,16 @@ type run struct {
 	abortErr  error
 	cancelRun context.CancelFunc
 	start     time.Time
+	// pipeStarted is set once the aggregator runs (and start is set).
+	pipeStarted atomic.Bool
+}
+
+// elapsed is the time since the scenarios started (0 before).
+func (r *run) elapsed() time.Duration {
+	if !r.pipeStarted.Load() {
+		return 0
+	}
+	return time.Since(r.start)
 }
 
 // abort stops the run with code (the first abort wins).
@@ -153,7 +167,15 @@ func Run(ctx context.Context, cfg Config) *Result {
 	if cfg.ErrorsPerSecond <= 0 {
 		cfg.ErrorsPerSecond = 10
 	}
-	r := &run{cfg: cfg, log: cfg.Logger, obs: &observers{o: cfg.Observer}}
+	obs := cfg.Observer
+	if cfg.Control != nil {
+		if obs != nil {
+			obs = Observers{obs, cfg.Control}
+		} else {
+			obs = cfg.Control
+		}
+	}
+	r := &run{cfg: cfg, log: cfg.Logger, obs: &observers{o: obs}}
 	if r.log == nil {
 		r.log = discardLogger{}
 	}
@@ -184,8 +206,12 @@ func Run(ctx context.Context, cfg Config) *Result {
 	if cfg.ThresholdsEvery > 0 {
 		r.pipe.thresholdsEvery = cfg.ThresholdsEvery
 	}
-	if cfg.Observer != nil {
+	if obs != nil {
 		r.pipe.observe = func(e ThresholdsEvent) { r.obs.emit(e) }
+	}
+	if cfg.Control != nil {
+		r.pipe.trackGroups = true
+		cfg.Control.attach(r)
 	}
 	r.obs.phase(PhaseInit)
 	vus, err := r.initVUs(runCtx)
@@ -199,6 +225,18 @@ func Run(ctx context.Context, cfg Config) *Result {
 			return fail(ExitExternalAbort, fmt.Errorf("test run was aborted during VU initialisation: %w", ctx.Err()))
 		}
 		return fail(ExitScriptError, err)
+	}
+	if ctl := cfg.Control; ctl != nil {
+		ctl.setExec(ExecInitDone)
+		if !ctl.waitResume(runCtx) {
+			r.mu.Lock()
+			code, aerr := r.abortCode, r.abortErr
+			r.mu.Unlock()
+			if code == 0 {
+				code, aerr = ExitExternalAbort, fmt.Errorf("test run was aborted while paused: %w", ctx.Err())
+			}
+			return fail(code, aerr)
+		}
 	}
 	for i, o := range cfg.Outputs {
 		if err := o.Start(); err != nil {
@@ -215,6 +253,7 @@ func Run(ctx context.Context, cfg Config) *Result {
 	}
 	r.start = time.Now()
 	go r.pipe.run(r.start)
+	r.pipeStarted.Store(true)
 	var prog *progressLoop
 	if cfg.Observer != nil {
 		prog = r.startProgress(cfg.ProgressEvery)
@@ -227,6 +266,9 @@ func Run(ctx context.Context, cfg Config) *Result {
 	<-r.pipe.stopped
 	elapsed := time.Since(r.start)
 	r.pipe.evaluate(elapsed, false)
+	if cfg.Control != nil {
+		cfg.Control.snapshotFinal(r)
+	}
 	if prog != nil {
 		prog.stop()
 	}
@@ -242,6 +284,9 @@ func Run(ctx context.Context, cfg Config) *Result {
 	r.mu.Lock()
 	res.MarkedFailed, res.FailReasons = r.marked, r.failed
 	r.mu.Unlock()
+	if cfg.Control != nil && res.MarkedFailed {
+		cfg.Control.setExec(ExecMarkedAsFailed)
+	}
 	r.obs.phase(PhaseDone)
 	return res
 }
@@ -279,6 +324,15 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 				r.abort(ExitScriptError, fmt.Errorf("setup: %w", err))
 			}
 			return r.finishAbort(ctx)
+		}
+	}
+	if ctl := r.cfg.Control; ctl != nil {
+		// setup()'s result is the setup data; without a setup() run, the data set through
+		// the control (the k6-operator's PUT /v1/setup with noSetup).
+		if !t.NoSetup && r.cfg.Runner.HasExport("setup") {
+			ctl.SetSetupData(data)
+		} else {
+			data = ctl.SetupData()
 		}
 	}
 	r.obs.phase(PhaseRunning)

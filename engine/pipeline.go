@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -182,6 +184,13 @@ type pipeline struct {
 	scoped map[scopeKey]metrics.Sink
 	// observe, when set, receives every threshold evaluation.
 	observe func(ThresholdsEvent)
+	// asks are requests run on the aggregator's goroutine (a Control's live reads).
+	asks chan func()
+	// trackGroups enables the groups seen (groupSeen, groupPaths), for a Control.
+	trackGroups bool
+	groupSeen   map[string]bool
+	groupPaths  []string
+	lastGroup   metrics.TagSet
 }
 
 func newPipeline(reg *metrics.Registry, b *metrics.Builtin, outs []Output, ths []metrics.MetricThresholds,
@@ -200,6 +209,7 @@ func newPipeline(reg *metrics.Registry, b *metrics.Builtin, outs []Output, ths [
 		checkIdx:        map[checkKey]int{},
 		scoped:          map[scopeKey]metrics.Sink{},
 		thresholdsEvery: thresholdsEvery,
+		asks:            make(chan func()),
 	}
 	// k6 always summarises the expected responses' request durations.
 	p.addSub("http_req_duration", metrics.ExpectedResponseSubmetric, metrics.TagsFromPairs(metrics.ExpectedResponseTag, "true"))
@@ -258,6 +268,8 @@ func (p *pipeline) run(start time.Time) {
 			p.emitVUs(now)
 		case now := <-thrT.C:
 			p.evaluate(now.Sub(p.start), true)
+		case f := <-p.asks:
+			f()
 		case <-p.stop:
 		drain:
 			for {
@@ -330,6 +342,12 @@ func (p *pipeline) process(batch []metrics.Sample) {
 		}
 		if s.Metric == p.builtin.Checks {
 			p.countCheck(s)
+		}
+		if p.trackGroups && s.Tags != p.lastGroup {
+			p.lastGroup = s.Tags
+			if g, ok := s.Tags.Get("group"); ok {
+				p.seeGroup(g)
+			}
 		}
 		if p.full {
 			p.addScoped(s)
@@ -452,6 +470,76 @@ func dedupe(s []string) []string {
 	for i, v := range s {
 		if i == 0 || v != s[i-1] {
 			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// seeGroup records a group path and its ancestors ("::a::b" after "::a", after the root).
+func (p *pipeline) seeGroup(path string) {
+	if p.groupSeen == nil {
+		p.groupSeen = map[string]bool{"": true}
+		p.groupPaths = []string{""}
+	}
+	if p.groupSeen[path] {
+		return
+	}
+	if i := strings.LastIndex(path, "::"); i > 0 {
+		p.seeGroup(path[:i])
+	}
+	p.groupSeen[path] = true
+	p.groupPaths = append(p.groupPaths, path)
+}
+
+// groupsSnapshot copies the groups seen and the checks' counts.
+func (p *pipeline) groupsSnapshot() GroupsSnapshot {
+	g := GroupsSnapshot{Paths: []string{""}}
+	if len(p.groupPaths) > 0 {
+		g.Paths = slices.Clone(p.groupPaths)
+	}
+	for _, c := range p.checks {
+		g.Checks = append(g.Checks, CheckResult{Scenario: c.key.scenario, Group: c.key.group, Name: c.key.name, Passes: c.passes, Fails: c.fails})
+	}
+	return g
+}
+
+// metricResults are every metric of reg in registration order, each followed by its
+// submetrics, with their sinks (copies with clone; nil when a key got no samples) and the
+// thresholds' last outcomes. Only the aggregator (or the engine once it exited) calls it.
+func (p *pipeline) metricResults(reg *metrics.Registry, clone bool) []MetricResult {
+	thr := map[string][]ThresholdResult{}
+	for _, ts := range p.thr {
+		for i, t := range ts.mt.Thresholds {
+			thr[ts.mt.Key] = append(thr[ts.mt.Key], ThresholdResult{
+				Key: ts.mt.Key, Source: t.Source, Agg: t.Agg.String(), OK: !ts.failed[i],
+				Observed: ts.observed[i], AbortOnFail: t.AbortOnFail,
+			})
+		}
+	}
+	var out []MetricResult
+	add := func(key string, m *metrics.Metric, sink metrics.Sink) {
+		if sink != nil && clone {
+			c := metrics.NewSink(m.Type)
+			_ = c.Merge(sink) // same type by construction
+			sink = c
+		}
+		out = append(out, MetricResult{Key: key, Metric: m, Sink: sink, Thresholds: thr[key]})
+	}
+	for _, m := range reg.All() {
+		var st *metricState
+		if m.ID < len(p.states) {
+			st = p.states[m.ID]
+		}
+		if st == nil {
+			add(m.Name, m, nil)
+			for _, def := range p.subDefs[m.Name] {
+				add(def.key, m, nil)
+			}
+			continue
+		}
+		add(m.Name, m, st.sink)
+		for _, sub := range st.subs {
+			add(sub.key, m, sub.sink)
 		}
 	}
 	return out

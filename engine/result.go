@@ -89,35 +89,7 @@ type ScopedResult struct {
 func (r *run) result(elapsed time.Duration) *Result {
 	p := r.pipe
 	res := &Result{Ran: true, Elapsed: elapsed, FailedThresholds: p.failedKeys()}
-	thr := map[string][]ThresholdResult{}
-	for _, ts := range p.thr {
-		for i, t := range ts.mt.Thresholds {
-			thr[ts.mt.Key] = append(thr[ts.mt.Key], ThresholdResult{
-				Key: ts.mt.Key, Source: t.Source, Agg: t.Agg.String(), OK: !ts.failed[i],
-				Observed: ts.observed[i], AbortOnFail: t.AbortOnFail,
-			})
-		}
-	}
-	add := func(key string, m *metrics.Metric, sink metrics.Sink) {
-		res.Metrics = append(res.Metrics, MetricResult{Key: key, Metric: m, Sink: sink, Thresholds: thr[key]})
-	}
-	for _, m := range r.cfg.Registry.All() {
-		var st *metricState
-		if m.ID < len(p.states) {
-			st = p.states[m.ID]
-		}
-		if st == nil {
-			add(m.Name, m, nil)
-			for _, def := range p.subDefs[m.Name] {
-				add(def.key, m, nil)
-			}
-			continue
-		}
-		add(m.Name, m, st.sink)
-		for _, sub := range st.subs {
-			add(sub.key, m, sub.sink)
-		}
-	}
+	res.Metrics = p.metricResults(r.cfg.Registry, false)
 	for _, c := range p.checks {
 		res.Checks = append(res.Checks, CheckResult{Scenario: c.key.scenario, Group: c.key.group, Name: c.key.name, Passes: c.passes, Fails: c.fails})
 	}
