@@ -35,10 +35,12 @@
 //	     level=error msg="thresholds on metrics '<names>' have been crossed"
 //	100  setup() ran past setupTimeout
 //	101  teardown() ran past teardownTimeout
+//	103  the test was stopped through the REST API (PATCH /v1/status {"stopped":true})
 //	104  invalid options, flags or thresholds (the message names the bad value), or k6
 //	     settings pixelk6 does not honour yet (the message names each)
 //	105  the test was stopped by SIGINT/SIGTERM (outputs flushed, summary printed); also
 //	     during the init context, before the test started
+//	106  the REST API server cannot listen on --address (a busy port, a bad address)
 //	107  the script failed to load, or threw in its init context, in setup() or in teardown()
 //	108  the script called test.abort() from k6/execution
 //	110  the script called test.fail() from k6/execution (the run went on to its end)
@@ -69,6 +71,7 @@ import (
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output"
+	"github.com/pixelk6/pixelk6/restapi"
 	"github.com/pixelk6/pixelk6/summary"
 )
 
@@ -220,11 +223,11 @@ func hoistGlobalFlags(args []string) []string {
 var unsupportedCommands = []struct{ name, why string }{
 	{"cloud", "it has no Grafana Cloud integration"},
 	{"login", "it has no Grafana Cloud or InfluxDB login"},
-	{"pause", "it has no REST API server yet"},
-	{"resume", "it has no REST API server yet"},
-	{"scale", "it has no REST API server yet"},
-	{"stats", "it has no REST API server yet"},
-	{"status", "it has no REST API server yet"},
+	{"pause", "it has no REST API client command yet (`pixelk6 run --address` serves the API: use curl)"},
+	{"resume", "it has no REST API client command yet (`pixelk6 run --address` serves the API: use curl)"},
+	{"scale", "it has no REST API client command yet, and k6 v2's API refuses live VU changes"},
+	{"stats", "it has no REST API client command yet (`pixelk6 run --address` serves the API: use curl)"},
+	{"status", "it has no REST API client command yet (`pixelk6 run --address` serves the API: use curl)"},
 }
 
 // runTest is `pixelk6 run`: it consolidates the options, loads the script, opens the
@@ -347,6 +350,26 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 	runner := ld.Runner(rc.Module)
 
+	// k6's REST API and --paused: the run's control surface, served on --address.
+	var ctl *engine.Control
+	if rc.Paused || rc.Address != "" {
+		ctl = engine.NewControl(rc.Test, rc.Paused)
+	}
+	if rc.Address != "" {
+		srv, err := restapi.Listen(rc.Address, ctl)
+		if err != nil {
+			return fail(engine.ExitCannotStartAPI, err)
+		}
+		defer func() {
+			if err := srv.Close(); err != nil {
+				logger.Log("warning", "stopping the REST API server: "+err.Error())
+			}
+		}()
+		logger.Log("debug", "REST API server listening on "+srv.Addr())
+	} else if rc.Paused {
+		logger.Log("warning", "the test starts paused and the REST API is off (no --address): nothing can resume it; Ctrl+C stops it")
+	}
+
 	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout}
 	var outs []engine.Output
 	var names []string
@@ -370,6 +393,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		Outputs:    outs,
 		Logger:     logger,
 		ByScenario: rc.Summary && rc.SummaryMode == summary.Full,
+		Control:    ctl,
 	}
 	if err := engine.Validate(cfg); err != nil {
 		return fail(engine.ExitInvalidConfig, err)

@@ -36,6 +36,8 @@ type runFlags struct {
 	verbose          bool
 	noSetup          bool
 	linger           bool
+	paused           bool
+	address          string
 	noTeardown       bool
 	systemTags       string
 	consoleOutput    string
@@ -140,7 +142,9 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.logOutput, "log-output", "", "where logs go: stderr, stdout, none or file=PATH[,level=LEVEL]")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
 	fs.BoolVar(&f.noSetup, "no-setup", false, "do not run setup()")
-	fs.BoolVarP(&f.linger, "linger", "l", false, "after the test and its summary, keep running until interrupted (Ctrl+C)")
+	fs.BoolVarP(&f.linger, "linger", "l", false, "after the test and its summary, keep running (and serving the REST API) until interrupted (Ctrl+C)")
+	fs.BoolVarP(&f.paused, "paused", "p", false, "initialise the VUs, then wait to be resumed through the REST API")
+	fs.StringVarP(&f.address, "address", "a", "", "serve k6's REST API on this address, e.g. localhost:6565 (empty: off, as in k6 v2)")
 	fs.BoolVar(&f.noTeardown, "no-teardown", false, "do not run teardown()")
 	fs.StringVar(&f.systemTags, "system-tags", "", "only these system tags on samples, comma-separated")
 	fs.StringVar(&f.consoleOutput, "console-output", "", "write console.* output to FILE instead of the log")
@@ -219,7 +223,7 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 		name string
 		val  bool
 		dst  **bool
-	}{{"linger", f.linger, &o.Linger}, {"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
+	}{{"linger", f.linger, &o.Linger}, {"paused", f.paused, &o.Paused}, {"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
 		if ch(b.name) {
 			v := b.val
 			*b.dst = &v
@@ -229,7 +233,7 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 		name string
 		val  string
 		dst  **string
-	}{{"console-output", f.consoleOutput, &o.ConsoleOutput}, {"compatibility-mode", f.compatMode, &o.CompatibilityMode}, {"type", f.typ, &o.Type}} {
+	}{{"address", f.address, &o.Address}, {"console-output", f.consoleOutput, &o.ConsoleOutput}, {"compatibility-mode", f.compatMode, &o.CompatibilityMode}, {"type", f.typ, &o.Type}} {
 		if ch(s.name) {
 			v := s.val
 			*s.dst = &v

@@ -39,6 +39,9 @@ type options struct {
 	TeardownTimeout       *executor.Duration `json:"teardownTimeout"`
 	HandleSummaryTimeout  *executor.Duration `json:"handleSummaryTimeout"`
 	NoSetup               *bool              `json:"noSetup"`
+	// Paused starts the test paused: its VUs are initialised and it waits to be resumed
+	// through the REST API (--paused, K6_PAUSED, options.paused).
+	Paused *bool `json:"paused"`
 	MinIterationDuration  *executor.Duration `json:"minIterationDuration"`
 	NoTeardown            *bool              `json:"noTeardown"`
 	HTTPDebug             *string            `json:"httpDebug"`
@@ -79,6 +82,9 @@ type options struct {
 	Linger *bool `json:"-"`
 	// NoColor is --no-color / K6_NO_COLOR / NO_COLOR.
 	NoColor *bool `json:"-"`
+	// Address is --address / K6_ADDRESS: where the REST API listens ("" or unset: off,
+	// as in k6 v2).
+	Address *string `json:"-"`
 	// LogOutput is --log-output / K6_LOG_OUTPUT.
 	LogOutput *string `json:"-"`
 	// LogFormat is --log-format / K6_LOG_FORMAT: text, json or raw.
@@ -313,7 +319,7 @@ func optionsFromEnv(env map[string]string) (options, error) {
 		dst **bool
 	}{
 		{"K6_NO_THRESHOLDS", &o.NoThresholds}, {"K6_INSECURE_SKIP_TLS_VERIFY", &o.InsecureSkipTLSVerify}, {"K6_NO_COOKIES_RESET", &o.NoCookiesReset},
-		{"K6_LINGER", &o.Linger}, {"K6_NO_SETUP", &o.NoSetup}, {"K6_NO_TEARDOWN", &o.NoTeardown}, {"K6_INCLUDE_SYSTEM_ENV_VARS", &o.IncludeSystemEnv},
+		{"K6_LINGER", &o.Linger}, {"K6_PAUSED", &o.Paused}, {"K6_NO_SETUP", &o.NoSetup}, {"K6_NO_TEARDOWN", &o.NoTeardown}, {"K6_INCLUDE_SYSTEM_ENV_VARS", &o.IncludeSystemEnv},
 		{"K6_DISCARD_RESPONSE_BODIES", &o.DiscardResponseBodies}, {"K6_THROW", &o.Throw},
 		{"K6_NO_CONNECTION_REUSE", &o.NoConnectionReuse}, {"K6_NO_VU_CONNECTION_REUSE", &o.NoVUConnectionReuse},
 	} {
@@ -333,6 +339,9 @@ func optionsFromEnv(env map[string]string) (options, error) {
 			x := v
 			*s.dst = &x
 		}
+	}
+	if v, ok := env["K6_ADDRESS"]; ok { // empty is k6's way to turn the API off
+		o.Address = &v
 	}
 	if v, ok := get("K6_SUMMARY_TREND_STATS"); ok {
 		o.SummaryTrendStats = splitList(v)
@@ -517,6 +526,7 @@ func (o options) apply(hi options) options {
 	pick(&o.ConsoleOutput, hi.ConsoleOutput)
 	pick(&o.CompatibilityMode, hi.CompatibilityMode)
 	pick(&o.Type, hi.Type)
+	pick(&o.Address, hi.Address)
 	if hi.Other != nil {
 		m := make(map[string]json.RawMessage, len(o.Other)+len(hi.Other))
 		for k, v := range o.Other {
@@ -544,6 +554,7 @@ func (o options) apply(hi options) options {
 	pickB(&o.NoSummary, hi.NoSummary)
 	pickB(&o.NoColor, hi.NoColor)
 	pickB(&o.NoSetup, hi.NoSetup)
+	pickB(&o.Paused, hi.Paused)
 	pickB(&o.NoTeardown, hi.NoTeardown)
 	pickB(&o.IncludeSystemEnv, hi.IncludeSystemEnv)
 	pickB(&o.DiscardResponseBodies, hi.DiscardResponseBodies)
@@ -582,6 +593,10 @@ type runConfig struct {
 	// Linger keeps the process up after the test until it is interrupted.
 	Linger  bool
 	NoColor bool
+	// Paused starts the test paused (resumed through the REST API).
+	Paused bool
+	// Address is where the REST API listens ("": no API).
+	Address string
 	// Module are the options that modules read (k6/http's user agent, ...).
 	Module modules.Options
 	// HandleSummaryTimeout bounds handleSummary() (k6's 2 minutes by default).
@@ -594,7 +609,8 @@ type runConfig struct {
 // command exits 104 on them.
 func newRunConfig(o options) (*runConfig, error) {
 	t := &engine.Test{Tags: o.Tags}
-	rc := &runConfig{Options: o, Test: t, Out: o.Out, Linger: o.Linger != nil && *o.Linger}
+	rc := &runConfig{Options: o, Test: t, Out: o.Out, Linger: o.Linger != nil && *o.Linger,
+		Paused: o.Paused != nil && *o.Paused, Address: deref(o.Address)}
 	var err error
 	if o.Scenarios != nil {
 		if o.Duration != nil || o.Iterations != nil || o.Stages != nil {

@@ -38,7 +38,6 @@ type support struct {
 const (
 	noteHTTP    = "not implemented yet in pixelk6's HTTP client"
 	noteDistrib = "distributed execution is not implemented yet (its own issue)"
-	noteAPI     = "pixelk6 has no REST API server yet"
 )
 
 // supportTable lists every k6 v2.2 `k6 run` flag, options key and K6_* option variable.
@@ -49,7 +48,7 @@ var supportTable = []support{
 	{Key: "iterations", Flag: "iterations", Short: "i", Env: "K6_ITERATIONS", OK: true},
 	{Key: "stages", Flag: "stage", Short: "s", Env: "K6_STAGES", OK: true},
 	{Key: "scenarios", OK: true},
-	{Key: "paused", Flag: "paused", Short: "p", Bool: true, Env: "K6_PAUSED", Note: noteAPI},
+	{Key: "paused", Flag: "paused", Short: "p", Bool: true, Env: "K6_PAUSED", OK: true, Note: "the VUs are initialised, then the test waits before setup() until `PATCH /v1/status` resumes it (the k6-operator's start); as in k6 v2, a test cannot be paused after its start"},
 	{Key: "executionSegment", Flag: "execution-segment", Note: noteDistrib},
 	{Key: "executionSegmentSequence", Flag: "execution-segment-sequence", Note: noteDistrib},
 	{Key: "noSetup", Flag: "no-setup", Bool: true, Env: "K6_NO_SETUP", OK: true},
@@ -113,9 +112,9 @@ var supportTable = []support{
 	{Flag: "quiet", Short: "q", Bool: true, OK: true},
 	{Flag: "verbose", Short: "v", Bool: true, OK: true},
 	{Flag: "config", Short: "c", Env: "K6_CONFIG", OK: true, Note: "only the file given: pixelk6 reads no default config file"},
-	{Flag: "address", Short: "a", Env: "K6_ADDRESS", Note: noteAPI + " (an empty address, k6's way to disable it, is accepted)"},
-	{Key: "linger", ConfigOnly: true, Flag: "linger", Short: "l", Bool: true, Env: "K6_LINGER", OK: true, Note: "after the summary pixelk6 waits for Ctrl+C (SIGINT/SIGTERM) and keeps the test's exit code; there is no REST API to query meanwhile yet"},
-	{Flag: "exit-on-running", Bool: true, Note: noteAPI},
+	{Flag: "address", Short: "a", Env: "K6_ADDRESS", OK: true, Note: "k6's REST API v1 (status, pause/resume/stop, metrics, groups, setup, teardown; see the README); off unless given, as in k6 v2; a busy port exits 106"},
+	{Key: "linger", ConfigOnly: true, Flag: "linger", Short: "l", Bool: true, Env: "K6_LINGER", OK: true, Note: "after the summary pixelk6 waits for Ctrl+C (SIGINT/SIGTERM) and keeps the test's exit code; the REST API (--address) stays up meanwhile"},
+	{Flag: "exit-on-running", Bool: true, Note: "not implemented yet"},
 	{Flag: "profiling-enabled", Bool: true, Env: "K6_PROFILING_ENABLED", Note: "not implemented yet"},
 	{Key: "noUsageReport", ConfigOnly: true, Flag: "no-usage-report", Bool: true, Env: "K6_NO_USAGE_REPORT", OK: true, Note: "pixelk6 never sends a usage report"},
 	{Key: "noArchiveUpload", ConfigOnly: true, Env: "K6_NO_ARCHIVE_UPLOAD", OK: true, Note: "only for k6 cloud run; nothing to do locally"},

@@ -9,8 +9,11 @@ import (
 	"time"
 )
 
-// ExitStoppedFromAPI is k6's exit code of a run stopped through its REST API.
-const ExitStoppedFromAPI = 103
+// k6's exit codes of its REST API.
+const (
+	ExitStoppedFromAPI = 103 // the run was stopped through the REST API (Control.Stop)
+	ExitCannotStartAPI = 106 // the REST API server cannot listen on its address
+)
 
 // ExecutionStatus is a run's execution status, numbered as k6's (lib.ExecutionStatus):
 // the REST API's status attribute.
