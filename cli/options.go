@@ -31,17 +31,17 @@ type options struct {
 	Scenarios  json.RawMessage    `json:"scenarios"`
 	Thresholds json.RawMessage    `json:"thresholds"`
 	// Tags are added to every sample of the run (k6's options.tags; --tag adds to them).
-	Tags                  map[string]string  `json:"tags"`
-	SummaryTrendStats     []string           `json:"summaryTrendStats"`
-	SummaryTimeUnit       *string            `json:"summaryTimeUnit"`
-	NoThresholds          *bool              `json:"noThresholds"`
-	SetupTimeout          *executor.Duration `json:"setupTimeout"`
-	TeardownTimeout       *executor.Duration `json:"teardownTimeout"`
-	HandleSummaryTimeout  *executor.Duration `json:"handleSummaryTimeout"`
-	NoSetup               *bool              `json:"noSetup"`
+	Tags                 map[string]string  `json:"tags"`
+	SummaryTrendStats    []string           `json:"summaryTrendStats"`
+	SummaryTimeUnit      *string            `json:"summaryTimeUnit"`
+	NoThresholds         *bool              `json:"noThresholds"`
+	SetupTimeout         *executor.Duration `json:"setupTimeout"`
+	TeardownTimeout      *executor.Duration `json:"teardownTimeout"`
+	HandleSummaryTimeout *executor.Duration `json:"handleSummaryTimeout"`
+	NoSetup              *bool              `json:"noSetup"`
 	// Paused starts the test paused: its VUs are initialised and it waits to be resumed
 	// through the REST API (--paused, K6_PAUSED, options.paused).
-	Paused *bool `json:"paused"`
+	Paused                *bool              `json:"paused"`
 	MinIterationDuration  *executor.Duration `json:"minIterationDuration"`
 	NoTeardown            *bool              `json:"noTeardown"`
 	HTTPDebug             *string            `json:"httpDebug"`

@@ -122,7 +122,9 @@ func TestControlStopRunning(t *testing.T) {
 	test := testFromJSON(t, script)
 	ctl := NewControl(test, false)
 	done := make(chan result, 1)
-	go func() { done <- runTest(t, context.Background(), fr, script, func(c *Config) { c.Test = test; c.Control = ctl }) }()
+	go func() {
+		done <- runTest(t, context.Background(), fr, script, func(c *Config) { c.Test = test; c.Control = ctl })
+	}()
 	st := waitStatus(t, ctl, "running", func(s Status) bool { return s.Execution == ExecRunning })
 	if !st.Running || st.Paused || st.VUsMax != 2 {
 		t.Fatalf("running status %+v", st)
