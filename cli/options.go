@@ -31,17 +31,15 @@ type options struct {
 	Scenarios  json.RawMessage    `json:"scenarios"`
 	Thresholds json.RawMessage    `json:"thresholds"`
 	// Tags are added to every sample of the run (k6's options.tags; --tag adds to them).
-	Tags                 map[string]string  `json:"tags"`
-	SummaryTrendStats    []string           `json:"summaryTrendStats"`
-	SummaryTimeUnit      *string            `json:"summaryTimeUnit"`
-	NoThresholds         *bool              `json:"noThresholds"`
-	SetupTimeout         *executor.Duration `json:"setupTimeout"`
-	TeardownTimeout      *executor.Duration `json:"teardownTimeout"`
-	HandleSummaryTimeout *executor.Duration `json:"handleSummaryTimeout"`
-	NoSetup              *bool              `json:"noSetup"`
-	// Paused starts the test paused: its VUs are initialised and it waits to be resumed
-	// through the REST API (--paused, K6_PAUSED, options.paused).
-	Paused                *bool              `json:"paused"`
+	Tags                  map[string]string  `json:"tags"`
+	SummaryTrendStats     []string           `json:"summaryTrendStats"`
+	SummaryTimeUnit       *string            `json:"summaryTimeUnit"`
+	NoThresholds          *bool              `json:"noThresholds"`
+	SetupTimeout          *executor.Duration `json:"setupTimeout"`
+	TeardownTimeout       *executor.Duration `json:"teardownTimeout"`
+	HandleSummaryTimeout  *executor.Duration `json:"handleSummaryTimeout"`
+	NoSetup               *bool              `json:"noSetup"`
+	Paused                *bool              `json:"paused"` // --paused, K6_PAUSED: wait to be resumed through the REST API
 	MinIterationDuration  *executor.Duration `json:"minIterationDuration"`
 	NoTeardown            *bool              `json:"noTeardown"`
 	HTTPDebug             *string            `json:"httpDebug"`
