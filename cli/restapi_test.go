@@ -91,7 +91,9 @@ func TestStopThroughAPI(t *testing.T) {
 	d.environ = func() []string { return nil }
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(context.Background(), []string{"run", "-q", "-a", addr, script}, &stdout, &stderr, d) }()
+	go func() {
+		done <- run(context.Background(), []string{"run", "-q", "-a", addr, script}, &stdout, &stderr, d)
+	}()
 	waitAPI(t, "http://"+addr, done, &stderr, func(a map[string]any) bool { return a["running"] == true })
 	patch(t, "http://"+addr, `{"data":{"type":"status","id":"default","attributes":{"stopped":true}}}`)
 	if code := <-done; code != 103 {
