@@ -7,8 +7,12 @@
 //
 // The engine prints nothing and imports no JavaScript engine: it depends only on the
 // interfaces it defines — Runner and VU (package js implements them with goja), Output
-// (package output), Observer (the command line's progress display; later a dashboard or a
-// REST status endpoint) and Logger (iteration errors, rate-limited, and abort reasons).
+// (package output), Observer (the command line's progress display) and Logger (iteration
+// errors, rate-limited, and abort reasons). Control (Config.Control) is a run's control
+// surface for k6's REST API (package restapi): an Observer of the run's events that can hold
+// the run paused after VU initialisation until resumed, stop it (exit code 103), and read
+// its live metrics and groups through the aggregator goroutine (Control.Metrics sends a
+// request the aggregator answers between batches; after it stopped, a final snapshot).
 // Consolidating k6's options, the banner, the progress display, the summary,
 // handleSummary and --summary-export belong to package cli.
 //
