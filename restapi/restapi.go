@@ -7,9 +7,10 @@
 //	PATCH /v1/status          {"data":{"attributes":{"paused":false}}} resumes a --paused run;
 //	                          "stopped":true stops the run (exit code 103); pausing after
 //	                          the start and changing vus or vus-max are refused, as in k6 v2
-//	GET   /v1/metrics         every metric observed so far, with its sample (counter: count,
-//	                          rate; gauge: value; rate: rate; trend: avg, min, med, max,
-//	                          p(90), p(95)) and tainted (null without thresholds)
+//	GET   /v1/metrics         every metric observed so far (and, as in k6, every metric with
+//	                          thresholds), with its sample (counter: count, rate; gauge:
+//	                          value; rate: rate; trend: avg, min, med, max, p(90), p(95))
+//	                          and tainted (null without thresholds); [] before the start
 //	GET   /v1/metrics/{name}  one of them (404 when not observed)
 //	GET   /v1/groups          the groups seen so far, depth first from the root, with checks
 //	GET   /v1/groups/{id}     one of them; a group's id is the MD5 of its path, as in k6
@@ -271,10 +272,21 @@ func getMetrics(t Test, w http.ResponseWriter, r *http.Request, name string) {
 		apiError(w, http.StatusInternalServerError, "Metrics error", err.Error())
 		return
 	}
+	// As k6, a metric with thresholds (or with a submetric with thresholds) counts as
+	// observed from the start, samples or not.
+	withThresholds := map[string]bool{}
+	for _, mr := range all {
+		if len(mr.Thresholds) > 0 {
+			withThresholds[mr.Key], withThresholds[mr.Metric.Name] = true, true
+		}
+	}
 	doc := MetricsDoc{Data: []MetricData{}}
 	for _, mr := range all {
 		if mr.Sink == nil {
-			continue
+			if !withThresholds[mr.Key] {
+				continue
+			}
+			mr.Sink = metrics.NewSink(mr.Metric.Type)
 		}
 		if name != "" && mr.Key == name {
 			writeJSON(w, http.StatusOK, MetricDoc{Data: metricData(mr, elapsed)})

@@ -250,7 +250,7 @@ func TestStop(t *testing.T) {
 // example, the sample keys of each metric type, tainted null without thresholds and a
 // boolean with them — while the test runs (read through the aggregator) and after it.
 func TestMetrics(t *testing.T) {
-	r := startRun(t, `{"a":{"executor":"constant-vus","vus":1,"duration":"1h"}}`, `{"http_req_duration":["p(95)<5"],"checks":["rate>0.5"]}`,
+	r := startRun(t, `{"a":{"executor":"constant-vus","vus":1,"duration":"1h"}}`, `{"http_req_duration":["p(95)<5"],"checks":["rate>0.5"],"http_req_failed":["rate<0.1"]}`,
 		true, &script{block: true})
 	r.waitFor(t, "paused", func(s Status) bool { return s.Status == engine.ExecPausedBeforeRun })
 	if got := call(t, http.MethodGet, r.base+"/v1/metrics", "", 200, nil); string(got) != `{"data":[]}` {
@@ -286,6 +286,12 @@ func TestMetrics(t *testing.T) {
 	call(t, http.MethodGet, r.base+"/v1/status", "", 200, &tainted)
 	if !tainted.Data.Attributes.Tainted {
 		t.Fatal("status not tainted with a failed threshold")
+	}
+	// A metric with thresholds is listed without samples, as k6 marks it observed.
+	var failed MetricDoc
+	call(t, http.MethodGet, r.base+"/v1/metrics/http_req_failed", "", 200, &failed)
+	if a := failed.Data.Attributes; a.Type != "rate" || a.Sample["rate"] != 0 || a.Tainted == nil || *a.Tainted {
+		t.Fatalf("http_req_failed without samples: %+v", a)
 	}
 	got := call(t, http.MethodGet, r.base+"/v1/metrics/no_such_metric", "", 404, nil)
 	if string(got) != `{"errors":[{"status":"404","title":"Not Found","detail":"No metric with that ID was found"}]}` {
@@ -347,7 +353,7 @@ func checkShapes(t *testing.T, base string) {
 			if tainted != "true" {
 				t.Errorf("http_req_duration tainted %s, want true (p(95)=10 is not < 5)", tainted)
 			}
-		case "checks":
+		case "checks", "http_req_failed":
 			if tainted != "false" {
 				t.Errorf("checks tainted %s, want false", tainted)
 			}
