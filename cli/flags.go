@@ -192,7 +192,7 @@ func refusedFlags(fs *pflag.FlagSet) []string {
 			vals, _ := fs.GetStringArray(s.Flag)
 			off := true
 			for _, v := range vals {
-				if !(v == "" && s.Flag == "address") && !offValue(s, v) {
+				if !offValue(s, v) {
 					off = false
 				}
 			}

@@ -245,8 +245,7 @@ func refusedEnv(env map[string]string) []string {
 }
 
 // offValue reports whether v asks for a refused setting's "off" state, which pixelk6
-// honours by doing nothing: false for a switch, "none" for the traces output, "" for
-// the API address.
+// honours by doing nothing: false for a switch, "none" for the traces output.
 func offValue(s support, v string) bool {
 	switch {
 	case s.Bool || s.Key == "webDashboard":
