@@ -82,9 +82,10 @@ type Control struct {
 	setupData json.RawMessage
 	// final is the metrics snapshot taken when the aggregator stopped; finalReady is
 	// closed then.
-	final      []MetricResult
-	finalGrp   GroupsSnapshot
-	finalReady chan struct{}
+	final        []MetricResult
+	finalElapsed time.Duration
+	finalGrp     GroupsSnapshot
+	finalReady   chan struct{}
 }
 
 // NewControl returns the control surface of a run of test; with paused, the run waits
@@ -291,22 +292,19 @@ type GroupsSnapshot struct {
 	Checks []CheckResult
 }
 
-// Metrics returns every metric and submetric key with its sink (a copy; nil when it got
-// no samples yet) and last threshold outcomes, and the time since the scenarios started
-// (for counter rates). Before the run's aggregator starts there is nothing yet; after it
-// stopped, the final values.
-func (c *Control) Metrics(ctx context.Context) ([]MetricResult, time.Duration, error) {
-	var out []MetricResult
-	var elapsed time.Duration
-	err := c.ask(ctx, func(r *run, final bool) {
+// Metrics calls f with every metric and submetric key, its sink (nil when it got no
+// samples yet) and its thresholds' last outcomes, and the time since the scenarios started
+// (for counter rates). While the run goes, f runs on the aggregator goroutine with the live
+// sinks: it must only read them, return fast and keep none of them. After the aggregator
+// stopped, f gets a final copy. Before the aggregator starts, f is not called.
+func (c *Control) Metrics(ctx context.Context, f func(ms []MetricResult, elapsed time.Duration)) error {
+	return c.ask(ctx, func(r *run, final bool) {
 		if final {
-			out = c.final
-		} else {
-			out = r.pipe.metricResults(r.cfg.Registry, true)
+			f(c.final, c.finalElapsed)
+			return
 		}
-		elapsed = r.elapsed()
+		f(r.pipe.metricResults(r.cfg.Registry, false), r.elapsed())
 	})
-	return out, elapsed, err
 }
 
 // Groups returns the groups seen so far and the checks' counts.
@@ -357,8 +355,9 @@ func (c *Control) ask(ctx context.Context, f func(r *run, final bool)) error {
 
 // snapshotFinal keeps the final metrics and groups (Run calls it once the aggregator
 // stopped, before the Result's sinks are handed out).
-func (c *Control) snapshotFinal(r *run) {
+func (c *Control) snapshotFinal(r *run, elapsed time.Duration) {
 	c.final = r.pipe.metricResults(r.cfg.Registry, true)
+	c.finalElapsed = elapsed
 	c.finalGrp = r.pipe.groupsSnapshot()
 	close(c.finalReady)
 }

@@ -267,7 +267,7 @@ func Run(ctx context.Context, cfg Config) *Result {
 	elapsed := time.Since(r.start)
 	r.pipe.evaluate(elapsed, false)
 	if cfg.Control != nil {
-		cfg.Control.snapshotFinal(r)
+		cfg.Control.snapshotFinal(r, elapsed)
 	}
 	if prog != nil {
 		prog.stop()

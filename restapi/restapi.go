@@ -54,9 +54,10 @@ type Controller interface {
 
 // Reader reads the run's live aggregates.
 type Reader interface {
-	// Metrics are every metric key with its sink (nil when unobserved) and thresholds,
-	// and the time since the start (for counter rates).
-	Metrics(ctx context.Context) ([]engine.MetricResult, time.Duration, error)
+	// Metrics calls f with every metric key, its sink (nil when unobserved) and
+	// thresholds, and the time since the start (for counter rates); f only reads the
+	// sinks and keeps none (see engine.Control.Metrics).
+	Metrics(ctx context.Context, f func(ms []engine.MetricResult, elapsed time.Duration)) error
 	Groups(ctx context.Context) (engine.GroupsSnapshot, error)
 }
 
@@ -265,40 +266,48 @@ func metricData(mr engine.MetricResult, elapsed time.Duration) MetricData {
 	return d
 }
 
-// getMetrics serves every observed metric (name "") or one.
+// getMetrics serves every observed metric (name "") or one. The documents are built
+// inside Metrics' callback, from the live sinks.
 func getMetrics(t Test, w http.ResponseWriter, r *http.Request, name string) {
-	all, elapsed, err := t.Metrics(r.Context())
-	if err != nil {
-		apiError(w, http.StatusInternalServerError, "Metrics error", err.Error())
-		return
-	}
-	// As k6, a metric with thresholds (or with a submetric with thresholds) counts as
-	// observed from the start, samples or not.
-	withThresholds := map[string]bool{}
-	for _, mr := range all {
-		if len(mr.Thresholds) > 0 {
-			withThresholds[mr.Key], withThresholds[mr.Metric.Name] = true, true
-		}
-	}
 	doc := MetricsDoc{Data: []MetricData{}}
-	for _, mr := range all {
-		if mr.Sink == nil {
-			if !withThresholds[mr.Key] {
+	var one *MetricData
+	err := t.Metrics(r.Context(), func(all []engine.MetricResult, elapsed time.Duration) {
+		// As k6, a metric with thresholds (or with a submetric with thresholds) counts as
+		// observed from the start, samples or not.
+		withThresholds := map[string]bool{}
+		for _, mr := range all {
+			if len(mr.Thresholds) > 0 {
+				withThresholds[mr.Key], withThresholds[mr.Metric.Name] = true, true
+			}
+		}
+		for _, mr := range all {
+			if name != "" && mr.Key != name {
 				continue
 			}
-			mr.Sink = metrics.NewSink(mr.Metric.Type)
+			if mr.Sink == nil {
+				if !withThresholds[mr.Key] {
+					continue
+				}
+				mr.Sink = metrics.NewSink(mr.Metric.Type)
+			}
+			d := metricData(mr, elapsed)
+			if name != "" {
+				one = &d
+				return
+			}
+			doc.Data = append(doc.Data, d)
 		}
-		if name != "" && mr.Key == name {
-			writeJSON(w, http.StatusOK, MetricDoc{Data: metricData(mr, elapsed)})
-			return
-		}
-		doc.Data = append(doc.Data, metricData(mr, elapsed))
-	}
-	if name != "" {
+	})
+	switch {
+	case err != nil:
+		apiError(w, http.StatusInternalServerError, "Metrics error", err.Error())
+	case name == "":
+		writeJSON(w, http.StatusOK, doc)
+	case one != nil:
+		writeJSON(w, http.StatusOK, MetricDoc{Data: *one})
+	default:
 		apiError(w, http.StatusNotFound, "Not Found", "No metric with that ID was found")
-		return
 	}
-	writeJSON(w, http.StatusOK, doc)
 }
 
 // Check is k6's check in a group.
