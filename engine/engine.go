@@ -367,6 +367,9 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 	}
 	var jobs []job
 	for _, c := range r.cfg.Test.Scenarios {
+		if c.Plan().Idle {
+			continue
+		}
 		for range c.Plan().InitialVUs() {
 			jobs = append(jobs, job{uint64(len(jobs) + 1), c.Base().Tags, c.Base().Env})
 		}
@@ -401,6 +404,9 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 	r.nextID.Store(uint64(len(jobs)))
 	off := 0
 	for _, c := range r.cfg.Test.Scenarios {
+		if c.Plan().Idle { // the execution segment leaves it no work: k6 does not run it
+			continue
+		}
 		n := c.Plan().InitialVUs()
 		sc := newScenario(c, vus[off:off+n])
 		sc.engineActive = &r.active
