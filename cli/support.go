@@ -37,7 +37,6 @@ type support struct {
 
 const (
 	noteHTTP    = "not implemented yet in pixelk6's HTTP client"
-	noteDistrib = "distributed execution is not implemented yet (its own issue)"
 	noteAPI     = "pixelk6 has no REST API server yet"
 )
 
@@ -50,8 +49,8 @@ var supportTable = []support{
 	{Key: "stages", Flag: "stage", Short: "s", Env: "K6_STAGES", OK: true},
 	{Key: "scenarios", OK: true},
 	{Key: "paused", Flag: "paused", Short: "p", Bool: true, Env: "K6_PAUSED", Note: noteAPI},
-	{Key: "executionSegment", Flag: "execution-segment", Note: noteDistrib},
-	{Key: "executionSegmentSequence", Flag: "execution-segment-sequence", Note: noteDistrib},
+	{Key: "executionSegment", Flag: "execution-segment", OK: true, Note: "no `K6_*` variable, as in k6"},
+	{Key: "executionSegmentSequence", Flag: "execution-segment-sequence", OK: true, Note: "no `K6_*` variable, as in k6"},
 	{Key: "noSetup", Flag: "no-setup", Bool: true, Env: "K6_NO_SETUP", OK: true},
 	{Key: "noTeardown", Flag: "no-teardown", Bool: true, Env: "K6_NO_TEARDOWN", OK: true},
 	{Key: "setupTimeout", Env: "K6_SETUP_TIMEOUT", OK: true},
