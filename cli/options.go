@@ -29,10 +29,6 @@ type options struct {
 	Iterations *int64             `json:"iterations"`
 	Stages     []executor.Stage   `json:"stages"`
 	Scenarios  json.RawMessage    `json:"scenarios"`
-	// ExecutionSegment and ExecutionSegmentSequence are k6's distributed-run options, as
-	// written ("1/3:2/3", "0,1/3,2/3,1"); newRunConfig parses them.
-	ExecutionSegment         *string `json:"executionSegment"`
-	ExecutionSegmentSequence *string `json:"executionSegmentSequence"`
 	Thresholds json.RawMessage    `json:"thresholds"`
 	// Tags are added to every sample of the run (k6's options.tags; --tag adds to them).
 	Tags                  map[string]string  `json:"tags"`
@@ -99,6 +95,11 @@ type options struct {
 	// here (k6 settings pixelk6 accepts without a use, or refuses), as written; inspect
 	// shows them.
 	Other map[string]json.RawMessage `json:"-"`
+
+	// ExecutionSegment and ExecutionSegmentSequence are k6's distributed-run options, as
+	// written ("1/3:2/3", "0,1/3,2/3,1"); newRunConfig parses them.
+	ExecutionSegment         *string `json:"executionSegment"`
+	ExecutionSegmentSequence *string `json:"executionSegmentSequence"`
 }
 
 // defaultOptions is the lowest tier: what k6 uses when nothing is set. (The executors'

@@ -36,8 +36,8 @@ type support struct {
 }
 
 const (
-	noteHTTP    = "not implemented yet in pixelk6's HTTP client"
-	noteAPI     = "pixelk6 has no REST API server yet"
+	noteHTTP = "not implemented yet in pixelk6's HTTP client"
+	noteAPI  = "pixelk6 has no REST API server yet"
 )
 
 // supportTable lists every k6 v2.2 `k6 run` flag, options key and K6_* option variable.
