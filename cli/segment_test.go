@@ -212,3 +212,45 @@ http_reqs: ["count<10"]
 		t.Errorf("k6verdict: %d results, want the verdict and 6 thresholds: %q", len(wv), wv)
 	}
 }
+
+// TestSegmentOptions: the segment and the sequence come from the flags, the script's
+// options or the config file, with k6's precedence; bad values fail with 104 naming the
+// option.
+func TestSegmentOptions(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "k6.json")
+	if err := os.WriteFile(cfg, []byte(`{"executionSegment":"1/2:1","executionSegmentSequence":"0,1/2,1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		opts string
+		code int
+		want string
+	}{
+		{"flags", []string{"--execution-segment", "1/3:2/3", "--execution-segment-sequence", "0,1/3,2/3,1"}, `{"vus":10,"iterations":30}`, 0,
+			"scenarios: (33.33%) 1 scenario, 3 max VUs"},
+		{"script options", nil, `{"vus":10,"iterations":30,"executionSegment":"0:1/3","executionSegmentSequence":"0,1/3,2/3,1"}`, 0,
+			"* default: 12 iterations shared among 4 VUs"},
+		{"percentages", []string{"--execution-segment", "50%:75%"}, `{"vus":8,"duration":"1ms"}`, 0,
+			"scenarios: (25.00%) 1 scenario, 2 max VUs"},
+		{"config file", []string{"-c", cfg}, `{"vus":10,"duration":"1ms"}`, 0, "(50.00%) 1 scenario, 5 max VUs"},
+		{"the flag wins over the script", []string{"--execution-segment", "2/3:1"}, `{"vus":10,"duration":"1ms","executionSegment":"0:1/3","executionSegmentSequence":"0,1/3,2/3,1"}`, 0,
+			"* default: 3 looping VUs for 1ms"},
+		{"a segment with no work", []string{"--execution-segment", "2/3:1", "--execution-segment-sequence", "0,1/3,2/3,1"}, `{"vus":1,"duration":"1ms"}`, 0,
+			"* default: 0 looping VUs for 1ms"},
+		{"bad segment", []string{"--execution-segment", "2/3:1/3"}, `{"iterations":1}`, 104,
+			`invalid executionSegment \"2/3:1/3\": segment start(0.67) must be less than its end(0.33)`},
+		{"bad sequence", nil, `{"iterations":1,"executionSegmentSequence":"0,x,1"}`, 104,
+			`invalid executionSegmentSequence \"0,x,1\": 'x' is not a valid percentage, decimal, fraction or interval value`},
+		{"segment not in the sequence", []string{"--execution-segment", "1/2:1", "--execution-segment-sequence", "0,1/3,2/3,1"}, `{"iterations":1}`, 104,
+			"couldn't find segment 1/2:1 in sequence 0,1/3,2/3,1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, append(append([]string{"run"}, tc.args...), "x.js"), tc.opts, nil, nil)
+			if r.code != tc.code || !strings.Contains(r.stdout+r.stderr, tc.want) {
+				t.Fatalf("exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", r.code, tc.code, tc.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
