@@ -631,6 +631,7 @@ func newRunConfig(o options) (*runConfig, error) {
 		return nil, err
 	}
 	executor.SetSegment(t.Scenarios, rc.Segment)
+	t.Segment = rc.Segment
 	if o.NoThresholds == nil || !*o.NoThresholds {
 		if t.Thresholds, err = metrics.ParseThresholdsJSON(o.Thresholds); err != nil {
 			return nil, err

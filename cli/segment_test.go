@@ -22,6 +22,11 @@ type segmentTally struct {
 	// vus is the number of distinct VUs that ran an iteration, summed over the files
 	// (each instance numbers its own VUs).
 	vus int
+	// its counts the requests of each iteration of the whole test
+	// (scenario.iterationInTest); vuts the files that have each VU of the whole test
+	// (vu.idInTest).
+	its  map[string]int
+	vuts map[string]int
 }
 
 // tallySegments reads --out json files (the vu system tag on) into one tally per scenario.
@@ -30,6 +35,7 @@ func tallySegments(t *testing.T, files ...string) map[string]*segmentTally {
 	out := map[string]*segmentTally{}
 	for _, f := range files {
 		vus := map[string]map[string]bool{}
+		fileVUTs := map[string]map[string]bool{} // vu.idInTest → scenarios
 		fh, err := os.Open(f)
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +60,7 @@ func tallySegments(t *testing.T, files ...string) map[string]*segmentTally {
 			}
 			name := rec.Data.Tags["scenario"]
 			if out[name] == nil {
-				out[name] = &segmentTally{}
+				out[name] = &segmentTally{its: map[string]int{}, vuts: map[string]int{}}
 			}
 			switch rec.Metric {
 			case "iterations":
@@ -65,6 +71,12 @@ func tallySegments(t *testing.T, files ...string) map[string]*segmentTally {
 				vus[name][rec.Data.Metadata["vu"]] = true
 			case "dropped_iterations":
 				out[name].dropped += int64(rec.Data.Value)
+			case "http_reqs":
+				out[name].its[rec.Data.Tags["it"]]++
+				if vt := rec.Data.Tags["vut"]; fileVUTs[vt] == nil {
+					fileVUTs[vt] = map[string]bool{}
+				}
+				fileVUTs[rec.Data.Tags["vut"]][name] = true
 			}
 		}
 		fh.Close()
@@ -73,6 +85,11 @@ func tallySegments(t *testing.T, files ...string) map[string]*segmentTally {
 		}
 		for name, m := range vus {
 			out[name].vus += len(m)
+		}
+		for vt, names := range fileVUTs {
+			for name := range names {
+				out[name].vuts[vt]++
+			}
 		}
 	}
 	return out
@@ -132,6 +149,35 @@ func TestSegmentsSplitThreeWays(t *testing.T) {
 	}
 	if got := []int{each[0]["pervu"].vus, each[1]["pervu"].vus, each[2]["pervu"].vus}; !slices.Equal(got, []int{2, 1, 1}) {
 		t.Errorf("pervu: the instances ran %v VUs; want [2 1 1]", got)
+	}
+	// k6/execution numbers the iterations and VUs in the whole test: no two instances
+	// share one, and shared-iterations' are those of the whole run (per-vu-iterations
+	// numbers by the VUs' stripe, with gaps, as k6 does).
+	for name, tl := range u {
+		for it, n := range tl.its {
+			if n != 1 {
+				t.Errorf("%s: iterationInTest %s was run %d times by the instances", name, it, n)
+			}
+		}
+		for vt, n := range tl.vuts {
+			if n != 1 {
+				t.Errorf("%s: vu.idInTest %s is in %d instances", name, vt, n)
+			}
+		}
+	}
+	for _, name := range []string{"shared"} {
+		var a, b []string
+		for it := range w[name].its {
+			a = append(a, it)
+		}
+		for it := range u[name].its {
+			b = append(b, it)
+		}
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			t.Errorf("%s: the instances ran the iterations %v, the whole run %v", name, b, a)
+		}
 	}
 	// Arrival rates: every start of the schedule is made (or dropped) by exactly one
 	// instance: 40/s for 1.5s; 10→50/s over 1s and 50→0 over 0.5s (30 + 12.5 → 43).

@@ -85,7 +85,7 @@ func (a *ArrivalVUs) plan(b *BaseConfig, s *Schedule) Plan {
 	}
 	if !b.Segment.Whole() {
 		t, ok := b.Segment.Resegment(maxV)
-		p.Stripe = t
+		p.Stripe, p.IterationStripe = t, t
 		p.Idle = !ok || p.MaxVUs == 0
 	}
 	return p

@@ -34,11 +34,12 @@ func (c *ConstantVUs) vus() int64 {
 func (c *ConstantVUs) Plan() Plan {
 	n := int(c.scale(c.vus()))
 	return Plan{
-		Steps:        []Step{{0, n}},
-		Duration:     c.Duration.D(),
-		GracefulStop: c.GracefulStopOrDefault(),
-		MaxVUs:       n,
-		Idle:         n == 0,
+		Steps:           []Step{{0, n}},
+		Duration:        c.Duration.D(),
+		GracefulStop:    c.GracefulStopOrDefault(),
+		MaxVUs:          n,
+		Idle:            n == 0,
+		IterationStripe: c.Segment,
 	}
 }
 

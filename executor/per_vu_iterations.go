@@ -24,6 +24,7 @@ func (c *PerVUIterations) Plan() Plan {
 	vus = c.scale(vus)
 	return Plan{
 		Idle:            vus == 0,
+		IterationStripe: c.Segment,
 		Steps:           []Step{{0, int(vus)}},
 		Duration:        c.maxDuration().D(),
 		GracefulStop:    c.GracefulStopOrDefault(),

@@ -56,6 +56,10 @@ type Plan struct {
 	// Arrival's starts are this instance's (its n-th is Arrival's Stripe.Global(n)-th);
 	// nil for the whole test.
 	Stripe *Tuple
+	// IterationStripe numbers the scenario's iterations in the whole test: this instance's
+	// n-th is the test's IterationStripe.Global(n)-th (k6/execution's
+	// scenario.iterationInTest); nil for the whole test.
+	IterationStripe *Tuple
 	// Idle is set when the execution segment leaves the scenario no work (no VU, or no
 	// iteration): the engine does not run it, as k6 does not.
 	Idle bool

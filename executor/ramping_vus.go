@@ -109,6 +109,7 @@ func (c *RampingVUs) Plan() Plan {
 		GracefulRampDown: c.gracefulRampDown(),
 		MaxVUs:           maxV,
 		Idle:             maxV == 0,
+		IterationStripe:  c.Segment,
 	}
 }
 

@@ -2,6 +2,7 @@
 // whole, or split with --execution-segment and --execution-segment-sequence.
 import http from 'k6/http';
 import { check, sleep } from 'k6';
+import exec from 'k6/execution';
 
 const BASE_URL = __ENV.BASE_URL;
 
@@ -44,8 +45,10 @@ export const options = {
   },
 };
 
+// Every request says which iteration and VU of the whole test sent it.
 export function quick() {
-  const res = http.get(`${BASE_URL}/`);
+  const tags = { it: `${exec.scenario.iterationInTest}`, vut: `${exec.vu.idInTest}` };
+  const res = http.get(`${BASE_URL}/`, { tags });
   check(res, { 'status is 200': (r) => r.status === 200 });
 }
 
