@@ -231,12 +231,12 @@ http_reqs: ["count<10"]
 	verdict := func(args ...string) (int, []string) {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		code := analyzer.Run(context.Background(), append([]string{"--format", "json", "--criteria", crit}, args...), nil, &stdout, &stderr)
+		code := analyzer.Run(context.Background(), append([]string{"--format", "json"}, args...), nil, &stdout, &stderr)
 		var rep struct {
 			Verdict    string `json:"verdict"`
 			Thresholds []struct {
-				Key, Expression string
-				Pass            bool
+				Key, Expression, Source string
+				Pass                    bool
 			} `json:"thresholds"`
 		}
 		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
@@ -244,18 +244,24 @@ http_reqs: ["count<10"]
 		}
 		res := []string{rep.Verdict}
 		for _, th := range rep.Thresholds {
-			res = append(res, th.Key+" "+th.Expression+" "+map[bool]string{true: "pass", false: "FAIL"}[th.Pass])
+			res = append(res, th.Source+": "+th.Key+" "+th.Expression+" "+map[bool]string{true: "pass", false: "FAIL"}[th.Pass])
 		}
 		return code, res
 	}
-	wc, wv := verdict(whole)
-	pc, pv := verdict(append([]string{"--instances"}, parts...)...)
-	if wc != 99 || pc != wc || !slices.Equal(wv, pv) {
-		t.Errorf("k6verdict: whole run exit %d %q; --instances exit %d %q (want the same, 99: http_reqs count<10 fails)", wc, wv, pc, pv)
-	}
-	t.Logf("k6verdict, whole and --instances: %q", wv)
-	if len(wv) != 7 {
-		t.Errorf("k6verdict: %d results, want the verdict and 6 thresholds: %q", len(wv), wv)
+	// The script's thresholds (from the files' Metric records), then with the criteria.
+	for _, tc := range []struct {
+		args    []string
+		code, n int
+	}{{nil, 0, 4}, {[]string{"--criteria", crit}, 99, 10}} {
+		wc, wv := verdict(append(tc.args, whole)...)
+		pc, pv := verdict(append(append(tc.args, "--instances"), parts...)...)
+		t.Logf("k6verdict %v, whole and --instances: %q", tc.args, wv)
+		if wc != tc.code || pc != wc || !slices.Equal(wv, pv) {
+			t.Errorf("k6verdict %v: whole run exit %d %q; --instances exit %d %q (want the same, %d)", tc.args, wc, wv, pc, pv, tc.code)
+		}
+		if len(wv) != tc.n {
+			t.Errorf("k6verdict %v: %d results, want the verdict and %d thresholds: %q", tc.args, len(wv), tc.n-1, wv)
+		}
 	}
 }
 

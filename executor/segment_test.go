@@ -451,3 +451,44 @@ func BenchmarkNewTuple(b *testing.B) {
 		}
 	}
 }
+
+// FuzzSegments: any segment and sequence either fail to parse or round-trip through their
+// k6 form, and, when the segment is in the sequence, the shares of every segment of the
+// sequence add up to the value.
+func FuzzSegments(f *testing.F) {
+	for _, s := range [][2]string{{"1/3:2/3", "0,1/3,2/3,1"}, {"25%", ""}, {"0.5:0.75", "0,0.5,0.75,1"}, {"", ""}, {"2/4:75%", "1/4,1/2,3/4"}} {
+		f.Add(s[0], s[1], int64(10))
+	}
+	f.Fuzz(func(t *testing.T, seg, seq string, v int64) {
+		g, err := ParseSegment(seg)
+		if err != nil {
+			return
+		}
+		if g2, err := ParseSegment(g.String()); err != nil || !g2.Equal(g) {
+			t.Fatalf("%q → %s → %v, %v", seg, g, g2, err)
+		}
+		q, err := ParseSequence(seq)
+		if err != nil {
+			return
+		}
+		if q2, err := ParseSequence(q.String()); err != nil || q2.String() != q.String() {
+			t.Fatalf("%q → %s → %v, %v", seq, q, q2, err)
+		}
+		tu, err := NewTuple(g, q)
+		if err != nil {
+			return
+		}
+		v &= 1<<40 - 1
+		var sum int64
+		for k := range tu.Sequence() {
+			other, err := newTuple(tu.Sequence(), k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += other.Scale(v)
+		}
+		if sum != v {
+			t.Fatalf("%s in %s: the shares of %d add up to %d", g, tu.Sequence(), v, sum)
+		}
+	})
+}

@@ -7,6 +7,11 @@ import exec from 'k6/execution';
 const BASE_URL = __ENV.BASE_URL;
 
 export const options = {
+  thresholds: {
+    checks: ['rate==1'],
+    http_req_failed: ['rate<0.01'],
+    iterations: ['count>0'],
+  },
   scenarios: {
     shared: { executor: 'shared-iterations', vus: 5, iterations: 31, exec: 'quick' },
     pervu: { executor: 'per-vu-iterations', vus: 4, iterations: 5, exec: 'quick' },
