@@ -150,8 +150,9 @@ func (q Sequence) filled(seg Segment) Sequence {
 }
 
 // MaxStripe bounds the least common denominator of a sequence's segment lengths (the
-// length of its stripe pattern, held in memory): 0.123456789 needs 10⁹ and is refused.
-const MaxStripe = 1 << 24
+// length of its stripe pattern, held in memory: 8 bytes an element): six decimal places
+// (0.123456) are accepted, 0.1234567 needs 10⁷ and is refused.
+const MaxStripe = 1_000_000
 
 // Tuple is one segment of a full sequence with the sequence's striping: the rule by which
 // every whole quantity of a test (VUs, iterations, arrival-rate starts) is dealt out

@@ -103,7 +103,7 @@ func TestNewTupleErrors(t *testing.T) {
 		{"not in the sequence", third, Sequence{{ratZero, big.NewRat(1, 2)}, half}, "couldn't find segment 1/3:2/3 in sequence 0,1/2,1"},
 		{"whole test, partial sequence", WholeSegment(), Sequence{{ratZero, big.NewRat(1, 2)}, half}, "couldn't find segment 0:1"},
 		{"gap", half, Sequence{{ratZero, big.NewRat(1, 3)}, half}, "the start value 1/2 of segment #1 must be equal to the end value of the previous one, but it is 1/3"},
-		{"too fine", Segment{ratZero, big.NewRat(123456789, 1000000000)}, nil, "common denominator over 16777216"},
+		{"too fine", Segment{ratZero, big.NewRat(123456789, 1000000000)}, nil, "common denominator over 1000000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := NewTuple(tc.seg, tc.seq); err == nil || !strings.Contains(err.Error(), tc.err) {
