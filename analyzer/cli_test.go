@@ -409,3 +409,36 @@ func TestCompareNoise(t *testing.T) {
 		t.Errorf("30%% slower: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestInstancesIdle: instances an execution segment left without work write only zero vus
+// and vus_max gauges; two of them in the same second are not duplicates, and the verdict
+// is that of the working instance. The same idle file twice still is.
+func TestInstancesIdle(t *testing.T) {
+	idle := func(ns int) string {
+		ts := fmt.Sprintf("2026-12-06T04:40:53.%09dZ", ns)
+		return writeTemp(t, fmt.Sprintf("idle%d.json", ns), []byte(
+			`{"type":"Metric","data":{"name":"vus","type":"gauge","contains":"default","thresholds":[],"submetrics":null},"metric":"vus"}`+"\n"+
+				`{"metric":"vus","type":"Point","data":{"time":"`+ts+`","value":0,"tags":{}}}`+"\n"+
+				`{"type":"Metric","data":{"name":"vus_max","type":"gauge","contains":"default","thresholds":[],"submetrics":null},"metric":"vus_max"}`+"\n"+
+				`{"metric":"vus_max","type":"Point","data":{"time":"`+ts+`","value":0,"tags":{}}}`+"\n"))
+	}
+	b, c := idle(1), idle(2)
+	wantCode, wantOut, _ := run(t, "", "--format", "json", "testdata/rest.json")
+	code, out, errOut := run(t, "", "--format", "json", "--instances", "testdata/rest.json", b, c)
+	verdict := func(s string) string {
+		var r struct {
+			Verdict    string
+			Thresholds []struct{ Pass bool }
+		}
+		if err := json.Unmarshal([]byte(s), &r); err != nil {
+			t.Fatalf("%v: %s", err, s)
+		}
+		return fmt.Sprint(r.Verdict, r.Thresholds)
+	}
+	if code != wantCode || verdict(out) != verdict(wantOut) {
+		t.Errorf("exit %d %s, want %d %s\n%s", code, verdict(out), wantCode, verdict(wantOut), errOut)
+	}
+	if code, _, errOut := run(t, "", "--instances", "testdata/rest.json", b, b); code != 2 || !strings.Contains(errOut, "have the same content") {
+		t.Errorf("the same idle file twice: exit %d\n%s", code, errOut)
+	}
+}

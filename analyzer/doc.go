@@ -72,6 +72,8 @@
 // file twice, a copy, its gzip), or with the same samples (the same run's NDJSON and CSV:
 // per metric the same count, first and last second and sum of values) are refused with exit
 // 2, naming both, unless --allow-duplicate-inputs says they are different parts.
+// Inputs holding only zero vus and vus_max gauges (instances an execution segment left
+// without work) are never taken for duplicates by their samples.
 //
 // Lines may be of any length up to 1 GiB. A truncated last
 // line (a crashed run) is a warning; any other line that is not a k6 record is counted and

@@ -100,7 +100,7 @@ func (p inputPrint) duplicateOf(earlier []inputPrint) error {
 }
 
 func (p inputPrint) sameSamples(o inputPrint) bool {
-	if len(p.metrics) == 0 || len(p.metrics) != len(o.metrics) {
+	if len(p.metrics) == 0 || len(p.metrics) != len(o.metrics) || p.idle() {
 		return false
 	}
 	names := make([]string, 0, len(p.metrics))
@@ -111,6 +111,19 @@ func (p inputPrint) sameSamples(o inputPrint) bool {
 	for _, n := range names {
 		of, ok := o.metrics[n]
 		if !ok || !p.metrics[n].same(of) {
+			return false
+		}
+	}
+	return true
+}
+
+// idle reports whether the input holds nothing but zero vus and vus_max gauges: what an
+// instance writes when its execution segment leaves it no work (1 VU split in three). Two
+// such instances started in the same second look alike, but counting their zeros twice
+// changes nothing, so they are not duplicates.
+func (p inputPrint) idle() bool {
+	for n, f := range p.metrics {
+		if n != "vus" && n != "vus_max" || f.sum != 0 {
 			return false
 		}
 	}

@@ -38,9 +38,13 @@ func scenariosBlock(cs []executor.Config) string {
 	if len(cs) == 1 {
 		plural = ""
 	}
+	share := 100.0 // the execution segment's share of the test, as k6 shows it
+	if len(cs) > 0 {
+		share = cs[0].Base().Segment.Percent()
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "     scenarios: (100.00%%) %d scenario%s, %d max VUs, %s max duration (incl. graceful stop):\n",
-		len(cs), plural, vus, maxDur.Round(time.Millisecond))
+	fmt.Fprintf(&b, "     scenarios: (%.2f%%) %d scenario%s, %d max VUs, %s max duration (incl. graceful stop):\n",
+		share, len(cs), plural, vus, maxDur.Round(time.Millisecond))
 	for _, c := range cs {
 		fmt.Fprintf(&b, "              * %s: %s\n", c.Base().Name, c.Describe())
 	}

@@ -47,6 +47,8 @@ type runFlags struct {
 	typ              string
 	noUsageReport    bool
 	minIterDuration  string
+	segment          string
+	segmentSequence  string
 	http             httpFlags
 }
 
@@ -156,6 +158,8 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVarP(&f.typ, "type", "t", "", "test type: js or archive (default: an archive when the file is one)")
 	fs.BoolVar(&f.noUsageReport, "no-usage-report", false, "accepted: pixelk6 never sends a usage report")
 	fs.StringVar(&f.minIterDuration, "min-iteration-duration", "", "the shortest time a VU spends on an iteration, e.g. 1s")
+	fs.StringVar(&f.segment, "execution-segment", "", "run only this segment of the test, e.g. 10%, 1/3, 0.2:2/3 (for a distributed run)")
+	fs.StringVar(&f.segmentSequence, "execution-segment-sequence", "", "the segments of all instances of a distributed run, as points, e.g. 0,1/3,2/3,1")
 	f.http.register(fs)
 	registerRefused(fs)
 }
@@ -275,6 +279,15 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 				return o, fmt.Errorf("invalid --stage: %w", err)
 			}
 			o.Stages = append(o.Stages, st...)
+		}
+	}
+	for _, s := range []struct {
+		name, val string
+		dst       **string
+	}{{"execution-segment", f.segment, &o.ExecutionSegment}, {"execution-segment-sequence", f.segmentSequence, &o.ExecutionSegmentSequence}} {
+		if ch(s.name) {
+			v := s.val
+			*s.dst = &v
 		}
 	}
 	if ch("min-iteration-duration") {

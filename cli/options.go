@@ -99,6 +99,11 @@ type options struct {
 	// here (k6 settings pixelk6 accepts without a use, or refuses), as written; inspect
 	// shows them.
 	Other map[string]json.RawMessage `json:"-"`
+
+	// ExecutionSegment and ExecutionSegmentSequence are k6's distributed-run options, as
+	// written ("1/3:2/3", "0,1/3,2/3,1"); newRunConfig parses them.
+	ExecutionSegment         *string `json:"executionSegment"`
+	ExecutionSegmentSequence *string `json:"executionSegmentSequence"`
 }
 
 // defaultOptions is the lowest tier: what k6 uses when nothing is set. (The executors'
@@ -464,6 +469,12 @@ func (o options) apply(hi options) options {
 	if hi.Thresholds != nil {
 		o.Thresholds = hi.Thresholds
 	}
+	if hi.ExecutionSegment != nil {
+		o.ExecutionSegment = hi.ExecutionSegment
+	}
+	if hi.ExecutionSegmentSequence != nil {
+		o.ExecutionSegmentSequence = hi.ExecutionSegmentSequence
+	}
 	if hi.Tags != nil {
 		m := make(map[string]string, len(o.Tags)+len(hi.Tags))
 		for k, v := range o.Tags {
@@ -579,6 +590,9 @@ func (o options) apply(hi options) options {
 type runConfig struct {
 	Options options
 	Test    *engine.Test
+	// Segment is the execution segment this instance runs (nil: the whole test); the
+	// scenarios are already scaled to it.
+	Segment *executor.Tuple
 	// TrendStats are the summary's trend stats (metrics.DefaultTrendStats when unset).
 	TrendStats []string
 	// SummaryMode is the text summary's mode; Summary is false when it is disabled.
@@ -627,6 +641,11 @@ func newRunConfig(o options) (*runConfig, error) {
 		}
 		t.Scenarios = []executor.Config{c}
 	}
+	if rc.Segment, err = segmentTuple(o); err != nil {
+		return nil, err
+	}
+	executor.SetSegment(t.Scenarios, rc.Segment)
+	t.Segment = rc.Segment
 	if o.NoThresholds == nil || !*o.NoThresholds {
 		if t.Thresholds, err = metrics.ParseThresholdsJSON(o.Thresholds); err != nil {
 			return nil, err
@@ -759,4 +778,33 @@ func testOptionsJSON(o options, scenarios []executor.Config) []byte {
 		return nil
 	}
 	return b
+}
+
+// segmentTuple is the execution segment of the consolidated options within their
+// sequence (nil: the whole test). Errors quote the option.
+func segmentTuple(o options) (*executor.Tuple, error) {
+	if o.ExecutionSegment == nil && o.ExecutionSegmentSequence == nil {
+		return nil, nil
+	}
+	var seg executor.Segment
+	var seq executor.Sequence
+	var err error
+	if o.ExecutionSegment != nil {
+		if seg, err = executor.ParseSegment(*o.ExecutionSegment); err != nil {
+			return nil, fmt.Errorf("invalid executionSegment %q: %w", *o.ExecutionSegment, err)
+		}
+	}
+	if o.ExecutionSegmentSequence != nil {
+		if seq, err = executor.ParseSequence(*o.ExecutionSegmentSequence); err != nil {
+			return nil, fmt.Errorf("invalid executionSegmentSequence %q: %w", *o.ExecutionSegmentSequence, err)
+		}
+	}
+	t, err := executor.NewTuple(seg, seq)
+	if err != nil {
+		return nil, fmt.Errorf("invalid execution segment: %w", err)
+	}
+	if t.Whole() {
+		return nil, nil
+	}
+	return t, nil
 }

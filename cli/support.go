@@ -36,8 +36,7 @@ type support struct {
 }
 
 const (
-	noteHTTP    = "not implemented yet in pixelk6's HTTP client"
-	noteDistrib = "distributed execution is not implemented yet (its own issue)"
+	noteHTTP = "not implemented yet in pixelk6's HTTP client"
 )
 
 // supportTable lists every k6 v2.2 `k6 run` flag, options key and K6_* option variable.
@@ -49,8 +48,8 @@ var supportTable = []support{
 	{Key: "stages", Flag: "stage", Short: "s", Env: "K6_STAGES", OK: true},
 	{Key: "scenarios", OK: true},
 	{Key: "paused", Flag: "paused", Short: "p", Bool: true, Env: "K6_PAUSED", OK: true, Note: "the VUs are initialised, then the test waits before setup() until `PATCH /v1/status` resumes it (the k6-operator's start); as in k6 v2, a test cannot be paused after its start"},
-	{Key: "executionSegment", Flag: "execution-segment", Note: noteDistrib},
-	{Key: "executionSegmentSequence", Flag: "execution-segment-sequence", Note: noteDistrib},
+	{Key: "executionSegment", Flag: "execution-segment", OK: true, Note: "no `K6_*` variable, as in k6"},
+	{Key: "executionSegmentSequence", Flag: "execution-segment-sequence", OK: true, Note: "no `K6_*` variable, as in k6"},
 	{Key: "noSetup", Flag: "no-setup", Bool: true, Env: "K6_NO_SETUP", OK: true},
 	{Key: "noTeardown", Flag: "no-teardown", Bool: true, Env: "K6_NO_TEARDOWN", OK: true},
 	{Key: "setupTimeout", Env: "K6_SETUP_TIMEOUT", OK: true},

@@ -49,7 +49,6 @@ func insufficientVUs(maxVUs int) string {
 // any more, and those running get gracefulStop to finish.
 func (sc *scenario) runArrival(ctx, soft, hard context.Context, softCancel, hardCancel context.CancelFunc, start time.Time) {
 	a := &sc.arrival
-	sched := sc.plan.Arrival
 	// idle holds the free VUs; a VU is handed a start on its wake channel.
 	idle := make(chan *slot, sc.plan.MaxVUs)
 	var wg sync.WaitGroup
@@ -102,10 +101,10 @@ func (sc *scenario) runArrival(ctx, soft, hard context.Context, softCancel, hard
 	warned := false
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	total := sched.Total()
+	total := sc.plan.Starts()
 walk:
 	for n := int64(0); n < total; n++ {
-		off, _ := sched.Offset(n)
+		off, _ := sc.plan.StartOffset(n)
 		at := start.Add(off)
 		// A timer for the bulk of a long wait, then a precise short sleep.
 		if d := time.Until(at); d > shortWait {

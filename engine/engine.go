@@ -51,6 +51,10 @@ type Test struct {
 	// OptionsJSON are the consolidated options as JSON with the scenarios as run
 	// (k6/execution's test.options).
 	OptionsJSON []byte
+	// Segment is the execution segment this instance runs (nil: the whole test); the
+	// scenarios are scaled to it (executor.SetSegment). The VUs' numbers in the whole
+	// test (VUSpec.IDInTest) are its stripe of the test's VU numbers, as in k6.
+	Segment *executor.Tuple
 }
 
 // Config is what Run needs: the script's runner, the test and where samples go.
@@ -398,7 +402,11 @@ func (r *run) baseTags(extra map[string]string) map[string]string {
 
 // spec describes VU id of a scenario with tags and env (nil, nil for setup and teardown).
 func (r *run) spec(id uint64, tags, env map[string]string) VUSpec {
-	return VUSpec{ID: id, Tags: r.baseTags(tags), Env: env, Samples: r.pipe.newBuffer(), MarkFailed: r.markFailed}
+	inTest := id
+	if id > 0 {
+		inTest = uint64(r.cfg.Test.Segment.Global(int64(id)-1)) + 1
+	}
+	return VUSpec{ID: id, IDInTest: inTest, Tags: r.baseTags(tags), Env: env, Samples: r.pipe.newBuffer(), MarkFailed: r.markFailed}
 }
 
 // markFailed records a test.fail(reason); the run goes on.
@@ -421,6 +429,9 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 	}
 	var jobs []job
 	for _, c := range r.cfg.Test.Scenarios {
+		if c.Plan().Idle {
+			continue
+		}
 		for range c.Plan().InitialVUs() {
 			jobs = append(jobs, job{uint64(len(jobs) + 1), c.Base().Tags, c.Base().Env})
 		}
@@ -455,6 +466,9 @@ func (r *run) initVUs(ctx context.Context) ([]VU, error) {
 	r.nextID.Store(uint64(len(jobs)))
 	off := 0
 	for _, c := range r.cfg.Test.Scenarios {
+		if c.Plan().Idle { // the execution segment leaves it no work: k6 does not run it
+			continue
+		}
 		n := c.Plan().InitialVUs()
 		sc := newScenario(c, vus[off:off+n])
 		sc.engineActive = &r.active

@@ -65,7 +65,8 @@ func (r *run) progress(now time.Time, final bool) Progress {
 			}
 			st.Elapsed = end.Sub(time.Unix(0, s))
 			if a := sc.plan.Arrival; a != nil {
-				st.Rate = a.RateAt(min(st.Elapsed, sc.plan.Duration-1))
+				// An execution segment runs its share of the schedule.
+				st.Rate = a.RateAt(min(st.Elapsed, sc.plan.Duration-1)) * sc.cfg.Base().Segment.Percent() / 100
 			}
 		}
 		pr.Complete += st.Complete

@@ -39,6 +39,9 @@ type VU interface {
 type VUSpec struct {
 	// ID is the VU's number: 1-based for the scenarios' VUs, 0 for setup and teardown.
 	ID uint64
+	// IDInTest is the VU's number in the whole test (k6/execution's vu.idInTest): ID,
+	// unless the instance runs an execution segment; then unique across the instances.
+	IDInTest uint64
 	// Tags are the VU's own tags: options.tags (with --tag) plus its scenario's tags. The
 	// runner owns the map.
 	Tags map[string]string
@@ -79,6 +82,10 @@ type Iteration struct {
 	VUIteration int64
 	// ScenarioIteration is the iteration's number across all VUs of the scenario, 0-based.
 	ScenarioIteration int64
+	// TestIteration is the iteration's number in the scenario of the whole test
+	// (k6/execution's scenario.iterationInTest): ScenarioIteration, unless the instance
+	// runs an execution segment; then unique across the instances.
+	TestIteration int64
 }
 
 // ScenarioInfo describes a running scenario to its VUs (k6/execution's scenario object).

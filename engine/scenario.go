@@ -299,8 +299,9 @@ func (sc *scenario) runOne(hard context.Context, s *slot) bool {
 	s.mu.Lock()
 	s.cancel = cancel
 	s.mu.Unlock()
+	n := sc.iterations.Add(1) - 1
 	it := Iteration{Exec: sc.exec, Data: sc.setupData, Scenario: sc.info, VUIteration: s.iter,
-		ScenarioIteration: sc.iterations.Add(1) - 1}
+		ScenarioIteration: n, TestIteration: sc.plan.IterationStripe.Global(n)}
 	s.mu.Lock()
 	s.iter++
 	s.mu.Unlock()

@@ -58,9 +58,11 @@ func (a *ArrivalVUs) validateVUs(name string) error {
 	return nil
 }
 
-// vusRange is the banner's "maxVUs: 2-50" (or "maxVUs: 10" when both are equal).
-func (a *ArrivalVUs) vusRange() string {
+// vusRange is the banner's "maxVUs: 2-50" (or "maxVUs: 10" when both are equal), the
+// segment's share.
+func (a *ArrivalVUs) vusRange(b *BaseConfig) string {
 	pre, maxV := a.vus()
+	pre, maxV = b.scale(pre), b.scale(maxV)
 	s := fmt.Sprintf("maxVUs: %d", pre)
 	if maxV > pre {
 		s += fmt.Sprintf("-%d", maxV)
@@ -68,14 +70,26 @@ func (a *ArrivalVUs) vusRange() string {
 	return s
 }
 
-// plan is the arrival-rate plan over schedule s.
+// plan is the arrival-rate plan over schedule s. On an execution segment, as in k6, the
+// VU pool is the segment's share of preAllocatedVUs and maxVUs, and the starts are the
+// whole schedule's striped by the sequence re-cut by maxVUs (Tuple.Resegment): every
+// start of the schedule is made by exactly one instance, at its time in the schedule.
 func (a *ArrivalVUs) plan(b *BaseConfig, s *Schedule) Plan {
 	pre, maxV := a.vus()
-	return Plan{
+	p := Plan{
 		Duration:        s.Duration(),
 		GracefulStop:    b.GracefulStopOrDefault(),
-		MaxVUs:          int(maxV),
-		PreAllocatedVUs: int(pre),
+		MaxVUs:          int(b.scale(maxV)),
+		PreAllocatedVUs: int(b.scale(pre)),
 		Arrival:         s,
 	}
+	if !b.Segment.Whole() {
+		t, ok := b.Segment.Resegment(maxV)
+		p.Stripe, p.IterationStripe = t, t
+		p.Idle = !ok || p.MaxVUs == 0
+	}
+	return p
 }
+
+// segmentShare is the segment's length, for the banner's scaled rates (1 for the whole).
+func (b *BaseConfig) segmentShare() float64 { return b.Segment.Percent() / 100 }

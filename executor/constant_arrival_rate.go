@@ -39,5 +39,5 @@ func (c *ConstantArrivalRate) Plan() Plan { return c.plan(&c.BaseConfig, c.sched
 // Describe implements Config: "30.00 iterations/s for 30s (maxVUs: 2-50, gracefulStop: 30s)".
 func (c *ConstantArrivalRate) Describe() string {
 	s := c.schedule()
-	return fmt.Sprintf("%.2f iterations/s for %s", s.PerSecond(float64(*c.Rate)), c.Duration) + c.extras(c.vusRange())
+	return fmt.Sprintf("%.2f iterations/s for %s", s.PerSecond(float64(*c.Rate))*c.segmentShare(), c.Duration) + c.extras(c.vusRange(&c.BaseConfig))
 }

@@ -30,18 +30,20 @@ func (c *ConstantVUs) vus() int64 {
 	return *c.VUs
 }
 
-// Plan implements Config: one step at 0 with all VUs.
+// Plan implements Config: one step at 0 with all VUs (the segment's share of them).
 func (c *ConstantVUs) Plan() Plan {
-	n := int(c.vus())
+	n := int(c.scale(c.vus()))
 	return Plan{
-		Steps:        []Step{{0, n}},
-		Duration:     c.Duration.D(),
-		GracefulStop: c.GracefulStopOrDefault(),
-		MaxVUs:       n,
+		Steps:           []Step{{0, n}},
+		Duration:        c.Duration.D(),
+		GracefulStop:    c.GracefulStopOrDefault(),
+		MaxVUs:          n,
+		Idle:            n == 0,
+		IterationStripe: c.Segment,
 	}
 }
 
 // Describe implements Config: "5 looping VUs for 5s (gracefulStop: 30s)".
 func (c *ConstantVUs) Describe() string {
-	return fmt.Sprintf("%d looping VUs for %s", c.vus(), c.Duration) + c.extras()
+	return fmt.Sprintf("%d looping VUs for %s", c.scale(c.vus()), c.Duration) + c.extras()
 }

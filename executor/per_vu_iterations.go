@@ -17,10 +17,14 @@ func (c *PerVUIterations) Validate() error {
 	return c.validateCounts(c.Name)
 }
 
-// Plan implements Config.
+// Plan implements Config. On an execution segment, the VUs are the segment's share; each
+// still runs Iterations.
 func (c *PerVUIterations) Plan() Plan {
 	vus, it := c.counts()
+	vus = c.scale(vus)
 	return Plan{
+		Idle:            vus == 0,
+		IterationStripe: c.Segment,
 		Steps:           []Step{{0, int(vus)}},
 		Duration:        c.maxDuration().D(),
 		GracefulStop:    c.GracefulStopOrDefault(),
@@ -32,5 +36,5 @@ func (c *PerVUIterations) Plan() Plan {
 // Describe implements Config: "1 iterations for each of 1 VUs (maxDuration: 10m0s, gracefulStop: 30s)".
 func (c *PerVUIterations) Describe() string {
 	vus, it := c.counts()
-	return fmt.Sprintf("%d iterations for each of %d VUs", it, vus) + c.extras("maxDuration: "+c.maxDuration().String())
+	return fmt.Sprintf("%d iterations for each of %d VUs", it, c.scale(vus)) + c.extras("maxDuration: "+c.maxDuration().String())
 }

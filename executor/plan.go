@@ -52,6 +52,33 @@ type Plan struct {
 	// PreAllocatedVUs are the VUs of an arrival-rate executor initialised before the
 	// start; the others, up to MaxVUs, are initialised during the test when needed.
 	PreAllocatedVUs int
+	// Stripe, for an arrival-rate executor run on an execution segment, says which of
+	// Arrival's starts are this instance's (its n-th is Arrival's Stripe.Global(n)-th);
+	// nil for the whole test.
+	Stripe *Tuple
+	// IterationStripe numbers the scenario's iterations in the whole test: this instance's
+	// n-th is the test's IterationStripe.Global(n)-th (k6/execution's
+	// scenario.iterationInTest); nil for the whole test.
+	IterationStripe *Tuple
+	// Idle is set when the execution segment leaves the scenario no work (no VU, or no
+	// iteration): the engine does not run it, as k6 does not.
+	Idle bool
+}
+
+// Starts is the number of iterations an arrival-rate plan starts: its share of the
+// schedule's total (0 for the other executors).
+func (p Plan) Starts() int64 {
+	if p.Arrival == nil {
+		return 0
+	}
+	return p.Stripe.Scale(p.Arrival.Total())
+}
+
+// StartOffset is when an arrival-rate plan's n-th start (0-based, n < Starts()) is due,
+// from the scenario's start: the time of the whole schedule's matching start, so that the
+// instances of a segmented test together start exactly the whole schedule.
+func (p Plan) StartOffset(n int64) (time.Duration, bool) {
+	return p.Arrival.Offset(p.Stripe.Global(n))
 }
 
 // InitialVUs are the VUs to initialise before the test starts: PreAllocatedVUs for the
@@ -100,7 +127,21 @@ type BaseConfig struct {
 	Exec         string            `json:"exec"`
 	Env          map[string]string `json:"env"`
 	Tags         map[string]string `json:"tags"`
+	// Segment is the execution segment the scenario runs on (set by SetSegment); nil is
+	// the whole test. Plan and Describe give the segment's share.
+	Segment *Tuple `json:"-"`
 }
+
+// SetSegment makes every scenario of cs run its share of the execution segment t (nil:
+// the whole test).
+func SetSegment(cs []Config, t *Tuple) {
+	for _, c := range cs {
+		c.Base().Segment = t
+	}
+}
+
+// scale is the segment's share of v.
+func (b *BaseConfig) scale(v int64) int64 { return b.Segment.Scale(v) }
 
 // Base implements Config.
 func (b *BaseConfig) Base() *BaseConfig { return b }

@@ -50,6 +50,6 @@ func (c *RampingArrivalRate) Plan() Plan { return c.plan(&c.BaseConfig, c.schedu
 // 2-50, gracefulStop: 30s)".
 func (c *RampingArrivalRate) Describe() string {
 	s := c.schedule()
-	return fmt.Sprintf("Up to %.2f iterations/s for %s over %d stages", s.PerSecond(float64(max(s.MaxRate(), c.StartRate))), s.Duration(), len(c.Stages)) +
-		c.extras(c.vusRange())
+	return fmt.Sprintf("Up to %.2f iterations/s for %s over %d stages", s.PerSecond(float64(max(s.MaxRate(), c.StartRate)))*c.segmentShare(), s.Duration(), len(c.Stages)) +
+		c.extras(c.vusRange(&c.BaseConfig))
 }

@@ -99,12 +99,17 @@ func (c *RampingVUs) Plan() Plan {
 			maxV = to
 		}
 	}
+	if !c.Segment.Whole() {
+		steps, maxV = scaleSteps(steps, c.Segment), int(c.scale(int64(maxV)))
+	}
 	return Plan{
 		Steps:            steps,
 		Duration:         at,
 		GracefulStop:     c.GracefulStopOrDefault(),
 		GracefulRampDown: c.gracefulRampDown(),
 		MaxVUs:           maxV,
+		Idle:             maxV == 0,
+		IterationStripe:  c.Segment,
 	}
 }
 
@@ -114,4 +119,17 @@ func (c *RampingVUs) Describe() string {
 	p := c.Plan()
 	return fmt.Sprintf("Up to %d looping VUs for %s over %d stages", p.MaxVUs, p.Duration, len(c.Stages)) +
 		c.extras("gracefulRampDown: "+c.gracefulRampDown().String())
+}
+
+// scaleSteps is the segment's share of a VU plan: at every offset, t's share of the whole
+// test's VUs, so that the instances' VUs add up to the whole test's at every instant; a
+// step that leaves the share unchanged is dropped.
+func scaleSteps(steps []Step, t *Tuple) []Step {
+	out := []Step{{0, int(t.Scale(int64(steps[0].VUs)))}}
+	for _, s := range steps[1:] {
+		if v := int(t.Scale(int64(s.VUs))); v != out[len(out)-1].VUs {
+			out = append(out, Step{s.Offset, v})
+		}
+	}
+	return out
 }

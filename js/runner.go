@@ -37,6 +37,9 @@ func (r *Runner) state(spec engine.VUSpec) *modules.State {
 		Samples: spec.Samples, Options: r.opts, Tags: modules.NewTagMap(spec.Tags), Env: spec.Env,
 		TestOptions: spec.TestOptions, MarkFailed: spec.MarkFailed,
 	}
+	if spec.IDInTest != 0 {
+		st.VUIDGlobal = spec.IDInTest
+	}
 	vu, iter := modules.SystemTagEnabled(st, "vu"), modules.SystemTagEnabled(st, "iter")
 	if (vu || iter) && st.Samples != nil {
 		st.Samples = vuMetadata{next: st.Samples, st: st, vu: vu, iter: iter}
@@ -102,7 +105,7 @@ func (e *engineVU) RunIteration(ctx context.Context, it engine.Iteration) error 
 		st.Scenario, st.ScenarioExecutor = it.Scenario.Name, it.Scenario.Executor
 		st.ScenarioStart, st.ScenarioProgress = it.Scenario.Start, it.Scenario.Progress
 	}
-	st.Iteration, st.ScenarioIteration = it.VUIteration, it.ScenarioIteration
+	st.Iteration, st.ScenarioIteration, st.TestIteration = it.VUIteration, it.ScenarioIteration, it.TestIteration
 	return engineErr(e.v.RunIteration(ctx, it.Exec, it.Data))
 }
 

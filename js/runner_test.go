@@ -34,7 +34,7 @@ export default function () {
 	}
 	defer v.Close()
 	info := &engine.ScenarioInfo{Name: "scen", Executor: "shared-iterations", Start: start, Progress: func() float64 { return 0.5 }}
-	if err := v.RunIteration(context.Background(), engine.Iteration{Exec: "default", Scenario: info, VUIteration: 2, ScenarioIteration: 7}); err != nil {
+	if err := v.RunIteration(context.Background(), engine.Iteration{Exec: "default", Scenario: info, VUIteration: 2, ScenarioIteration: 7, TestIteration: 7}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := h.log.all(), "info: 3 2 m a scen shared-iterations 7 4 0.5 opts"; got != want {

@@ -123,8 +123,12 @@ type State struct {
 	// ScenarioStart is when the current scenario started.
 	ScenarioStart time.Time
 	// ScenarioIteration is the current iteration's number across all VUs of the scenario,
-	// 0-based (scenario.iterationInTest / iterationInInstance); set before each iteration.
+	// 0-based (scenario.iterationInInstance); set before each iteration.
 	ScenarioIteration int64
+	// TestIteration is the iteration's number in the scenario across all the instances of
+	// a distributed run (scenario.iterationInTest); ScenarioIteration without execution
+	// segments.
+	TestIteration int64
 	// ScenarioProgress returns the scenario's progress in [0, 1]; nil reads as 0.
 	ScenarioProgress func() float64
 	// Instance returns the run's current counters (k6/execution's instance.*); may be nil.

@@ -163,7 +163,7 @@ func (m *instance) scenarioObject() goja.Value {
 		}
 		return st.ScenarioProgress()
 	})
-	m.getter(o, "iterationInTest", func() any { return st.ScenarioIteration })
+	m.getter(o, "iterationInTest", func() any { return st.TestIteration })
 	m.getter(o, "iterationInInstance", func() any { return st.ScenarioIteration })
 	return o
 }

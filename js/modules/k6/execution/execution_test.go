@@ -47,6 +47,7 @@ export default function () {
 	st.Scenario = "pixel_rest"
 	st.ScenarioExecutor = "ramping-vus"
 	st.ScenarioIteration = 17
+	st.TestIteration = 17
 	st.ScenarioProgress = func() float64 { return 0.5 }
 	st.ScenarioStart = time.UnixMilli(1000)
 	st.Instance = func() modules.InstanceStats { return modules.InstanceStats{VUsActive: 5, IterationsCompleted: 11} }
