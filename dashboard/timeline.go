@@ -16,11 +16,14 @@ type Timeline struct {
 	cur    map[string]metrics.Sink
 	types  map[string]metrics.MetricType
 	totals map[string]metrics.Sink
+	// gauges are the charted gauges' last values: a gauge keeps its value until it changes,
+	// so a period without a sample of it (vus is sampled every second) repeats it.
+	gauges map[string]float64
 }
 
 // NewTimeline returns an empty timeline.
 func NewTimeline() *Timeline {
-	return &Timeline{cur: map[string]metrics.Sink{}, types: map[string]metrics.MetricType{}, totals: map[string]metrics.Sink{}}
+	return &Timeline{cur: map[string]metrics.Sink{}, types: map[string]metrics.MetricType{}, totals: map[string]metrics.Sink{}, gauges: map[string]float64{}}
 }
 
 // Add folds samples into the current period. Samples of submetrics' series count in their
@@ -53,11 +56,20 @@ func (tl *Timeline) Add(samples []metrics.Sample) {
 }
 
 // Flush returns the point of the period that ends now: at t seconds from the start, dur
-// long (counter rates divide by it). It is empty (V without keys) when no sample came.
+// long (counter rates divide by it). Metrics without samples in the period have no key,
+// except gauges, which keep their last value.
 func (tl *Timeline) Flush(t float64, dur time.Duration) Point {
 	p := Point{T: t, V: map[string]float64{}}
 	for name, s := range tl.cur {
 		Stats(name, tl.types[name], s, dur, p.V)
+		if tl.types[name] == metrics.Gauge {
+			tl.gauges[name] = p.V[name+":value"]
+		}
+	}
+	for name, v := range tl.gauges {
+		if _, ok := tl.cur[name]; !ok {
+			p.V[name+":value"], p.V[name+":max"] = v, v
+		}
 	}
 	clear(tl.cur)
 	return p
