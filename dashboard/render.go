@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -15,18 +17,23 @@ var page string
 const dataMarker = "/*DATA*/null"
 
 // MaxPoints bounds the points of a rendered page's time series (Render downsamples to it),
-// which bounds the size of a report whatever the size of its input.
-const MaxPoints = 1200
+// which bounds the size of a report whatever the size of its input: more than one point
+// per pixel of a chart (560 wide) would not show.
+const MaxPoints = 720
+
+// digits are the significant digits of the values a page carries (what a chart or a table
+// can show, and a third of the bytes of a float64's shortest form).
+const digits = 6
 
 // Render writes the page showing r: one self-contained HTML file (styles, script and data
 // inline; nothing fetched from the network). Its time series, and the baseline's, are
 // downsampled to MaxPoints; r itself is not modified.
 func Render(w io.Writer, r *Report) error {
 	c := *r
-	c.Points = Downsample(r.Points, MaxPoints)
+	c.Points = rounded(Downsample(r.Points, MaxPoints))
 	if r.Baseline != nil {
 		b := *r.Baseline
-		b.Points = Downsample(b.Points, MaxPoints)
+		b.Points = rounded(Downsample(b.Points, MaxPoints))
 		c.Baseline = &b
 	}
 	if n := len(r.Points); n > 0 && len(c.Points) < n {
@@ -52,4 +59,17 @@ func Render(w io.Writer, r *Report) error {
 		}
 	}
 	return nil
+}
+
+// rounded returns a copy of points with values rounded to digits significant digits.
+func rounded(points []Point) []Point {
+	out := make([]Point, len(points))
+	for i, p := range points {
+		v := make(map[string]float64, len(p.V))
+		for k, x := range p.V {
+			v[k], _ = strconv.ParseFloat(strconv.FormatFloat(x, 'g', digits, 64), 64)
+		}
+		out[i] = Point{T: math.Round(p.T*1000) / 1000, V: v}
+	}
+	return out
 }
