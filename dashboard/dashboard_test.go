@@ -96,7 +96,7 @@ func TestStats(t *testing.T) {
 	want := map[string]float64{
 		"http_reqs:count": 4, "http_reqs:rate": 2,
 		"vus:value": 5, "vus:max": 7,
-		"checks:rate": 0.75,
+		"checks:rate":           0.75,
 		"http_req_duration:p50": 30, "http_req_duration:p95": 48, "http_req_duration:p99": 49.6, "http_req_duration:avg": 30, "http_req_duration:max": 50,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
