@@ -56,7 +56,7 @@ func ParseConfig(arg string, env map[string]string) (Config, error) {
 		case "export":
 			c.Export = v
 		default:
-			return fmt.Errorf("web-dashboard: unknown parameter %q in --out web-dashboard=%s (known: host, port, period, open, export)", key, arg)
+			return fmt.Errorf("unknown parameter %q in --out web-dashboard=%s (known: host, port, period, open, export)", key, arg)
 		}
 		return nil
 	}
