@@ -367,6 +367,11 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 				o = dash
 				observers = append(observers, dash)
 				spec = "web-dashboard=" + dash.URL()
+				defer func() { // after the summary and --linger: the page stays up till then
+					if err := dash.Close(); err != nil {
+						logger.Log("warning", err.Error())
+					}
+				}()
 			}
 		} else {
 			o, err = d.newOutput(spec, params)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -152,7 +153,7 @@ func TestDashboardInChromium(t *testing.T) {
 	export, out := filepath.Join(dir, "report.html"), filepath.Join(dir, "run.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin("pixelk6"), "run", "-q", "-e", "DURATION_SCALE=0.02", "-e", "THINK_TIME=0.1",
+	cmd := exec.CommandContext(ctx, bin("pixelk6"), "run", "-q", "--linger", "-e", "DURATION_SCALE=0.02", "-e", "THINK_TIME=0.1",
 		"--out", "json="+out, filepath.Join(repoRoot, "scripts", "k6-rest-inference-load.js"))
 	cmd.Env = append(os.Environ(), "API_URL="+s.URL, "K6_WEB_DASHBOARD=true", "K6_WEB_DASHBOARD_PORT="+strconv.Itoa(port),
 		"K6_WEB_DASHBOARD_PERIOD=1s", "K6_WEB_DASHBOARD_EXPORT="+export, "K6_NO_COLOR=true")
@@ -188,6 +189,27 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	b.screenshot(t, "dashboard-live.png")
 
+	// The page gets "done": the final state, without a console error about the stream's end.
+	b.poll(t, "the live page's end", `document.documentElement.getAttribute('data-phase') === 'done'`, 60*time.Second)
+	if n := b.eval(t, `document.querySelectorAll('#verdict.FAIL').length`); n != 1 {
+		t.Errorf("the finished live page shows no FAIL verdict")
+	}
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("console errors at the end of the run: %q", errs)
+	}
+	// --linger keeps the final page served until Ctrl+C; the exit code is the test's.
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("the page is gone during --linger: %v", err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `"phase":"done"`) {
+		t.Errorf("the page served during --linger is not the final one")
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-exited:
 	case <-ctx.Done():
@@ -196,13 +218,8 @@ func TestDashboardInChromium(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 99 {
 		t.Fatalf("exit code %d, want 99 (http_req_failed crossed)\n%s", code, errb.String())
 	}
-	// The page got "done": the final state, without a console error about the server going away.
-	b.poll(t, "the live page's end", `document.documentElement.getAttribute('data-phase') === 'done'`, 10*time.Second)
-	if n := b.eval(t, `document.querySelectorAll('#verdict.FAIL').length`); n != 1 {
-		t.Errorf("the finished live page shows no FAIL verdict")
-	}
-	if errs := b.errors(); len(errs) > 0 {
-		t.Errorf("console errors at the end of the run: %q", errs)
+	if _, err := http.Get(url); err == nil {
+		t.Errorf("the dashboard still answers after pixelk6 exited")
 	}
 
 	// The export: the same page, opened from the file, with no network.

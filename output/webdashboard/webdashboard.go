@@ -13,8 +13,9 @@
 //
 // Server-sent events on /events: "snapshot" (the whole dashboard.Report, first on every
 // connection), "point" (a dashboard.Point every period), "totals", "thresholds",
-// "progress", "phase", "abort" and, when the test ended, "done" (the final Report); the
-// server then closes. / is the page and /report the report of the run so far, as a file.
+// "progress", "phase", "abort" and, when the test ended, "done" (the final Report), which
+// ends the stream. / is the page and /report the report of the run so far, as a file; after
+// the run both serve the final page until Close (the command line closes after --linger).
 package webdashboard
 
 import (
@@ -71,6 +72,8 @@ type Dashboard struct {
 	stopTick chan struct{}
 	ticked   chan struct{} // closed when the ticker goroutine returned
 	started  bool
+	// closeOnce stops the server once.
+	closeOnce sync.Once
 }
 
 var (
@@ -376,8 +379,8 @@ func (d *Dashboard) drop(ch chan []byte) {
 
 // Stop implements engine.Output. It runs after the final threshold evaluation and progress
 // snapshot: it flushes the last (partial) period, sends "done" with the final report to
-// every browser, stops the server, and writes K6_WEB_DASHBOARD_EXPORT. It returns the first
-// error of those.
+// every browser and ends their event streams, and writes K6_WEB_DASHBOARD_EXPORT (its
+// error is Stop's). The server goes on serving the final page until Close.
 func (d *Dashboard) Stop() error {
 	if !d.started {
 		return nil
@@ -401,22 +404,29 @@ func (d *Dashboard) Stop() error {
 	d.finished = true
 	d.mu.Unlock()
 
-	var errs []error
-	if d.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		if err := d.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			errs = append(errs, fmt.Errorf("web-dashboard: stop the server: %w", err))
+	if d.cfg.Export != "" {
+		return writeReport(d.cfg.Export, &final)
+	}
+	return nil
+}
+
+// Close stops the server (after the run, and after --linger): it waits up to shutdownGrace
+// for the requests in flight. It may be called more than once, and without Start.
+func (d *Dashboard) Close() error {
+	var err error
+	d.closeOnce.Do(func() {
+		if d.srv == nil {
+			return
 		}
-		cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if serr := d.srv.Shutdown(ctx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
+			err = fmt.Errorf("web-dashboard: stop the server: %w", serr)
+		}
 		_ = d.srv.Close() // connections still open after the grace
 		<-d.served
-	}
-	if d.cfg.Export != "" {
-		if err := writeReport(d.cfg.Export, &final); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	})
+	return err
 }
 
 func writeReport(path string, r *dashboard.Report) (err error) {

@@ -131,6 +131,9 @@ func TestLive(t *testing.T) {
 		if !stopped {
 			_ = d.Stop()
 		}
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
 	})
 	page, err := http.Get(d.URL() + "/")
 	if err != nil {
@@ -196,6 +199,17 @@ func TestLive(t *testing.T) {
 	}
 	if n, _ := c.next(t); n != "" {
 		t.Errorf("event %q after done; want the end of the stream", n)
+	}
+	// After the run the page is the final one, and a new event stream is only "done".
+	late := dial(t, d.URL())
+	if n, _ := late.next(t); n != "done" {
+		t.Errorf("a browser connecting after the run gets %q, want done", n)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(d.URL() + "/"); err == nil {
+		t.Errorf("the server still answers after Close")
 	}
 	html, err := os.ReadFile(export)
 	if err != nil {
@@ -264,6 +278,7 @@ func TestPortTaken(t *testing.T) {
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
+	defer a.Close()
 	defer a.Stop()
 	port := a.ln.Addr().(interface{ String() string }).String()
 	_, p, _ := strings.Cut(port, ":")
