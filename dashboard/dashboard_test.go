@@ -127,8 +127,22 @@ func TestTimeline(t *testing.T) {
 	if diff := cmp.Diff(want, []Point{p1, p2, p3}); diff != "" {
 		t.Errorf("points (-want +got):\n%s", diff)
 	}
+	// A short last period joins the one before it.
+	tl.Add([]metrics.Sample{{Metric: reqs, Value: 1, Time: at}, {Metric: vus, Value: 6, Time: at.Add(time.Second)}})
+	p4 := tl.Flush(4, time.Second)
+	tl.Add([]metrics.Sample{{Metric: reqs, Value: 1, Time: at}, {Metric: dur, Value: 30, Time: at}})
+	p5 := tl.Extend(4.5, 1500*time.Millisecond)
+	wantP4 := Point{T: 4, V: map[string]float64{"vus:value": 6, "vus:max": 6, "http_reqs:count": 1, "http_reqs:rate": 1}}
+	wantP5 := Point{T: 4.5, V: map[string]float64{"vus:value": 6, "vus:max": 6, "http_reqs:count": 2, "http_reqs:rate": 2 / 1.5,
+		"http_req_duration:p50": 30, "http_req_duration:p95": 30, "http_req_duration:p99": 30, "http_req_duration:avg": 30, "http_req_duration:max": 30}}
+	if diff := cmp.Diff([]Point{wantP4, wantP5}, []Point{p4, p5}); diff != "" {
+		t.Errorf("extended point (-want +got):\n%s", diff)
+	}
+	if p := NewTimeline().Extend(1, time.Second); len(p.V) != 0 {
+		t.Errorf("Extend of an empty timeline = %+v", p)
+	}
 	tot := tl.Totals(3 * time.Second)
-	if tot["http_reqs:count"] != 3 || tot["http_reqs:rate"] != 1 || tot["vus:max"] != 4 {
+	if tot["http_reqs:count"] != 5 || tot["http_reqs:rate"] != 5.0/3 || tot["vus:max"] != 6 {
 		t.Errorf("totals = %v", tot)
 	}
 	if _, ok := tot["http_req_duration:p95"]; ok {

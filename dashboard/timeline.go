@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"time"
@@ -14,6 +15,8 @@ import (
 // value twice would double a run's memory). A Timeline is not safe for concurrent use.
 type Timeline struct {
 	cur    map[string]metrics.Sink
+	prev   map[string]metrics.Sink // the last flushed period's sinks (for Extend)
+	gprev  map[string]float64      // the gauges' last values before that period
 	types  map[string]metrics.MetricType
 	totals map[string]metrics.Sink
 	// gauges are the charted gauges' last values: a gauge keeps its value until it changes,
@@ -59,6 +62,32 @@ func (tl *Timeline) Add(samples []metrics.Sample) {
 // long (counter rates divide by it). Metrics without samples in the period have no key,
 // except gauges, which keep their last value.
 func (tl *Timeline) Flush(t float64, dur time.Duration) Point {
+	tl.gprev = maps.Clone(tl.gauges)
+	p := tl.point(t, dur)
+	tl.prev, tl.cur = tl.cur, map[string]metrics.Sink{}
+	return p
+}
+
+// Extend folds the current period into the last flushed one and returns the point of both,
+// at t, dur being their joint width: for a last period too short to be a point of its own
+// (its rates would be noise), which then replaces the last point. Without a flushed period
+// it is Flush.
+func (tl *Timeline) Extend(t float64, dur time.Duration) Point {
+	if tl.prev == nil {
+		return tl.Flush(t, dur)
+	}
+	for name, s := range tl.cur {
+		if p, ok := tl.prev[name]; ok {
+			_ = p.Merge(s) // sinks of one metric have one type
+		} else {
+			tl.prev[name] = s
+		}
+	}
+	tl.cur, tl.gauges = tl.prev, tl.gprev
+	return tl.Flush(t, dur)
+}
+
+func (tl *Timeline) point(t float64, dur time.Duration) Point {
 	p := Point{T: t, V: map[string]float64{}}
 	for name, s := range tl.cur {
 		Stats(name, tl.types[name], s, dur, p.V)
@@ -71,7 +100,6 @@ func (tl *Timeline) Flush(t float64, dur time.Duration) Point {
 			p.V[name+":value"], p.V[name+":max"] = v, v
 		}
 	}
-	clear(tl.cur)
 	return p
 }
 

@@ -62,6 +62,7 @@ type Dashboard struct {
 	units    map[string]metrics.ValueType // metric name → unit, from the samples seen
 	start    time.Time
 	lastT    time.Duration // end of the last flushed period
+	lastDur  time.Duration // its width
 	dirty    bool          // samples since the last flush
 	clients  map[chan []byte]struct{}
 	finished bool
@@ -185,7 +186,7 @@ func (d *Dashboard) flushLocked(elapsed time.Duration) {
 	if dur <= 0 {
 		return
 	}
-	d.lastT = elapsed
+	d.lastT, d.lastDur = elapsed, dur
 	p := d.tl.Flush(elapsed.Seconds(), dur)
 	d.dirty = false
 	d.rep.Points = append(d.rep.Points, p)
@@ -389,7 +390,13 @@ func (d *Dashboard) Stop() error {
 	<-d.ticked
 	d.mu.Lock()
 	elapsed := time.Since(d.start)
-	if d.dirty || len(d.rep.Points) == 0 {
+	if tail := elapsed - d.lastT; d.dirty && len(d.rep.Points) > 0 && tail < d.cfg.Period/2 {
+		// A last period shorter than half a period joins the one before: its rates alone
+		// would be noise. The final report ("done") carries the replaced point.
+		d.lastDur += tail
+		d.lastT = elapsed
+		d.rep.Points[len(d.rep.Points)-1] = d.tl.Extend(elapsed.Seconds(), d.lastDur)
+	} else if d.dirty || len(d.rep.Points) == 0 {
 		d.flushLocked(elapsed)
 	}
 	d.rep.Totals = d.tl.Totals(elapsed)

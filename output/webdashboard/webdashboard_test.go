@@ -188,12 +188,16 @@ func TestLive(t *testing.T) {
 	var ab dashboard.Abort
 	c.until(t, "abort", &ab)
 
+	d.AddSamples([]metrics.Sample{{Metric: reqs, Value: 1, Time: now}}) // a short last period
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	stopped = true
 	var final dashboard.Report
 	c.until(t, "done", &final)
+	if len(final.Points) == 1 && final.Points[0].V["http_reqs:count"] != 2 {
+		t.Errorf("the short last period did not join the point before it: %+v", final.Points)
+	}
 	if final.Live || final.Phase != "done" || len(final.Points) != 1 || final.Abort == nil || final.Abort.Code != 108 || len(final.Thresholds) != 2 {
 		t.Errorf("final report = %+v", final)
 	}
