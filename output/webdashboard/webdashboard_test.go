@@ -291,3 +291,22 @@ func TestPortTaken(t *testing.T) {
 		t.Fatalf("Start on a taken port = %v", err)
 	}
 }
+
+// TestOpenWithoutBrowser: K6_WEB_DASHBOARD_OPEN on a machine without a browser opener is a
+// warning naming the setting and the address, and the run goes on.
+func TestOpenWithoutBrowser(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no xdg-open, no open
+	var logged []string
+	d := New(Config{Host: "127.0.0.1", Port: 0, Period: time.Hour, Open: true}, Options{Log: func(level, msg string) { logged = append(logged, level+": "+msg) }})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	want := "warning: web dashboard: K6_WEB_DASHBOARD_OPEN: cannot open a browser"
+	if len(logged) != 2 || !strings.HasPrefix(logged[1], want) || !strings.Contains(logged[1], d.URL()) {
+		t.Errorf("logged %q, want the address then %q", logged, want)
+	}
+}
