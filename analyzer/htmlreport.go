@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pixelk6/pixelk6/dashboard"
+	"github.com/pixelk6/pixelk6/extension/pixel/pixelmetrics"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -168,8 +169,8 @@ func (r *Result) Report(ctx context.Context, o ReportOptions) (*dashboard.Report
 	for _, t := range r.Thresholds {
 		th := dashboard.Threshold{Key: t.Key, Expr: t.Expression, Observed: t.Observed, Limit: dashboard.Finite(t.Limit),
 			OK: t.Pass, NoData: t.NoData, AbortOnFail: t.AbortOnFail, Source: t.Source}
-		if t.contains == metrics.Time {
-			th.Unit = "ms"
+		if def, ok := pixelmetrics.Lookup(t.Metric); t.contains == metrics.Time || (ok && def.Contains == metrics.Time) {
+			th.Unit = "ms" // a pixel metric without samples has its unit from the contract
 		}
 		rep.Thresholds = append(rep.Thresholds, th)
 	}

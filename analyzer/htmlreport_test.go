@@ -247,3 +247,23 @@ func TestReportCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestReportUnitsWithoutSamples: a pixel metric's threshold without samples keeps its unit
+// (the contract's), so its limit reads "50.0ms", not "50".
+func TestReportUnitsWithoutSamples(t *testing.T) {
+	res, err := Analyze(context.Background(), Options{Files: []string{filepath.Join("testdata", "ws.json")}, Profiles: []string{"websocket"}, MaxBadLines: 10, Bucket: windowBucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := res.Report(context.Background(), ReportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := map[string]string{}
+	for _, th := range rep.Thresholds {
+		units[th.Key] = th.Unit
+	}
+	if units["chunk_latency"] != "ms" || units["message_latency"] != "ms" || units["ws_connection_failed"] != "" {
+		t.Errorf("units = %v", units)
+	}
+}
