@@ -167,7 +167,7 @@ func (r *Result) Report(ctx context.Context, o ReportOptions) (*dashboard.Report
 		}
 	}
 	for _, t := range r.Thresholds {
-		th := dashboard.Threshold{Key: t.Key, Expr: t.Expression, Observed: t.Observed, Limit: dashboard.Finite(t.Limit),
+		th := dashboard.Threshold{Key: t.Key, Expr: t.Expression, Observed: finitePtr(t.Observed), Limit: dashboard.Finite(t.Limit),
 			OK: t.Pass, NoData: t.NoData, AbortOnFail: t.AbortOnFail, Source: t.Source}
 		if def, ok := pixelmetrics.Lookup(t.Metric); t.contains == metrics.Time || (ok && def.Contains == metrics.Time) {
 			th.Unit = "ms" // a pixel metric without samples has its unit from the contract
@@ -184,8 +184,8 @@ func (r *Result) Report(ctx context.Context, o ReportOptions) (*dashboard.Report
 		}
 		for _, w := range ws {
 			rep.Windows = append(rep.Windows, dashboard.Window{Label: w.Label, Offset: w.OffsetSeconds, Duration: w.DurationSeconds,
-				VUs: w.VUs, Metric: w.LatencyMetric, P50: w.P50, P95: w.P95, P99: w.P99, ErrorRate: w.ErrorRate,
-				Throughput: w.Throughput, Failed: w.Failed})
+				VUs: finiteOr0(w.VUs), Metric: w.LatencyMetric, P50: finitePtr(w.P50), P95: finitePtr(w.P95), P99: finitePtr(w.P99),
+				ErrorRate: finitePtr(w.ErrorRate), Throughput: finiteOr0(w.Throughput), Failed: w.Failed})
 			if rep.Breaking < 0 && len(w.Failed) > 0 {
 				rep.Breaking = w.Index
 			}
@@ -211,4 +211,19 @@ func inputsTitle(in []Input) string {
 		names = append(names, filepath.Base(i.Path))
 	}
 	return strings.Join(names, " + ")
+}
+
+// finitePtr is p, or nil when it points to NaN or an infinity (JSON has neither).
+func finitePtr(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	return dashboard.Finite(*p)
+}
+
+func finiteOr0(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return 0
+	}
+	return x
 }
