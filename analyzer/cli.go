@@ -70,9 +70,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		code := ExitInternal
 		func() {
 			defer recoverInternal(&err)
-			if len(args) > 0 && args[0] == "compare" {
+			switch {
+			case len(args) > 0 && args[0] == "compare":
 				code = runCompare(ctx, args[1:], stdin, stdout, stderr)
-			} else {
+			case len(args) > 0 && args[0] == "report":
+				code = runReport(ctx, args[1:], stdin, stdout, stderr)
+			default:
 				code = runAnalyze(ctx, args, stdin, stdout, stderr)
 			}
 		}()
@@ -349,6 +352,90 @@ func runCompare(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return ExitUsage
 	}
 	if c.Regression {
+		return ExitThresholds
+	}
+	return ExitOK
+}
+
+func runReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("k6verdict report", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		out       string
+		baseline  []string
+		title     string
+		criteria  []string
+		profiles  []string
+		noScript  bool
+		instances bool
+		duration  time.Duration
+		window    time.Duration
+		maxBad    int
+		strict    bool
+		allowDup  bool
+	)
+	fs.StringVarP(&out, "output", "o", "", "write the HTML report to `FILE` (required)")
+	fs.StringArrayVar(&baseline, "baseline", nil, "a previous run's result `FILE` to draw under this one; repeatable (its parts)")
+	fs.StringVar(&title, "title", "", "the report's title (default: the input files' names)")
+	fs.StringArrayVar(&criteria, "criteria", nil, "criteria `FILE` (k6 thresholds in YAML/JSON); repeatable")
+	fs.StringArrayVar(&profiles, "profile", nil, "built-in success criteria: rest or websocket; repeatable")
+	fs.BoolVar(&noScript, "no-script-thresholds", false, "ignore the thresholds recorded in the files")
+	fs.BoolVar(&instances, "instances", false, "the files are instances of one test (execution segments): sum their vus and vus_max gauges")
+	fs.DurationVar(&duration, "duration", 0, "test duration for counter rates (default: span of the samples)")
+	fs.DurationVar(&window, "window", 0, "fixed windows of this width, e.g. 30s (default: the load levels of the vus gauge)")
+	fs.IntVar(&maxBad, "max-bad-lines", 10, "stop with exit 2 when more lines than this are bad")
+	fs.BoolVar(&strict, "strict", false, "any data warning exits 2 (the report is still written)")
+	fs.BoolVar(&allowDup, "allow-duplicate-inputs", false, "accept inputs with the same content or the same samples")
+	fs.Usage = func() { fmt.Fprint(stderr, usageText); fs.PrintDefaults() }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return ExitOK
+		}
+		fmt.Fprintf(stderr, "k6verdict report: %v\n", err)
+		return ExitUsage
+	}
+	if fs.NArg() == 0 || out == "" {
+		fmt.Fprintln(stderr, "k6verdict report: want input files and -o FILE for the HTML report")
+		return ExitUsage
+	}
+	if window < 0 || window%time.Second != 0 {
+		fmt.Fprintf(stderr, "k6verdict report: --window %s: want a positive whole number of seconds\n", window)
+		return ExitUsage
+	}
+	o := Options{Files: fs.Args(), Criteria: criteria, Profiles: profiles, NoScript: noScript, Instances: instances,
+		MaxBadLines: maxBad, Duration: duration, Strict: strict, AllowDuplicates: allowDup, Bucket: windowBucket, stdin: stdin}
+	res, err := Analyze(ctx, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "k6verdict report: %v\n", err)
+		return failCode(ctx, err)
+	}
+	ro := ReportOptions{Title: title, Window: window}
+	if len(baseline) > 0 {
+		bo := Options{Files: baseline, NoScript: true, Instances: instances, MaxBadLines: maxBad, AllowDuplicates: allowDup, Bucket: windowBucket, stdin: stdin}
+		if ro.Baseline, err = Analyze(ctx, bo); err != nil {
+			fmt.Fprintf(stderr, "k6verdict report: baseline: %v\n", err)
+			return failCode(ctx, err)
+		}
+	}
+	rep, err := res.Report(ctx, ro)
+	if err != nil {
+		fmt.Fprintf(stderr, "k6verdict report: %v\n", err)
+		return failCode(ctx, err)
+	}
+	if err := writeFile(out, func(w io.Writer) error { return WriteHTML(w, rep) }); err != nil {
+		fmt.Fprintf(stderr, "k6verdict report: %v\n", err)
+		return ExitUsage
+	}
+	fmt.Fprintf(stdout, "k6verdict report: %s: %s, %d threshold(s), %d point(s) of %gs\n", out, res.Verdict(), len(rep.Thresholds), len(rep.Points), rep.Period)
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "k6verdict: warning: %s\n", w)
+	}
+	if why := res.Refusal(); why != "" {
+		fmt.Fprintf(stderr, "k6verdict: %s\n", why)
+		return ExitUsage
+	}
+	if !res.Pass() {
+		fmt.Fprintf(stderr, "k6verdict: thresholds on metrics '%s' have been crossed\n", strings.Join(res.crossed(), ", "))
 		return ExitThresholds
 	}
 	return ExitOK

@@ -8,6 +8,7 @@
 //
 //	k6verdict [flags] FILE...              "-" reads standard input
 //	k6verdict compare [flags] BASELINE NEW
+//	k6verdict report [flags] FILE... -o report.html
 //
 //	--criteria FILE        thresholds in k6 syntax, YAML or JSON, at the top level or under
 //	                       "thresholds:" (repeatable):
@@ -154,6 +155,18 @@
 // Values use k6's units (ms for time trends, bytes for data) and k6's summary keys: counter
 // count, rate (per second); gauge value, min, max; rate rate, passes, fails; trend the
 // --summary-trend-stats.
+//
+// # report
+//
+// report writes the HTML page of package dashboard (the one pixelk6's web dashboard shows
+// live) for the files: the time series of the charted metrics at most dashboard.MaxPoints
+// long (Result.Timeline: points of whole seconds, as wide as needed), every threshold with
+// its verdict, value and limit, the windows (load levels, or --window D; fixed windows when
+// there are more than 120 levels) with the breaking point, latency against load, and with
+// --baseline FILE (repeatable: the parts of one run) the baseline's series drawn under this
+// run. It takes --criteria, --profile, --no-script-thresholds, --instances, --duration,
+// --max-bad-lines, --strict, --allow-duplicate-inputs and --title; -o FILE is required. The
+// report is written whatever the verdict, and the exit code is the analysis's.
 //
 // # compare
 //

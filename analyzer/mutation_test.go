@@ -122,6 +122,7 @@ func mutate(r *rand.Rand, b []byte, csv bool) []byte {
 var mutationArgs = [][]string{
 	nil, {"--windows"}, {"--window", "1s"}, {"--window", "7s"}, {"--strict", "--windows"},
 	{"--format", "json", "--window", "2s"}, {"--instances", "--windows"}, {"--profile", "rest"},
+	{"report", "-o", os.DevNull}, {"report", "--window", "3s", "--profile", "rest", "-o", os.DevNull},
 }
 
 // runMutated runs k6verdict on one input and checks the exit code, time and memory.
@@ -134,7 +135,11 @@ func runMutated(t testing.TB, dir string, i int, data []byte, args []string) {
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	start := time.Now()
-	code := Run(context.Background(), append(append([]string{}, args...), "--color", "never", p), nil, &o, &e)
+	args = append([]string{}, args...)
+	if len(args) == 0 || args[0] != "report" {
+		args = append(args, "--color", "never")
+	}
+	code := Run(context.Background(), append(args, p), nil, &o, &e)
 	took := time.Since(start)
 	runtime.ReadMemStats(&ms1)
 	if code != ExitOK && code != ExitThresholds && code != ExitUsage {

@@ -71,6 +71,7 @@ import (
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output"
+	"github.com/pixelk6/pixelk6/output/webdashboard"
 	"github.com/pixelk6/pixelk6/restapi"
 	"github.com/pixelk6/pixelk6/summary"
 )
@@ -373,8 +374,31 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout}
 	var outs []engine.Output
 	var names []string
-	for _, spec := range rc.Out {
-		o, err := d.newOutput(spec, params)
+	var observers engine.Observers
+	specs, err := webDashboardOuts(rc.Out, procEnv, rc.Options)
+	if err != nil {
+		return fail(engine.ExitInvalidConfig, err)
+	}
+	for _, spec := range specs {
+		var o engine.Output
+		var err error
+		if typ, arg, _ := strings.Cut(spec, "="); typ == "web-dashboard" {
+			// The web dashboard is an output (the samples) and an observer (phases,
+			// progress, thresholds, the abort).
+			var dash *webdashboard.Dashboard
+			if dash, err = newWebDashboard(arg, procEnv, scriptPath, logger); err == nil {
+				o = dash
+				observers = append(observers, dash)
+				spec = "web-dashboard=" + dash.URL()
+				defer func() { // after the summary and --linger: the page stays up till then
+					if err := dash.Close(); err != nil {
+						logger.Log("warning", err.Error())
+					}
+				}()
+			}
+		} else {
+			o, err = d.newOutput(spec, params)
+		}
 		if err != nil {
 			for _, prev := range outs {
 				_ = prev.Stop()
@@ -398,8 +422,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if err := engine.Validate(cfg); err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
-	// The run's observers: the progress display (and, later, a dashboard or REST status).
-	var observers engine.Observers
+	// The run's observers: the web dashboard (above), the progress display.
 	var prog *progress
 	if !rf.quiet {
 		banner(stdout, scriptPath, names, rc.Test.Scenarios)

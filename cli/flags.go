@@ -128,7 +128,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringArrayVarP(&f.env, "env", "e", nil, "add an environment variable KEY=VALUE for the script's __ENV (repeatable)")
 	fs.StringArrayVar(&f.tags, "tag", nil, "add a tag KEY=VALUE to every sample (repeatable)")
 	fs.BoolVar(&f.noThresholds, "no-thresholds", false, "do not evaluate thresholds")
-	fs.StringArrayVarP(&f.out, "out", "o", nil, "write samples to an output: json=FILE, csv=FILE (repeatable)")
+	fs.StringArrayVarP(&f.out, "out", "o", nil, "write samples to an output: json=FILE, csv=FILE, web-dashboard (repeatable)")
 	fs.StringVar(&f.summaryExport, "summary-export", "", "write the end-of-test summary as JSON to FILE")
 	fs.StringVar(&f.summaryMode, "summary-mode", "compact", "end-of-test summary: compact, full or disabled")
 	fs.BoolVar(&f.noSummary, "no-summary", false, "do not print the end-of-test summary")
