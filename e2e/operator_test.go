@@ -21,7 +21,7 @@ const operatorScript = `import { check, sleep } from 'k6';
 
 export const options = {
   scenarios: {
-    steady: { executor: 'shared-iterations', vus: 2, iterations: 40 },
+    steady: { executor: 'shared-iterations', vus: 4, iterations: 40 },
   },
   thresholds: { checks: ['rate==1'] },
 };
@@ -72,7 +72,7 @@ func TestOperatorSequence(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &req); err != nil {
 		t.Fatalf("inspect output is not JSON: %v\n%s", err, r.Stdout)
 	}
-	if req.MaxVUs != 2 || req.TotalDuration == "" {
+	if req.MaxVUs != 4 || req.TotalDuration == "" {
 		t.Fatalf("execution requirements %+v", req)
 	}
 
@@ -88,11 +88,11 @@ func TestOperatorSequence(t *testing.T) {
 	for i := range runners {
 		addr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
 		out := filepath.Join(dir, fmt.Sprintf("out-%d.json", i))
-		// TODO(execution segments): when --execution-segment lands, the operator's
-		// segmentation adds `--execution-segment=i/4:(i+1)/4
-		// --execution-segment-sequence=0,1/4,2/4,3/4,1` here, and the four outputs together
-		// must hold exactly the unsplit run's 40 iterations (not 4 × 40 as below).
+		// The operator's segmentation: runner i of 4 runs the segment i/4:(i+1)/4 of the
+		// sequence 0,1/4,2/4,3/4,1.
+		segment := fmt.Sprintf("--execution-segment=%d/4:%d/4", i, i+1)
 		args := []string{"run", "--quiet", "--address=" + addr, "--paused",
+			segment, "--execution-segment-sequence=0,1/4,2/4,3/4,1",
 			"--tag", fmt.Sprintf("instance_id=%d", i), "--tag", "testrun_name=pixelk6-sample",
 			"--out", "json=" + out, archive}
 		cmd := exec.Command(bin("pixelk6"), args...)
@@ -131,7 +131,7 @@ func TestOperatorSequence(t *testing.T) {
 		deadline := time.Now().Add(timeoutShort)
 		for {
 			code, attrs := status(rn)
-			if code > 0 && code < 400 && attrs["status"] == 4.0 && attrs["paused"] == true && attrs["vus-max"] == 2.0 {
+			if code > 0 && code < 400 && attrs["status"] == 4.0 && attrs["paused"] == true && attrs["vus-max"] == 1.0 {
 				break
 			}
 			if rn.cmd.ProcessState != nil || time.Now().After(deadline) {
@@ -170,8 +170,8 @@ func TestOperatorSequence(t *testing.T) {
 			t.Fatalf("runner %d: exit %d\n%s", i, code, rn.stderr.String())
 		}
 		n := readNDJSON(t, rn.out)
-		if got := n.Sums["iterations"]; got != 40 {
-			t.Errorf("runner %d: %v iterations, want the whole test's 40", i, got)
+		if got := n.Sums["iterations"]; got != 10 {
+			t.Errorf("runner %d: %v iterations, want its quarter of the test's 40", i, got)
 		}
 		outs = append(outs, rn.out)
 	}
@@ -196,9 +196,8 @@ func TestOperatorSequence(t *testing.T) {
 		t.Errorf("thresholds %+v", verdict.Thresholds)
 	}
 	for _, m := range verdict.Metrics {
-		// TODO(execution segments): 40 once the runners run their segments.
-		if m.Name == "iterations" && m.Values["count"] != parallelism*40 {
-			t.Errorf("k6verdict counts %v iterations over the four runners, want %d", m.Values["count"], parallelism*40)
+		if m.Name == "iterations" && m.Values["count"] != 40 {
+			t.Errorf("k6verdict counts %v iterations over the four runners, want the unsplit run's 40", m.Values["count"])
 		}
 	}
 }
