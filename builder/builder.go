@@ -1,0 +1,345 @@
+// Package builder is `pixelk6 build`: it makes a custom pixelk6 binary with extensions linked
+// in, the way xk6 makes a custom k6. It owns the --with and --replace syntax (ParseWith,
+// ParseReplace), the one main package every pixelk6 binary has (Main: cmd/pixelk6/main.go is
+// its output), and the build itself (Build): a temporary module whose main blank-imports
+// each extension and whose go.mod requires pixelk6 and the extensions, then `go mod tidy`
+// and `go build` (CGO_ENABLED=0, -trimpath), then a start of the built binary that lists the
+// k6/x/ modules it registers, so that a name two extensions claim, or a --with module that
+// registers nothing with pixelk6's SDK, fails the build rather than a later test run.
+package builder
+
+import (
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
+)
+
+// Options are one build's settings.
+type Options struct {
+	// PixelK6Version is the pixelk6 module version (or go get query) to build on; "" is the
+	// running binary's own version (SelfVersion), unless a Replace or With replaces pixelk6.
+	PixelK6Version string
+	// With are the extensions; Replace further module replacements.
+	With    []With
+	Replace []Replace
+	// Output is the binary's path; "" is ./pixelk6 (pixelk6.exe on Windows).
+	Output string
+	// Env is the go command's environment (nil: the process's); CGO_ENABLED=0 is added.
+	Env []string
+	// Log receives a line per step (nil: none).
+	Log io.Writer
+}
+
+// zeroPseudo is the version go itself writes for a requirement only a directory replacement
+// satisfies.
+const zeroPseudo = "v0.0.0-00010101000000-000000000000"
+
+// ErrNoGo is returned when no go command is on PATH.
+var ErrNoGo = errors.New("no Go toolchain: the go command is not on PATH, and pixelk6 build compiles the binary with it; install Go (1.26 or newer) from https://go.dev/dl/ and put its bin directory on PATH")
+
+// SelfVersion returns the version of pixelk6's module in the running binary's build
+// information, when it is one that a go.mod can require: a binary built from a checkout
+// ("(devel)", a +dirty VCS version) or from a replaced pixelk6 has none, and the reason
+// says so.
+func SelfVersion() (string, error) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", errors.New("this binary has no Go build information")
+	}
+	return selfVersion(bi)
+}
+
+func selfVersion(bi *debug.BuildInfo) (string, error) {
+	v := ""
+	switch {
+	case bi.Main.Path == ModulePath:
+		v = bi.Main.Version
+	default:
+		for _, d := range bi.Deps {
+			if d.Path != ModulePath {
+				continue
+			}
+			if d.Replace != nil {
+				return "", fmt.Errorf("this pixelk6 was built from a replacement (%s)", d.Replace.Path)
+			}
+			v = d.Version
+		}
+	}
+	if v == "" || v == "(devel)" || v == zeroPseudo || !semver.IsValid(v) || strings.Contains(v, "+") {
+		if v == "" {
+			v = "(devel)"
+		}
+		return "", fmt.Errorf("this pixelk6 is a development build (version %s), not a published module version", v)
+	}
+	return v, nil
+}
+
+// Build builds the binary and returns its absolute path. Errors quote the go command's own
+// message.
+func Build(ctx context.Context, o Options) (string, error) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		return "", ErrNoGo
+	}
+	out := o.Output
+	if out == "" {
+		out = "pixelk6"
+		if runtime.GOOS == "windows" {
+			out += ".exe"
+		}
+	}
+	if out, err = filepath.Abs(out); err != nil {
+		return "", err
+	}
+	env := o.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append(env[:len(env):len(env)], "CGO_ENABLED=0")
+	logf := func(format string, a ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", a...)
+		}
+	}
+
+	// pixelk6 itself: replaced (a local checkout, a fork), or at a version.
+	core := With{Path: ModulePath, Version: o.PixelK6Version}
+	for _, r := range o.Replace {
+		if r.Path == ModulePath {
+			core.Replace = r.New
+		}
+	}
+	for _, w := range o.With {
+		if w.Path == ModulePath && !w.Replace.IsZero() {
+			core.Replace, core.Version = w.Replace, w.Version
+		}
+	}
+	if core.Version == "" && core.Replace.IsZero() {
+		v, err := SelfVersion()
+		if err != nil {
+			return "", fmt.Errorf("%w: pixelk6 build cannot require the pixelk6 it is; give --pixelk6-version VERSION (a published version, or any version go get takes), or --replace %s=PATH (a local checkout of pixelk6)", err, ModulePath)
+		}
+		core.Version = v
+	}
+
+	dir, err := os.MkdirTemp("", "pixelk6-build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+
+	imports := append([]string(nil), DefaultExtensions...)
+	for _, w := range o.With {
+		if w.Path != ModulePath {
+			imports = append(imports, w.Path)
+		}
+	}
+	src, err := Main("// Command pixelk6 is a custom pixelk6 binary made by `pixelk6 build`.", imports)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644); err != nil {
+		return "", err
+	}
+	goVersion, err := goVersionOf(ctx, goCmd, env)
+	if err != nil {
+		return "", err
+	}
+	mod, sum, gets, err := goMod(goVersion, append([]With{core}, o.With...), o.Replace)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), mod, 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		return "", err
+	}
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, goCmd, args...)
+		cmd.Dir, cmd.Env = dir, env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		b, err := cmd.Output()
+		if err != nil {
+			msg := strings.TrimSpace(stderr.String())
+			if msg == "" {
+				msg = err.Error()
+			}
+			return b, errors.New(msg)
+		}
+		return b, nil
+	}
+	for _, g := range gets {
+		logf("pixelk6 build: go get %s", g)
+		if _, err := run("get", g); err != nil {
+			return "", fmt.Errorf("cannot fetch %s: go get: %w", g, err)
+		}
+	}
+	logf("pixelk6 build: go mod tidy")
+	if _, err := run("mod", "tidy"); err != nil {
+		return "", fmt.Errorf("go mod tidy: %w", err)
+	}
+	logf("pixelk6 build: go build -trimpath -o %s", out)
+	if _, err := run("build", "-trimpath", "-o", out, "."); err != nil {
+		return "", fmt.Errorf("go build: %w", err)
+	}
+	if err := check(ctx, out, o.With); err != nil {
+		_ = os.Remove(out)
+		return "", err
+	}
+	return out, nil
+}
+
+// goVersionOf is the go command's language version ("1.26.8"), for the go directive.
+func goVersionOf(ctx context.Context, goCmd string, env []string) (string, error) {
+	cmd := exec.CommandContext(ctx, goCmd, "env", "GOVERSION")
+	cmd.Env = env
+	b, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOVERSION: %w", err)
+	}
+	v := strings.TrimPrefix(strings.TrimSpace(string(b)), "go")
+	if i := strings.IndexFunc(v, func(r rune) bool { return r != '.' && (r < '0' || r > '9') }); i >= 0 {
+		v = v[:i] // a development toolchain: "1.27-devel_abc ..." → "1.27"
+	}
+	if !modfile.GoVersionRE.MatchString(v) {
+		return "", fmt.Errorf("go env GOVERSION: cannot read a Go version in %q", b)
+	}
+	return v, nil
+}
+
+// goMod returns the build module's go.mod, a go.sum seeded with the go.sum of every local
+// directory replacement (so that their dependencies verify without a checksum database,
+// offline too), and the go get arguments for the modules taken from a registry.
+func goMod(goVersion string, with []With, replace []Replace) (mod, sum []byte, gets []string, err error) {
+	f := new(modfile.File)
+	if err := f.AddModuleStmt("pixelk6-custom"); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := f.AddGoStmt(goVersion); err != nil {
+		return nil, nil, nil, err
+	}
+	var sums bytes.Buffer
+	seen := map[string]bool{}
+	seed := func(t Target) {
+		if t.Dir == "" || seen[t.Dir] {
+			return
+		}
+		seen[t.Dir] = true
+		if b, err := os.ReadFile(filepath.Join(t.Dir, "go.sum")); err == nil {
+			sums.Write(b)
+			if len(b) > 0 && b[len(b)-1] != '\n' {
+				sums.WriteByte('\n')
+			}
+		}
+	}
+	for _, w := range with {
+		if w.Replace.IsZero() {
+			q := w.Path
+			if w.Version != "" {
+				q += "@" + w.Version
+			}
+			gets = append(gets, q)
+			continue
+		}
+		v := w.Version
+		if v == "" {
+			v = zeroPseudo
+		}
+		if err := f.AddRequire(w.Path, v); err != nil {
+			return nil, nil, nil, fmt.Errorf("--with %s: %w", w.Path, err)
+		}
+		if err := f.AddReplace(w.Path, "", w.Replace.Dir+w.Replace.Path, w.Replace.Version); err != nil {
+			return nil, nil, nil, fmt.Errorf("--with %s: %w", w.Path, err)
+		}
+		seed(w.Replace)
+	}
+	for _, r := range replace {
+		if err := f.AddReplace(r.Path, r.Version, r.New.Dir+r.New.Path, r.New.Version); err != nil {
+			return nil, nil, nil, fmt.Errorf("--replace %s: %w", r.Path, err)
+		}
+		seed(r.New)
+	}
+	f.Cleanup()
+	mod, err = f.Format()
+	return mod, sums.Bytes(), gets, err
+}
+
+// registered is one line of the built binary's hidden __extensions listing.
+type registered struct {
+	Name    string `json:"name"`
+	Package string `json:"package"`
+	Module  string `json:"module"`
+	Version string `json:"version"`
+}
+
+// check starts the built binary's hidden `__extensions` command: a binary whose extensions
+// clash (modules.Register panics at init) or do not start fails here, and so does a --with
+// module none of whose packages registered a k6/x/ module with pixelk6's SDK.
+func check(ctx context.Context, bin string, with []With) error {
+	cmd := exec.CommandContext(ctx, bin, "__extensions")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	b, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.Index(msg, "panic: "); i >= 0 {
+			msg, _, _ = strings.Cut(msg[i+len("panic: "):], "\n")
+		}
+		if strings.Contains(msg, "already registered") {
+			return fmt.Errorf("two extensions register the same module name: %s", msg)
+		}
+		return fmt.Errorf("the built binary does not start (%v): %s", err, msg)
+	}
+	var regs []registered
+	if err := json.Unmarshal(b, &regs); err != nil {
+		return fmt.Errorf("the built binary's extension list: %w: %q", err, b)
+	}
+	for _, w := range with {
+		if w.Path == ModulePath {
+			continue
+		}
+		found := false
+		for _, r := range regs {
+			if r.Package == w.Path || strings.HasPrefix(r.Package, w.Path+"/") {
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		if usesK6(bin) {
+			return fmt.Errorf("%s registers no k6/x/ module with pixelk6's SDK: it is built on go.k6.io/k6, k6's own Go module; port it to github.com/pixelk6/pixelk6/js/modules (see examples/extension/README.md, \"Porting an xk6 extension\")", w.Path)
+		}
+		return fmt.Errorf("%s registers no k6/x/ module: none of its packages linked into the binary calls modules.Register (pixelk6 links JavaScript extensions only)", w.Path)
+	}
+	return nil
+}
+
+// usesK6 reports whether the binary links k6's own Go module.
+func usesK6(bin string) bool {
+	bi, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return false
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "go.k6.io/k6" || strings.HasPrefix(d.Path, "go.k6.io/k6/") {
+			return true
+		}
+	}
+	return false
+}
