@@ -69,8 +69,8 @@ optional VERSION argument), or replaced: --replace github.com/pixelk6/pixelk6=..
 	}
 	f := cmd.Flags()
 	f.StringVar(&version, "pixelk6-version", "", "the pixelk6 module version to build on (default: this binary's own)")
-	f.StringArrayVar(&with, "with", nil, "an extension: `MODULE[@VERSION][=REPLACEMENT]` (repeatable)")
-	f.StringArrayVar(&replace, "replace", nil, "a module replacement: `MODULE[@VERSION]=PATH|MODULE@VERSION` (repeatable)")
-	f.StringVarP(&output, "output", "o", "", "the binary's path (default ./pixelk6)")
+	f.StringArrayVar(&with, "with", nil, "link in the extension `MODULE[@VERSION][=REPLACEMENT]` (repeatable)")
+	f.StringArrayVar(&replace, "replace", nil, "replace a module: `MODULE[@VERSION]=PATH|MODULE@VERSION` (repeatable)")
+	f.StringVarP(&output, "output", "o", "", "write the binary to `FILE` (default ./pixelk6)")
 	return cmd
 }

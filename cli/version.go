@@ -42,8 +42,9 @@ const zeroPseudo = "v0.0.0-00010101000000-000000000000"
 
 // moduleOf returns the Go module that holds package pkg in the build bi (the main module or
 // the dependency with the longest matching path) and its version: a dependency replaced by
-// another module shows the replacement's version, one replaced by a directory "(devel)"
-// unless it was required at a real version. Unknown (no build information): pkg, "(devel)".
+// another module shows the replacement's version, one replaced by a directory the version
+// required, or "(devel)" when only the directory satisfies it (as go writes such a
+// requirement). Unknown (no build information): pkg, "(devel)".
 func moduleOf(bi *debug.BuildInfo, pkg string) (path, version string) {
 	path, version = pkg, "(devel)"
 	if bi == nil {
@@ -60,10 +61,11 @@ func moduleOf(bi *debug.BuildInfo, pkg string) (path, version string) {
 		}
 		best, version = d.Path, d.Version
 		if r := d.Replace; r != nil {
-			if r.Version != "" {
-				version = r.Version
-			} else if d.Version == zeroPseudo {
-				version = "(devel)"
+			switch {
+			case r.Version != "" && r.Version != "(devel)":
+				version = r.Version // another module
+			case d.Version == zeroPseudo:
+				version = "(devel)" // a directory, and no real version required
 			}
 		}
 	}
