@@ -1,6 +1,7 @@
 package modules_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/pixelk6/pixelk6/js/modules"
@@ -24,6 +25,9 @@ func TestRegisterRecordsPackage(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("%s missing from Registrations()", name)
+	}
+	if !slices.Contains(modules.Names(), name) {
+		t.Errorf("%s missing from Names()", name)
 	}
 	msg := func() (msg string) {
 		defer func() { msg, _ = recover().(string) }()
