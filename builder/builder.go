@@ -247,7 +247,25 @@ func goMod(goVersion string, with []With, replace []Replace) (mod, sum []byte, g
 			}
 		}
 	}
+	// A package of a module the build replaces comes with that module: no go get.
+	replaced := func(path string) bool {
+		within := func(mod string) bool { return path == mod || strings.HasPrefix(path, mod+"/") }
+		for _, w := range with {
+			if !w.Replace.IsZero() && within(w.Path) {
+				return true
+			}
+		}
+		for _, r := range replace {
+			if within(r.Path) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, w := range with {
+		if w.Replace.IsZero() && w.Version == "" && replaced(w.Path) {
+			continue
+		}
 		if w.Replace.IsZero() {
 			q := w.Path
 			if w.Version != "" {

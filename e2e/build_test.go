@@ -134,6 +134,18 @@ export default function () {
 		t.Errorf("version --json lacks the extension:\n%s", r.Stdout)
 	}
 
+	// The example as it sits in this repository: a package of the (replaced) pixelk6 module.
+	inTree := filepath.Join(binDir, "pixelk6-sentiment-in-tree")
+	r = run(t, dir, timeoutBuild, offlineGo, "pixelk6", "build", pixelk6, "-o", inTree,
+		"--with", "github.com/pixelk6/pixelk6/examples/extension/sentiment")
+	if r.Code != 0 {
+		t.Fatalf("pixelk6 build of the in-tree example: exit %d\nstderr:\n%s", r.Code, r.Stderr)
+	}
+	r = run(t, dir, timeoutShort, nil, "pixelk6-sentiment-in-tree", "version")
+	if want := "  github.com/pixelk6/pixelk6 (devel), k6/x/sentiment [js]\n"; r.Code != 0 || !strings.Contains(r.Stdout, want) {
+		t.Errorf("version (exit %d) lacks %q:\n%s%s", r.Code, want, r.Stdout, r.Stderr)
+	}
+
 	// A second extension that claims k6/x/sentiment: caught when the build starts the binary.
 	extModule(t, dir, "xk6-tone", "github.com/acme/xk6-tone", map[string]string{"tone.go": `package tone
 
