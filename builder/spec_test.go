@@ -139,7 +139,7 @@ func TestGoMod(t *testing.T) {
 		{Path: "github.com/acme/xk6-bar"},
 		{Path: "github.com/acme/xk6-baz", Version: "v0.4.0", Replace: Target{Path: "github.com/me/xk6-baz", Version: "v0.4.1"}},
 		{Path: ModulePath + "/examples/extension/sentiment"}, // comes with the replaced pixelk6
-		{Path: "example.com/dep/xk6"},                         // comes with the replaced example.com/dep
+		{Path: "example.com/dep/xk6"}, // comes with the replaced example.com/dep
 	}, []Replace{{Path: "example.com/dep", Version: "v1.0.0", New: Target{Path: "example.com/dep", Version: "v1.0.1"}}})
 	if err != nil {
 		t.Fatal(err)
