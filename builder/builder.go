@@ -35,7 +35,8 @@ type Options struct {
 	// With are the extensions; Replace further module replacements.
 	With    []With
 	Replace []Replace
-	// Output is the binary's path; "" is ./pixelk6 (pixelk6.exe on Windows).
+	// Output is the binary's path; "" is ./pixelk6 (pixelk6.exe on Windows), and an existing
+	// directory gets a binary named pixelk6 in it.
 	Output string
 	// Env is the go command's environment (nil: the process's); CGO_ENABLED=0 is added.
 	Env []string
@@ -103,6 +104,14 @@ func Build(ctx context.Context, o Options) (string, error) {
 	}
 	if out, err = filepath.Abs(out); err != nil {
 		return "", err
+	}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		// -o $(go env GOPATH)/bin, as xk6 users write: the binary goes into the directory.
+		name := "pixelk6"
+		if runtime.GOOS == "windows" {
+			name += ".exe"
+		}
+		out = filepath.Join(out, name)
 	}
 	env := o.Env
 	if env == nil {

@@ -135,13 +135,17 @@ export default function () {
 	}
 
 	// The example as it sits in this repository: a package of the (replaced) pixelk6 module.
-	inTree := filepath.Join(binDir, "pixelk6-sentiment-in-tree")
+	// -o names a directory, as `xk6 build --output $(go env GOPATH)/bin` does: ./pixelk6 in it.
+	inTree := filepath.Join(binDir, "in-tree")
+	if err := os.Mkdir(inTree, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	r = run(t, dir, timeoutBuild, offlineGo, "pixelk6", "build", pixelk6, "-o", inTree,
 		"--with", "github.com/pixelk6/pixelk6/examples/extension/sentiment")
-	if r.Code != 0 {
-		t.Fatalf("pixelk6 build of the in-tree example: exit %d\nstderr:\n%s", r.Code, r.Stderr)
+	if want := filepath.Join(inTree, "pixelk6"); r.Code != 0 || strings.TrimSpace(r.Stdout) != want {
+		t.Fatalf("pixelk6 build of the in-tree example into a directory: exit %d, printed %q, want %q\nstderr:\n%s", r.Code, r.Stdout, want, r.Stderr)
 	}
-	r = run(t, dir, timeoutShort, nil, "pixelk6-sentiment-in-tree", "version")
+	r = run(t, dir, timeoutShort, nil, filepath.Join("in-tree", "pixelk6"), "version")
 	if want := "  github.com/pixelk6/pixelk6 (devel), k6/x/sentiment [js]\n"; r.Code != 0 || !strings.Contains(r.Stdout, want) {
 		t.Errorf("version (exit %d) lacks %q:\n%s%s", r.Code, want, r.Stdout, r.Stderr)
 	}
@@ -162,6 +166,38 @@ func init() { modules.Register("k6/x/sentiment", struct{}{}) }
 	}
 	if _, err := os.Stat(clash); !os.IsNotExist(err) {
 		t.Errorf("the clashing binary was left behind: %v", err)
+	}
+
+	// An unported xk6 extension: it registers with k6's SDK (here a stand-in module at k6's
+	// path, go.k6.io/k6, so that the test needs neither k6 nor the network), not pixelk6's.
+	stub := filepath.Join(dir, "k6stub")
+	if err := os.MkdirAll(filepath.Join(stub, "js", "modules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"go.mod":                "module go.k6.io/k6\n\ngo 1.26.0\n",
+		"js/modules/modules.go": "// Package modules stands in for k6's extension registry.\npackage modules\n\nvar names []string\n\n// Register records name.\nfunc Register(name string, _ any) { names = append(names, name) }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(stub, filepath.FromSlash(name)), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := filepath.Join(dir, "xk6-old")
+	if err := os.MkdirAll(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]string{
+		"go.mod": "module github.com/acme/xk6-old\n\ngo 1.26.0\n\nrequire go.k6.io/k6 v1.0.0\n",
+		"old.go": "package old\n\nimport \"go.k6.io/k6/js/modules\"\n\nfunc init() { modules.Register(\"k6/x/old\", struct{}{}) }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(old, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = run(t, dir, timeoutBuild, offlineGo, "pixelk6", "build", pixelk6, "-o", filepath.Join(dir, "pixelk6-old"),
+		"--with", "github.com/acme/xk6-old=./xk6-old", "--replace", "go.k6.io/k6=./k6stub")
+	if want := "error: github.com/acme/xk6-old registers no k6/x/ module with pixelk6's SDK: it is built on go.k6.io/k6"; r.Code != 255 || !strings.Contains(r.Stderr, want) {
+		t.Errorf("an unported xk6 extension: exit %d, want 255 and %q\nstderr:\n%s", r.Code, want, r.Stderr)
 	}
 
 	// A --with module that registers no k6/x/ module with pixelk6's SDK.
