@@ -163,7 +163,11 @@ func Build(ctx context.Context, o Options) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644); err != nil {
 		return "", err
 	}
-	goVersion, err := goVersionOf(ctx, goCmd, env)
+	goEnv, err := goEnvOf(ctx, goCmd, env)
+	if err != nil {
+		return "", err
+	}
+	goVersion, err := goLanguageVersion(goEnv["GOVERSION"])
 	if err != nil {
 		return "", err
 	}
@@ -177,7 +181,7 @@ func Build(ctx context.Context, o Options) (string, error) {
 	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
 		return "", err
 	}
-	run := func(args ...string) ([]byte, error) {
+	runEnv := func(env []string, args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, goCmd, args...)
 		cmd.Dir, cmd.Env = dir, env
 		var stderr bytes.Buffer
@@ -192,6 +196,7 @@ func Build(ctx context.Context, o Options) (string, error) {
 		}
 		return b, nil
 	}
+	run := func(args ...string) ([]byte, error) { return runEnv(env, args...) }
 	for _, g := range gets {
 		logf("pixelk6 build: go get %s", g)
 		if _, err := run("get", g); err != nil {
@@ -202,31 +207,64 @@ func Build(ctx context.Context, o Options) (string, error) {
 	if _, err := run("mod", "tidy"); err != nil {
 		return "", fmt.Errorf("go mod tidy: %w", err)
 	}
-	logf("pixelk6 build: go build -trimpath -o %s", out)
+	host, target := goEnv["GOHOSTOS"]+"/"+goEnv["GOHOSTARCH"], goEnv["GOOS"]+"/"+goEnv["GOARCH"]
+	if host != target {
+		// A binary for another platform cannot start here: the check runs on a build of
+		// the same main for this machine.
+		checkBin := filepath.Join(dir, "pixelk6-check")
+		logf("pixelk6 build: go build for %s, to check the extensions", host)
+		hostEnv := append(env[:len(env):len(env)], "GOOS="+goEnv["GOHOSTOS"], "GOARCH="+goEnv["GOHOSTARCH"])
+		if _, err := runEnv(hostEnv, "build", "-trimpath", "-o", checkBin, "."); err != nil {
+			return "", fmt.Errorf("go build (for %s): %w", host, err)
+		}
+		if err := check(ctx, checkBin, o.With); err != nil {
+			return "", err
+		}
+	}
+	logf("pixelk6 build: go build -trimpath -o %s (%s)", out, target)
 	if _, err := run("build", "-trimpath", "-o", out, "."); err != nil {
 		return "", fmt.Errorf("go build: %w", err)
 	}
-	if err := check(ctx, out, o.With); err != nil {
-		_ = os.Remove(out)
-		return "", err
+	if host == target {
+		if err := check(ctx, out, o.With); err != nil {
+			_ = os.Remove(out)
+			return "", err
+		}
 	}
 	return out, nil
 }
 
-// goVersionOf is the go command's language version ("1.26.8"), for the go directive.
-func goVersionOf(ctx context.Context, goCmd string, env []string) (string, error) {
-	cmd := exec.CommandContext(ctx, goCmd, "env", "GOVERSION")
+// goEnvOf reads the go command's settings that the build needs.
+func goEnvOf(ctx context.Context, goCmd string, env []string) (map[string]string, error) {
+	keys := []string{"GOVERSION", "GOOS", "GOARCH", "GOHOSTOS", "GOHOSTARCH"}
+	cmd := exec.CommandContext(ctx, goCmd, append([]string{"env"}, keys...)...)
 	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	b, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("go env GOVERSION: %w", err)
+		return nil, fmt.Errorf("go env: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	v := strings.TrimPrefix(strings.TrimSpace(string(b)), "go")
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) != len(keys) {
+		return nil, fmt.Errorf("go env: want %d lines, got %q", len(keys), b)
+	}
+	m := map[string]string{}
+	for i, k := range keys {
+		m[k] = strings.TrimSpace(lines[i])
+	}
+	return m, nil
+}
+
+// goLanguageVersion turns the go command's GOVERSION ("go1.26.8") into a go directive's
+// version ("1.26.8").
+func goLanguageVersion(goversion string) (string, error) {
+	v := strings.TrimPrefix(goversion, "go")
 	if i := strings.IndexFunc(v, func(r rune) bool { return r != '.' && (r < '0' || r > '9') }); i >= 0 {
 		v = v[:i] // a development toolchain: "1.27-devel_abc ..." → "1.27"
 	}
 	if !modfile.GoVersionRE.MatchString(v) {
-		return "", fmt.Errorf("go env GOVERSION: cannot read a Go version in %q", b)
+		return "", fmt.Errorf("go env GOVERSION: cannot read a Go version in %q", goversion)
 	}
 	return v, nil
 }

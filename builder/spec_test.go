@@ -159,3 +159,23 @@ func TestGoMod(t *testing.T) {
 		t.Errorf("go get arguments (-want +got):\n%s", d)
 	}
 }
+
+func TestGoLanguageVersion(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"go1.26.8", "1.26.8"},
+		{"go1.26.8 X:nocoverageredesign", "1.26.8"},
+		{"go1.27-devel_0123abcd Mon Dec 7 2026", "1.27"},
+		{"devel", ""},
+	} {
+		got, err := goLanguageVersion(tt.in)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("goLanguageVersion(%q) = %q, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("goLanguageVersion(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}

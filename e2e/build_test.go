@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,17 @@ func init() { modules.Register("k6/x/sentiment", struct{}{}) }
 	}
 	if _, err := os.Stat(clash); !os.IsNotExist(err) {
 		t.Errorf("the clashing binary was left behind: %v", err)
+	}
+	// Cross-compiling: the check runs on a build for this machine, before the target's.
+	other := "arm64"
+	if runtime.GOARCH == other {
+		other = "amd64"
+	}
+	r = run(t, dir, timeoutBuild, append([]string{"GOARCH=" + other}, offlineGo...), "pixelk6", "build", pixelk6, "-o", clash,
+		"--with", "github.com/acme/xk6-sentiment="+ext, "--with", "github.com/acme/xk6-tone=./xk6-tone")
+	host := "go build for " + runtime.GOOS + "/" + runtime.GOARCH + ", to check the extensions"
+	if r.Code != 255 || !strings.Contains(r.Stderr, want) || !strings.Contains(r.Stderr, host) || strings.Contains(r.Stderr, "("+runtime.GOOS+"/"+other+")") {
+		t.Errorf("a clash when cross-compiling for %s: exit %d, want 255, %q and %q, and no build for %s\nstderr:\n%s", other, r.Code, want, host, other, r.Stderr)
 	}
 
 	// An unported xk6 extension: it registers with k6's SDK (here a stand-in module at k6's
