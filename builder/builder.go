@@ -131,9 +131,18 @@ func Build(ctx context.Context, o Options) (string, error) {
 			core.Replace = r.New
 		}
 	}
+	// --with github.com/pixelk6/pixelk6[@V][=R] is another way to say the same.
+	var exts []With
 	for _, w := range o.With {
-		if w.Path == ModulePath && !w.Replace.IsZero() {
-			core.Replace, core.Version = w.Replace, w.Version
+		if w.Path != ModulePath {
+			exts = append(exts, w)
+			continue
+		}
+		if w.Version != "" {
+			core.Version = w.Version
+		}
+		if !w.Replace.IsZero() {
+			core.Replace = w.Replace
 		}
 	}
 	if core.Version == "" && core.Replace.IsZero() {
@@ -151,10 +160,8 @@ func Build(ctx context.Context, o Options) (string, error) {
 	defer os.RemoveAll(dir)
 
 	imports := append([]string(nil), DefaultExtensions...)
-	for _, w := range o.With {
-		if w.Path != ModulePath {
-			imports = append(imports, w.Path)
-		}
+	for _, w := range exts {
+		imports = append(imports, w.Path)
 	}
 	src, err := Main("// Command pixelk6 is a custom pixelk6 binary made by `pixelk6 build`.", imports)
 	if err != nil {
@@ -171,7 +178,7 @@ func Build(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	mod, sum, gets, err := goMod(goVersion, append([]With{core}, o.With...), o.Replace)
+	mod, sum, gets, err := goMod(goVersion, append([]With{core}, exts...), o.Replace)
 	if err != nil {
 		return "", err
 	}
@@ -217,7 +224,7 @@ func Build(ctx context.Context, o Options) (string, error) {
 		if _, err := runEnv(hostEnv, "build", "-trimpath", "-o", checkBin, "."); err != nil {
 			return "", fmt.Errorf("go build (for %s): %w", host, err)
 		}
-		if err := check(ctx, checkBin, o.With); err != nil {
+		if err := check(ctx, checkBin, exts); err != nil {
 			return "", err
 		}
 	}
@@ -226,7 +233,7 @@ func Build(ctx context.Context, o Options) (string, error) {
 		return "", fmt.Errorf("go build: %w", err)
 	}
 	if host == target {
-		if err := check(ctx, out, o.With); err != nil {
+		if err := check(ctx, out, exts); err != nil {
 			_ = os.Remove(out)
 			return "", err
 		}
@@ -375,9 +382,6 @@ func check(ctx context.Context, bin string, with []With) error {
 		return fmt.Errorf("the built binary's extension list: %w: %q", err, b)
 	}
 	for _, w := range with {
-		if w.Path == ModulePath {
-			continue
-		}
 		found := false
 		for _, r := range regs {
 			if r.Package == w.Path || strings.HasPrefix(r.Package, w.Path+"/") {
