@@ -4,6 +4,7 @@
 //	pixelk6 archive [flags] -O archive.tar script.js|-
 //	pixelk6 inspect [--execution-requirements] script.js|-|archive.tar
 //	pixelk6 new [--force] [file]
+//	pixelk6 build [VERSION] --with MODULE[@VERSION][=REPLACEMENT]... [--replace MOD=PATH]... [-o FILE]
 //	pixelk6 version [--json]
 //	pixelk6 --version | --help
 //
@@ -149,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 	root.SetArgs(hoistGlobalFlags(args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(versionCmd(stdout))
+	root.AddCommand(versionCmd(stdout), extensionsCheckCmd(stdout))
 	rf := &runFlags{}
 	runCmd := &cobra.Command{
 		Use:   "run [flags] script.js|-",
@@ -165,6 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) i
 	root.AddCommand(inspectCmd(ctx, &code, stdout, stderr, d))
 	root.AddCommand(newCmd(&code, stdout, stderr))
 	root.AddCommand(archiveCmd(ctx, &code, stdout, stderr, d))
+	root.AddCommand(buildCmd(ctx, &code, stdout, stderr))
 	for _, u := range unsupportedCommands {
 		root.AddCommand(&cobra.Command{
 			Use: u.name, Short: "not supported by pixelk6 yet", DisableFlagParsing: true,

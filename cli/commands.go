@@ -19,7 +19,6 @@ import (
 	"github.com/pixelk6/pixelk6/executor"
 	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/js"
-	"github.com/pixelk6/pixelk6/js/modules"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -33,59 +32,6 @@ func deref(s *string) string {
 // versionLine is `pixelk6 version`'s and `pixelk6 --version`'s line.
 func versionLine() string {
 	return fmt.Sprintf("pixelk6 v%s (%s, %s/%s)", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-}
-
-// extensions are the linked xk6-style extensions: the registered k6/x/ modules.
-func extensions() []string {
-	var out []string
-	for _, n := range modules.Names() {
-		if strings.HasPrefix(n, "k6/x/") {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// versionCmd is `pixelk6 version [--json]`: the version and the built-in extensions.
-func versionCmd(stdout io.Writer) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "version",
-		Short: "Show the version and the built-in extensions",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			exts := extensions()
-			if asJSON {
-				type ext struct {
-					Module  string `json:"module"`
-					Version string `json:"version"`
-				}
-				v := struct {
-					Version    string `json:"version"`
-					GoVersion  string `json:"go_version"`
-					GoOS       string `json:"go_os"`
-					GoArch     string `json:"go_arch"`
-					Extensions []ext  `json:"extensions"`
-				}{Version: "v" + Version, GoVersion: runtime.Version(), GoOS: runtime.GOOS, GoArch: runtime.GOARCH, Extensions: []ext{}}
-				for _, e := range exts {
-					v.Extensions = append(v.Extensions, ext{Module: e, Version: "v" + Version})
-				}
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(v)
-			}
-			fmt.Fprintln(stdout, versionLine())
-			if len(exts) > 0 {
-				fmt.Fprintln(stdout, "Extensions:")
-				for _, e := range exts {
-					fmt.Fprintf(stdout, "  %s v%s (built in)\n", e, Version)
-				}
-			}
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the version as JSON")
-	return cmd
 }
 
 // configTier reads the config file of -c, else of K6_CONFIG (none: an empty tier), and

@@ -16,6 +16,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -285,31 +287,69 @@ func (t *TagMap) Clone() map[string]string {
 
 var registry = struct {
 	sync.Mutex
-	m map[string]any
-}{m: make(map[string]any)}
+	m map[string]registration
+}{m: make(map[string]registration)}
+
+// registration is a registered module and the Go package whose code registered it.
+type registration struct {
+	mod any
+	pkg string
+}
 
 // Register makes mod importable as name. name must start with "k6/x/" for extensions (the
 // built-in "k6" and "k6/..." modules are registered by pixelk6 itself). mod is either a
 // Module (one Instance per VU) or any other value, which every VU gets as its default export.
-// Register panics on a duplicate name, as xk6 does: it runs from init.
+// Register panics on a duplicate name, as xk6 does: it runs from init, so two extensions
+// claiming one name stop the binary at start, and the message names both Go packages
+// (`pixelk6 build` runs the binary it built, so it reports the clash at build time).
 func Register(name string, mod any) {
+	pkg := callerPackage(2)
 	if !strings.HasPrefix(name, "k6") {
-		panic(fmt.Sprintf("modules.Register(%q): module names start with k6/x/ (or k6/ for built-ins)", name))
+		panic(fmt.Sprintf("modules.Register(%q) in %s: module names start with k6/x/ (or k6/ for built-ins)", name, pkg))
 	}
 	registry.Lock()
 	defer registry.Unlock()
-	if _, dup := registry.m[name]; dup {
-		panic(fmt.Sprintf("modules.Register(%q): module already registered", name))
+	if prev, dup := registry.m[name]; dup {
+		panic(fmt.Sprintf("modules.Register(%q) in %s: module already registered by %s", name, pkg, prev.pkg))
 	}
-	registry.m[name] = mod
+	registry.m[name] = registration{mod: mod, pkg: pkg}
+}
+
+// callerPackage returns the import path of the package of the function skip frames up the
+// stack ("" when unknown). A function's name is its package path, a dot, then the function
+// ("github.com/acme/xk6-foo.init.0", "example.com/x.(*T).m").
+func callerPackage(skip int) string {
+	pc, _, _, ok := runtime.Caller(skip)
+	if !ok {
+		return ""
+	}
+	f := runtime.FuncForPC(pc)
+	if f == nil {
+		return ""
+	}
+	return packageOf(f.Name())
+}
+
+// packageOf returns the package path of a fully qualified function name. The linker escapes
+// the dots of a path's last element ("gopkg.in/yaml%2ev3.init"), so the first dot after the
+// last slash ends the package path.
+func packageOf(fn string) string {
+	slash := strings.LastIndexByte(fn, '/')
+	if dot := strings.IndexByte(fn[slash+1:], '.'); dot >= 0 {
+		fn = fn[:slash+1+dot]
+	}
+	if p, err := url.PathUnescape(fn); err == nil {
+		return p
+	}
+	return fn
 }
 
 // Lookup returns the module registered as name.
 func Lookup(name string) (any, bool) {
 	registry.Lock()
 	defer registry.Unlock()
-	m, ok := registry.m[name]
-	return m, ok
+	r, ok := registry.m[name]
+	return r.mod, ok
 }
 
 // Names returns the registered module names, sorted.
@@ -321,5 +361,24 @@ func Names() []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Registration is a registered module's name and the import path of the Go package whose
+// code called Register (its init, usually), from which `pixelk6 version` finds the Go module
+// and version of an extension.
+type Registration struct {
+	Name, Package string
+}
+
+// Registrations returns every registered module, sorted by name.
+func Registrations() []Registration {
+	registry.Lock()
+	defer registry.Unlock()
+	out := make([]Registration, 0, len(registry.m))
+	for k, r := range registry.m {
+		out = append(out, Registration{Name: k, Package: r.pkg})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
