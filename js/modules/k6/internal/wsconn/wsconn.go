@@ -40,6 +40,8 @@ type Params struct {
 	Jar http.CookieJar
 	// Compression asks the server for permessage-deflate (params.compression "deflate").
 	Compression bool
+	// Subprotocols are offered in Sec-WebSocket-Protocol (k6/websockets' protocols).
+	Subprotocols []string
 }
 
 // paramKeys are the keys of a params object either module accepts.
@@ -151,6 +153,7 @@ func Dial(ctx context.Context, st *modules.State, rawURL string, p Params, base 
 		Proxy:             http.ProxyFromEnvironment,
 		Jar:               p.Jar,
 		EnableCompression: p.Compression,
+		Subprotocols:      p.Subprotocols,
 		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
 			nc, err := dial(dctx, network, addr)
 			if err != nil {
