@@ -300,7 +300,11 @@ func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); _, _ = io.Copy(up, bufio.NewReader(io.MultiReader(buf.Reader, conn))); up.Close() }()
+	go func() {
+		defer wg.Done()
+		_, _ = io.Copy(up, bufio.NewReader(io.MultiReader(buf.Reader, conn)))
+		up.Close()
+	}()
 	go func() { defer wg.Done(); _, _ = io.Copy(conn, up); conn.Close() }()
 	wg.Wait()
 }
