@@ -51,6 +51,7 @@ type frame struct {
 // listener is an event listener; attr marks the one an on<event> attribute set.
 type listener struct {
 	fn   goja.Callable
+	val  goja.Value // the function as given (removeEventListener compares it)
 	attr bool
 }
 
@@ -84,9 +85,11 @@ type socket struct {
 	stopOnce sync.Once
 
 	// mu guards enqueue, the socket's current reservation on the VU's loop (nil while the
-	// loop is draining the socket's events, or once the socket is closed).
+	// loop is draining the socket's events, or once the socket is closed), live and stopped.
 	mu      sync.Mutex
 	enqueue func(func() error)
+	live    *websocket.Conn // the connection once dialled, for shutdown to close
+	stopped bool            // shutdown has run
 
 	// The writer's queue.
 	wmu      sync.Mutex
@@ -150,7 +153,7 @@ func (s *socket) define() {
 func (s *socket) attr(ev string) goja.Value {
 	for _, l := range s.listeners[ev] {
 		if l.attr {
-			return s.rt.ToValue(l.fn)
+			return l.val
 		}
 	}
 	return goja.Null()
@@ -164,7 +167,7 @@ func (s *socket) setAttr(ev string, v goja.Value) {
 	for i, l := range ls {
 		if l.attr {
 			if ok {
-				ls[i].fn = fn
+				ls[i].fn, ls[i].val = fn, v
 			} else {
 				s.listeners[ev] = append(ls[:i:i], ls[i+1:]...)
 			}
@@ -172,7 +175,7 @@ func (s *socket) setAttr(ev string, v goja.Value) {
 		}
 	}
 	if ok {
-		s.listeners[ev] = append(ls, listener{fn: fn, attr: true})
+		s.listeners[ev] = append(ls, listener{fn: fn, val: v, attr: true})
 	}
 }
 
@@ -182,7 +185,7 @@ func (s *socket) addEventListener(call goja.FunctionCall) goja.Value {
 	if !ok {
 		panic(s.rt.NewTypeError("addEventListener: the handler must be a function"))
 	}
-	s.listeners[ev] = append(s.listeners[ev], listener{fn: fn})
+	s.listeners[ev] = append(s.listeners[ev], listener{fn: fn, val: call.Argument(1)})
 	return goja.Undefined()
 }
 
@@ -191,7 +194,7 @@ func (s *socket) removeEventListener(call goja.FunctionCall) goja.Value {
 	target := call.Argument(1)
 	ls := s.listeners[ev]
 	for i, l := range ls {
-		if !l.attr && s.rt.ToValue(l.fn).SameAs(target) {
+		if !l.attr && l.val.SameAs(target) {
 			s.listeners[ev] = append(ls[:i:i], ls[i+1:]...)
 			break
 		}
@@ -239,7 +242,11 @@ func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
 		return
 	}
 	conn := c.Conn
-	if !s.post(event{kind: evOpen, conn: c, at: time.Now()}) {
+	s.mu.Lock()
+	stopped := s.stopped
+	s.live = conn
+	s.mu.Unlock()
+	if stopped || !s.post(event{kind: evOpen, conn: c, at: time.Now()}) {
 		_ = conn.Close()
 		return
 	}
@@ -258,12 +265,11 @@ func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
 		if err != nil {
 			_ = conn.Close()
 			ev := event{kind: evClosed, code: websocket.CloseAbnormalClosure, err: err, at: time.Now()}
+			// A close frame from the server ends the session cleanly with its code and
+			// reason; gorilla reports a connection lost without one as code 1006.
 			var ce *websocket.CloseError
-			if errors.As(err, &ce) {
+			if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
 				ev.code, ev.reason, ev.clean, ev.err = ce.Code, ce.Text, true, nil
-				if ce.Code == websocket.CloseNoStatusReceived {
-					ev.code = websocket.CloseNoStatusReceived
-				}
 			}
 			s.post(ev)
 			return
@@ -340,9 +346,16 @@ func (s *socket) wake() {
 	}
 }
 
-// shutdown stops the goroutines (they close the connection); safe from any goroutine.
+// shutdown stops the goroutines and closes the connection; safe from any goroutine.
 func (s *socket) shutdown() {
+	s.mu.Lock()
+	s.stopped = true
+	live := s.live
+	s.mu.Unlock()
 	s.stopOnce.Do(func() { close(s.stop) })
+	if live != nil {
+		_ = live.Close()
+	}
 }
 
 // release ends the socket's hold on the context and timers (VU goroutine).
