@@ -14,6 +14,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/gorilla/websocket"
 
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/js/modules/modulestest"
 )
 
@@ -470,5 +471,44 @@ func BenchmarkHandshakeCancel(b *testing.B) {
 		<-done
 		b.StopTimer()
 		c.Close()
+	}
+}
+
+// TestParamsReachTheServer: k6/ws sends the VU's cookie jar (or params.jar), params.headers
+// and, with compression 'deflate', negotiates permessage-deflate; an unknown param throws.
+func TestParamsReachTheServer(t *testing.T) {
+	up := websocket.Upgrader{EnableCompression: true}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(websocket.TextMessage, []byte(r.Header.Get("Cookie")+"|"+r.Header.Get("X-Pixel")))
+		_, _, _ = c.ReadMessage()
+	}))
+	defer s.Close()
+	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/"
+	h := modulestest.New(t)
+	h.Instantiate(Root{}, "ws")
+	h.Import("k6/http", "http")
+	h.MoveToVUContext()
+	h.State.HTTPClient = httpmod.NewClient(h.State)
+	got := h.MustRunString(`
+	http.cookieJar().set("` + s.URL + `", "who", "vu");
+	var own = new http.CookieJar(); own.set("` + s.URL + `", "who", "own");
+	var out = [];
+	[{ headers: { "X-Pixel": "a" } }, { jar: own, headers: { "X-Pixel": "b" }, compression: "deflate" }].forEach(function (params) {
+		var res = ws.connect("` + url + `", params, function (socket) {
+			socket.on('message', function (m) { out.push(m); socket.close(); });
+		});
+		out.push(res.headers["Sec-Websocket-Extensions"] || "none");
+	});
+	out.join()`).String()
+	if want := "who=vu|a,none,who=own|b,permessage-deflate; server_no_context_takeover; client_no_context_takeover"; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if _, err := h.RunString(`ws.connect("` + url + `", { timeout: "1s" }, function () {})`); err == nil || !strings.Contains(err.Error(), "params.timeout is not supported") {
+		t.Fatalf("unknown param: err = %v", err)
 	}
 }
