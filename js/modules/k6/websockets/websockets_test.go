@@ -1,10 +1,13 @@
 package websockets
 
 import (
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -373,5 +376,73 @@ func TestStaticsAndConstants(t *testing.T) {
 	s`).String()
 	if got != "0,1,2,3,1,true,true" {
 		t.Fatalf("got %s", got)
+	}
+}
+
+// TestSecureSocket: wss:// to a server with a certificate no authority vouches for fails
+// (error, close 1006) unless insecureSkipTLSVerify is set, as the VU's HTTP client does.
+func TestSecureSocket(t *testing.T) {
+	up := websocket.Upgrader{}
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, data, err := c.ReadMessage()
+			if err != nil || c.WriteMessage(mt, data) != nil {
+				return
+			}
+		}
+	}))
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	defer s.Close()
+	url := "wss" + strings.TrimPrefix(s.URL, "https") + "/"
+	for _, skip := range []bool{false, true} {
+		h := newHarness(t)
+		h.State.Options.InsecureSkipTLSVerify = skip
+		h.MustRunString(`var out = []; var ws = new WebSocket("` + url + `");
+		ws.onopen = function () { ws.send("over tls"); };
+		ws.onmessage = function (e) { out.push(e.data); ws.close(); };
+		ws.onerror = function (e) { out.push(e.error.indexOf("certificate") >= 0 ? "certificate error" : e.error); };
+		ws.onclose = function (e) { out.push(e.code); };`)
+		want := map[bool]string{false: "certificate error,1006", true: "over tls,1000"}[skip]
+		if got := h.MustRunString(`out.join()`).String(); got != want {
+			t.Fatalf("insecureSkipTLSVerify %v: %q, want %q", skip, got, want)
+		}
+	}
+}
+
+// BenchmarkRoundTrip: one socket, b.N messages each sent from the previous one's onmessage
+// (a 100-byte text echoed by the loopback server): the module's cost per message sent and
+// received, with the VU's event loop between them.
+func BenchmarkRoundTrip(b *testing.B) {
+	up := websocket.Upgrader{}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, data, err := c.ReadMessage()
+			if err != nil || c.WriteMessage(mt, data) != nil {
+				return
+			}
+		}
+	}))
+	defer s.Close()
+	h := modulestest.New(b)
+	h.Instantiate(Root{}, "websockets")
+	h.MoveToVUContext()
+	src := `var n = ` + strconv.Itoa(b.N) + `, msg = "x".repeat(100);
+	var ws = new websockets.WebSocket("ws` + strings.TrimPrefix(s.URL, "http") + `/");
+	ws.onopen = function () { ws.send(msg); };
+	ws.onmessage = function (e) { if (--n > 0) ws.send(e.data); else ws.close(); };`
+	b.ReportAllocs()
+	b.ResetTimer()
+	if _, err := h.RunString(src); err != nil {
+		b.Fatal(err)
 	}
 }
