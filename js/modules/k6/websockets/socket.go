@@ -91,11 +91,9 @@ type socket struct {
 	live    *websocket.Conn // the connection once dialled, for shutdown to close
 	stopped bool            // shutdown has run
 
-	// The writer's queue; wmu guards wq and writing (a write is under way, by the writer
-	// or inline on the VU goroutine: gorilla allows one writer at a time).
+	// The writer's queue.
 	wmu      sync.Mutex
 	wq       []frame
-	writing  bool
 	wsignal  chan struct{}
 	buffered atomic.Int64 // bytes queued and not yet written
 }
@@ -296,51 +294,30 @@ func (s *socket) write(conn *websocket.Conn) {
 		case <-s.stop:
 			return
 		}
-		for {
-			s.wmu.Lock()
-			q := s.wq
-			s.wq = nil
-			s.writing = len(q) > 0
-			s.wmu.Unlock()
-			if len(q) == 0 {
-				break
+		s.wmu.Lock()
+		q := s.wq
+		s.wq = nil
+		s.wmu.Unlock()
+		for _, f := range q {
+			if err := conn.WriteMessage(f.kind, f.data); err != nil {
+				_ = conn.Close()
+				return
 			}
-			for _, f := range q {
-				if err := conn.WriteMessage(f.kind, f.data); err != nil {
-					_ = conn.Close()
-					return
-				}
-				if f.kind != websocket.CloseMessage {
-					s.buffered.Add(-int64(len(f.data)))
-				}
+			if f.kind != websocket.CloseMessage {
+				s.buffered.Add(-int64(len(f.data)))
 			}
 		}
 	}
 }
 
-// queue sends a frame. The slow-consumer policy: a small message (up to inlineMax bytes)
-// with nothing queued before it is written at once on the VU's goroutine, as k6/ws writes
-// — no hand-over to the writer, the common case of a test's chat or stream —, and a write
-// that blocks there (the server stopped reading and the kernel's buffers are full) ends
-// with the iteration, which closes the connection. Anything else goes to the writer
-// goroutine in order, and bufferedAmount counts it until it is written.
+// queue hands a frame to the writer; bufferedAmount counts it until it is written. The
+// writer goroutine keeps send from ever blocking the VU (a server that stopped reading
+// fills only this queue), as browsers' send does.
 func (s *socket) queue(f frame) {
-	s.wmu.Lock()
-	if f.kind != websocket.CloseMessage && len(f.data) <= inlineMax && !s.writing && len(s.wq) == 0 {
-		s.writing = true
-		s.wmu.Unlock()
-		err := s.conn.WriteMessage(f.kind, f.data)
-		s.wmu.Lock()
-		s.writing = false
-		s.wmu.Unlock()
-		if err != nil {
-			_ = s.conn.Close() // the reader reports it
-		}
-		return
-	}
 	if f.kind != websocket.CloseMessage {
 		s.buffered.Add(int64(len(f.data)))
 	}
+	s.wmu.Lock()
 	s.wq = append(s.wq, f)
 	s.wmu.Unlock()
 	select {

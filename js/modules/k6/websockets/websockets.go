@@ -20,8 +20,7 @@
 //
 // Each socket has a reader goroutine (the dial, then ReadMessage until the connection ends)
 // and a writer goroutine (sends leave in order; bufferedAmount counts the bytes queued and
-// not yet written). A small message with nothing queued before it skips the writer and is
-// written on the VU's goroutine (inlineMax, see socket.queue). The reader hands events to the loop through a bounded queue
+// not yet written). The reader hands events to the loop through a bounded queue
 // (maxQueued): when the script falls behind, the reader stops reading and TCP pushes back on
 // the server.
 //
@@ -72,8 +71,6 @@ const (
 	closeGrace = time.Second
 	// controlWait bounds the write of a control frame (ping, pong).
 	controlWait = time.Second
-	// inlineMax is the largest message send writes on the VU's goroutine (see queue).
-	inlineMax = 16 << 10
 	// maxQueued is how many received events may wait for the VU's loop before the reader
 	// stops reading (backpressure onto the server).
 	maxQueued = 256

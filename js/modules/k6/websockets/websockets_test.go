@@ -1,6 +1,7 @@
 package websockets
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -444,5 +445,53 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.ResetTimer()
 	if _, err := h.RunString(src); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// TestSendNeverBlocksTheVU: a server that upgrades and never reads fills the kernel's
+// buffers; send keeps returning at once (the writer goroutine holds the rest and
+// bufferedAmount counts it), close gives up on the unanswered close frame after closeGrace,
+// and the iteration ends.
+func TestSendNeverBlocksTheVU(t *testing.T) {
+	release := make(chan struct{})
+	up := websocket.Upgrader{}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		<-release // never reads
+	}))
+	defer s.Close()
+	defer close(release)
+	h := newHarness(t)
+	done := make(chan string, 1)
+	go func() {
+		v, err := h.RunString(`var out = []; var ws = new WebSocket("ws` + strings.TrimPrefix(s.URL, "http") + `/");
+		ws.onopen = function () {
+			var chunk = "x".repeat(64 << 10);
+			for (var i = 0; i < 512; i++) ws.send(chunk); // 32 MiB, more than loopback buffers hold
+			out.push(ws.bufferedAmount > 0);
+			ws.close();
+		};
+		ws.onclose = function (e) { out.push(e.code, e.wasClean); };
+		out.join()`)
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		done <- h.MustRunString(`out.join()`).String() + fmt.Sprint(v == nil)
+	}()
+	select {
+	case got := <-done:
+		if got != "true,1000,falsefalse" {
+			t.Fatalf("got %q", got)
+		}
+	case <-time.After(30 * time.Second): // a bound only a blocked VU reaches
+		t.Fatal("the iteration did not end: a send blocked the VU")
+	}
+	if n := pumps(); n != 0 {
+		t.Fatalf("%d socket goroutines alive", n)
 	}
 }
