@@ -63,6 +63,7 @@ type socket struct {
 	ctx  context.Context
 	obj  *goja.Object
 	url  string
+	urlV goja.Value // url as a JS value (every message event's origin)
 	par  wsconn.Params
 	conn *wsconn.Conn // set by the open (or failed) event
 
@@ -104,6 +105,7 @@ func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par
 		binaryType: "blob", listeners: map[string][]listener{}, pings: map[string]time.Time{},
 		events: make(chan event, maxQueued), stop: make(chan struct{}), wsignal: make(chan struct{}, 1),
 	}
+	s.urlV = s.rt.ToValue(url)
 	s.define()
 	return s
 }
@@ -208,19 +210,51 @@ func (s *socket) fire(ev string, fill func(o *goja.Object)) error {
 	if len(ls) == 0 {
 		return nil
 	}
-	o := s.rt.NewObject()
-	_ = o.Set("type", ev)
-	_ = o.Set("target", s.obj)
-	_ = o.Set("timestamp", float64(time.Now().UnixNano())/1e6)
+	o := s.event(ev)
 	if fill != nil {
 		fill(o)
 	}
+	return s.dispatch(ls, o)
+}
+
+// event returns a new event object of type ev with its target and timestamp (ms).
+func (s *socket) event(ev string) *goja.Object {
+	o := s.rt.NewObject()
+	_ = o.Set("type", s.m.name(ev))
+	_ = o.Set("target", s.obj)
+	_ = o.Set("timestamp", float64(time.Now().UnixNano())/1e6)
+	return o
+}
+
+// dispatch calls listeners with o; the first exception ends it.
+func (s *socket) dispatch(ls []listener, o *goja.Object) error {
 	for _, l := range ls {
 		if _, err := l.fn(s.obj, o); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// message fires a message event with data (made only when a listener will see it).
+func (s *socket) message(ev event) error {
+	ls := s.listeners["message"]
+	if len(ls) == 0 {
+		return nil
+	}
+	var data goja.Value
+	switch {
+	case ev.kind == evText:
+		data = s.rt.ToValue(string(ev.data))
+	case s.binaryType == "arraybuffer":
+		data = s.rt.ToValue(s.rt.NewArrayBuffer(ev.data))
+	default:
+		data = s.m.newBlob(ev.data, "")
+	}
+	o := s.event("message")
+	_ = o.Set("data", data)
+	_ = o.Set("origin", s.urlV)
+	return s.dispatch(ls, o)
 }
 
 func (s *socket) fireError(err error) error {
@@ -436,25 +470,9 @@ func (s *socket) handle(ev event) error {
 			return err
 		}
 		return s.fireClose(websocket.CloseAbnormalClosure, "", false)
-	case evText:
+	case evText, evBinary:
 		s.sample(s.st.Builtin.WSMsgsReceived, ev.at, 1)
-		data := string(ev.data)
-		return s.fire("message", func(o *goja.Object) {
-			_ = o.Set("data", data)
-			_ = o.Set("origin", s.url)
-		})
-	case evBinary:
-		s.sample(s.st.Builtin.WSMsgsReceived, ev.at, 1)
-		var data goja.Value
-		if s.binaryType == "arraybuffer" {
-			data = s.rt.ToValue(s.rt.NewArrayBuffer(ev.data))
-		} else {
-			data = s.m.newBlob(ev.data, "")
-		}
-		return s.fire("message", func(o *goja.Object) {
-			_ = o.Set("data", data)
-			_ = o.Set("origin", s.url)
-		})
+		return s.message(ev)
 	case evPing:
 		return s.fire("ping", nil)
 	case evPong:

@@ -81,6 +81,9 @@ type instance struct {
 	blobKey *goja.Symbol
 	blobCtl *goja.Object // the Blob constructor
 
+	// names are event type names as JS values, made once.
+	names map[string]goja.Value
+
 	// sockets are the VU's sockets not yet closed in ctx, the iteration they were opened in.
 	sockets map[*socket]struct{}
 	ctx     context.Context
@@ -95,6 +98,19 @@ func (m *instance) Exports() modules.Exports {
 	m.blobCtl = rt.ToValue(m.newBlobCall).ToObject(rt)
 	named := map[string]any{"WebSocket": ws, "Blob": m.blobCtl}
 	return modules.Exports{Default: named, Named: named}
+}
+
+// name returns the JS string of an event type name.
+func (m *instance) name(ev string) goja.Value {
+	v, ok := m.names[ev]
+	if !ok {
+		if m.names == nil {
+			m.names = map[string]goja.Value{}
+		}
+		v = m.vu.Runtime().ToValue(ev)
+		m.names[ev] = v
+	}
+	return v
 }
 
 // domError throws a DOMException-like error (name is InvalidStateError, SyntaxError, ...).
