@@ -11,5 +11,6 @@ import (
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/metrics"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/timers"
+	_ "github.com/pixelk6/pixelk6/js/modules/k6/websockets"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/ws"
 )

@@ -575,10 +575,11 @@ func (v *vu) setTimer(call goja.FunctionCall, repeat bool) goja.Value {
 	v.nextTimer++
 	id := v.nextTimer
 	var schedule func()
+	due := time.Now().Add(d)
 	schedule = func() {
 		t := &timer{enqueue: v.loop.register()}
 		v.timers[id] = t
-		t.t = time.AfterFunc(d, func() {
+		t.t = time.AfterFunc(time.Until(due), func() {
 			t.enqueue(func() error {
 				if v.timers[id] != t {
 					return nil // cleared
@@ -590,6 +591,7 @@ func (v *vu) setTimer(call goja.FunctionCall, repeat bool) goja.Value {
 					return err
 				}
 				if repeat && v.timers[id] == t {
+					due = nextTick(due, time.Now(), d)
 					schedule()
 				}
 				return nil
@@ -598,6 +600,18 @@ func (v *vu) setTimer(call goja.FunctionCall, repeat bool) goja.Value {
 	}
 	schedule()
 	return v.rt.ToValue(id)
+}
+
+// nextTick is when an interval timer of period d that was due at due fires next, at now:
+// one period after due, so the lateness of a tick (the loop was busy) does not add up over
+// the ticks; if that time has passed already, now (one late tick, never a burst to catch
+// up).
+func nextTick(due, now time.Time, d time.Duration) time.Time {
+	next := due.Add(d)
+	if next.Before(now) {
+		return now
+	}
+	return next
 }
 
 func (v *vu) clearTimer(call goja.FunctionCall) goja.Value {

@@ -257,3 +257,14 @@ func appendTo(rt *goja.Runtime, obj *goja.Object, key string, v goja.Value) {
 	}
 	_ = obj.Set(key, rt.NewArray(v))
 }
+
+// JarOf returns the cookie jar a JavaScript params.jar value holds (a CookieJar from
+// http.cookieJar() or new http.CookieJar()), for the other modules that take one (k6/ws,
+// k6/websockets).
+func JarOf(v any) (gohttp.CookieJar, bool) {
+	j, ok := v.(*CookieJar)
+	if !ok || j == nil {
+		return nil, false
+	}
+	return j.jar, true
+}

@@ -13,23 +13,24 @@
 // dial, the upgrade handshake, a write to a server that does not read and the event loop.
 // The dialled connection is closed when that context ends, so connect returns at once; an
 // interrupted handshake returns null without the connection-failure warning.
+//
+// Dialing, params (headers, tags, jar, compression), TLS, proxies and the connection
+// samples are package wsconn's, shared with k6/websockets. A failed connection records
+// ws_sessions and ws_connecting (status 0, or the refusing status) and returns a response
+// object with status and error set, as k6 does; with options.throw it throws.
 package ws
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
-	"github.com/gorilla/websocket"
 
 	"github.com/pixelk6/pixelk6/js/modules"
-	k6 "github.com/pixelk6/pixelk6/js/modules/k6"
-	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
+	"github.com/pixelk6/pixelk6/js/modules/k6/internal/wsconn"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -52,8 +53,6 @@ func (m *instance) Exports() modules.Exports {
 
 // Timing constants of a session.
 const (
-	// handshakeTimeout bounds the TCP dial plus the upgrade.
-	handshakeTimeout = 60 * time.Second
 	// closeGrace is how long close() waits for the server's close frame before dropping the
 	// connection.
 	closeGrace = time.Second
@@ -92,113 +91,66 @@ func (m *instance) connect(call goja.FunctionCall) goja.Value {
 		throwErr(rt, errors.New("ws.connect: the last argument must be a function"))
 	}
 
-	header := http.Header{}
-	var tagsV goja.Value
-	if !modules.IsNullish(paramsV) {
-		p := paramsV.ToObject(rt)
-		if h := p.Get("headers"); !modules.IsNullish(h) {
-			ho := h.ToObject(rt)
-			for _, k := range ho.Keys() {
-				header.Set(k, ho.Get(k).String())
-			}
-		}
-		tagsV = p.Get("tags")
+	params, err := wsconn.ParseParams(rt, st, paramsV)
+	if err != nil {
+		throwErr(rt, fmt.Errorf("ws.connect: %w", err))
 	}
-	if st.Options.UserAgent != "" && header.Get("User-Agent") == "" {
-		header.Set("User-Agent", st.Options.UserAgent)
-	}
-	base := k6.TagsFromValue(rt, k6.SampleTags(st), tagsV).With("url", url)
+	base := wsconn.BaseTags(rt, st, url, params)
 
 	// ctx is the iteration's: when it ends (gracefulStop, SIGINT), the connection is closed
-	// whatever it is blocked on — the TCP dial, the upgrade handshake (gorilla honours only
-	// the context's deadline there, not its cancellation), a write to a server that does not
-	// read, or the session loop.
+	// whatever it is blocked on (see wsconn.Dial).
 	ctx := m.vu.Context()
-	var unwatch func() bool // set on the VU goroutine inside DialContext
-	defer func() {
-		if unwatch != nil {
-			unwatch()
-		}
-	}()
-	start := time.Now()
-	// The HTTP client's network and TLS options apply to WebSockets too (k6 shares them).
-	dial, tlsConf := httpmod.NetConfig(st, urlHost(url))
-	d := websocket.Dialer{
-		HandshakeTimeout: handshakeTimeout,
-		TLSClientConfig:  tlsConf,
-		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dial(dctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			unwatch = context.AfterFunc(ctx, func() { _ = c.Close() })
-			if st.Bytes == nil {
-				return c, nil
-			}
-			return &countingConn{Conn: c, b: st.Bytes}, nil
-		},
-	}
-	conn, resp, err := d.DialContext(ctx, url, header)
-	connecting := time.Since(start)
+	dialed, err := wsconn.Dial(ctx, st, url, params, base)
+	defer dialed.Release()
 	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-			_ = resp.Body.Close()
-		}
 		if ctx.Err() != nil {
 			// The iteration ended during the handshake: it is being interrupted, not failing.
 			return goja.Null()
 		}
-		if st.Logger != nil {
-			st.Logger.Log("warn", fmt.Sprintf("Ws Connection Failed: url=%s status=%d error=%q", url, status, err.Error()))
+		// As k6: the attempt's samples, then the error thrown (options.throw) or a warning
+		// and a response object with status 0 (or the refusing status) and error set.
+		dialed.Push(ctx, st)
+		if st.Options.Throw {
+			throwErr(rt, err)
 		}
-		return goja.Null()
+		if st.Logger != nil {
+			st.Logger.Log("warn", fmt.Sprintf("Attempt to establish a WebSocket connection failed: url=%s status=%d error=%q", url, dialed.Status(), err.Error()))
+		}
+		return response(rt, url, dialed.Resp, err.Error())
 	}
-	tags := base.With("status", strconv.Itoa(resp.StatusCode)).With("subproto", conn.Subprotocol())
+	conn, resp, tags, start := dialed.Conn, dialed.Resp, dialed.Tags, dialed.Start
 
 	s := newSocket(m.vu, st, conn, tags)
-	s.push([]metrics.Sample{
-		{Metric: st.Builtin.WSSessions, Tags: tags, Time: start, Value: 1},
-		{Metric: st.Builtin.WSConnecting, Tags: tags, Time: start, Value: ms(connecting)},
-	})
+	s.push(dialed.ConnectSamples(st.Builtin))
 	runErr := s.run(setup)
 	s.push([]metrics.Sample{{Metric: st.Builtin.WSSessionDuration, Tags: tags, Time: start, Value: ms(time.Since(start))}})
 	if runErr != nil {
 		throwErr(rt, runErr)
 	}
 
+	return response(rt, url, resp, "")
+}
+
+// response is k6/ws's response object {url, status, headers, body, error}; resp may be nil
+// (status 0).
+func response(rt *goja.Runtime, url string, resp *http.Response, errMsg string) goja.Value {
 	res := rt.NewObject()
-	_ = res.Set("url", url)
-	_ = res.Set("status", resp.StatusCode)
+	status := 0
 	hdrs := rt.NewObject()
-	for k, v := range resp.Header {
-		if len(v) > 0 {
-			_ = hdrs.Set(k, v[0])
+	if resp != nil {
+		status = resp.StatusCode
+		for k, v := range resp.Header {
+			if len(v) > 0 {
+				_ = hdrs.Set(k, strings.Join(v, ", "))
+			}
 		}
 	}
+	_ = res.Set("url", url)
+	_ = res.Set("status", status)
 	_ = res.Set("headers", hdrs)
 	_ = res.Set("body", "")
-	_ = res.Set("error", "")
+	_ = res.Set("error", errMsg)
 	return res
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// countingConn adds a connection's traffic to the VU's byte counters.
-type countingConn struct {
-	net.Conn
-	b *modules.ByteCounter
-}
-
-func (c *countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.b.Received.Add(int64(n))
-	return n, err
-}
-
-func (c *countingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.b.Sent.Add(int64(n))
-	return n, err
-}
+func ms(d time.Duration) float64 { return wsconn.Ms(d) }

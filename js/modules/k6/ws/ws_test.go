@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/gorilla/websocket"
 
+	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	"github.com/pixelk6/pixelk6/js/modules/modulestest"
 )
 
@@ -215,16 +217,40 @@ func TestConnectFailures(t *testing.T) {
 	l.Close()
 	reject := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusForbidden) }))
 	defer reject.Close()
-	for _, url := range []string{refused, "ws" + strings.TrimPrefix(reject.URL, "http")} {
+	for _, tc := range []struct {
+		url    string
+		status int
+	}{{refused, 0}, {"ws" + strings.TrimPrefix(reject.URL, "http"), 403}} {
 		h := newHarness(t)
-		if v := h.MustRunString(`ws.connect("` + url + `", {}, function (socket) { throw new Error("must not run"); })`); !goja.IsNull(v) {
-			t.Fatalf("%s: connect returned %v, want null", url, v)
+		// k6 returns a response object (status 0, or the refusing status, and error set),
+		// not null, and records the attempt's ws_sessions and ws_connecting.
+		v := h.MustRunString(`var res = ws.connect("` + tc.url + `", {}, function (socket) { throw new Error("must not run"); }); res`)
+		if goja.IsNull(v) {
+			t.Fatalf("%s: connect returned null, want a response object", tc.url)
 		}
-		if logs := h.Logs.Lines(); len(logs) != 1 || !strings.Contains(logs[0], "Ws Connection Failed") {
-			t.Fatalf("%s: logs %q", url, logs)
+		if !h.MustRunString(`res.status === ` + strconv.Itoa(tc.status) + ` && typeof res.error === "string" && res.error.length > 0 && res.url === "` + tc.url + `"`).ToBoolean() {
+			t.Fatalf("%s: response %v", tc.url, h.MustRunString(`JSON.stringify(res)`))
 		}
-		if n := len(h.Samples.Metric("ws_sessions")); n != 0 {
-			t.Fatalf("%s: %d ws_sessions samples for a failed connection", url, n)
+		if logs := h.Logs.Lines(); len(logs) != 1 || !strings.Contains(logs[0], "WebSocket connection failed") {
+			t.Fatalf("%s: logs %q", tc.url, logs)
+		}
+		for _, m := range []string{"ws_sessions", "ws_connecting"} {
+			got := h.Samples.Metric(m)
+			if len(got) != 1 {
+				t.Fatalf("%s: %d %s samples for a failed connection, want 1 as k6", tc.url, len(got), m)
+			}
+			if st, _ := got[0].Tags.Get("status"); st != strconv.Itoa(tc.status) {
+				t.Fatalf("%s: %s status tag %q, want %d", tc.url, m, st, tc.status)
+			}
+		}
+		if n := len(h.Samples.Metric("ws_session_duration")); n != 0 {
+			t.Fatalf("%s: %d ws_session_duration samples for a failed connection", tc.url, n)
+		}
+		// options.throw makes the failure an exception.
+		h = newHarness(t)
+		h.State.Options.Throw = true
+		if _, err := h.RunString(`ws.connect("` + tc.url + `", function (socket) {})`); err == nil {
+			t.Fatalf("%s: no exception with options.throw", tc.url)
 		}
 	}
 }
@@ -445,5 +471,44 @@ func BenchmarkHandshakeCancel(b *testing.B) {
 		<-done
 		b.StopTimer()
 		c.Close()
+	}
+}
+
+// TestParamsReachTheServer: k6/ws sends the VU's cookie jar (or params.jar), params.headers
+// and, with compression 'deflate', negotiates permessage-deflate; an unknown param throws.
+func TestParamsReachTheServer(t *testing.T) {
+	up := websocket.Upgrader{EnableCompression: true}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(websocket.TextMessage, []byte(r.Header.Get("Cookie")+"|"+r.Header.Get("X-Pixel")))
+		_, _, _ = c.ReadMessage()
+	}))
+	defer s.Close()
+	url := "ws" + strings.TrimPrefix(s.URL, "http") + "/"
+	h := modulestest.New(t)
+	h.Instantiate(Root{}, "ws")
+	h.Import("k6/http", "http")
+	h.MoveToVUContext()
+	h.State.HTTPClient = httpmod.NewClient(h.State)
+	got := h.MustRunString(`
+	http.cookieJar().set("` + s.URL + `", "who", "vu");
+	var own = new http.CookieJar(); own.set("` + s.URL + `", "who", "own");
+	var out = [];
+	[{ headers: { "X-Pixel": "a" } }, { jar: own, headers: { "X-Pixel": "b" }, compression: "deflate" }].forEach(function (params) {
+		var res = ws.connect("` + url + `", params, function (socket) {
+			socket.on('message', function (m) { out.push(m); socket.close(); });
+		});
+		out.push(res.headers["Sec-Websocket-Extensions"] || "none");
+	});
+	out.join()`).String()
+	if want := "who=vu|a,none,who=own|b,permessage-deflate; server_no_context_takeover; client_no_context_takeover"; got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if _, err := h.RunString(`ws.connect("` + url + `", { timeout: "1s" }, function () {})`); err == nil || !strings.Contains(err.Error(), "params.timeout is not supported") {
+		t.Fatalf("unknown param: err = %v", err)
 	}
 }

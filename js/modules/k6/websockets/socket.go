@@ -1,0 +1,590 @@
+package websockets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dop251/goja"
+	"github.com/gorilla/websocket"
+
+	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/k6/internal/wsconn"
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+type eventKind uint8
+
+const (
+	evOpen       eventKind = iota // the upgrade succeeded (conn)
+	evDialFailed                  // the upgrade failed (conn, err)
+	evText                        // a text message
+	evBinary                      // a binary message
+	evPing                        // the server pinged (the reader already answered)
+	evPong                        // the server answered a ping
+	evClosed                      // the connection ended; the reader has returned
+)
+
+// event is what a socket's goroutines hand to the VU's loop.
+type event struct {
+	kind   eventKind
+	data   []byte
+	at     time.Time
+	conn   *wsconn.Conn // evOpen, evDialFailed
+	code   int          // evClosed
+	reason string       // evClosed
+	clean  bool         // evClosed: a close frame was received
+	err    error        // evDialFailed, evClosed (an abnormal end)
+}
+
+// frame is a message waiting for the writer.
+type frame struct {
+	kind int // websocket.TextMessage, BinaryMessage or CloseMessage
+	data []byte
+}
+
+// listener is an event listener; attr marks the one an on<event> attribute set.
+type listener struct {
+	fn   goja.Callable
+	val  goja.Value // the function as given (removeEventListener compares it)
+	attr bool
+}
+
+// socket is one WebSocket. Fields without a comment are used on the VU goroutine only.
+type socket struct {
+	m    *instance
+	rt   *goja.Runtime
+	st   *modules.State
+	ctx  context.Context
+	obj  *goja.Object
+	url  string
+	urlV goja.Value // url as a JS value (every message event's origin)
+	par  wsconn.Params
+	conn *wsconn.Conn // set by the open (or failed) event
+
+	readyState  int
+	binaryType  string
+	protocol    string
+	extensions  string
+	listeners   map[string][]listener
+	pings       map[string]time.Time
+	pingSeq     int
+	closeCode   int    // close() asked for it (also while connecting)
+	closeReason string // ditto
+	closeAsked  bool
+	closeTimer  *time.Timer
+	unwatch     func() bool // stops the context's shutdown
+
+	// events carries the goroutines' events to the loop (bounded: backpressure).
+	events   chan event
+	stop     chan struct{} // closed by shutdown: the goroutines give up
+	stopOnce sync.Once
+
+	// mu guards enqueue, the socket's current reservation on the VU's loop (nil while the
+	// loop is draining the socket's events, or once the socket is closed), live and stopped.
+	mu      sync.Mutex
+	enqueue func(func() error)
+	live    *websocket.Conn // the connection once dialled, for shutdown to close
+	stopped bool            // shutdown has run
+
+	// The writer's queue.
+	wmu      sync.Mutex
+	wq       []frame
+	wsignal  chan struct{}
+	buffered atomic.Int64 // bytes queued and not yet written
+}
+
+func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par wsconn.Params) *socket {
+	s := &socket{
+		m: m, rt: m.vu.Runtime(), st: st, obj: obj, url: url, par: par,
+		binaryType: "blob", listeners: map[string][]listener{}, pings: map[string]time.Time{},
+		events: make(chan event, maxQueued), stop: make(chan struct{}), wsignal: make(chan struct{}, 1),
+	}
+	s.urlV = s.rt.ToValue(url)
+	s.define()
+	return s
+}
+
+// start reserves the socket's slot on the loop and dials in the background.
+func (s *socket) start(ctx context.Context) {
+	s.ctx = ctx
+	s.enqueue = s.m.vu.RegisterCallback()
+	s.unwatch = context.AfterFunc(ctx, s.shutdown)
+	base := wsconn.BaseTags(s.rt, s.st, s.url, s.par)
+	go s.dialAndRead(ctx, base)
+}
+
+// define puts the WebSocket API on the JS object.
+func (s *socket) define() {
+	rt, o := s.rt, s.obj
+	for name, v := range map[string]int{"CONNECTING": connecting, "OPEN": open, "CLOSING": closing, "CLOSED": closed} {
+		_ = o.DefineDataProperty(name, rt.ToValue(v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+	getter := func(name string, get func() any) {
+		_ = o.DefineAccessorProperty(name, rt.ToValue(func() any { return get() }), nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+	getter("url", func() any { return s.url })
+	getter("readyState", func() any { return s.readyState })
+	getter("protocol", func() any { return s.protocol })
+	getter("extensions", func() any { return s.extensions })
+	getter("bufferedAmount", func() any { return s.buffered.Load() })
+	_ = o.DefineAccessorProperty("binaryType", rt.ToValue(func() string { return s.binaryType }),
+		rt.ToValue(func(v goja.Value) {
+			// As browsers: an unknown value is ignored (WHATWG).
+			if t := v.String(); t == "blob" || t == "arraybuffer" {
+				s.binaryType = t
+			}
+		}), goja.FLAG_FALSE, goja.FLAG_TRUE)
+	for _, ev := range []string{"open", "message", "error", "close", "ping", "pong"} {
+		_ = o.DefineAccessorProperty("on"+ev, rt.ToValue(func() goja.Value { return s.attr(ev) }),
+			rt.ToValue(func(v goja.Value) { s.setAttr(ev, v) }), goja.FLAG_FALSE, goja.FLAG_TRUE)
+	}
+	for name, fn := range map[string]func(goja.FunctionCall) goja.Value{
+		"send": s.send, "ping": s.ping, "close": s.close,
+		"addEventListener": s.addEventListener, "removeEventListener": s.removeEventListener,
+	} {
+		_ = o.Set(name, fn)
+	}
+}
+
+func (s *socket) attr(ev string) goja.Value {
+	for _, l := range s.listeners[ev] {
+		if l.attr {
+			return l.val
+		}
+	}
+	return goja.Null()
+}
+
+// setAttr sets on<ev>: it keeps the place of the first one set among the listeners, as
+// WHATWG's event handler attributes do; a non-function removes it.
+func (s *socket) setAttr(ev string, v goja.Value) {
+	fn, ok := goja.AssertFunction(v)
+	ls := s.listeners[ev]
+	for i, l := range ls {
+		if l.attr {
+			if ok {
+				ls[i].fn, ls[i].val = fn, v
+			} else {
+				s.listeners[ev] = append(ls[:i:i], ls[i+1:]...)
+			}
+			return
+		}
+	}
+	if ok {
+		s.listeners[ev] = append(ls, listener{fn: fn, val: v, attr: true})
+	}
+}
+
+func (s *socket) addEventListener(call goja.FunctionCall) goja.Value {
+	ev := call.Argument(0).String()
+	fn, ok := goja.AssertFunction(call.Argument(1))
+	if !ok {
+		panic(s.rt.NewTypeError("addEventListener: the handler must be a function"))
+	}
+	s.listeners[ev] = append(s.listeners[ev], listener{fn: fn, val: call.Argument(1)})
+	return goja.Undefined()
+}
+
+func (s *socket) removeEventListener(call goja.FunctionCall) goja.Value {
+	ev := call.Argument(0).String()
+	target := call.Argument(1)
+	ls := s.listeners[ev]
+	for i, l := range ls {
+		if !l.attr && l.val.SameAs(target) {
+			s.listeners[ev] = append(ls[:i:i], ls[i+1:]...)
+			break
+		}
+	}
+	return goja.Undefined()
+}
+
+// fire calls the listeners of ev with an event object; the first exception ends it.
+func (s *socket) fire(ev string, fill func(o *goja.Object)) error {
+	ls := s.listeners[ev]
+	if len(ls) == 0 {
+		return nil
+	}
+	o := s.event(ev)
+	if fill != nil {
+		fill(o)
+	}
+	return s.dispatch(ls, o)
+}
+
+// event returns a new event object of type ev with its target and timestamp (ms).
+func (s *socket) event(ev string) *goja.Object {
+	o := s.rt.NewObject()
+	_ = o.Set("type", s.m.name(ev))
+	_ = o.Set("target", s.obj)
+	_ = o.Set("timestamp", float64(time.Now().UnixNano())/1e6)
+	return o
+}
+
+// dispatch calls listeners with o; the first exception ends it.
+func (s *socket) dispatch(ls []listener, o *goja.Object) error {
+	for _, l := range ls {
+		if _, err := l.fn(s.obj, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// message fires a message event with data (made only when a listener will see it).
+func (s *socket) message(ev event) error {
+	ls := s.listeners["message"]
+	if len(ls) == 0 {
+		return nil
+	}
+	var data goja.Value
+	switch {
+	case ev.kind == evText:
+		data = s.rt.ToValue(string(ev.data))
+	case s.binaryType == "arraybuffer":
+		data = s.rt.ToValue(s.rt.NewArrayBuffer(ev.data))
+	default:
+		data = s.m.newBlob(ev.data, "")
+	}
+	o := s.event("message")
+	_ = o.Set("data", data)
+	_ = o.Set("origin", s.urlV)
+	return s.dispatch(ls, o)
+}
+
+func (s *socket) fireError(err error) error {
+	msg := err.Error()
+	return s.fire("error", func(o *goja.Object) {
+		_ = o.Set("error", msg)
+		_ = o.Set("message", msg)
+	})
+}
+
+// Goroutines.
+
+// dialAndRead is the socket's reader goroutine: it dials, hands over the result, starts the
+// writer and reads until the connection ends.
+func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
+	c, err := wsconn.Dial(ctx, s.st, s.url, s.par, base)
+	if err != nil {
+		s.post(event{kind: evDialFailed, conn: c, err: err, at: time.Now()})
+		return
+	}
+	conn := c.Conn
+	s.mu.Lock()
+	stopped := s.stopped
+	s.live = conn
+	s.mu.Unlock()
+	if stopped || !s.post(event{kind: evOpen, conn: c, at: time.Now()}) {
+		_ = conn.Close()
+		return
+	}
+	go s.write(conn)
+	conn.SetPingHandler(func(data string) error {
+		_ = conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(controlWait))
+		s.post(event{kind: evPing, data: []byte(data), at: time.Now()})
+		return nil
+	})
+	conn.SetPongHandler(func(data string) error {
+		s.post(event{kind: evPong, data: []byte(data), at: time.Now()})
+		return nil
+	})
+	for {
+		mt, data, err := conn.ReadMessage()
+		if err != nil {
+			_ = conn.Close()
+			ev := event{kind: evClosed, code: websocket.CloseAbnormalClosure, err: err, at: time.Now()}
+			// A close frame from the server ends the session cleanly with its code and
+			// reason; gorilla reports a connection lost without one as code 1006.
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+				ev.code, ev.reason, ev.clean, ev.err = ce.Code, ce.Text, true, nil
+			}
+			s.post(ev)
+			return
+		}
+		kind := evText
+		if mt == websocket.BinaryMessage {
+			kind = evBinary
+		}
+		if !s.post(event{kind: kind, data: data, at: time.Now()}) {
+			_ = conn.Close()
+			return
+		}
+	}
+}
+
+// write is the socket's writer goroutine: it writes the queued frames in order until the
+// socket stops or a write fails (then it drops the connection; the reader reports it).
+func (s *socket) write(conn *websocket.Conn) {
+	for {
+		select {
+		case <-s.wsignal:
+		case <-s.stop:
+			return
+		}
+		s.wmu.Lock()
+		q := s.wq
+		s.wq = nil
+		s.wmu.Unlock()
+		for _, f := range q {
+			if err := conn.WriteMessage(f.kind, f.data); err != nil {
+				_ = conn.Close()
+				return
+			}
+			if f.kind != websocket.CloseMessage {
+				s.buffered.Add(-int64(len(f.data)))
+			}
+		}
+	}
+}
+
+// queue hands a frame to the writer; bufferedAmount counts it until it is written. The
+// writer goroutine keeps send from ever blocking the VU (a server that stopped reading
+// fills only this queue), as browsers' send does.
+func (s *socket) queue(f frame) {
+	if f.kind != websocket.CloseMessage {
+		s.buffered.Add(int64(len(f.data)))
+	}
+	s.wmu.Lock()
+	s.wq = append(s.wq, f)
+	s.wmu.Unlock()
+	select {
+	case s.wsignal <- struct{}{}:
+	default:
+	}
+}
+
+// post hands e to the loop; false when the socket has stopped.
+func (s *socket) post(e event) bool {
+	select {
+	case s.events <- e:
+	case <-s.stop:
+		return false
+	}
+	s.wake()
+	return true
+}
+
+// wake queues drain on the loop unless it is queued or running already.
+func (s *socket) wake() {
+	s.mu.Lock()
+	enq := s.enqueue
+	s.enqueue = nil
+	s.mu.Unlock()
+	if enq != nil {
+		enq(s.drain)
+	}
+}
+
+// shutdown stops the goroutines and closes the connection; safe from any goroutine.
+func (s *socket) shutdown() {
+	s.mu.Lock()
+	s.stopped = true
+	live := s.live
+	s.mu.Unlock()
+	s.stopOnce.Do(func() { close(s.stop) })
+	if live != nil {
+		_ = live.Close()
+	}
+}
+
+// release ends the socket's hold on the context and timers (VU goroutine).
+func (s *socket) release() {
+	if s.unwatch != nil {
+		s.unwatch()
+	}
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
+	}
+	if s.conn != nil {
+		s.conn.Release()
+		if s.conn.Conn != nil {
+			_ = s.conn.Close()
+		}
+	}
+}
+
+// The VU goroutine's side.
+
+// drain handles the events waiting now (at most a queue's worth, so timers and other
+// sockets get their turn), then reserves the loop again unless the socket is closed.
+func (s *socket) drain() error {
+	for n := len(s.events); n > 0; n-- {
+		if err := s.handle(<-s.events); err != nil {
+			s.m.closeAll()
+			return err
+		}
+		if s.readyState == closed {
+			return nil
+		}
+	}
+	s.mu.Lock()
+	s.enqueue = s.m.vu.RegisterCallback()
+	more := len(s.events) > 0
+	s.mu.Unlock()
+	if more {
+		s.wake()
+	}
+	return nil
+}
+
+func (s *socket) samples(ss ...metrics.Sample) {
+	if s.ctx.Err() != nil || s.st.Samples == nil {
+		return
+	}
+	s.st.Samples.Push(s.ctx, ss)
+}
+
+func (s *socket) sample(m *metrics.Metric, at time.Time, v float64) {
+	s.samples(metrics.Sample{Metric: m, Tags: s.conn.Tags, Time: at, Value: v})
+}
+
+func (s *socket) handle(ev event) error {
+	switch ev.kind {
+	case evOpen:
+		s.conn = ev.conn
+		s.readyState = open
+		s.protocol = ev.conn.Subprotocol()
+		s.extensions = ev.conn.Resp.Header.Get("Sec-WebSocket-Extensions")
+		s.samples(ev.conn.ConnectSamples(s.st.Builtin)...)
+		if s.closeAsked { // close() while connecting
+			s.startClose()
+			return nil
+		}
+		return s.fire("open", nil)
+	case evDialFailed:
+		s.conn = ev.conn
+		s.readyState = closed
+		s.finish()
+		if s.ctx.Err() != nil {
+			return nil // interrupted, not failed
+		}
+		s.samples(ev.conn.ConnectSamples(s.st.Builtin)...)
+		if err := s.fireError(ev.err); err != nil {
+			return err
+		}
+		return s.fireClose(websocket.CloseAbnormalClosure, "", false)
+	case evText, evBinary:
+		s.sample(s.st.Builtin.WSMsgsReceived, ev.at, 1)
+		return s.message(ev)
+	case evPing:
+		return s.fire("ping", nil)
+	case evPong:
+		if sent, ok := s.pings[string(ev.data)]; ok {
+			delete(s.pings, string(ev.data))
+			s.sample(s.st.Builtin.WSPing, ev.at, wsconn.Ms(ev.at.Sub(sent)))
+		}
+		return s.fire("pong", nil)
+	case evClosed:
+		s.readyState = closed
+		s.sample(s.st.Builtin.WSSessionDuration, s.conn.Start, wsconn.Ms(ev.at.Sub(s.conn.Start)))
+		s.finish()
+		code, reason, clean := ev.code, ev.reason, ev.clean
+		if ev.err != nil {
+			if s.closeAsked {
+				// We closed and the server did not answer within closeGrace: the session
+				// ends with our code, not cleanly, and without an error.
+				code, reason = s.closeCode, s.closeReason
+			} else if err := s.fireError(ev.err); err != nil {
+				return err
+			}
+		}
+		return s.fireClose(code, reason, clean)
+	}
+	return nil
+}
+
+func (s *socket) fireClose(code int, reason string, clean bool) error {
+	return s.fire("close", func(o *goja.Object) {
+		_ = o.Set("code", code)
+		_ = o.Set("reason", reason)
+		_ = o.Set("wasClean", clean)
+	})
+}
+
+// finish is the end of a socket: its goroutines stop, it leaves the VU's list and gives
+// up its reservation on the loop (it does not re-register).
+func (s *socket) finish() {
+	s.shutdown()
+	s.release()
+	delete(s.m.sockets, s)
+}
+
+// JS methods.
+
+// send(data) queues a text (string) or binary (ArrayBuffer, typed array, DataView, Blob)
+// message. While connecting it throws InvalidStateError; once closing it is ignored.
+func (s *socket) send(call goja.FunctionCall) goja.Value {
+	switch s.readyState {
+	case connecting:
+		domError(s.rt, "InvalidStateError", "WebSocket.send: the connection is not open yet")
+	case closing, closed:
+		return goja.Undefined()
+	}
+	f, err := s.m.frameOf(call.Argument(0))
+	if err != nil {
+		panic(s.rt.NewTypeError(err.Error()))
+	}
+	s.queue(f)
+	s.sample(s.st.Builtin.WSMsgsSent, time.Now(), 1)
+	return goja.Undefined()
+}
+
+// ping() sends a ping; its pong records ws_ping.
+func (s *socket) ping(goja.FunctionCall) goja.Value {
+	if s.readyState != open {
+		return goja.Undefined()
+	}
+	s.pingSeq++
+	payload := strconv.Itoa(s.pingSeq)
+	now := time.Now()
+	if err := s.conn.WriteControl(websocket.PingMessage, []byte(payload), now.Add(controlWait)); err != nil {
+		return goja.Undefined() // the connection is going; the reader reports it
+	}
+	s.pings[payload] = now
+	return goja.Undefined()
+}
+
+// close([code], [reason]) starts the closing handshake (code 1000 by default, or 3000 to
+// 4999 and k6's 1000-range codes; reason at most 123 bytes of UTF-8).
+func (s *socket) close(call goja.FunctionCall) goja.Value {
+	code := websocket.CloseNormalClosure
+	if a := call.Argument(0); !goja.IsUndefined(a) {
+		code = int(a.ToInteger())
+		if code < 1000 || code > 4999 || code == websocket.CloseNoStatusReceived || code == websocket.CloseAbnormalClosure || code == websocket.CloseTLSHandshake || code == 1004 {
+			domError(s.rt, "InvalidAccessError", fmt.Sprintf("WebSocket.close: code %d is not one a client may send", code))
+		}
+	}
+	reason := ""
+	if a := call.Argument(1); !goja.IsUndefined(a) {
+		reason = a.String()
+		if len(reason) > 123 || !utf8.ValidString(reason) {
+			domError(s.rt, "SyntaxError", "WebSocket.close: the reason is longer than 123 bytes")
+		}
+	}
+	if s.closeAsked || s.readyState >= closing {
+		return goja.Undefined()
+	}
+	s.closeAsked, s.closeCode, s.closeReason = true, code, reason
+	if s.readyState == connecting {
+		s.readyState = closing // the open event sends the close frame
+		return goja.Undefined()
+	}
+	s.startClose()
+	return goja.Undefined()
+}
+
+// startClose queues the close frame after the messages already sent and drops the
+// connection if the server has not answered within closeGrace.
+func (s *socket) startClose() {
+	s.readyState = closing
+	s.queue(frame{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(s.closeCode, s.closeReason)})
+	conn := s.conn.Conn
+	s.closeTimer = time.AfterFunc(closeGrace, func() { _ = conn.Close() })
+}
