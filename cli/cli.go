@@ -305,7 +305,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	lo := js.LoadOptions{Env: scriptEnv, Logger: scriptLogger, Registry: reg}
 	switch {
 	case arc != nil:
-		scriptPath, lo.ReadFile = arc.main, arc.ReadFile
+		scriptPath, lo.ReadFile, lo.Remote = arc.main, arc.ReadFile, arc.Remote
 	case scriptPath == "-":
 		if scriptPath, lo, err = stdinScript(d.stdin, lo); err != nil {
 			return fail(engine.ExitScriptError, err)

@@ -1,6 +1,7 @@
 package js
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -221,6 +222,7 @@ type compiled struct {
 // safe for concurrent use (VUs initialise in parallel).
 type compiler struct {
 	readFile func(path string) ([]byte, error)
+	remote   func(ctx context.Context, url string) ([]byte, error)
 
 	mu    sync.Mutex
 	cache map[string]*compileEntry
@@ -232,15 +234,20 @@ type compileEntry struct {
 	err  error
 }
 
-func newCompiler(readFile func(string) ([]byte, error)) *compiler {
+func newCompiler(readFile func(string) ([]byte, error), remote func(context.Context, string) ([]byte, error)) *compiler {
 	if readFile == nil {
 		readFile = os.ReadFile
 	}
-	return &compiler{readFile: readFile, cache: make(map[string]*compileEntry)}
+	if remote == nil {
+		remote = FetchRemote(nil)
+	}
+	return &compiler{readFile: readFile, remote: remote, cache: make(map[string]*compileEntry)}
 }
 
-// load returns the compiled program of the file at the absolute path abs.
-func (c *compiler) load(abs string) (*compiled, error) {
+// load returns the compiled program of the file at the absolute path abs, or of the remote
+// module at the https URL abs (fetched with ctx by the first caller; its failure is the
+// fetch's error, unwrapped).
+func (c *compiler) load(ctx context.Context, abs string) (*compiled, error) {
 	c.mu.Lock()
 	e, ok := c.cache[abs]
 	if !ok {
@@ -249,8 +256,14 @@ func (c *compiler) load(abs string) (*compiled, error) {
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
-		src, err := c.readFile(abs)
-		if err != nil {
+		var src []byte
+		var err error
+		if isRemote(abs) {
+			if src, err = c.remote(ctx, abs); err != nil {
+				e.err = &RemoteModuleError{Spec: abs, URL: abs, Err: err}
+				return
+			}
+		} else if src, err = c.readFile(abs); err != nil {
 			e.err = fmt.Errorf("reading script %q: %w", abs, err)
 			return
 		}

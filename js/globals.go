@@ -359,6 +359,28 @@ func (v *vu) requireFrom(dir string) func(call goja.FunctionCall) goja.Value {
 }
 
 func (v *vu) require(dir, spec string) (*goja.Object, error) {
+	if v.initEnv != nil {
+		// dir is a local module's directory or a remote module's own URL (relative
+		// imports resolve against it)
+		u, ok, _, err := resolveRemote(dir, spec)
+		if err != nil {
+			return nil, err
+		}
+		if !ok && !isLocalSpec(spec) && looksLikeHost(spec) {
+			if _, builtin := modules.Lookup(spec); !builtin {
+				u, ok = "https://"+spec, true
+				v.state.Logger.Log("warning", fmt.Sprintf("The moduleSpecifier %q has no scheme but we will try to resolve it as remote module. "+
+					"This will be deprecated in the future and all remote modules will need to explicitly use \"https\" as scheme.", spec))
+			}
+		}
+		if ok {
+			exp, err := v.requireFile(u)
+			if re := (*RemoteModuleError)(nil); errors.As(err, &re) && re.URL == u {
+				err = &RemoteModuleError{Spec: spec, URL: u, Err: re.Err} // the failed fetch, named as imported here
+			}
+			return exp, err
+		}
+	}
 	if !isLocalSpec(spec) {
 		return v.requireBuiltin(spec)
 	}
@@ -390,7 +412,7 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	if m, ok := v.modules[abs]; ok {
 		return m.Get("exports").ToObject(v.rt), nil
 	}
-	c, err := v.b.comp.load(abs)
+	c, err := v.b.comp.load(v.ctx, abs)
 	if err != nil {
 		return nil, err
 	}
@@ -406,10 +428,14 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	exports := v.rt.NewObject()
 	_ = module.Set("exports", exports)
 	v.modules[abs] = module
-	dir := filepath.Dir(abs)
+	dir, base := moduleDir(abs), moduleDir(abs)
 	prevCWD := v.initEnv.CWD
-	v.initEnv.CWD = dir
-	_, err = fn(goja.Undefined(), exports, v.rt.ToValue(v.requireFrom(dir)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc())
+	if isRemote(abs) {
+		base = abs // relative imports resolve against the module's URL; open() keeps the importer's directory
+	} else {
+		v.initEnv.CWD = dir
+	}
+	_, err = fn(goja.Undefined(), exports, v.rt.ToValue(v.requireFrom(base)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc())
 	v.initEnv.CWD = prevCWD
 	if err != nil {
 		return nil, err
