@@ -23,6 +23,7 @@ import (
 	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/js"
+	"github.com/pixelk6/pixelk6/js/modules/k6/secrets"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -380,6 +381,14 @@ func writeArchiveCmd(ctx context.Context, cmd *cobra.Command, rf *runFlags, dest
 	}
 	rec := &recorder{read: os.ReadFile, files: map[string][]byte{}}
 	lo := js.LoadOptions{Env: env, Logger: logger, Registry: metrics.NewRegistry()}
+	// the init context may read secrets; the archive keeps none of them
+	secretSources, err := secrets.ParseSources(rf.secretSources, os.ReadFile)
+	if err != nil {
+		return fail(engine.ExitGeneric, err)
+	}
+	if secretSources != nil {
+		logger.Redact, lo.Secrets = secretSources.Redact, secretSources
+	}
 	if scriptPath == "-" {
 		if scriptPath, lo, err = stdinScript(d.stdin, lo); err != nil {
 			return fail(engine.ExitScriptError, err)

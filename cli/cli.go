@@ -66,6 +66,7 @@ import (
 	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/js"
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/k6/secrets"
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output"
@@ -250,6 +251,13 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		logger.Log("error", err.Error())
 		return code
 	}
+	secretSources, err := secrets.ParseSources(rf.secretSources, os.ReadFile)
+	if err != nil {
+		return fail(engine.ExitGeneric, err)
+	}
+	if secretSources != nil {
+		logger.Redact = secretSources.Redact
+	}
 	// Settings pixelk6 refuses are gathered from every tier (flags, environment, config
 	// file, script), so that one message names them all; any other error stops here.
 	var refused refusals
@@ -281,6 +289,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		defer f.Close()
 		scriptLogger.console = logfmt.New(f)
 		scriptLogger.console.Debug = true
+		if secretSources != nil {
+			scriptLogger.console.Redact = secretSources.Redact
+		}
 	}
 	scriptEnv := map[string]string{}
 	if pre.IncludeSystemEnv == nil || *pre.IncludeSystemEnv {
@@ -303,6 +314,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 
 	reg := metrics.NewRegistry()
 	lo := js.LoadOptions{Env: scriptEnv, Logger: scriptLogger, Registry: reg}
+	if secretSources != nil {
+		lo.Secrets = secretSources
+	}
 	switch {
 	case arc != nil:
 		scriptPath, lo.ReadFile, lo.Remote = arc.main, arc.ReadFile, arc.Remote

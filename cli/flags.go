@@ -45,6 +45,7 @@ type runFlags struct {
 	typ              string
 	noUsageReport    bool
 	minIterDuration  string
+	secretSources    []string
 	http             httpFlags
 }
 
@@ -152,6 +153,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVarP(&f.typ, "type", "t", "", "test type: js or archive (default: an archive when the file is one)")
 	fs.BoolVar(&f.noUsageReport, "no-usage-report", false, "accepted: pixelk6 never sends a usage report")
 	fs.StringVar(&f.minIterDuration, "min-iteration-duration", "", "the shortest time a VU spends on an iteration, e.g. 1s")
+	fs.StringArrayVar(&f.secretSources, "secret-source", nil, "a secret source for k6/secrets: file=PATH or mock=KEY=VALUE,... (add name=NAME and default; repeatable)")
 	f.http.register(fs)
 	registerRefused(fs)
 }

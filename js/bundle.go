@@ -34,6 +34,8 @@ type LoadOptions struct {
 	// Remote fetches a remote module by its https URL, once per run; nil means
 	// FetchRemote(nil). An archive's runner serves the modules the archive carries.
 	Remote func(ctx context.Context, url string) ([]byte, error)
+	// Secrets are the run's secret sources (k6/secrets); nil for none.
+	Secrets modules.Secrets
 	// CWD resolves a relative script path; "" means the process working directory.
 	CWD string
 	// Registry receives custom metrics defined while probing the script's init context;

@@ -100,7 +100,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	if err := v.installGlobals(); err != nil {
 		return nil, &InitError{err}
 	}
-	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry, Run: state.Run}
+	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry, Run: state.Run, Secrets: b.opts.Secrets}
 	v.initEnv.ReadFile = func(p string) ([]byte, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(v.initEnv.CWD, p)
