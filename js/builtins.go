@@ -7,6 +7,7 @@ import (
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/data"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/encoding"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/execution"
+	_ "github.com/pixelk6/pixelk6/js/modules/k6/experimental/csv"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/experimental/fs"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/html"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/http"
