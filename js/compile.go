@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -214,8 +215,9 @@ func replaceIdent(code, name, expr string) string {
 // compiled is one transformed and compiled file. Its program evaluates to the module
 // function; the program is shared by every VU's runtime.
 type compiled struct {
-	path string // absolute path
-	prog *goja.Program
+	path  string // absolute path
+	prog  *goja.Program
+	async bool // the program is an async module function (top-level await)
 }
 
 // compiler transforms and compiles files once each and caches them by absolute path. It is
@@ -267,12 +269,12 @@ func (c *compiler) load(ctx context.Context, abs string) (*compiled, error) {
 			e.err = fmt.Errorf("reading script %q: %w", abs, err)
 			return
 		}
-		prog, err := compileSource(abs, string(src))
+		prog, async, err := compileModule(abs, string(src))
 		if err != nil {
 			e.err = err
 			return
 		}
-		e.c = &compiled{path: abs, prog: prog}
+		e.c = &compiled{path: abs, prog: prog, async: async}
 	})
 	return e.c, e.err
 }
@@ -280,13 +282,8 @@ func (c *compiler) load(ctx context.Context, abs string) (*compiled, error) {
 // transform turns an ES module or TypeScript file into CommonJS for goja, returning the code
 // and its source map (JSON).
 func transform(name, src string) (code string, srcMap []byte, err error) {
-	loader := api.LoaderJS
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".ts", ".mts", ".cts":
-		loader = api.LoaderTS
-	}
 	res := api.Transform(src, api.TransformOptions{
-		Loader:     loader,
+		Loader:     loaderOf(name),
 		Format:     api.FormatCommonJS,
 		Target:     api.ES2017,
 		Supported:  map[string]bool{"async-generator": false, "for-await": false},
@@ -296,6 +293,9 @@ func transform(name, src string) (code string, srcMap []byte, err error) {
 		SourcesContent: api.SourcesContentExclude,
 		LogLevel:       api.LogLevelSilent,
 	})
+	if hasTopLevelAwait(res.Errors) {
+		return "", nil, errTopLevelAwait
+	}
 	if len(res.Errors) > 0 {
 		m := res.Errors[0]
 		if m.Location != nil {
@@ -306,10 +306,39 @@ func transform(name, src string) (code string, srcMap []byte, err error) {
 	return string(res.Code), res.Map, nil
 }
 
+// errTopLevelAwait is transform's answer for a file with top-level await (see tla.go).
+var errTopLevelAwait = errors.New("top-level await")
+
+// loaderOf is esbuild's loader for a file name: TypeScript or JavaScript.
+func loaderOf(name string) api.Loader {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".ts", ".mts", ".cts":
+		return api.LoaderTS
+	}
+	return api.LoaderJS
+}
+
 // compileSource transforms src and compiles it wrapped in the CommonJS module function, with
 // an inline source map so that goja reports positions in the user's file.
 func compileSource(name, src string) (*goja.Program, error) {
+	prog, _, err := compileModule(name, src)
+	return prog, err
+}
+
+// compileModule is compileSource that also reports whether the file has top-level await:
+// its program is then an async module function (see tla.go).
+func compileModule(name, src string) (prog *goja.Program, async bool, err error) {
 	code, srcMap, err := transform(name, src)
+	if errors.Is(err, errTopLevelAwait) {
+		prog, err := compileTLA(name, src, loaderOf(name))
+		return prog, true, err
+	}
+	prog, err = compileCJS(name, code, srcMap, err)
+	return prog, false, err
+}
+
+// compileCJS compiles esbuild's CommonJS output wrapped in the module function.
+func compileCJS(name, code string, srcMap []byte, err error) (*goja.Program, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -359,12 +359,39 @@ func (v *vu) requireFrom(dir string) func(call goja.FunctionCall) goja.Value {
 }
 
 func (v *vu) require(dir, spec string) (*goja.Object, error) {
+	key, err := v.resolve(dir, spec)
+	if err != nil {
+		return nil, err
+	}
+	if key == "" {
+		return v.requireBuiltin(spec)
+	}
+	exp, err := v.requireKey(key, spec)
+	if err != nil {
+		return nil, err
+	}
+	if p := v.pending[key]; p != nil {
+		switch p.State() {
+		case goja.PromiseStatePending:
+			return nil, fmt.Errorf("%s has a top-level await that has not settled when it is imported here: "+
+				"pixelk6 waits for a module's top-level await only in a module that itself has one (add one to the importer)", key)
+		case goja.PromiseStateRejected:
+			return nil, rejectionError(p.Result())
+		}
+	}
+	return exp, nil
+}
+
+// resolve returns the module key (an absolute path or a remote module's URL) that spec,
+// imported by the module whose directory (or URL, for a remote module) is dir, names; ""
+// for a built-in or extension module.
+func (v *vu) resolve(dir, spec string) (string, error) {
 	if v.initEnv != nil {
 		// dir is a local module's directory or a remote module's own URL (relative
 		// imports resolve against it)
 		u, ok, _, err := resolveRemote(dir, spec)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if !ok && !isLocalSpec(spec) && looksLikeHost(spec) {
 			if _, builtin := modules.Lookup(spec); !builtin {
@@ -374,24 +401,47 @@ func (v *vu) require(dir, spec string) (*goja.Object, error) {
 			}
 		}
 		if ok {
-			exp, err := v.requireFile(u)
-			if re := (*RemoteModuleError)(nil); errors.As(err, &re) && re.URL == u {
-				err = &RemoteModuleError{Spec: spec, URL: u, Err: re.Err} // the failed fetch, named as imported here
-			}
-			return exp, err
+			return u, nil
 		}
 	}
 	if !isLocalSpec(spec) {
-		return v.requireBuiltin(spec)
+		return "", nil
 	}
 	if v.initEnv == nil {
-		return nil, fmt.Errorf("require(%q): imports are only possible in the init context", spec)
+		return "", fmt.Errorf("require(%q): imports are only possible in the init context", spec)
 	}
-	p, err := resolvePath(dir, strings.TrimPrefix(spec, "file://"), v.fileExists)
+	return resolvePath(dir, strings.TrimPrefix(spec, "file://"), v.fileExists)
+}
+
+// requireKey runs the module key (see resolve), imported as spec.
+func (v *vu) requireKey(key, spec string) (*goja.Object, error) {
+	exp, err := v.requireFile(key)
+	if re := (*RemoteModuleError)(nil); errors.As(err, &re) && re.URL == key {
+		err = &RemoteModuleError{Spec: spec, URL: key, Err: re.Err} // the failed fetch, named as imported here
+	}
+	return exp, err
+}
+
+// importAsync is a module with top-level await importing spec: the module's exports, or a
+// Promise of them while the imported module's own top-level await has not settled.
+func (v *vu) importAsync(dir, spec string) (goja.Value, error) {
+	key, err := v.resolve(dir, spec)
 	if err != nil {
 		return nil, err
 	}
-	return v.requireFile(p)
+	if key == "" {
+		return v.requireBuiltin(spec)
+	}
+	exp, err := v.requireKey(key, spec)
+	if err != nil {
+		return nil, err
+	}
+	p := v.pending[key]
+	if p == nil || p.State() == goja.PromiseStateFulfilled {
+		return exp, nil
+	}
+	then, _ := goja.AssertFunction(v.rt.ToValue(p).ToObject(v.rt).Get("then"))
+	return then(v.rt.ToValue(p), v.rt.ToValue(func(goja.FunctionCall) goja.Value { return exp }))
 }
 
 func (v *vu) fileExists(p string) bool {
@@ -435,10 +485,24 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	} else {
 		v.initEnv.CWD = dir
 	}
-	_, err = fn(goja.Undefined(), exports, v.rt.ToValue(v.requireFrom(base)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc())
+	args := []goja.Value{exports, v.rt.ToValue(v.requireFrom(base)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc()}
+	if c.async {
+		args = append(args, v.tlaHelpers(base))
+	}
+	res, err := fn(goja.Undefined(), args...)
 	v.initEnv.CWD = prevCWD
 	if err != nil {
 		return nil, err
+	}
+	if c.async {
+		p, ok := res.Export().(*goja.Promise)
+		if !ok {
+			return nil, fmt.Errorf("%s: internal error: the async module function returned no Promise", abs)
+		}
+		if v.pending == nil {
+			v.pending = map[string]*goja.Promise{}
+		}
+		v.pending[abs] = p
 	}
 	return module.Get("exports").ToObject(v.rt), nil
 }
