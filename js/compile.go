@@ -311,6 +311,9 @@ var errTopLevelAwait = errors.New("top-level await")
 
 // loaderOf is esbuild's loader for a file name: TypeScript or JavaScript.
 func loaderOf(name string) api.Loader {
+	if isRemote(name) {
+		name, _, _ = strings.Cut(name, "?") // a remote module's query string is no extension
+	}
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".ts", ".mts", ".cts":
 		return api.LoaderTS
