@@ -9,6 +9,7 @@ import (
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/execution"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/experimental/csv"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/experimental/fs"
+	_ "github.com/pixelk6/pixelk6/js/modules/k6/experimental/streams"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/html"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/metrics"
