@@ -382,7 +382,7 @@ func writeArchiveCmd(ctx context.Context, cmd *cobra.Command, rf *runFlags, dest
 	rec := &recorder{read: os.ReadFile, files: map[string][]byte{}}
 	lo := js.LoadOptions{Env: env, Logger: logger, Registry: metrics.NewRegistry()}
 	// the init context may read secrets; the archive keeps none of them
-	secretSources, err := secrets.ParseSources(rf.secretSources, os.ReadFile)
+	secretSources, err := secrets.ParseSources(rf.secretSources, procEnv, os.ReadFile)
 	if err != nil {
 		return fail(engine.ExitGeneric, err)
 	}

@@ -251,7 +251,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		logger.Log("error", err.Error())
 		return code
 	}
-	secretSources, err := secrets.ParseSources(rf.secretSources, os.ReadFile)
+	secretSources, err := secrets.ParseSources(rf.secretSources, procEnv, os.ReadFile)
 	if err != nil {
 		return fail(engine.ExitGeneric, err)
 	}

@@ -103,7 +103,7 @@ var supportTable = []support{
 	{Flag: "compatibility-mode", Env: "K6_COMPATIBILITY_MODE", OK: true, Note: "every mode transpiles with esbuild"},
 	{Flag: "type", Short: "t", Env: "K6_TYPE", OK: true, Note: "an archive's remote (https) modules are served from the archive"},
 	{Key: "features", Flag: "features", Env: "K6_FEATURES", Note: "no feature flag is implemented yet"},
-	{Flag: "secret-source", OK: true, Note: "the file and mock sources (k6's url source is refused); secret values are redacted from the logs as in k6"},
+	{Flag: "secret-source", OK: true, Note: "the file, mock and url sources; secret values are redacted from the logs as in k6"},
 	{Flag: "console-output", Env: "K6_CONSOLE_OUTPUT", OK: true},
 	// Logging and presentation (k6's global flags).
 	{Flag: "log-output", Env: "K6_LOG_OUTPUT", OK: true},

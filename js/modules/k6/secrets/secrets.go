@@ -1,6 +1,6 @@
 // Package secrets is the k6/secrets module and its secret sources (k6's --secret-source):
 // secrets.get(key) and secrets.source(name).get(key) return Promises of the secrets of the
-// file and mock sources, and the Manager redacts every secret handed out from the run's
+// file, mock and url sources, and the Manager redacts every secret handed out from the run's
 // logs (as ***SECRET_REDACTED***), as k6 does.
 package secrets
 
@@ -52,18 +52,21 @@ func (m *instance) sourceObject(name string) *goja.Object {
 	_ = obj.Set("get", func(call goja.FunctionCall) goja.Value {
 		p, resolve, reject := rt.NewPromise()
 		key := call.Argument(0).String()
-		var v string
-		var err error
 		if m.secrets == nil {
-			err = errNoSources
-		} else {
-			v, err = m.secrets.Get(name, key)
+			_ = reject(jsError(rt, errNoSources))
+			return rt.ToValue(p)
 		}
-		if err != nil {
-			_ = reject(jsError(rt, err))
-		} else {
-			_ = resolve(v)
-		}
+		// a source may fetch over the network (url): off the VU's goroutine
+		enqueue := m.vu.RegisterCallback()
+		go func() {
+			v, err := m.secrets.Get(name, key)
+			enqueue(func() error {
+				if err != nil {
+					return reject(jsError(rt, err))
+				}
+				return resolve(v)
+			})
+		}()
 		return rt.ToValue(p)
 	})
 	return obj

@@ -51,7 +51,6 @@ func TestParseSources(t *testing.T) {
 		{"same name", []string{"mock=name=a,k=1", "mock=name=a,k=2"}, `secret source for name "a" already registered`, nil},
 		{"no =", []string{"file"}, `couldn't parse secret source configuration "file"`, nil},
 		{"unknown type", []string{"vault=x"}, `no secret source for type "vault"`, nil},
-		{"url refused", []string{"url=urlTemplate=https://127.0.0.1/{key}"}, "not k6's url source", nil},
 		{"missing file", []string{"file=nope.env"}, "file secret source", nil},
 		{"bad line", []string{"file=bad.env"}, `parsing "noequals", needs =`, nil},
 		{"mock without =", []string{"mock=a"}, `parsing "a", needs =`, nil},
@@ -59,7 +58,7 @@ func TestParseSources(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := secrets.ParseSources(c.values, files)
+			m, err := secrets.ParseSources(c.values, nil, files)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err = %v, want %q", err, c.err)
@@ -83,14 +82,14 @@ func TestParseSources(t *testing.T) {
 			}
 		})
 	}
-	if m, err := secrets.ParseSources(nil, files); m != nil || err != nil {
+	if m, err := secrets.ParseSources(nil, nil, files); m != nil || err != nil {
 		t.Errorf("no values: %v, %v", m, err)
 	}
 }
 
 // TestRedact: only secrets handed out are redacted, a longer secret wins over one inside it.
 func TestRedact(t *testing.T) {
-	m, err := secrets.ParseSources([]string{"mock=short=abc,long=abcdef,unused=zzz"}, nil)
+	m, err := secrets.ParseSources([]string{"mock=short=abc,long=abcdef,unused=zzz"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +116,7 @@ func TestSecretsModule(t *testing.T) {
 	if err := os.WriteFile(p, []byte("cool=some\nelse=source\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m, err := secrets.ParseSources([]string{"file=default," + p, "mock=name=another,cool=not cool secret"}, os.ReadFile)
+	m, err := secrets.ParseSources([]string{"file=default," + p, "mock=name=another,cool=not cool secret"}, nil, os.ReadFile)
 	if err != nil {
 		t.Fatal(err)
 	}

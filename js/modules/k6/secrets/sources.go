@@ -37,6 +37,9 @@ func (m mapSource) get(key string) (string, error) {
 type Manager struct {
 	sources map[string]source // by name; "default" too when there is one
 
+	cacheMu sync.Mutex
+	cache   map[[2]string]string // (source, key) → a value already fetched, as k6 keeps it
+
 	mu       sync.RWMutex
 	seen     map[string]bool
 	replacer *strings.Replacer
@@ -48,14 +51,16 @@ type Manager struct {
 //
 //	file=PATH (or file=filename=PATH)   key=value lines of the file at PATH
 //	mock=key=value,key2=value2          the secrets given inline
+//	url=urlTemplate=https://h/{key},... fetched over HTTP (k6's parameters; also from
+//	                                    config=FILE.json and K6_SECRET_SOURCE_URL_* in env)
 //
-// k6's url source is refused with an error naming it. readFile reads the file source's
-// file. No values yield a nil Manager.
-func ParseSources(values []string, readFile func(string) ([]byte, error)) (*Manager, error) {
+// readFile reads the file source's file and the url source's config file. No values yield
+// a nil Manager.
+func ParseSources(values []string, env map[string]string, readFile func(string) ([]byte, error)) (*Manager, error) {
 	if len(values) == 0 {
 		return nil, nil
 	}
-	m := &Manager{sources: map[string]source{}, seen: map[string]bool{}}
+	m := &Manager{sources: map[string]source{}, seen: map[string]bool{}, cache: map[[2]string]string{}}
 	for _, line := range values {
 		typ, config, ok := strings.Cut(line, "=")
 		if !ok && line != "url" {
@@ -70,7 +75,10 @@ func ParseSources(values []string, readFile func(string) ([]byte, error)) (*Mana
 		case "mock":
 			src, err = mockSource(config)
 		case "url":
-			return nil, fmt.Errorf("secret source %q: pixelk6 has the file and mock secret sources, not k6's url source yet", line)
+			var cfg urlConfig
+			if cfg, err = urlSourceConfig(config, env, readFile); err == nil {
+				src = newURLSource(cfg)
+			}
 		default:
 			return nil, fmt.Errorf("no secret source for type %q for configuration %q", typ, line)
 		}
@@ -168,11 +176,21 @@ func (m *Manager) Get(name, key string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("no secret source with name %q is configured", name)
 	}
+	ck := [2]string{fmt.Sprintf("%p", src), key} // sources that are one (default and its name) share
+	m.cacheMu.Lock()
+	v, ok := m.cache[ck]
+	m.cacheMu.Unlock()
+	if ok {
+		return v, nil
+	}
 	v, err := src.get(key)
 	if err != nil {
 		return "", err
 	}
 	m.redact(v)
+	m.cacheMu.Lock()
+	m.cache[ck] = v
+	m.cacheMu.Unlock()
 	return v, nil
 }
 
