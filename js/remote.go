@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -153,7 +154,11 @@ type RemoteModuleError struct {
 func (e *RemoteModuleError) Error() string {
 	msg := fmt.Sprintf("the moduleSpecifier %q couldn't be retrieved from the resolved url %q. Error : %q", e.Spec, e.URL, e.Err.Error())
 	var ue *url.Error
-	if errors.As(e.Err, &ue) && !errors.Is(e.Err, context.Canceled) {
+	var cv *tls.CertificateVerificationError
+	switch {
+	case errors.As(e.Err, &cv):
+		msg += " (the server's certificate is not trusted by this system's roots; on Linux, SSL_CERT_FILE=ca.pem or SSL_CERT_DIR trusts a private CA)"
+	case errors.As(e.Err, &ue) && !errors.Is(e.Err, context.Canceled):
 		msg += " (remote modules are fetched when the script loads: run where " + hostOf(e.URL) +
 			" is reachable; or make an archive there with `pixelk6 archive`, which carries the module and runs offline; or save the file next to the script and import it by a relative path)"
 	}

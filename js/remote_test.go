@@ -156,6 +156,17 @@ func TestRemoteModuleErrors(t *testing.T) {
 	}
 }
 
+// TestRemoteModuleUntrusted: a certificate the system's roots do not trust fails naming the
+// URL and telling how to trust a private CA.
+func TestRemoteModuleUntrusted(t *testing.T) {
+	s := newModuleServer(t, map[string]string{"/m.js": `export const v = 1;`})
+	dir := writeFiles(t, map[string]string{"script.js": `import { v } from '` + s.URL + `/m.js'; export default function () {}`})
+	_, err := Load(context.Background(), filepath.Join(dir, "script.js"), LoadOptions{Remote: FetchRemote(nil)})
+	if err == nil || !strings.Contains(err.Error(), s.URL+"/m.js") || !strings.Contains(err.Error(), "SSL_CERT_FILE") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // TestRemoteModuleSchemeless: a bare specifier that starts with a host name is fetched over
 // https with k6's warning.
 func TestRemoteModuleSchemeless(t *testing.T) {
