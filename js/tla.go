@@ -458,6 +458,9 @@ func compileTLA(name, src string, loader api.Loader) (*goja.Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: source map: %w", name, err)
 	}
+	if strings.HasPrefix(body, "#!") {
+		body = "//" + body[2:] // a hashbang is valid only at the very start of a file (see compileCJS)
+	}
 	var b strings.Builder
 	b.WriteString(tlaWrapperHead)
 	b.WriteString(head)

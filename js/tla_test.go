@@ -68,6 +68,15 @@ export default function (): void { if (n !== 3) throw new Error('n=' + n); }`}, 
 	}
 }
 
+// TestTopLevelAwaitHashbang: a script with a hashbang line and top-level await runs, and its
+// error positions still point at its own lines.
+func TestTopLevelAwaitHashbang(t *testing.T) {
+	_, err := load(t, map[string]string{"script.js": "#!/usr/bin/env pixelk6 run\nawait null;\n\nthrow new Error('line four');\nexport default function () {}"}, "script.js", nil)
+	if err == nil || !strings.Contains(err.Error(), "line four") || !strings.Contains(err.Error(), "script.js:4") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // TestTopLevelAwaitErrors: a rejected top-level await fails the init context with the
 // user's file:line, one that never settles fails it too, and a module without top-level
 // await that imports a module still awaiting fails loudly.
