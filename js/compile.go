@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -218,6 +219,29 @@ type compiled struct {
 	path  string // absolute path
 	prog  *goja.Program
 	async bool // the program is an async module function (top-level await)
+
+	// For a CommonJS module: its source and the specifiers it requires with a literal,
+	// so that it can become an async module function when one of its imports (or theirs)
+	// awaits at top level (see vu.asyncDeps).
+	src  string
+	deps []string
+
+	mu          sync.Mutex
+	depsChecked bool
+	depsAsync   bool
+	tlaProg     *goja.Program // prog compiled as an async module function, made on demand
+	tlaErr      error
+}
+
+// asyncProgram returns c's program as an async module function (for a module whose
+// imports await at top level).
+func (c *compiled) asyncProgram() (*goja.Program, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tlaProg == nil && c.tlaErr == nil {
+		c.tlaProg, c.tlaErr = compileTLA(c.path, c.src, loaderOf(c.path))
+	}
+	return c.tlaProg, c.tlaErr
 }
 
 // compiler transforms and compiles files once each and caches them by absolute path. It is
@@ -269,12 +293,15 @@ func (c *compiler) load(ctx context.Context, abs string) (*compiled, error) {
 			e.err = fmt.Errorf("reading script %q: %w", abs, err)
 			return
 		}
-		prog, async, err := compileModule(abs, string(src))
+		prog, async, deps, err := compileModule(abs, string(src))
 		if err != nil {
 			e.err = err
 			return
 		}
-		e.c = &compiled{path: abs, prog: prog, async: async}
+		e.c = &compiled{path: abs, prog: prog, async: async, deps: deps}
+		if !async {
+			e.c.src = string(src)
+		}
 	})
 	return e.c, e.err
 }
@@ -324,20 +351,45 @@ func loaderOf(name string) api.Loader {
 // compileSource transforms src and compiles it wrapped in the CommonJS module function, with
 // an inline source map so that goja reports positions in the user's file.
 func compileSource(name, src string) (*goja.Program, error) {
-	prog, _, err := compileModule(name, src)
+	prog, _, _, err := compileModule(name, src)
 	return prog, err
 }
 
-// compileModule is compileSource that also reports whether the file has top-level await:
-// its program is then an async module function (see tla.go).
-func compileModule(name, src string) (prog *goja.Program, async bool, err error) {
+// compileModule is compileSource that also reports whether the file has top-level await
+// (its program is then an async module function, see tla.go) and, for a CommonJS module,
+// the specifiers it requires with a literal.
+func compileModule(name, src string) (prog *goja.Program, async bool, deps []string, err error) {
 	code, srcMap, err := transform(name, src)
 	if errors.Is(err, errTopLevelAwait) {
 		prog, err := compileTLA(name, src, loaderOf(name))
-		return prog, true, err
+		return prog, true, nil, err
 	}
 	prog, err = compileCJS(name, code, srcMap, err)
-	return prog, false, err
+	return prog, false, requireSpecs(code), err
+}
+
+// requireLiteral finds require("spec") and require('spec') in esbuild's output.
+var requireLiteral = regexp.MustCompile(`\brequire\((?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')\)`)
+
+// requireSpecs returns the specifiers code requires with a literal, in order, once each. A
+// match inside a string or comment is harmless: it only makes the module be checked for
+// imports that await.
+func requireSpecs(code string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range requireLiteral.FindAllStringSubmatchIndex(code, -1) {
+		start := m[2]
+		if start < 0 {
+			start = m[4]
+		}
+		spec, _, err := unquoteJS(code[start-1:])
+		if err != nil || seen[spec] {
+			continue
+		}
+		seen[spec] = true
+		out = append(out, spec)
+	}
+	return out
 }
 
 // compileCJS compiles esbuild's CommonJS output wrapped in the module function.

@@ -385,7 +385,10 @@ func (v *vu) require(dir, spec string) (*goja.Object, error) {
 // resolve returns the module key (an absolute path or a remote module's URL) that spec,
 // imported by the module whose directory (or URL, for a remote module) is dir, names; ""
 // for a built-in or extension module.
-func (v *vu) resolve(dir, spec string) (string, error) {
+func (v *vu) resolve(dir, spec string) (string, error) { return v.resolveSpec(dir, spec, true) }
+
+// resolveSpec is resolve; warn logs k6's warning for a specifier made https.
+func (v *vu) resolveSpec(dir, spec string, warn bool) (string, error) {
 	if v.initEnv != nil {
 		// dir is a local module's directory or a remote module's own URL (relative
 		// imports resolve against it)
@@ -396,8 +399,10 @@ func (v *vu) resolve(dir, spec string) (string, error) {
 		if !ok && !isLocalSpec(spec) && looksLikeHost(spec) {
 			if _, builtin := modules.Lookup(spec); !builtin {
 				u, ok = "https://"+spec, true
-				v.state.Logger.Log("warning", fmt.Sprintf("The moduleSpecifier %q has no scheme but we will try to resolve it as remote module. "+
-					"This will be deprecated in the future and all remote modules will need to explicitly use \"https\" as scheme.", spec))
+				if warn {
+					v.state.Logger.Log("warning", fmt.Sprintf("The moduleSpecifier %q has no scheme but we will try to resolve it as remote module. "+
+						"This will be deprecated in the future and all remote modules will need to explicitly use \"https\" as scheme.", spec))
+				}
 			}
 		}
 		if ok {
@@ -444,6 +449,48 @@ func (v *vu) importAsync(dir, spec string) (goja.Value, error) {
 	return then(v.rt.ToValue(p), v.rt.ToValue(func(goja.FunctionCall) goja.Value { return exp }))
 }
 
+// asyncDeps reports whether the CommonJS module key (compiled as c) imports, directly or
+// through its imports, a module with top-level await. The answer is kept in c: it is the
+// same for every VU.
+func (v *vu) asyncDeps(key string, c *compiled) bool {
+	c.mu.Lock()
+	done, r := c.depsChecked, c.depsAsync
+	c.mu.Unlock()
+	if done {
+		return r
+	}
+	r = v.findAsyncDeps(key, c, map[string]bool{key: true})
+	c.mu.Lock()
+	c.depsChecked, c.depsAsync = true, r
+	c.mu.Unlock()
+	return r
+}
+
+// findAsyncDeps walks the literal imports of c (the module key) depth first; visiting
+// cuts cycles. An import that does not resolve or load is skipped: requiring it fails
+// later, where the error belongs.
+func (v *vu) findAsyncDeps(key string, c *compiled, visiting map[string]bool) bool {
+	base := moduleDir(key)
+	if isRemote(key) {
+		base = key
+	}
+	for _, spec := range c.deps {
+		dk, err := v.resolveSpec(base, spec, false)
+		if err != nil || dk == "" || visiting[dk] {
+			continue
+		}
+		visiting[dk] = true
+		dc, err := v.b.comp.load(v.ctx, dk)
+		if err != nil {
+			continue
+		}
+		if dc.async || v.findAsyncDeps(dk, dc, visiting) {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *vu) fileExists(p string) bool {
 	if v.b.opts.ReadFile == nil {
 		st, err := os.Stat(p)
@@ -466,7 +513,15 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	fnVal, err := v.rt.RunProgram(c.prog)
+	prog, async := c.prog, c.async
+	if !async && len(c.deps) > 0 && v.asyncDeps(abs, c) {
+		// an import awaits at top level: this module waits for it as an async module
+		if prog, err = c.asyncProgram(); err != nil {
+			return nil, err
+		}
+		async = true
+	}
+	fnVal, err := v.rt.RunProgram(prog)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +541,7 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 		v.initEnv.CWD = dir
 	}
 	args := []goja.Value{exports, v.rt.ToValue(v.requireFrom(base)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc()}
-	if c.async {
+	if async {
 		args = append(args, v.tlaHelpers(base))
 	}
 	res, err := fn(goja.Undefined(), args...)
@@ -494,7 +549,7 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.async {
+	if async {
 		p, ok := res.Export().(*goja.Promise)
 		if !ok {
 			return nil, fmt.Errorf("%s: internal error: the async module function returned no Promise", abs)

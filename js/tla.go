@@ -26,9 +26,10 @@ import (
 //  3. the module function returns the Promise of the module's evaluation; the VU settles it
 //     on its event loop before the init context ends (an error in it is an init error).
 //
-// A module without top-level await keeps the CommonJS road and its synchronous require: if it
-// imports a module that is still awaiting, the import throws, naming both (ES module
-// semantics would make the importer wait; put an await in the importer).
+// A module without top-level await keeps the CommonJS road and its synchronous require,
+// unless one of its literal imports (or theirs) has top-level await: then it takes this road
+// too, so that it waits for them (vu.asyncDeps). A require() with a computed name of a
+// module still awaiting throws, saying so.
 
 // tlaWrapperHead opens the async module function of a file with top-level await. Its last
 // parameter holds the import and export helpers (see tlaHelpers). The getters of the

@@ -3,6 +3,7 @@ package js
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -94,7 +95,7 @@ func TestTopLevelAwaitErrors(t *testing.T) {
 			"bad.js": "await null;\nundefinedThing();"}, []string{"undefinedThing is not defined", "bad.js:2"}},
 		{"never settles", map[string]string{"script.js": "await new Promise(() => {});\nexport default function () {}"},
 			[]string{"top-level await never settled"}},
-		{"sync importer", map[string]string{"script.js": "import { v } from './tla.js';\nexport default function () {}",
+		{"computed require of a module still awaiting", map[string]string{"script.js": "const name = './tla.js';\nconst { v } = require(name);\nexport default function () {}",
 			"tla.js": "export const v = await Promise.resolve(1);"}, []string{"tla.js has a top-level await that has not settled"}},
 	}
 	for _, c := range cases {
@@ -110,6 +111,43 @@ func TestTopLevelAwaitErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestImportsThatAwait: a module without top-level await that imports (directly or through
+// another module, local or in a subdirectory) one that has it waits for it, as in ES modules:
+// the script sees the awaited data. Other modules keep the CommonJS road.
+func TestImportsThatAwait(t *testing.T) {
+	files := map[string]string{
+		"script.js": `import { users } from './lib/data.js';
+import { twice } from './plain.js';
+export const options = { iterations: 1 };
+export default function () {
+  if (users.join(',') !== 'ada,grace' || twice(2) !== 4) throw new Error(users.join(','));
+}`,
+		"lib/data.js": `import { load } from './load.js'; export const users = load();`,
+		"lib/load.js": `const names = await new Promise((r) => setTimeout(() => r(['ada', 'grace']), 2)); export function load() { return names; }`,
+		"plain.js":    `export function twice(x) { return 2 * x; }`,
+	}
+	h, err := load(t, files, "script.js", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.vu(t, 1).RunIteration(context.Background(), "default", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(h.b.Options()), `"iterations":1`) {
+		t.Errorf("options = %s", h.b.Options())
+	}
+	for _, p := range []string{"script.js", "lib/data.js"} {
+		c, _ := h.b.comp.load(context.Background(), filepath.Join(filepath.Dir(h.b.Path()), p))
+		if c == nil || !c.depsAsync {
+			t.Errorf("%s is not run as an async module", p)
+		}
+	}
+	c, _ := h.b.comp.load(context.Background(), filepath.Join(filepath.Dir(h.b.Path()), "plain.js"))
+	if c == nil || c.depsAsync || c.tlaProg != nil {
+		t.Errorf("plain.js was made async")
 	}
 }
 
