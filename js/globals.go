@@ -542,7 +542,11 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	}
 	args := []goja.Value{exports, v.rt.ToValue(v.requireFrom(base)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc()}
 	if async {
-		args = append(args, v.tlaHelpers(base))
+		open := v.rt.Get("open")
+		if !isRemote(abs) {
+			open = v.openFrom(dir)
+		}
+		args = append(args, v.tlaHelpers(base), open)
 	}
 	res, err := fn(goja.Undefined(), args...)
 	v.initEnv.CWD = prevCWD

@@ -31,10 +31,12 @@ import (
 // too, so that it waits for them (vu.asyncDeps). A require() with a computed name of a
 // module still awaiting throws, saying so.
 
-// tlaWrapperHead opens the async module function of a file with top-level await. Its last
-// parameter holds the import and export helpers (see tlaHelpers). The getters of the
-// module's exports follow on the same line.
-const tlaWrapperHead = "(async function (exports, require, module, __filename, __dirname, __pixelk6Builtin, __pk6) {"
+// tlaWrapperHead opens the async module function of a file with top-level await. Its
+// parameter __pk6 holds the import and export helpers (see tlaHelpers); open is the
+// module's own open(), which resolves relative paths against the module's directory even
+// after an await (when the init context's current directory is no longer the module's).
+// The getters of the module's exports follow on the same line.
+const tlaWrapperHead = "(async function (exports, require, module, __filename, __dirname, __pixelk6Builtin, __pk6, open) {"
 
 // hasTopLevelAwait reports whether esbuild refused a CommonJS transform for top-level await.
 func hasTopLevelAwait(errs []api.Message) bool {
@@ -552,6 +554,19 @@ func (v *vu) tlaHelpers(base string) goja.Value {
 		return goja.Undefined()
 	})
 	return h
+}
+
+// openFrom is open() for the async module in directory dir.
+func (v *vu) openFrom(dir string) goja.Value {
+	return v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		if v.initEnv == nil {
+			return v.open(call) // its error
+		}
+		prev := v.initEnv.CWD
+		v.initEnv.CWD = dir
+		defer func() { v.initEnv.CWD = prev }()
+		return v.open(call)
+	})
 }
 
 // settleMain checks the main module's top-level await once the init context's event loop

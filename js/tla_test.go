@@ -116,18 +116,21 @@ func TestTopLevelAwaitErrors(t *testing.T) {
 
 // TestImportsThatAwait: a module without top-level await that imports (directly or through
 // another module, local or in a subdirectory) one that has it waits for it, as in ES modules:
-// the script sees the awaited data. Other modules keep the CommonJS road.
+// the script sees the awaited data, and open() after an await stays relative to its module.
+// Other modules keep the CommonJS road.
 func TestImportsThatAwait(t *testing.T) {
 	files := map[string]string{
-		"script.js": `import { users } from './lib/data.js';
+		"script.js": `import { users, text } from './lib/data.js';
 import { twice } from './plain.js';
 export const options = { iterations: 1 };
 export default function () {
-  if (users.join(',') !== 'ada,grace' || twice(2) !== 4) throw new Error(users.join(','));
+  if (users.join(',') !== 'ada,grace' || twice(2) !== 4 || text !== 'beside data.js') throw new Error(users.join(',') + text);
 }`,
-		"lib/data.js": `import { load } from './load.js'; export const users = load();`,
-		"lib/load.js": `const names = await new Promise((r) => setTimeout(() => r(['ada', 'grace']), 2)); export function load() { return names; }`,
-		"plain.js":    `export function twice(x) { return 2 * x; }`,
+		"lib/data.js": `import { load } from './load.js'; export const users = load(); export { text } from './load.js';`,
+		"lib/load.js": `const names = await new Promise((r) => setTimeout(() => r(['ada', 'grace']), 2)); export function load() { return names; }
+export const text = open('./data.txt'); // after the await: still relative to lib/`,
+		"lib/data.txt": "beside data.js",
+		"plain.js":     `export function twice(x) { return 2 * x; }`,
 	}
 	h, err := load(t, files, "script.js", nil)
 	if err != nil {
