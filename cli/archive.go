@@ -23,6 +23,7 @@ import (
 	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/js"
+	"github.com/pixelk6/pixelk6/js/modules/k6/secrets"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -34,7 +35,8 @@ import (
 //	data            the main script
 //	file/dir/...    every local file the script loaded (modules, open()ed files), by
 //	                absolute path; the main script's entry is a hard link to data
-//	https/host/...  remote modules (pixelk6 has none to write)
+//	https/host/...  remote modules (https imports), by URL without the scheme: running the
+//	                archive uses these and fetches nothing
 //
 // Home directories are anonymised (/home/<user>/ becomes /home/nobody/), as k6 does.
 
@@ -64,6 +66,15 @@ func (a *archive) ReadFile(p string) ([]byte, error) {
 		return b, nil
 	}
 	return nil, fmt.Errorf("%s is not in the archive: %w", p, os.ErrNotExist)
+}
+
+// Remote serves the archive's remote modules (js.LoadOptions.Remote): a run of an archive
+// fetches nothing.
+func (a *archive) Remote(_ context.Context, u string) ([]byte, error) {
+	if b, ok := a.files[u]; ok && strings.HasPrefix(u, "https://") {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%s is not in the archive (a run of an archive fetches no module): %w", u, os.ErrNotExist)
 }
 
 // isArchive reports whether the file at p is a tar archive with k6's metadata.json.
@@ -181,11 +192,24 @@ func anonymise(p string) string {
 	return p
 }
 
-// recorder wraps a ReadFile and keeps every file it served, for the archive.
+// recorder wraps a ReadFile and a remote module fetch and keeps every file they served, for
+// the archive: local files by absolute path, remote modules by URL.
 type recorder struct {
-	read  func(string) ([]byte, error)
-	mu    sync.Mutex
-	files map[string][]byte
+	read   func(string) ([]byte, error)
+	remote func(context.Context, string) ([]byte, error)
+	mu     sync.Mutex
+	files  map[string][]byte
+}
+
+// Remote records a remote module (js.LoadOptions.Remote).
+func (r *recorder) Remote(ctx context.Context, u string) ([]byte, error) {
+	b, err := r.remote(ctx, u)
+	if err == nil {
+		r.mu.Lock()
+		r.files[u] = b
+		r.mu.Unlock()
+	}
+	return b, err
 }
 
 func (r *recorder) ReadFile(p string) ([]byte, error) {
@@ -241,6 +265,9 @@ func writeArchive(w io.Writer, main string, files map[string][]byte, options jso
 	dirs := map[string]bool{}
 	for p := range files {
 		names = append(names, p)
+		if strings.HasPrefix(p, "https://") {
+			continue
+		}
 		for d := path.Dir(anonymise(p)); d != "/" && d != "."; d = path.Dir(d) {
 			dirs[d] = true
 		}
@@ -258,6 +285,9 @@ func writeArchive(w io.Writer, main string, files map[string][]byte, options jso
 	}
 	for _, p := range names {
 		name := "file" + anonymise(p)
+		if rest, ok := strings.CutPrefix(p, "https://"); ok {
+			name = "https/" + rest
+		}
 		var err error
 		if p == main {
 			err = tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeLink, Linkname: "data", ModTime: now})
@@ -351,6 +381,14 @@ func writeArchiveCmd(ctx context.Context, cmd *cobra.Command, rf *runFlags, dest
 	}
 	rec := &recorder{read: os.ReadFile, files: map[string][]byte{}}
 	lo := js.LoadOptions{Env: env, Logger: logger, Registry: metrics.NewRegistry()}
+	// the init context may read secrets; the archive keeps none of them
+	secretSources, err := secrets.ParseSources(rf.secretSources, procEnv, os.ReadFile)
+	if err != nil {
+		return fail(engine.ExitGeneric, err)
+	}
+	if secretSources != nil {
+		logger.Redact, lo.Secrets = secretSources.Redact, secretSources
+	}
 	if scriptPath == "-" {
 		if scriptPath, lo, err = stdinScript(d.stdin, lo); err != nil {
 			return fail(engine.ExitScriptError, err)
@@ -361,6 +399,11 @@ func writeArchiveCmd(ctx context.Context, cmd *cobra.Command, rf *runFlags, dest
 		rec.read = os.ReadFile
 	}
 	lo.ReadFile = rec.ReadFile
+	rec.remote = lo.Remote
+	if rec.remote == nil {
+		rec.remote = js.FetchRemote(nil)
+	}
+	lo.Remote = rec.Remote
 	if !filepath.IsAbs(scriptPath) {
 		wd, err := os.Getwd()
 		if err != nil {

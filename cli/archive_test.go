@@ -237,3 +237,74 @@ func TestArchiveStdoutExcludeEnv(t *testing.T) {
 		t.Error("--stdout also wrote archive.tar")
 	}
 }
+
+// TestRunArchiveRemoteModules runs an archive that carries remote modules, laid out as k6
+// writes them (https/host/path): they are served from the archive, relative imports among
+// them included, and nothing is fetched (jslib.k6.io is not reachable from tests).
+func TestRunArchiveRemoteModules(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	put := func(name, b string) {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("metadata.json", `{"type":"js","options":{"iterations":2},"filename":"file:///home/nobody/k6/test.js","pwd":"file:///home/nobody/k6/","env":{},"compatibilityMode":"extended","k6version":"2.2.0","goos":"linux"}`)
+	put("data", "import { pick } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';\nexport default function () { console.log('picked ' + pick(['x'])); }\n")
+	put("https/jslib.k6.io/k6-utils/1.4.0/index.js", "export { pick } from './pick.js';\n")
+	put("https/jslib.k6.io/k6-utils/1.4.0/pick.js", "export function pick(a) { return a[0]; }\n")
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "k6.tar")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := defaultDeps()
+	d.environ = func() []string { return nil }
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"run", "-q", "--no-summary", p}, &stdout, &stderr, d); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), `msg="picked x" source=console`); n != 2 {
+		t.Errorf("%d iterations:\n%s", n, stderr.String())
+	}
+}
+
+// TestWriteArchiveRemoteModules: remote modules go into the archive under https/host/path,
+// and reading the archive back serves them by URL.
+func TestWriteArchiveRemoteModules(t *testing.T) {
+	files := map[string][]byte{
+		"/work/test.js":                  []byte("import 'https://example.com/m/1.0/a.js';\n"),
+		"https://example.com/m/1.0/a.js": []byte("export const a = 1;\n"),
+	}
+	var buf bytes.Buffer
+	if err := writeArchive(&buf, "/work/test.js", files, []byte(`{}`), nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	tr := tar.NewReader(bytes.NewReader(buf.Bytes()))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names[h.Name] = true
+	}
+	if !names["https/example.com/m/1.0/a.js"] {
+		t.Errorf("entries %v lack https/example.com/m/1.0/a.js", names)
+	}
+	a, err := readArchive(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := a.Remote(context.Background(), "https://example.com/m/1.0/a.js"); err != nil || string(b) != "export const a = 1;\n" {
+		t.Errorf("Remote = %q, %v", b, err)
+	}
+	if _, err := a.Remote(context.Background(), "https://example.com/other.js"); err == nil || !strings.Contains(err.Error(), "not in the archive") {
+		t.Errorf("a module the archive lacks: %v", err)
+	}
+}

@@ -69,6 +69,7 @@ import (
 	"github.com/pixelk6/pixelk6/internal/logfmt"
 	"github.com/pixelk6/pixelk6/js"
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/k6/secrets"
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output"
@@ -256,6 +257,13 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		logger.Log("error", err.Error())
 		return code
 	}
+	secretSources, err := secrets.ParseSources(rf.secretSources, procEnv, os.ReadFile)
+	if err != nil {
+		return fail(engine.ExitGeneric, err)
+	}
+	if secretSources != nil {
+		logger.Redact = secretSources.Redact
+	}
 	// Settings pixelk6 refuses are gathered from every tier (flags, environment, config
 	// file, script), so that one message names them all; any other error stops here.
 	var refused refusals
@@ -287,6 +295,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		defer f.Close()
 		scriptLogger.console = logfmt.New(f)
 		scriptLogger.console.Debug = true
+		if secretSources != nil {
+			scriptLogger.console.Redact = secretSources.Redact
+		}
 	}
 	scriptEnv := map[string]string{}
 	if pre.IncludeSystemEnv == nil || *pre.IncludeSystemEnv {
@@ -309,9 +320,12 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 
 	reg := metrics.NewRegistry()
 	lo := js.LoadOptions{Env: scriptEnv, Logger: scriptLogger, Registry: reg}
+	if secretSources != nil {
+		lo.Secrets = secretSources
+	}
 	switch {
 	case arc != nil:
-		scriptPath, lo.ReadFile = arc.main, arc.ReadFile
+		scriptPath, lo.ReadFile, lo.Remote = arc.main, arc.ReadFile, arc.Remote
 	case scriptPath == "-":
 		if scriptPath, lo, err = stdinScript(d.stdin, lo); err != nil {
 			return fail(engine.ExitScriptError, err)

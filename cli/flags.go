@@ -49,6 +49,7 @@ type runFlags struct {
 	minIterDuration  string
 	segment          string
 	segmentSequence  string
+	secretSources    []string
 	http             httpFlags
 }
 
@@ -160,6 +161,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.minIterDuration, "min-iteration-duration", "", "the shortest time a VU spends on an iteration, e.g. 1s")
 	fs.StringVar(&f.segment, "execution-segment", "", "run only this segment of the test, e.g. 10%, 1/3, 0.2:2/3 (for a distributed run)")
 	fs.StringVar(&f.segmentSequence, "execution-segment-sequence", "", "the segments of all instances of a distributed run, as points, e.g. 0,1/3,2/3,1")
+	fs.StringArrayVar(&f.secretSources, "secret-source", nil, "a secret source for k6/secrets: file=PATH or mock=KEY=VALUE,... (add name=NAME and default; repeatable)")
 	f.http.register(fs)
 	registerRefused(fs)
 }

@@ -104,9 +104,9 @@ var supportTable = []support{
 	{Flag: "env", Short: "e", OK: true},
 	{Flag: "include-system-env-vars", Bool: true, Env: "K6_INCLUDE_SYSTEM_ENV_VARS", OK: true},
 	{Flag: "compatibility-mode", Env: "K6_COMPATIBILITY_MODE", OK: true, Note: "every mode transpiles with esbuild"},
-	{Flag: "type", Short: "t", Env: "K6_TYPE", OK: true, Note: "archives with remote (https) modules are not supported"},
+	{Flag: "type", Short: "t", Env: "K6_TYPE", OK: true, Note: "an archive's remote (https) modules are served from the archive"},
 	{Key: "features", Flag: "features", Env: "K6_FEATURES", Note: "no feature flag is implemented yet"},
-	{Flag: "secret-source", Note: "not implemented yet"},
+	{Flag: "secret-source", OK: true, Note: "the file, mock and url sources; secret values are redacted from the logs as in k6"},
 	{Flag: "console-output", Env: "K6_CONSOLE_OUTPUT", OK: true},
 	// Logging and presentation (k6's global flags).
 	{Flag: "log-output", Env: "K6_LOG_OUTPUT", OK: true},

@@ -31,6 +31,11 @@ type LoadOptions struct {
 	Logger modules.Logger
 	// ReadFile reads scripts and open()ed files by absolute path; nil means os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
+	// Remote fetches a remote module by its https URL, once per run; nil means
+	// FetchRemote(nil). An archive's runner serves the modules the archive carries.
+	Remote func(ctx context.Context, url string) ([]byte, error)
+	// Secrets are the run's secret sources (k6/secrets); nil for none.
+	Secrets modules.Secrets
 	// CWD resolves a relative script path; "" means the process working directory.
 	CWD string
 	// Registry receives custom metrics defined while probing the script's init context;
@@ -95,8 +100,8 @@ func Load(ctx context.Context, path string, opts LoadOptions) (*Bundle, error) {
 		}
 		abs = filepath.Join(cwd, path)
 	}
-	b := &Bundle{path: abs, opts: opts, comp: newCompiler(opts.ReadFile), start: time.Now(), exported: map[string]bool{}, run: modules.NewRun()}
-	if _, err := b.comp.load(abs); err != nil {
+	b := &Bundle{path: abs, opts: opts, comp: newCompiler(opts.ReadFile, opts.Remote), start: time.Now(), exported: map[string]bool{}, run: modules.NewRun()}
+	if _, err := b.comp.load(ctx, abs); err != nil {
 		return nil, &InitError{err}
 	}
 	reg := opts.Registry

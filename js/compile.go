@@ -1,11 +1,14 @@
 package js
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -213,14 +216,39 @@ func replaceIdent(code, name, expr string) string {
 // compiled is one transformed and compiled file. Its program evaluates to the module
 // function; the program is shared by every VU's runtime.
 type compiled struct {
-	path string // absolute path
-	prog *goja.Program
+	path  string // absolute path
+	prog  *goja.Program
+	async bool // the program is an async module function (top-level await)
+
+	// For a CommonJS module: its source and the specifiers it requires with a literal,
+	// so that it can become an async module function when one of its imports (or theirs)
+	// awaits at top level (see vu.asyncDeps).
+	src  string
+	deps []string
+
+	mu          sync.Mutex
+	depsChecked bool
+	depsAsync   bool
+	tlaProg     *goja.Program // prog compiled as an async module function, made on demand
+	tlaErr      error
+}
+
+// asyncProgram returns c's program as an async module function (for a module whose
+// imports await at top level).
+func (c *compiled) asyncProgram() (*goja.Program, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tlaProg == nil && c.tlaErr == nil {
+		c.tlaProg, c.tlaErr = compileTLA(c.path, c.src, loaderOf(c.path))
+	}
+	return c.tlaProg, c.tlaErr
 }
 
 // compiler transforms and compiles files once each and caches them by absolute path. It is
 // safe for concurrent use (VUs initialise in parallel).
 type compiler struct {
 	readFile func(path string) ([]byte, error)
+	remote   func(ctx context.Context, url string) ([]byte, error)
 
 	mu    sync.Mutex
 	cache map[string]*compileEntry
@@ -232,15 +260,20 @@ type compileEntry struct {
 	err  error
 }
 
-func newCompiler(readFile func(string) ([]byte, error)) *compiler {
+func newCompiler(readFile func(string) ([]byte, error), remote func(context.Context, string) ([]byte, error)) *compiler {
 	if readFile == nil {
 		readFile = os.ReadFile
 	}
-	return &compiler{readFile: readFile, cache: make(map[string]*compileEntry)}
+	if remote == nil {
+		remote = FetchRemote(nil)
+	}
+	return &compiler{readFile: readFile, remote: remote, cache: make(map[string]*compileEntry)}
 }
 
-// load returns the compiled program of the file at the absolute path abs.
-func (c *compiler) load(abs string) (*compiled, error) {
+// load returns the compiled program of the file at the absolute path abs, or of the remote
+// module at the https URL abs (fetched with ctx by the first caller; its failure is the
+// fetch's error, unwrapped).
+func (c *compiler) load(ctx context.Context, abs string) (*compiled, error) {
 	c.mu.Lock()
 	e, ok := c.cache[abs]
 	if !ok {
@@ -249,17 +282,26 @@ func (c *compiler) load(abs string) (*compiled, error) {
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
-		src, err := c.readFile(abs)
-		if err != nil {
+		var src []byte
+		var err error
+		if isRemote(abs) {
+			if src, err = c.remote(ctx, abs); err != nil {
+				e.err = &RemoteModuleError{Spec: abs, URL: abs, Err: err}
+				return
+			}
+		} else if src, err = c.readFile(abs); err != nil {
 			e.err = fmt.Errorf("reading script %q: %w", abs, err)
 			return
 		}
-		prog, err := compileSource(abs, string(src))
+		prog, async, deps, err := compileModule(abs, string(src))
 		if err != nil {
 			e.err = err
 			return
 		}
-		e.c = &compiled{path: abs, prog: prog}
+		e.c = &compiled{path: abs, prog: prog, async: async, deps: deps}
+		if !async {
+			e.c.src = string(src)
+		}
 	})
 	return e.c, e.err
 }
@@ -267,13 +309,8 @@ func (c *compiler) load(abs string) (*compiled, error) {
 // transform turns an ES module or TypeScript file into CommonJS for goja, returning the code
 // and its source map (JSON).
 func transform(name, src string) (code string, srcMap []byte, err error) {
-	loader := api.LoaderJS
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".ts", ".mts", ".cts":
-		loader = api.LoaderTS
-	}
 	res := api.Transform(src, api.TransformOptions{
-		Loader:     loader,
+		Loader:     loaderOf(name),
 		Format:     api.FormatCommonJS,
 		Target:     api.ES2017,
 		Supported:  map[string]bool{"async-generator": false, "for-await": false},
@@ -283,6 +320,9 @@ func transform(name, src string) (code string, srcMap []byte, err error) {
 		SourcesContent: api.SourcesContentExclude,
 		LogLevel:       api.LogLevelSilent,
 	})
+	if hasTopLevelAwait(res.Errors) {
+		return "", nil, errTopLevelAwait
+	}
 	if len(res.Errors) > 0 {
 		m := res.Errors[0]
 		if m.Location != nil {
@@ -293,10 +333,67 @@ func transform(name, src string) (code string, srcMap []byte, err error) {
 	return string(res.Code), res.Map, nil
 }
 
+// errTopLevelAwait is transform's answer for a file with top-level await (see tla.go).
+var errTopLevelAwait = errors.New("top-level await")
+
+// loaderOf is esbuild's loader for a file name: TypeScript or JavaScript.
+func loaderOf(name string) api.Loader {
+	if isRemote(name) {
+		name, _, _ = strings.Cut(name, "?") // a remote module's query string is no extension
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".ts", ".mts", ".cts":
+		return api.LoaderTS
+	}
+	return api.LoaderJS
+}
+
 // compileSource transforms src and compiles it wrapped in the CommonJS module function, with
 // an inline source map so that goja reports positions in the user's file.
 func compileSource(name, src string) (*goja.Program, error) {
+	prog, _, _, err := compileModule(name, src)
+	return prog, err
+}
+
+// compileModule is compileSource that also reports whether the file has top-level await
+// (its program is then an async module function, see tla.go) and, for a CommonJS module,
+// the specifiers it requires with a literal.
+func compileModule(name, src string) (prog *goja.Program, async bool, deps []string, err error) {
 	code, srcMap, err := transform(name, src)
+	if errors.Is(err, errTopLevelAwait) {
+		prog, err := compileTLA(name, src, loaderOf(name))
+		return prog, true, nil, err
+	}
+	prog, err = compileCJS(name, code, srcMap, err)
+	return prog, false, requireSpecs(code), err
+}
+
+// requireLiteral finds require("spec") and require('spec') in esbuild's output.
+var requireLiteral = regexp.MustCompile(`\brequire\((?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')\)`)
+
+// requireSpecs returns the specifiers code requires with a literal, in order, once each. A
+// match inside a string or comment is harmless: it only makes the module be checked for
+// imports that await.
+func requireSpecs(code string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range requireLiteral.FindAllStringSubmatchIndex(code, -1) {
+		start := m[2]
+		if start < 0 {
+			start = m[4]
+		}
+		spec, _, err := unquoteJS(code[start-1:])
+		if err != nil || seen[spec] {
+			continue
+		}
+		seen[spec] = true
+		out = append(out, spec)
+	}
+	return out
+}
+
+// compileCJS compiles esbuild's CommonJS output wrapped in the module function.
+func compileCJS(name, code string, srcMap []byte, err error) (*goja.Program, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,9 @@ func TestCompileSource(t *testing.T) {
 		{"typescript", "a.ts", "enum E { A }\nexport default function (x: E): void {}\n", ""},
 		{"async generator is lowered", "a.js", "export async function* g() { yield 1; }\nexport default async function () { for await (const x of g()) {} }\n", ""},
 		{"syntax error has position", "a.js", "let = ;", "a.js:1:"},
-		{"top-level await is refused", "a.js", "await 1;\nexport default function () {}\n", "a.js:1:"},
+		// top-level await was refused before tla.go; it now compiles, and errors keep positions
+		{"top-level await compiles", "a.js", "await 1;\nexport default function () {}\n", ""},
+		{"top-level await with a syntax error", "a.js", "await 1;\nlet = ;\n", "a.js:2:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

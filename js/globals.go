@@ -359,17 +359,136 @@ func (v *vu) requireFrom(dir string) func(call goja.FunctionCall) goja.Value {
 }
 
 func (v *vu) require(dir, spec string) (*goja.Object, error) {
-	if !isLocalSpec(spec) {
-		return v.requireBuiltin(spec)
-	}
-	if v.initEnv == nil {
-		return nil, fmt.Errorf("require(%q): imports are only possible in the init context", spec)
-	}
-	p, err := resolvePath(dir, strings.TrimPrefix(spec, "file://"), v.fileExists)
+	key, err := v.resolve(dir, spec)
 	if err != nil {
 		return nil, err
 	}
-	return v.requireFile(p)
+	if key == "" {
+		return v.requireBuiltin(spec)
+	}
+	exp, err := v.requireKey(key, spec)
+	if err != nil {
+		return nil, err
+	}
+	if p := v.pending[key]; p != nil {
+		switch p.State() {
+		case goja.PromiseStatePending:
+			return nil, fmt.Errorf("%s has a top-level await that has not settled when it is imported here: "+
+				"pixelk6 waits for a module's top-level await only in a module that itself has one (add one to the importer)", key)
+		case goja.PromiseStateRejected:
+			return nil, rejectionError(p.Result())
+		}
+	}
+	return exp, nil
+}
+
+// resolve returns the module key (an absolute path or a remote module's URL) that spec,
+// imported by the module whose directory (or URL, for a remote module) is dir, names; ""
+// for a built-in or extension module.
+func (v *vu) resolve(dir, spec string) (string, error) { return v.resolveSpec(dir, spec, true) }
+
+// resolveSpec is resolve; warn logs k6's warning for a specifier made https.
+func (v *vu) resolveSpec(dir, spec string, warn bool) (string, error) {
+	if v.initEnv != nil {
+		// dir is a local module's directory or a remote module's own URL (relative
+		// imports resolve against it)
+		u, ok, _, err := resolveRemote(dir, spec)
+		if err != nil {
+			return "", err
+		}
+		if !ok && !isLocalSpec(spec) && looksLikeHost(spec) {
+			if _, builtin := modules.Lookup(spec); !builtin {
+				u, ok = "https://"+spec, true
+				if warn {
+					v.state.Logger.Log("warning", fmt.Sprintf("The moduleSpecifier %q has no scheme but we will try to resolve it as remote module. "+
+						"This will be deprecated in the future and all remote modules will need to explicitly use \"https\" as scheme.", spec))
+				}
+			}
+		}
+		if ok {
+			return u, nil
+		}
+	}
+	if !isLocalSpec(spec) {
+		return "", nil
+	}
+	if v.initEnv == nil {
+		return "", fmt.Errorf("require(%q): imports are only possible in the init context", spec)
+	}
+	return resolvePath(dir, strings.TrimPrefix(spec, "file://"), v.fileExists)
+}
+
+// requireKey runs the module key (see resolve), imported as spec.
+func (v *vu) requireKey(key, spec string) (*goja.Object, error) {
+	exp, err := v.requireFile(key)
+	if re := (*RemoteModuleError)(nil); errors.As(err, &re) && re.URL == key {
+		err = &RemoteModuleError{Spec: spec, URL: key, Err: re.Err} // the failed fetch, named as imported here
+	}
+	return exp, err
+}
+
+// importAsync is a module with top-level await importing spec: the module's exports, or a
+// Promise of them while the imported module's own top-level await has not settled.
+func (v *vu) importAsync(dir, spec string) (goja.Value, error) {
+	key, err := v.resolve(dir, spec)
+	if err != nil {
+		return nil, err
+	}
+	if key == "" {
+		return v.requireBuiltin(spec)
+	}
+	exp, err := v.requireKey(key, spec)
+	if err != nil {
+		return nil, err
+	}
+	p := v.pending[key]
+	if p == nil || p.State() == goja.PromiseStateFulfilled {
+		return exp, nil
+	}
+	then, _ := goja.AssertFunction(v.rt.ToValue(p).ToObject(v.rt).Get("then"))
+	return then(v.rt.ToValue(p), v.rt.ToValue(func(goja.FunctionCall) goja.Value { return exp }))
+}
+
+// asyncDeps reports whether the CommonJS module key (compiled as c) imports, directly or
+// through its imports, a module with top-level await. The answer is kept in c: it is the
+// same for every VU.
+func (v *vu) asyncDeps(key string, c *compiled) bool {
+	c.mu.Lock()
+	done, r := c.depsChecked, c.depsAsync
+	c.mu.Unlock()
+	if done {
+		return r
+	}
+	r = v.findAsyncDeps(key, c, map[string]bool{key: true})
+	c.mu.Lock()
+	c.depsChecked, c.depsAsync = true, r
+	c.mu.Unlock()
+	return r
+}
+
+// findAsyncDeps walks the literal imports of c (the module key) depth first; visiting
+// cuts cycles. An import that does not resolve or load is skipped: requiring it fails
+// later, where the error belongs.
+func (v *vu) findAsyncDeps(key string, c *compiled, visiting map[string]bool) bool {
+	base := moduleDir(key)
+	if isRemote(key) {
+		base = key
+	}
+	for _, spec := range c.deps {
+		dk, err := v.resolveSpec(base, spec, false)
+		if err != nil || dk == "" || visiting[dk] {
+			continue
+		}
+		visiting[dk] = true
+		dc, err := v.b.comp.load(v.ctx, dk)
+		if err != nil {
+			continue
+		}
+		if dc.async || v.findAsyncDeps(dk, dc, visiting) {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *vu) fileExists(p string) bool {
@@ -390,11 +509,19 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	if m, ok := v.modules[abs]; ok {
 		return m.Get("exports").ToObject(v.rt), nil
 	}
-	c, err := v.b.comp.load(abs)
+	c, err := v.b.comp.load(v.ctx, abs)
 	if err != nil {
 		return nil, err
 	}
-	fnVal, err := v.rt.RunProgram(c.prog)
+	prog, async := c.prog, c.async
+	if !async && len(c.deps) > 0 && v.asyncDeps(abs, c) {
+		// an import awaits at top level: this module waits for it as an async module
+		if prog, err = c.asyncProgram(); err != nil {
+			return nil, err
+		}
+		async = true
+	}
+	fnVal, err := v.rt.RunProgram(prog)
 	if err != nil {
 		return nil, err
 	}
@@ -406,13 +533,35 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 	exports := v.rt.NewObject()
 	_ = module.Set("exports", exports)
 	v.modules[abs] = module
-	dir := filepath.Dir(abs)
+	dir, base := moduleDir(abs), moduleDir(abs)
 	prevCWD := v.initEnv.CWD
-	v.initEnv.CWD = dir
-	_, err = fn(goja.Undefined(), exports, v.rt.ToValue(v.requireFrom(dir)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc())
+	if isRemote(abs) {
+		base = abs // relative imports resolve against the module's URL; open() keeps the importer's directory
+	} else {
+		v.initEnv.CWD = dir
+	}
+	args := []goja.Value{exports, v.rt.ToValue(v.requireFrom(base)), module, v.rt.ToValue(abs), v.rt.ToValue(dir), v.isBuiltinFunc()}
+	if async {
+		open := v.rt.Get("open")
+		if !isRemote(abs) {
+			open = v.openFrom(dir)
+		}
+		args = append(args, v.tlaHelpers(base), open)
+	}
+	res, err := fn(goja.Undefined(), args...)
 	v.initEnv.CWD = prevCWD
 	if err != nil {
 		return nil, err
+	}
+	if async {
+		p, ok := res.Export().(*goja.Promise)
+		if !ok {
+			return nil, fmt.Errorf("%s: internal error: the async module function returned no Promise", abs)
+		}
+		if v.pending == nil {
+			v.pending = map[string]*goja.Promise{}
+		}
+		v.pending[abs] = p
 	}
 	return module.Get("exports").ToObject(v.rt), nil
 }

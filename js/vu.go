@@ -33,6 +33,7 @@ type vu struct {
 	initEnv   *modules.InitEnvironment // non-nil while the init context runs
 	exports   *goja.Object             // the main module's module.exports
 	modules   map[string]*goja.Object  // path or built-in name → module.exports
+	pending   map[string]*goja.Promise // path → evaluation of a module with top-level await
 	builtins  []*goja.Object           // the built-in modules' exports objects
 	isBuiltin goja.Value               // __pixelk6Builtin, made on first use
 	stringFn  goja.Callable            // JSON.stringify
@@ -100,7 +101,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	if err := v.installGlobals(); err != nil {
 		return nil, &InitError{err}
 	}
-	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry, Run: state.Run}
+	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry, Run: state.Run, Secrets: b.opts.Secrets}
 	v.initEnv.ReadFile = func(p string) ([]byte, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(v.initEnv.CWD, p)
@@ -117,6 +118,9 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 			return nil
 		})
 	})
+	if err == nil {
+		err = v.settleMain()
+	}
 	v.initEnv = nil
 	if v.aborted != nil {
 		err, v.aborted = v.aborted, nil

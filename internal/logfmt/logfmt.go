@@ -31,6 +31,9 @@ type Logger struct {
 	// Format is k6's --log-format: "" or "text" (logfmt), "json" (one JSON object a line,
 	// keys sorted: the fields, level, msg, time) or "raw" (the message alone).
 	Format string
+	// Redact, when set, rewrites every message, field name and field value before it is
+	// written (k6/secrets' redaction of secret values).
+	Redact func(string) string
 }
 
 // New returns a logger writing to w.
@@ -52,6 +55,16 @@ func (l *Logger) LogFields(level, msg string, kv ...string) {
 		}
 	} else if level == "debug" && !l.Debug {
 		return
+	}
+	if l.Redact != nil {
+		msg = l.Redact(msg)
+		if len(kv) > 0 {
+			red := make([]string, len(kv))
+			for i, s := range kv {
+				red[i] = l.Redact(s)
+			}
+			kv = red
+		}
 	}
 	var b strings.Builder
 	switch l.Format {

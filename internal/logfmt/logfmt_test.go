@@ -96,3 +96,27 @@ func TestLevel(t *testing.T) {
 		})
 	}
 }
+
+// TestRedact: Redact rewrites the message and every field name and value, in every format,
+// and leaves the caller's fields untouched.
+func TestRedact(t *testing.T) {
+	for _, c := range []struct{ format, want string }{
+		{"", `time="2026-01-02T03:04:05Z" level=info msg="token ***" source=console error="bad ***"` + "\n"},
+		{"json", `{"error":"bad ***","level":"info","msg":"token ***","source":"console","time":"2026-01-02T03:04:05Z"}` + "\n"},
+		{"raw", "token ***\n"},
+	} {
+		var b strings.Builder
+		l := New(&b)
+		l.Format = c.format
+		l.now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+		l.Redact = func(s string) string { return strings.ReplaceAll(s, "s3cr3t", "***") }
+		kv := []string{"source", "console", "error", "bad s3cr3t"}
+		l.LogFields("info", "token s3cr3t", kv...)
+		if b.String() != c.want {
+			t.Errorf("format %q: got  %q\nwant %q", c.format, b.String(), c.want)
+		}
+		if kv[3] != "bad s3cr3t" {
+			t.Errorf("the caller's fields were rewritten: %q", kv)
+		}
+	}
+}

@@ -47,13 +47,21 @@ type Harness struct {
 // Load writes src as script.js in a temp dir and loads it with env as __ENV.
 func Load(t testing.TB, src string, env map[string]string) (*Harness, error) {
 	t.Helper()
+	return LoadWith(t, src, js.LoadOptions{Env: env})
+}
+
+// LoadWith is Load with more load options (secrets, remote modules, ...); the harness
+// fills Logger and Registry.
+func LoadWith(t testing.TB, src string, opts js.LoadOptions) (*Harness, error) {
+	t.Helper()
 	dir := t.TempDir()
 	p := filepath.Join(dir, "script.js")
 	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h := &Harness{Registry: metrics.NewRegistry(), Samples: &metricstest.Capture{}, Logs: &Logs{}}
-	b, err := js.Load(context.Background(), p, js.LoadOptions{Env: env, Logger: h.Logs, Registry: h.Registry})
+	opts.Logger, opts.Registry = h.Logs, h.Registry
+	b, err := js.Load(context.Background(), p, opts)
 	h.Bundle = b
 	return h, err
 }

@@ -82,6 +82,16 @@ type InitEnvironment struct {
 	// Run is the test run the VU belongs to, for resources shared by its VUs and released
 	// when it ends. Filled by the runner.
 	Run *Run
+	// Secrets are the run's secret sources (--secret-source) for k6/secrets; nil when none
+	// is configured.
+	Secrets Secrets
+}
+
+// Secrets gives the secrets of the run's secret sources. Implementations are safe for
+// concurrent use and redact every value they have handed out from the run's logs.
+type Secrets interface {
+	// Get returns the secret key of the named source ("default" for the default one).
+	Get(source, key string) (string, error)
 }
 
 // State is the VU's state while it runs code outside init.
