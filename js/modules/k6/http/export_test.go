@@ -17,6 +17,9 @@ func UseNetHTTPOnly(st *modules.State) {
 // NewRateLimiter exposes the rps option's limiter to the tests.
 func NewRateLimiter(rps int) *rateLimiter { return newRateLimiter(rps) }
 
+// Limiter exposes the limiter a VU of st's run uses.
+func Limiter(st *modules.State) *rateLimiter { return limiter(st) }
+
 // Reserve exposes rateLimiter.reserve.
 func (l *rateLimiter) Reserve(now time.Time) time.Duration { return l.reserve(now) }
 

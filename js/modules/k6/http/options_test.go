@@ -423,12 +423,17 @@ func TestRPSSharedByVUs(t *testing.T) {
 		map[string]string{"BASE": s.srv.URL})
 	run := modules.NewRun()
 	t.Cleanup(func() { _ = run.Close() })
+	start := time.Now()
+	var st0 *modules.State
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range 2 {
 		st := h.State(uint64(i + 1))
 		st.Options = modules.Options{RPS: 10}
 		st.Run = run
+		if i == 0 {
+			st0 = st
+		}
 		v, err := h.Bundle.NewVU(context.Background(), st)
 		if err != nil {
 			t.Fatal(err)
@@ -450,26 +455,11 @@ func TestRPSSharedByVUs(t *testing.T) {
 	if len(reqs) != 6 {
 		t.Fatalf("%d requests", len(reqs))
 	}
-	first, last := reqs[0], reqs[0]
-	for _, r := range reqs {
-		if r.Time.Before(first.Time) {
-			first = r
-		}
-		if r.Time.After(last.Time) {
-			last = r
-		}
-	}
-	// the earliest-ending request started at most its own duration before it ended
-	var own time.Duration
-	for _, m := range []string{"http_req_blocked", "http_req_connecting", "http_req_duration"} {
-		for _, smp := range h.Samples.Metric(m) {
-			if smp.Time.Equal(first.Time) {
-				own += time.Duration(smp.Value * float64(time.Millisecond))
-				break
-			}
-		}
-	}
-	if span := last.Time.Sub(first.Time) + own; span < 500*time.Millisecond-time.Millisecond {
-		t.Errorf("6 requests of 2 VUs at rps 10 spanned %s, want ≥ 500ms (a limit per VU would allow 200ms)", span)
+	// Every slot is booked at or after start, one interval (100 ms at rps 10) apart: if the
+	// six requests went through the run's one limiter, its next free slot is at least six
+	// intervals after start. Limiters of each VU's own would leave the run's untouched.
+	// Arithmetic on the booked slots, not a measured duration.
+	if wait := httpmod.Limiter(st0).Reserve(start); wait < 6*100*time.Millisecond {
+		t.Errorf("the run's limiter's next slot is %s after the test's start, want ≥ 600ms (six requests booked on it)", wait)
 	}
 }
