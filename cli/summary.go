@@ -167,6 +167,7 @@ func (e *endOfTest) data(res *engine.Result) *summary.Data {
 			TestRunDurationMs: float64(elapsed) / float64(time.Millisecond)},
 		Metrics:   map[string]*summary.Metric{},
 		RootGroup: summary.NewRootGroup(),
+		SetupData: res.SetupData,
 	}
 	if u := e.rc.Options.SummaryTimeUnit; u != nil {
 		d.Options.SummaryTimeUnit = *u

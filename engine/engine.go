@@ -110,6 +110,8 @@ type run struct {
 	abortErr  error
 	cancelRun context.CancelFunc
 	start     time.Time
+	// setupData is the data the scenarios got (setup()'s result); the Result carries it.
+	setupData json.RawMessage
 	// pipeStarted is set once the aggregator runs (and start is set).
 	pipeStarted atomic.Bool
 }
@@ -339,6 +341,9 @@ func (r *run) execute(ctx, runCtx context.Context) (int, error) {
 			data = ctl.SetupData()
 		}
 	}
+	r.mu.Lock()
+	r.setupData = data
+	r.mu.Unlock()
 	r.obs.phase(PhaseRunning)
 	var wg sync.WaitGroup
 	for _, sc := range r.scens {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"sort"
 	"time"
 
@@ -38,6 +39,10 @@ type Result struct {
 	// are the reasons it gave, in order, without repeats.
 	MarkedFailed bool
 	FailReasons  []string
+	// SetupData is the setup data the scenarios got, as JSON: setup()'s result (or the data
+	// set through the Control); nil when there was none. k6 hands it to handleSummary as
+	// data.setup_data.
+	SetupData json.RawMessage
 }
 
 // ExitCode is the run's exit code: Code when not 0, else 99 when a threshold was crossed,
@@ -89,6 +94,9 @@ type ScopedResult struct {
 func (r *run) result(elapsed time.Duration) *Result {
 	p := r.pipe
 	res := &Result{Ran: true, Elapsed: elapsed, FailedThresholds: p.failedKeys()}
+	r.mu.Lock()
+	res.SetupData = r.setupData
+	r.mu.Unlock()
 	res.Metrics = p.metricResults(r.cfg.Registry, false)
 	for _, c := range p.checks {
 		res.Checks = append(res.Checks, CheckResult{Scenario: c.key.scenario, Group: c.key.group, Name: c.key.name, Passes: c.passes, Fails: c.fails})

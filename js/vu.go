@@ -421,6 +421,11 @@ func (v *vu) handleSummary(ctx context.Context, data json.RawMessage) (map[strin
 	if err != nil {
 		return nil, fmt.Errorf("parsing summary data: %w", err)
 	}
+	// k6's data always has setup_data: undefined when the test had none (JSON has no
+	// undefined, so the key is added here).
+	if o, ok := arg.(*goja.Object); ok && o.Get("setup_data") == nil {
+		_ = o.Set("setup_data", goja.Undefined())
+	}
 	res, err := v.call(ctx, fn, arg)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,9 @@ type Data struct {
 	Metrics map[string]*Metric `json:"metrics"`
 	// RootGroup is the test's root group ("", path "") with its groups and checks.
 	RootGroup *Group `json:"root_group"`
+	// SetupData is what setup() returned, as JSON (k6's data.setup_data); omitted when the
+	// test had no setup data.
+	SetupData json.RawMessage `json:"setup_data,omitempty"`
 
 	// Scenarios holds, for --summary-mode=full, each scenario's own metrics (samples tagged
 	// scenario=<name>) and its group tree with per-group metrics and checks, in print

@@ -67,7 +67,8 @@ func Export(w io.Writer, d *Data) error {
 	doc := struct {
 		RootGroup *exportGroup              `json:"root_group"`
 		Metrics   map[string]map[string]any `json:"metrics"`
-	}{toExportGroup(d.RootGroup), ms}
+		SetupData json.RawMessage           `json:"setup_data,omitempty"`
+	}{toExportGroup(d.RootGroup), ms, d.SetupData}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "    ")
