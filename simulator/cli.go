@@ -191,12 +191,12 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	if opts.maxLife < 0 {
 		return cfg, opts, fmt.Errorf("--max-life %s: must not be negative", opts.maxLife)
 	}
-	if err := checkAddr(opts.addr, opts.public); err != nil {
+	if err := checkAddr("addr", opts.addr, opts.public); err != nil {
 		return cfg, opts, err
 	}
 	if opts.grpcAddr != "" {
-		if err := checkAddr(opts.grpcAddr, opts.public); err != nil {
-			return cfg, opts, fmt.Errorf("--grpc-addr: %w", err)
+		if err := checkAddr("grpc-addr", opts.grpcAddr, opts.public); err != nil {
+			return cfg, opts, err
 		}
 	}
 	typed := func(field string) bool { return flagOfField[field] == "" } // a zero in a flag was typed
@@ -206,11 +206,11 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	return cfg, opts, nil
 }
 
-// checkAddr refuses a non-loopback listen address unless public is set.
-func checkAddr(addr string, public bool) error {
+// checkAddr refuses a non-loopback listen address of the flag --name unless public is set.
+func checkAddr(name, addr string, public bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--addr %q: %w", addr, err)
+		return fmt.Errorf("--%s %q: %w", name, addr, err)
 	}
 	if public {
 		return nil
@@ -220,7 +220,7 @@ func checkAddr(addr string, public bool) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--addr %q is not a loopback address; add --public to listen on it", addr)
+		return fmt.Errorf("--%s %q is not a loopback address; add --public to listen on it", name, addr)
 	}
 	return nil
 }
