@@ -165,7 +165,7 @@ func (g grpcService) Stream(st pixelpb.Inference_StreamServer) error {
 	ctx := st.Context()
 	var (
 		text      []byte
-		seq       uint64
+		seq       uint32
 		sessionID string
 	)
 	sendError := func(code, msg string) error {
@@ -181,8 +181,8 @@ func (g grpcService) Stream(st pixelpb.Inference_StreamServer) error {
 		}
 		switch req.GetType() {
 		case "start":
-			if err := checkModalities(req.GetModalities()); err != nil {
-				err = sendError(CodeBadRequest, err.(*requestError).msg)
+			if merr := checkModalities(req.GetModalities()); merr != nil {
+				err = sendError(CodeBadRequest, merr.(*requestError).msg)
 			} else {
 				sessionID = req.GetSessionId()
 				err = st.Send(&pixelpb.StreamResponse{Type: "ready", SessionId: sessionID})

@@ -321,8 +321,9 @@ type StreamRequest struct {
 	// start: the session's id and modalities.
 	SessionId  string   `protobuf:"bytes,2,opt,name=session_id,proto3" json:"session_id,omitempty"`
 	Modalities []string `protobuf:"bytes,3,rep,name=modalities,proto3" json:"modalities,omitempty"`
-	// chunk: the client's sequence number, the modality ("text" when empty) and its data.
-	Seq           int64  `protobuf:"varint,4,opt,name=seq,proto3" json:"seq,omitempty"`
+	// chunk: the client's sequence number (32-bit, so that JSON has it as a number), the
+	// modality ("text" when empty) and its data.
+	Seq           int32  `protobuf:"varint,4,opt,name=seq,proto3" json:"seq,omitempty"`
 	Modality      string `protobuf:"bytes,5,opt,name=modality,proto3" json:"modality,omitempty"`
 	Text          string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
 	Data          []byte `protobuf:"bytes,7,opt,name=data,proto3" json:"data,omitempty"`
@@ -381,7 +382,7 @@ func (x *StreamRequest) GetModalities() []string {
 	return nil
 }
 
-func (x *StreamRequest) GetSeq() int64 {
+func (x *StreamRequest) GetSeq() int32 {
 	if x != nil {
 		return x.Seq
 	}
@@ -415,8 +416,8 @@ type StreamResponse struct {
 	Type      string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"`
 	SessionId string                 `protobuf:"bytes,2,opt,name=session_id,proto3" json:"session_id,omitempty"`
 	// chunk_ack: the server's count of chunks in the session and the client's seq.
-	Seq       uint64 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
-	ClientSeq int64  `protobuf:"varint,4,opt,name=client_seq,proto3" json:"client_seq,omitempty"`
+	Seq       uint32 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`
+	ClientSeq int32  `protobuf:"varint,4,opt,name=client_seq,proto3" json:"client_seq,omitempty"`
 	// inference: the result, as Infer's.
 	Inference *InferResponse `protobuf:"bytes,5,opt,name=inference,proto3" json:"inference,omitempty"`
 	// error: a bad message; the session stays open.
@@ -470,14 +471,14 @@ func (x *StreamResponse) GetSessionId() string {
 	return ""
 }
 
-func (x *StreamResponse) GetSeq() uint64 {
+func (x *StreamResponse) GetSeq() uint32 {
 	if x != nil {
 		return x.Seq
 	}
 	return 0
 }
 
-func (x *StreamResponse) GetClientSeq() int64 {
+func (x *StreamResponse) GetClientSeq() int32 {
 	if x != nil {
 		return x.ClientSeq
 	}
@@ -552,7 +553,7 @@ const file_pixel_proto_rawDesc = "" +
 	"\n" +
 	"modalities\x18\x03 \x03(\tR\n" +
 	"modalities\x12\x10\n" +
-	"\x03seq\x18\x04 \x01(\x03R\x03seq\x12\x1a\n" +
+	"\x03seq\x18\x04 \x01(\x05R\x03seq\x12\x1a\n" +
 	"\bmodality\x18\x05 \x01(\tR\bmodality\x12\x12\n" +
 	"\x04text\x18\x06 \x01(\tR\x04text\x12\x12\n" +
 	"\x04data\x18\a \x01(\fR\x04data\"\xdb\x01\n" +
@@ -561,9 +562,9 @@ const file_pixel_proto_rawDesc = "" +
 	"\n" +
 	"session_id\x18\x02 \x01(\tR\n" +
 	"session_id\x12\x10\n" +
-	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12\x1e\n" +
+	"\x03seq\x18\x03 \x01(\rR\x03seq\x12\x1e\n" +
 	"\n" +
-	"client_seq\x18\x04 \x01(\x03R\n" +
+	"client_seq\x18\x04 \x01(\x05R\n" +
 	"client_seq\x125\n" +
 	"\tinference\x18\x05 \x01(\v2\x17.pixel.v1.InferResponseR\tinference\x12\x12\n" +
 	"\x04code\x18\x06 \x01(\tR\x04code\x12\x18\n" +
