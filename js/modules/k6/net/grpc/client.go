@@ -288,7 +288,7 @@ func (c *client) connect(call goja.FunctionCall) goja.Value {
 				}
 			}
 		}
-		opts = append(opts, gogrpc.WithTransportCredentials(credentials.NewTLS(tlsConf)))
+		opts = append(opts, gogrpc.WithTransportCredentials(failFastTLS{credentials.NewTLS(tlsConf)}))
 	}
 	if c.conn != nil {
 		c.closeConn()
@@ -315,6 +315,33 @@ func (c *client) connect(call goja.FunctionCall) goja.Value {
 	}
 	return rt.ToValue(true)
 }
+
+// failFastTLS makes a failed TLS handshake (an unknown authority, a refused client
+// certificate) end connect at once, as a refused TCP connection does, instead of being
+// retried until the timeout: grpc-go retries every handshake error that does not say it is
+// permanent.
+type failFastTLS struct {
+	credentials.TransportCredentials
+}
+
+func (c failFastTLS) ClientHandshake(ctx context.Context, authority string, conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	nc, info, err := c.TransportCredentials.ClientHandshake(ctx, authority, conn)
+	if err != nil {
+		return nil, nil, permanentError{err}
+	}
+	return nc, info, nil
+}
+
+func (c failFastTLS) Clone() credentials.TransportCredentials {
+	return failFastTLS{c.TransportCredentials.Clone()}
+}
+
+// permanentError tells grpc-go not to retry err.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string   { return e.err.Error() }
+func (e permanentError) Unwrap() error   { return e.err }
+func (e permanentError) Temporary() bool { return false }
 
 // applyTLS adds params.tls to tc: the client certificate and the CA certificates.
 func applyTLS(rt *goja.Runtime, tc *tls.Config, p *tlsParams) error {
