@@ -470,3 +470,43 @@ export default () => {
 		t.Errorf("pixelsim saw %d gRPC inferences over TLS, want 1", st.GRPCInferences)
 	}
 }
+
+// TestStreamWarningsAndThrowingHandler checks what k6 forgives with a warning (a write
+// after end, an unknown event) and that a handler that throws fails its iteration without
+// leaving the stream behind: the run goes on to its end.
+func TestStreamWarningsAndThrowingHandler(t *testing.T) {
+	addr, _ := pixelsim(t, nil)
+	r := run(t, header+`
+export default () => {
+  client.connect(__ENV.ADDR, { plaintext: true });
+  const s = new grpc.Stream(client, 'pixel.v1.Inference/Stream');
+  s.on('nonsense', () => {});
+  s.on('end', () => client.close());
+  s.write({ type: 'start' });
+  s.end();
+  s.write({ type: 'end' });
+};`, "ADDR="+addr)
+	mustPass(t, r)
+	for _, want := range []string{"can't register nonsense event handler", "stream.write after the stream's sending side was closed"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if n := len(r.of("grpc_streams_msgs_sent")); n != 1 {
+		t.Errorf("%d messages sent, want 1", n)
+	}
+
+	r = run(t, header+`
+export default () => {
+  client.connect(__ENV.ADDR, { plaintext: true });
+  const s = new grpc.Stream(client, 'pixel.v1.Inference/Stream');
+  s.on('data', () => { throw new Error('handler failed on purpose'); });
+  s.write({ type: 'start' });
+};`, "ADDR="+addr)
+	if !strings.Contains(r.stderr, "handler failed on purpose") {
+		t.Errorf("the handler's exception is not reported:\n%s", r.stderr)
+	}
+	if n := len(r.of("iterations")); n != 1 {
+		t.Errorf("%d iterations recorded, want 1 (the run must go on after the exception)", n)
+	}
+}

@@ -192,14 +192,16 @@ func (s *stream) fire(event string, v goja.Value, at time.Time) error {
 // on(event, handler) adds a handler of 'data', 'error' or 'end'.
 func (s *stream) on(call goja.FunctionCall) goja.Value {
 	event := call.Argument(0).String()
-	switch event {
-	case "data", "error", "end":
-	default:
-		throw(s.rt, fmt.Errorf("stream.on: unknown event %q (want data, error or end)", event))
-	}
 	h, ok := goja.AssertFunction(call.Argument(1))
 	if !ok {
 		throw(s.rt, fmt.Errorf("handler for %q event isn't a callable function", event))
+	}
+	switch event {
+	case "data", "error", "end":
+	default:
+		// k6 warns and goes on; so does pixelk6.
+		s.warn(fmt.Sprintf("can't register %s event handler: unknown event (want data, error or end)", event))
+		return goja.Undefined()
 	}
 	s.handlers[event] = append(s.handlers[event], h)
 	return goja.Undefined()
@@ -209,7 +211,13 @@ func (s *stream) on(call goja.FunctionCall) goja.Value {
 // message is the request and the stream's sending side closes after it.
 func (s *stream) write(call goja.FunctionCall) goja.Value {
 	if s.writeClosed {
-		throw(s.rt, errors.New("stream.write: the stream's sending side is closed (end() was called)"))
+		// k6 drops such a message; pixelk6 drops it too, with a warning.
+		s.warn("stream.write after the stream's sending side was closed (end(), or the one request of a server-streaming method): the message is not sent")
+		return goja.Undefined()
+	}
+	if modules.IsNullish(call.Argument(0)) {
+		s.warn("stream.write: can't send an empty message")
+		return goja.Undefined()
 	}
 	msg, err := s.c.toMessage(s.r.md.Input(), call.Argument(0))
 	if err != nil {
@@ -223,6 +231,12 @@ func (s *stream) write(call goja.FunctionCall) goja.Value {
 		s.end(goja.FunctionCall{})
 	}
 	return goja.Undefined()
+}
+
+func (s *stream) warn(msg string) {
+	if s.st.Logger != nil {
+		s.st.Logger.Log("warn", msg)
+	}
 }
 
 // end() tells the server the client has finished sending.
