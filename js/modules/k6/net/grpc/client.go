@@ -139,29 +139,48 @@ func (c *client) load(call goja.FunctionCall) goja.Value {
 	if len(names) == 0 {
 		throw(rt, errors.New("load: no proto files given"))
 	}
-	comp := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			ImportPaths: paths,
-			Accessor: func(p string) (io.ReadCloser, error) {
-				b, err := env.ReadFile(p)
-				if err != nil {
-					return nil, err
-				}
-				return io.NopCloser(bytes.NewReader(b)), nil
-			},
-		}),
-		MaxParallelism: 1,
+	compile := func() ([]protoreflect.FileDescriptor, error) {
+		comp := protocompile.Compiler{
+			Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
+				ImportPaths: paths,
+				Accessor: func(p string) (io.ReadCloser, error) {
+					b, err := env.ReadFile(p)
+					if err != nil {
+						return nil, err
+					}
+					return io.NopCloser(bytes.NewReader(b)), nil
+				},
+			}),
+			MaxParallelism: 1,
+		}
+		compiled, err := comp.Compile(c.mi.vu.Context(), names...)
+		if err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+		fds := make([]protoreflect.FileDescriptor, len(compiled))
+		for i, f := range compiled {
+			fds[i] = f
+		}
+		return fds, nil
 	}
-	compiled, err := comp.Compile(c.mi.vu.Context(), names...)
+	var fds []protoreflect.FileDescriptor
+	var err error
+	if env.Run != nil {
+		// Every VU runs the init code: the files are compiled once per run and shared (the
+		// descriptors are immutable).
+		key := loadKey{cwd: env.CWD, paths: strings.Join(paths, "\x00"), names: strings.Join(names, "\x00")}
+		fds, err = modules.RunValue(env.Run, key, compile)
+	} else {
+		fds, err = compile()
+	}
 	if err != nil {
-		throw(rt, fmt.Errorf("load: %w", err))
-	}
-	fds := make([]protoreflect.FileDescriptor, len(compiled))
-	for i, f := range compiled {
-		fds[i] = f
+		throw(rt, err)
 	}
 	return rt.ToValue(c.addFiles(fds))
 }
+
+// loadKey identifies one load() call's files in the run's cache.
+type loadKey struct{ cwd, paths, names string }
 
 // loadProtoset(path) reads a serialised FileDescriptorSet (protoc --descriptor_set_out
 // --include_imports).

@@ -510,3 +510,35 @@ export default () => {
 		t.Errorf("%d iterations recorded, want 1 (the run must go on after the exception)", n)
 	}
 }
+
+// TestManyVUs runs VUs that share the run's compiled descriptors, each with its own
+// connection, unary and streaming at once (run it with -race).
+func TestManyVUs(t *testing.T) {
+	addr, srv := pixelsim(t, nil)
+	r := run(t, `
+import grpc from 'k6/net/grpc';
+import { check } from 'k6';
+export const options = { vus: 4, iterations: 20, thresholds: { checks: ['rate==1'] } };
+const client = new grpc.Client();
+client.load(null, 'pixel.proto');
+export default async () => {
+  if (__ITER === 0) client.connect(__ENV.ADDR, { plaintext: true });
+  const [a, b] = await Promise.all([
+    client.asyncInvoke('pixel.v1.Inference/Infer', { prompt: 'I feel anxious' }),
+    client.asyncInvoke('pixel.v1.Inference/Infer', { prompt: 'welfare queen' }),
+  ]);
+  check([a, b], { both: (x) => x[0].message.crisis.risk_level === 'low' && x[1].message.bias.categories[0] === 'socioeconomic' });
+  const s = new grpc.Stream(client, 'pixel.v1.Inference/Stream');
+  s.on('data', (m) => { if (m.type === 'inference') check(m, { streamed: (x) => x.inference.crisis.risk_level === 'high' }); });
+  s.write({ type: 'chunk', text: 'I want to die' });
+  s.write({ type: 'end' });
+  s.end();
+};`, "ADDR="+addr)
+	mustPass(t, r)
+	if n := len(r.of("checks")); n != 40 {
+		t.Errorf("%d checks, want 40", n)
+	}
+	if st := srv.Stats(); st.GRPCInferences != 40 || st.GRPCStreamInferences != 20 {
+		t.Errorf("pixelsim: %d unary and %d streamed inferences, want 40 and 20", st.GRPCInferences, st.GRPCStreamInferences)
+	}
+}
