@@ -249,6 +249,7 @@ func (c *client) connect(call goja.FunctionCall) goja.Value {
 	if st == nil {
 		throw(rt, errors.New("connecting to a gRPC server in the init context is not supported"))
 	}
+	c.mi.reap(st)
 	addr := call.Argument(0).String()
 	var p connectParams
 	if err := modules.DecodeOptions(rt, call.Argument(1), &p); err != nil {
@@ -394,10 +395,26 @@ func applyTLS(rt *goja.Runtime, tc *tls.Config, p *tlsParams) error {
 	return nil
 }
 
-// connTracker closes the connections the VUs of a run left open when the run ends.
+// connTracker closes the connections and abandons the streams the VUs of a run left open
+// when the run ends.
 type connTracker struct {
-	mu    sync.Mutex
-	conns map[*gogrpc.ClientConn]struct{}
+	mu      sync.Mutex
+	conns   map[*gogrpc.ClientConn]struct{}
+	streams map[*stream]struct{}
+}
+
+func (t *connTracker) track(s *stream) {
+	t.mu.Lock()
+	if t.streams != nil {
+		t.streams[s] = struct{}{}
+	}
+	t.mu.Unlock()
+}
+
+func (t *connTracker) forget(s *stream) {
+	t.mu.Lock()
+	delete(t.streams, s)
+	t.mu.Unlock()
 }
 
 type trackerKey struct{}
@@ -407,7 +424,7 @@ func (c *client) tracker(st *modules.State) (*connTracker, error) {
 		return nil, errors.New("no run")
 	}
 	return modules.RunValue(st.Run, trackerKey{}, func() (*connTracker, error) {
-		return &connTracker{conns: map[*gogrpc.ClientConn]struct{}{}}, nil
+		return &connTracker{conns: map[*gogrpc.ClientConn]struct{}{}, streams: map[*stream]struct{}{}}, nil
 	})
 }
 
@@ -427,10 +444,13 @@ func (t *connTracker) remove(c *gogrpc.ClientConn) {
 func (t *connTracker) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for s := range t.streams {
+		s.drop()
+	}
 	for c := range t.conns {
 		_ = c.Close()
 	}
-	t.conns = nil
+	t.conns, t.streams = nil, nil
 	return nil
 }
 
@@ -493,6 +513,7 @@ func (c *client) prepare(fn, method string, reqV, paramsV goja.Value, needReques
 	if st == nil {
 		return nil, nil, errors.New("invoking RPC methods in the init context is not supported")
 	}
+	c.mi.reap(st)
 	if c.conn == nil {
 		return nil, nil, errors.New("no gRPC connection, you must call connect first")
 	}

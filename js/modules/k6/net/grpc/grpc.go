@@ -60,6 +60,8 @@ type instance struct {
 	m  *grpcMetrics
 	// clients are the Go side of the grpc.Client objects this instance made (Stream needs it).
 	clients map[*goja.Object]*client
+	// streams are the streams open on this VU (see reap).
+	streams map[*stream]struct{}
 	// jsonStringify and jsonParse are the runtime's JSON functions, looked up once.
 	jsonStringify, jsonParse goja.Callable
 }

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/pixelk6/pixelk6/cli"
+	"github.com/pixelk6/pixelk6/js/modules/modulestest"
 	"github.com/pixelk6/pixelk6/simulator"
 )
 
@@ -540,5 +541,65 @@ export default async () => {
 	}
 	if st := srv.Stats(); st.GRPCInferences != 40 || st.GRPCStreamInferences != 20 {
 		t.Errorf("pixelsim: %d unary and %d streamed inferences, want 40 and 20", st.GRPCInferences, st.GRPCStreamInferences)
+	}
+}
+
+// TestAbandonedStreams checks that streams left open by iterations that threw (the event
+// loop drops their slots) do not outlive them: the next iteration's calls abandon them, the
+// run's end abandons the last, and no reader goroutine is left.
+func TestAbandonedStreams(t *testing.T) {
+	addr, _ := pixelsim(t, nil)
+	r := run(t, `
+import grpc from 'k6/net/grpc';
+export const options = { iterations: 4 };
+const client = new grpc.Client();
+client.load(null, 'pixel.proto');
+export default () => {
+  client.connect(__ENV.ADDR, { plaintext: true });
+  const s = new grpc.Stream(client, 'pixel.v1.Inference/Stream');
+  s.on('data', () => {});
+  s.write({ type: 'start' });
+  if (__ITER < 3) throw new Error('iteration gives up with its stream open');
+  s.end();
+};`, "ADDR="+addr)
+	if !strings.Contains(r.stderr, "iteration gives up") {
+		t.Fatalf("the exception is not reported:\n%s", r.stderr)
+	}
+	if n := modulestest.WaitGoroutines("grpc.(*stream).read", 0); n != 0 {
+		t.Errorf("%d stream readers left after the run", n)
+	}
+}
+
+// TestAbandonedStreamReaped checks, on one VU, that the reader of a stream whose iteration
+// threw is gone once the VU's next iteration calls the module, without waiting for the run
+// to end.
+func TestAbandonedStreamReaped(t *testing.T) {
+	addr, _ := pixelsim(t, nil)
+	rt := modulestest.New(t)
+	rt.Import("k6/net/grpc", "grpc")
+	rt.MoveToVUContext()
+	before := modulestest.WaitGoroutines("grpc.(*stream).read", 0) // other tests' readers wind down
+	_, err := rt.RunString(`
+var client = new grpc.Client();
+client.connect('` + addr + `', { plaintext: true, reflect: true });
+var s = new grpc.Stream(client, 'pixel.v1.Inference/Stream');
+s.on('data', function () {});
+s.write({ type: 'start' });
+throw new Error('gives up');`)
+	if err == nil || !strings.Contains(err.Error(), "gives up") {
+		t.Fatalf("the iteration should have thrown: %v", err)
+	}
+	n := modulestest.CountGoroutines("grpc.(*stream).read")
+	for i := 0; i < 2000 && n < before+1; i++ { // the reader may not have been scheduled yet
+		time.Sleep(5 * time.Millisecond)
+		n = modulestest.CountGoroutines("grpc.(*stream).read")
+	}
+	if n != before+1 {
+		t.Fatalf("%d stream readers after the failed iteration, want %d", n, before+1)
+	}
+	rt.State.Iteration++
+	rt.MustRunString(`if (client.invoke('pixel.v1.Inference/Infer', { prompt: 'hi' }).status !== grpc.StatusOK) throw new Error('invoke failed');`)
+	if n := modulestest.WaitGoroutines("grpc.(*stream).read", before); n != before {
+		t.Errorf("%d stream readers after the next iteration's call, want %d: the abandoned stream was not reaped", n, before)
 	}
 }

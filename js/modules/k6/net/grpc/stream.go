@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -40,6 +41,49 @@ type stream struct {
 	handlers    map[string][]goja.Callable
 	writeClosed bool
 	start       time.Time
+
+	// iter is the scenario and iteration that opened the stream: the iteration waits for
+	// the stream, so a stream still open in a later one was left behind by an iteration
+	// that ended early (an exception drops the event loop's slots) and is abandoned.
+	iter iterKey
+	// abandoned is closed (once) when the stream is left behind or the run ends: the reader
+	// stops waiting for an event-loop slot that will never come.
+	abandoned chan struct{}
+	abandon   sync.Once
+	// vuCtx is the VU's context when the stream opened (VU.Context is for the VU goroutine).
+	vuCtx context.Context
+}
+
+type iterKey struct {
+	scenario  string
+	iteration int64
+}
+
+// drop abandons the stream: its call is cancelled and its reader returns. Any goroutine.
+func (s *stream) drop() {
+	s.abandon.Do(func() {
+		close(s.abandoned)
+		s.cancel()
+	})
+}
+
+// reap abandons the streams of earlier iterations that are still open. On the VU goroutine.
+func (mi *instance) reap(st *modules.State) {
+	cur := iterKey{st.Scenario, st.Iteration}
+	for s := range mi.streams {
+		if s.iter != cur {
+			s.drop()
+			delete(mi.streams, s)
+		}
+	}
+}
+
+// ended forgets a stream that has delivered its end. On the VU goroutine.
+func (mi *instance) ended(s *stream) {
+	delete(mi.streams, s)
+	if t, err := s.c.tracker(s.st); err == nil {
+		t.forget(s)
+	}
 }
 
 // newStream is the grpc.Stream(client, method, params) constructor: it opens the stream
@@ -64,7 +108,8 @@ func (mi *instance) newStream(call goja.ConstructorCall) *goja.Object {
 	desc := &gogrpc.StreamDesc{StreamName: string(r.md.Name()),
 		ServerStreams: r.md.IsStreamingServer(), ClientStreams: r.md.IsStreamingClient()}
 	s := &stream{c: c, rt: rt, st: st, r: r, cancel: cancel, handlers: map[string][]goja.Callable{},
-		next: make(chan func(func() error), 1), start: time.Now()}
+		next: make(chan func(func() error), 1), start: time.Now(),
+		iter: iterKey{st.Scenario, st.Iteration}, abandoned: make(chan struct{}), vuCtx: mi.vu.Context()}
 	cs, err := c.conn.NewStream(ctx, desc, r.method, r.opts...)
 	if err != nil {
 		cancel()
@@ -77,6 +122,13 @@ func (mi *instance) newStream(call goja.ConstructorCall) *goja.Object {
 		"on": s.on, "write": s.write, "end": s.end,
 	} {
 		_ = s.obj.Set(name, rt.ToValue(fn))
+	}
+	if mi.streams == nil {
+		mi.streams = map[*stream]struct{}{}
+	}
+	mi.streams[s] = struct{}{}
+	if t, err := c.tracker(st); err == nil {
+		t.track(s)
 	}
 	s.next <- mi.vu.RegisterCallback()
 	go s.read()
@@ -105,7 +157,10 @@ func (s *stream) read() {
 		}
 		b, merr := mo.Marshal(msg)
 		at := time.Now()
-		enqueue := <-s.next
+		enqueue, ok := s.slot()
+		if !ok {
+			return
+		}
 		enqueue(func() error {
 			s.next <- s.c.mi.vu.RegisterCallback() // the slot of the next event
 			if merr != nil {
@@ -127,6 +182,18 @@ func (s *stream) read() {
 	}
 }
 
+// slot waits for the event-loop slot of the next event; false when the stream was
+// abandoned or the VU is stopping (then no slot will be served).
+func (s *stream) slot() (func(func() error), bool) {
+	select {
+	case enqueue := <-s.next:
+		return enqueue, true
+	case <-s.abandoned:
+	case <-s.vuCtx.Done():
+	}
+	return nil, false
+}
+
 // finish reports the stream's end: grpc_req_duration with its status, then (unless the
 // iteration is ending) 'error' for a status other than OK and 'end'.
 func (s *stream) finish(err error) {
@@ -135,9 +202,13 @@ func (s *stream) finish(err error) {
 		code = status.Code(err)
 	}
 	end := time.Now()
-	enqueue := <-s.next
+	enqueue, ok := s.slot()
+	if !ok {
+		return
+	}
 	enqueue(func() error {
 		defer s.cancel()
+		s.c.mi.ended(s)
 		ctx := s.c.mi.vu.Context()
 		if ctx.Err() != nil {
 			return nil // the VU is stopping: no events, as in k6
