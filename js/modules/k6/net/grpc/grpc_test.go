@@ -482,10 +482,13 @@ export default () => {
   client.connect(__ENV.ADDR, { plaintext: true });
   const s = new grpc.Stream(client, 'pixel.v1.Inference/Stream');
   s.on('nonsense', () => {});
-  s.on('end', () => client.close());
   s.write({ type: 'start' });
   s.end();
   s.write({ type: 'end' });
+  const lean = new grpc.Stream(client, 'pixel.v1.Inference/Stream', { discardResponseMessage: true });
+  lean.on('data', (m) => check(m, { 'a discarded message is an empty object': (x) => Object.keys(x).length === 0 }));
+  lean.write({ type: 'start' });
+  lean.end();
 };`, "ADDR="+addr)
 	mustPass(t, r)
 	for _, want := range []string{"can't register nonsense event handler", "stream.write after the stream's sending side was closed"} {
@@ -493,8 +496,11 @@ export default () => {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
 	}
-	if n := len(r.of("grpc_streams_msgs_sent")); n != 1 {
-		t.Errorf("%d messages sent, want 1", n)
+	if n := len(r.of("grpc_streams_msgs_sent")); n != 2 {
+		t.Errorf("%d messages sent, want 2", n)
+	}
+	if n := len(r.of("checks")); n != 1 {
+		t.Errorf("%d checks, want 1", n)
 	}
 
 	r = run(t, header+`

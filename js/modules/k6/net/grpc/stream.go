@@ -155,7 +155,10 @@ func (s *stream) read() {
 			s.finish(err)
 			return
 		}
-		b, merr := mo.Marshal(msg)
+		b, merr := []byte("{}"), error(nil) // params.discardResponseMessage: an empty object
+		if !s.r.discard {
+			b, merr = mo.Marshal(msg)
+		}
 		at := time.Now()
 		enqueue, ok := s.slot()
 		if !ok {
