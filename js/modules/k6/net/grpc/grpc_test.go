@@ -470,6 +470,25 @@ export default () => {
 	if st := srv.Stats(); st.GRPCInferences != 1 {
 		t.Errorf("pixelsim saw %d gRPC inferences over TLS, want 1", st.GRPCInferences)
 	}
+
+	// The k6 option insecureSkipTLSVerify applies to gRPC as to HTTP; tlsAuth gives the
+	// client certificate.
+	r = run(t, `
+import grpc from 'k6/net/grpc';
+import { check } from 'k6';
+export const options = {
+  insecureSkipTLSVerify: true,
+  tlsAuth: [{ domains: ['127.0.0.1'], cert: open(__ENV.DIR + '/client.pem'), key: open(__ENV.DIR + '/client-key.pem') }],
+  thresholds: { checks: ['rate==1'] },
+};
+const client = new grpc.Client();
+client.load(null, 'pixel.proto');
+export default () => {
+  client.connect(__ENV.ADDR);
+  check(client.invoke('pixel.v1.Inference/Infer', { prompt: 'hi' }), { 'OK with the options': (r) => r.status === grpc.StatusOK });
+  client.close();
+};`, "ADDR="+addr, "DIR="+dir)
+	mustPass(t, r)
 }
 
 // TestStreamWarningsAndThrowingHandler checks what k6 forgives with a warning (a write
