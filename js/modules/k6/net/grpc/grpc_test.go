@@ -193,6 +193,21 @@ export default () => {
 	if len(r.of("data_sent")) == 0 || len(r.of("data_received")) == 0 {
 		t.Error("no data_sent / data_received samples: gRPC traffic is not counted")
 	}
+
+	// options.systemTags selects the system tags, as for HTTP.
+	r = run(t, `
+import grpc from 'k6/net/grpc';
+export const options = { systemTags: ['method', 'status'] };
+const client = new grpc.Client();
+client.load(null, 'pixel.proto');
+export default () => {
+  client.connect(__ENV.ADDR, { plaintext: true });
+  client.invoke('pixel.v1.Inference/Infer', { prompt: 'hi' }, { tags: { kind: 'unary' } });
+  client.close();
+};`, "ADDR="+addr)
+	if d := r.of("grpc_req_duration"); len(d) != 1 || len(d[0].Tags) != 3 || d[0].Tags["method"] != "Infer" || d[0].Tags["status"] != "0" || d[0].Tags["kind"] != "unary" {
+		t.Errorf("with systemTags [method, status]: %v", d)
+	}
 }
 
 // TestStreamMetrics checks grpc_streams, the message counters and the stream's
