@@ -255,6 +255,9 @@ func (c *client) connect(call goja.FunctionCall) goja.Value {
 	if err := modules.DecodeOptions(rt, call.Argument(1), &p); err != nil {
 		throw(rt, fmt.Errorf("invalid grpc.connect() parameters: %w", err))
 	}
+	if p.MaxReceiveSize < 0 || p.MaxSendSize < 0 {
+		throw(rt, fmt.Errorf("invalid grpc.connect() parameters: maxReceiveSize and maxSendSize must not be negative, got %d and %d", p.MaxReceiveSize, p.MaxSendSize))
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		throw(rt, fmt.Errorf("grpc.connect: address %q must be host:port: %w", addr, err))

@@ -279,6 +279,9 @@ export default () => {
   msg = '';
   try { client.connect(__ENV.ADDR, { plaintxt: true }); } catch (e) { msg = String(e); }
   check(msg, { 'an unknown connect option throws naming it': (m) => m.includes('plaintxt') });
+  msg = '';
+  try { client.connect(__ENV.ADDR, { plaintext: true, maxReceiveSize: -1 }); } catch (e) { msg = String(e); }
+  check(msg, { 'a negative size throws': (m) => m.includes('maxReceiveSize') });
   client.close();
 };`, "ADDR="+addr, "CLOSED="+closed)
 	mustPass(t, r)
