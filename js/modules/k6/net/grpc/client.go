@@ -385,8 +385,10 @@ func applyTLS(rt *goja.Runtime, tc *tls.Config, p *tlsParams) error {
 		return nil
 	}
 	var pems []string
-	if err := rt.ExportTo(p.CACerts, &pems); err != nil || p.CACerts.ExportType().Kind().String() == "string" {
-		pems = []string{p.CACerts.String()}
+	if s, ok := p.CACerts.Export().(string); ok {
+		pems = []string{s}
+	} else if err := rt.ExportTo(p.CACerts, &pems); err != nil {
+		return fmt.Errorf("tls.cacerts must be a PEM string or an array of them: %w", err)
 	}
 	pool := x509.NewCertPool()
 	for i, pem := range pems {
