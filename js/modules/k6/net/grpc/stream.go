@@ -100,9 +100,12 @@ func (mi *instance) newStream(call goja.ConstructorCall) *goja.Object {
 		throw(rt, err)
 	}
 	// A stream has no deadline unless params.timeout sets one.
-	ctx, cancel := context.WithCancel(mi.vu.Context())
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if r.timeoutSet {
 		ctx, cancel = context.WithTimeout(mi.vu.Context(), r.timeout)
+	} else {
+		ctx, cancel = context.WithCancel(mi.vu.Context())
 	}
 	ctx = metadata.NewOutgoingContext(ctx, r.meta)
 	desc := &gogrpc.StreamDesc{StreamName: string(r.md.Name()),
