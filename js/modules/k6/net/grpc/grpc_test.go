@@ -25,6 +25,8 @@ import (
 
 	gogrpc "google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/pixelk6/pixelk6/cli"
@@ -645,4 +647,28 @@ throw new Error('gives up');`)
 	if n := modulestest.WaitGoroutines("grpc.(*stream).read", before); n != before {
 		t.Errorf("%d stream readers after the next iteration's call, want %d: the abandoned stream was not reaped", n, before)
 	}
+}
+
+// TestReflectionUnavailable checks that connect with reflect: true throws when the server
+// has no reflection service, and that the connection is usable without it.
+func TestReflectionUnavailable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := gogrpc.NewServer()
+	healthpb.RegisterHealthServer(gs, health.NewServer())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = gs.Serve(ln) }()
+	defer func() { gs.Stop(); <-done }()
+	r := run(t, header+`
+export default () => {
+  let msg = '';
+  try { client.connect(__ENV.ADDR, { plaintext: true, reflect: true }); } catch (e) { msg = String(e); }
+  check(msg, { 'reflection refused': (m) => m.includes('reflection') && m.includes('Unimplemented') });
+  client.connect(__ENV.ADDR, { plaintext: true });
+  check(client.healthCheck(), { 'health without reflection': (r) => r.message.status === grpc.HealthCheckServing });
+  client.close();
+};`, "ADDR="+ln.Addr().String())
+	mustPass(t, r)
 }

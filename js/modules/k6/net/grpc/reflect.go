@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	gogrpc "google.golang.org/grpc"
@@ -24,6 +25,9 @@ func reflectFiles(ctx context.Context, conn *gogrpc.ClientConn, md map[string]st
 	}
 	ask := func(req *rpb.ServerReflectionRequest) (*rpb.ServerReflectionResponse, error) {
 		if err := st.Send(req); err != nil {
+			if errors.Is(err, io.EOF) { // the server ended the stream: Recv has its status
+				_, err = st.Recv()
+			}
 			return nil, err
 		}
 		res, err := st.Recv()
