@@ -28,6 +28,8 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	rpbalpha "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
 
 	"github.com/pixelk6/pixelk6/cli"
 	"github.com/pixelk6/pixelk6/js/modules/modulestest"
@@ -668,6 +670,34 @@ export default () => {
   check(msg, { 'reflection refused': (m) => m.includes('reflection') && m.includes('Unimplemented') });
   client.connect(__ENV.ADDR, { plaintext: true });
   check(client.healthCheck(), { 'health without reflection': (r) => r.message.status === grpc.HealthCheckServing });
+  client.close();
+};`, "ADDR="+ln.Addr().String())
+	mustPass(t, r)
+}
+
+// TestReflectionV1Alpha checks reflection against a server that serves only the older
+// grpc.reflection.v1alpha: the health service it reflects is callable by invoke.
+func TestReflectionV1Alpha(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := gogrpc.NewServer()
+	healthpb.RegisterHealthServer(gs, health.NewServer())
+	//lint:ignore SA1019 the test needs a server with only the deprecated v1alpha reflection
+	rpbalpha.RegisterServerReflectionServer(gs, reflection.NewServer(reflection.ServerOptions{Services: gs}))
+	done := make(chan struct{})
+	go func() { defer close(done); _ = gs.Serve(ln) }()
+	defer func() { gs.Stop(); <-done }()
+	r := run(t, `
+import grpc from 'k6/net/grpc';
+import { check } from 'k6';
+export const options = { thresholds: { checks: ['rate==1'] } };
+const client = new grpc.Client();
+export default () => {
+  client.connect(__ENV.ADDR, { plaintext: true, reflect: true });
+  const res = client.invoke('grpc.health.v1.Health/Check', { service: '' });
+  check(res, { 'reflected by v1alpha': (r) => r.status === grpc.StatusOK && r.message.status === 'SERVING' });
   client.close();
 };`, "ADDR="+ln.Addr().String())
 	mustPass(t, r)
