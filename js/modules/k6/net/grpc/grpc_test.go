@@ -684,7 +684,6 @@ func TestReflectionV1Alpha(t *testing.T) {
 	}
 	gs := gogrpc.NewServer()
 	healthpb.RegisterHealthServer(gs, health.NewServer())
-	//lint:ignore SA1019 the test needs a server with only the deprecated v1alpha reflection
 	rpbalpha.RegisterServerReflectionServer(gs, reflection.NewServer(reflection.ServerOptions{Services: gs}))
 	done := make(chan struct{})
 	go func() { defer close(done); _ = gs.Serve(ln) }()

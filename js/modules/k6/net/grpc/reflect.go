@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 grpc.reflection.v1alpha is deprecated; it is spoken only with servers that have nothing newer
+
 package grpc
 
 import (
