@@ -632,8 +632,9 @@ func (c *client) toMessage(desc protoreflect.MessageDescriptor, v goja.Value) (p
 // outcome is what a unary call brought back, made JSON off the VU goroutine.
 type outcome struct {
 	code     codes.Code
-	message  []byte // the response message as JSON; nil when not OK or discarded
-	errJSON  []byte // the status as JSON when not OK
+	resp     protoreflect.Message // the response; nil when not OK or discarded
+	message  []byte               // or the response message as JSON (healthCheck's)
+	errJSON  []byte               // the status as JSON when not OK
 	headers  metadata.MD
 	trailers metadata.MD
 	start    time.Time
@@ -659,7 +660,7 @@ func (r *rpc) do(ctx context.Context, conn *gogrpc.ClientConn, resp proto.Messag
 		return o
 	}
 	if !r.discard {
-		o.message, o.err = mo.Marshal(resp)
+		o.resp = resp.ProtoReflect()
 	}
 	return o
 }
@@ -680,7 +681,12 @@ func (c *client) finish(st *modules.State, r *rpc, o outcome) (goja.Value, error
 	_ = res.Set("status", int(o.code))
 	msg, errV := goja.Null(), goja.Null()
 	var err error
-	if o.message != nil {
+	switch {
+	case o.resp != nil:
+		if msg, err = c.mi.toJS(o.resp, protojson.MarshalOptions{EmitUnpopulated: true, Resolver: r.types}); err != nil {
+			return nil, fmt.Errorf("unable to convert response object to JSON: %w", err)
+		}
+	case o.message != nil:
 		if msg, err = c.mi.parse(o.message); err != nil {
 			return nil, err
 		}
@@ -766,8 +772,9 @@ func (c *client) healthCheck(call goja.FunctionCall) goja.Value {
 	if v := call.Argument(0); !modules.IsNullish(v) {
 		svc = v.String()
 	}
+	// discard: the message is {status: number}, made below, not the protojson form (a name).
 	r := &rpc{method: healthMethod, req: &healthpb.HealthCheckRequest{Service: svc}, meta: metadata.MD{},
-		timeout: defaultTimeout, types: c.types, tags: c.callTags(st, healthMethod, nil)}
+		timeout: defaultTimeout, types: c.types, tags: c.callTags(st, healthMethod, nil), discard: true}
 	resp := &healthpb.HealthCheckResponse{}
 	o := r.do(c.mi.vu.Context(), c.conn, resp)
 	if o.code == codes.OK || o.code == codes.NotFound {

@@ -158,10 +158,6 @@ func (s *stream) read() {
 			s.finish(err)
 			return
 		}
-		b, merr := []byte("{}"), error(nil) // params.discardResponseMessage: an empty object
-		if !s.r.discard {
-			b, merr = mo.Marshal(msg)
-		}
 		at := time.Now()
 		enqueue, ok := s.slot()
 		if !ok {
@@ -169,15 +165,14 @@ func (s *stream) read() {
 		}
 		enqueue(func() error {
 			s.next <- s.c.mi.vu.RegisterCallback() // the slot of the next event
-			if merr != nil {
-				s.cancel()
-				return fmt.Errorf("unable to convert a stream message to JSON: %w", merr)
-			}
 			s.push(s.c.mi.metrics(s.st).MsgsReceived, s.r.tags, 1)
-			v, err := s.c.mi.parse(b)
-			if err != nil {
-				s.cancel()
-				return err
+			var v goja.Value = s.rt.NewObject() // params.discardResponseMessage: an empty object
+			if !s.r.discard {
+				var err error
+				if v, err = s.c.mi.toJS(msg, mo); err != nil {
+					s.cancel()
+					return fmt.Errorf("unable to convert a stream message to JSON: %w", err)
+				}
 			}
 			if err := s.fire("data", v, at); err != nil {
 				s.cancel()
