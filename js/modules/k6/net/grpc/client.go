@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bufbuild/protocompile"
@@ -54,6 +55,8 @@ type client struct {
 
 	conn *gogrpc.ClientConn
 	addr string
+	// remoteIP is the IP the connection reached (the ip system tag), set by its dialer.
+	remoteIP atomic.Value // string
 }
 
 // newClient is the grpc.Client constructor. k6 ignores the constructor's arguments; so
@@ -270,8 +273,14 @@ func (c *client) connect(call goja.FunctionCall) goja.Value {
 	opts := []gogrpc.DialOption{
 		gogrpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			conn, err := dial(ctx, "tcp", a)
-			if err != nil || st.Bytes == nil {
-				return conn, err
+			if err != nil {
+				return nil, err
+			}
+			if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+				c.remoteIP.Store(ta.IP.String())
+			}
+			if st.Bytes == nil {
+				return conn, nil
 			}
 			return &countingConn{Conn: conn, b: st.Bytes}, nil
 		}),
@@ -571,6 +580,9 @@ func (c *client) callTags(st *modules.State, method string, custom map[string]st
 	}
 	if _, named := custom["name"]; !named {
 		ts = modules.WithSystemTag(st, ts, "name", method)
+	}
+	if ip, _ := c.remoteIP.Load().(string); ip != "" {
+		ts = modules.WithSystemTag(st, ts, "ip", ip)
 	}
 	return ts
 }

@@ -201,7 +201,7 @@ export default () => {
 	// options.systemTags selects the system tags, as for HTTP.
 	r = run(t, `
 import grpc from 'k6/net/grpc';
-export const options = { systemTags: ['method', 'status'] };
+export const options = { systemTags: ['method', 'status', 'ip'] };
 const client = new grpc.Client();
 client.load(null, 'pixel.proto');
 export default () => {
@@ -209,8 +209,9 @@ export default () => {
   client.invoke('pixel.v1.Inference/Infer', { prompt: 'hi' }, { tags: { kind: 'unary' } });
   client.close();
 };`, "ADDR="+addr)
-	if d := r.of("grpc_req_duration"); len(d) != 1 || len(d[0].Tags) != 3 || d[0].Tags["method"] != "Infer" || d[0].Tags["status"] != "0" || d[0].Tags["kind"] != "unary" {
-		t.Errorf("with systemTags [method, status]: %v", d)
+	if d := r.of("grpc_req_duration"); len(d) != 1 || len(d[0].Tags) != 4 || d[0].Tags["method"] != "Infer" || d[0].Tags["status"] != "0" ||
+		d[0].Tags["kind"] != "unary" || d[0].Tags["ip"] != "127.0.0.1" {
+		t.Errorf("with systemTags [method, status, ip]: %v", d)
 	}
 }
 
