@@ -12,14 +12,17 @@
 //	new grpc.Stream(client, method, params)   // on('data'|'error'|'end'), write(msg), end()
 //
 // Messages are dynamic (dynamicpb) and cross between JavaScript and protobuf as the
-// protobuf JSON mapping (protojson), as in k6: unpopulated fields are emitted. The
+// protobuf JSON mapping, as in k6: unpopulated fields are emitted. Requests go through
+// JSON.stringify and protojson; responses become objects directly (toJS), held to
+// protojson's result by a differential test. The
 // status constants (grpc.StatusOK ... grpc.StatusUnauthenticated) and the health-check
 // constants are exported.
 //
 // Metrics are k6's: grpc_req_duration (every RPC, unary or stream, at its end),
 // grpc_streams, grpc_streams_msgs_sent, grpc_streams_msgs_received, tagged with the VU's
 // tags, the call's params.tags and the system tags url (address + method), service,
-// method, name (the method path unless params.tags names it) and status (the gRPC code).
+// method, name (the method path unless params.tags names it), status (the gRPC code) and,
+// when options.systemTags enables it, ip.
 // Traffic counts in data_sent and data_received.
 //
 // Concurrency: a stream's reader goroutine hands every event to the VU's event loop one at
