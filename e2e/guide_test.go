@@ -68,6 +68,29 @@ func TestGuideRESTScript(t *testing.T) {
 	}
 }
 
+// TestGuideGRPCScript runs scripts/k6-grpc-inference-load.js for a few seconds against
+// pixelsim's gRPC endpoint, first with the .proto and then by server reflection: exit 0, and
+// the extension's detection counts equal pixelsim's ground truth exactly.
+func TestGuideGRPCScript(t *testing.T) {
+	for _, reflect := range []string{"0", "1"} {
+		t.Run("reflect="+reflect, func(t *testing.T) {
+			s := startSim(t, "--latency", "lognormal:10ms,60ms", "--grpc-addr", "127.0.0.1:0")
+			out := filepath.Join(t.TempDir(), "grpc.json")
+			r := run(t, "", timeoutRun, nil, "pixelk6", "run", "--no-color",
+				"-e", "GRPC_ADDR="+s.GRPC, "-e", "GRPC_REFLECT="+reflect, "-e", "DURATION_SCALE=0.02", "-e", "THINK_TIME=0.02",
+				"--out", "json="+out, "scripts/k6-grpc-inference-load.js")
+			if r.Code != 0 {
+				t.Fatalf("pixelk6 exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+			}
+			n := readNDJSON(t, out)
+			groundTruth(t, n, s.health(t), "grpc_inferences")
+			if got, want := float64(n.Points["grpc_req_duration"]), num(t, s.health(t), "grpc_inferences"); got != want {
+				t.Errorf("grpc_req_duration samples = %v, pixelsim answered %v", got, want)
+			}
+		})
+	}
+}
+
 // TestGuideWebSocketScript runs scripts/k6-websocket-streaming-load.js with 500 VUs, each
 // holding one streaming session at a time (short sessions, one second of think time between
 // them, so the chunk rate stays within what two cores shared with pixelsim carry): chunk counts match pixelsim's acks, detections match

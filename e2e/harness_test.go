@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -74,8 +75,10 @@ func refDir(t *testing.T) string {
 type sim struct {
 	URL string // http://127.0.0.1:PORT
 	WS  string // ws://127.0.0.1:PORT
-	cmd *exec.Cmd
-	out *bytes.Buffer
+	// GRPC is the gRPC endpoint's address (127.0.0.1:PORT) when started with --grpc-addr.
+	GRPC string
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
 }
 
 // startSim starts bin/pixelsim on a free loopback port with extra flags and stops it when
@@ -95,7 +98,8 @@ func startSim(t *testing.T, args ...string) *sim {
 	}
 	s := &sim{cmd: cmd, out: new(bytes.Buffer)}
 	urlc := make(chan string, 1)
-	go func() { // owned by the process: ends when its stdout closes
+	grpcc := make(chan string, 1) // the gRPC address, printed after the URL with --grpc-addr
+	go func() {                   // owned by the process: ends when its stdout closes
 		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
@@ -104,6 +108,10 @@ func startSim(t *testing.T, args ...string) *sim {
 			if u, ok := strings.CutPrefix(line, "pixelsim listening on "); ok && !sent {
 				urlc <- strings.TrimSpace(u)
 				sent = true
+			}
+			if a, ok := strings.CutPrefix(line, "pixelsim gRPC listening on "); ok {
+				a, _, _ = strings.Cut(a, " ")
+				grpcc <- a
 			}
 		}
 		if !sent {
@@ -118,6 +126,14 @@ func startSim(t *testing.T, args ...string) *sim {
 		}
 		s.URL = u
 		s.WS = "ws://" + strings.TrimPrefix(u, "http://")
+		if slices.Contains(args, "--grpc-addr") {
+			select {
+			case s.GRPC = <-grpcc:
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatalf("pixelsim did not report its gRPC address; stderr: %s", errb.String())
+			}
+		}
 	case <-time.After(20 * time.Second):
 		_ = cmd.Process.Kill()
 		t.Fatalf("pixelsim did not report its address; stderr: %s", errb.String())

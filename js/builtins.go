@@ -13,6 +13,7 @@ import (
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/html"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/http"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/metrics"
+	_ "github.com/pixelk6/pixelk6/js/modules/k6/net/grpc"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/secrets"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/timers"
 	_ "github.com/pixelk6/pixelk6/js/modules/k6/websockets"

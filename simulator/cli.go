@@ -44,6 +44,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	fmt.Fprintf(stdout, "pixelsim listening on %s\n", url)
+	if opts.grpcAddr != "" {
+		addr, err := srv.StartGRPC(opts.grpcAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "pixelsim: %v\n", err)
+			srv.Close()
+			return ExitError
+		}
+		fmt.Fprintf(stdout, "pixelsim gRPC listening on %s (%s, reflection, health)\n", addr, GRPCService)
+	}
 	fmt.Fprintf(stdout, "pixelsim config: latency=%s capacity=%d queue=%d error-rate=%g slow-rate=%g stall-rate=%g drop-rate=%g\n",
 		cfg.Latency, cfg.Capacity, cfg.QueueLimit, cfg.Faults.ErrorRate, cfg.Faults.SlowRate, cfg.Faults.StallRate, cfg.Faults.DropRate)
 	if opts.maxLife > 0 {
@@ -62,15 +71,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	st := srv.Stats()
-	fmt.Fprintf(stdout, "pixelsim served %d requests (%d inferences, %d WebSocket sessions)\n",
-		st.RequestsTotal, st.InferTotal+st.WSInferences, st.WSSessionsTotal)
+	fmt.Fprintf(stdout, "pixelsim served %d requests (%d inferences, %d WebSocket sessions, %d gRPC inferences)\n",
+		st.RequestsTotal, st.InferTotal+st.WSInferences, st.WSSessionsTotal, st.GRPCInferences+st.GRPCStreamInferences)
 	return ExitOK
 }
 
 type cliOptions struct {
-	addr    string
-	public  bool
-	maxLife time.Duration
+	addr string
+	// grpcAddr is where the gRPC endpoint listens; "" is no gRPC endpoint.
+	grpcAddr string
+	public   bool
+	maxLife  time.Duration
 }
 
 // latencyFlag adapts Latency to flag.Value.
@@ -101,6 +112,7 @@ func newFlagSet(cfg *Config, opts *cliOptions, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&opts.addr, "addr", opts.addr, "listen address (host:port; port 0 picks a free one)")
+	fs.StringVar(&opts.grpcAddr, "grpc-addr", "", "also serve gRPC (pixel.v1.Inference, reflection, health) on this address (host:port; empty: no gRPC)")
 	fs.BoolVar(&opts.public, "public", false, "allow a non-loopback --addr")
 	fs.DurationVar(&opts.maxLife, "max-life", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 	fs.Var(latencyFlag{&cfg.Latency}, "latency", `model latency: "0", "fixed:50ms" (or "50ms"), "lognormal:MEDIAN,P99"`)
@@ -179,8 +191,13 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	if opts.maxLife < 0 {
 		return cfg, opts, fmt.Errorf("--max-life %s: must not be negative", opts.maxLife)
 	}
-	if err := checkAddr(opts.addr, opts.public); err != nil {
+	if err := checkAddr("addr", opts.addr, opts.public); err != nil {
 		return cfg, opts, err
+	}
+	if opts.grpcAddr != "" {
+		if err := checkAddr("grpc-addr", opts.grpcAddr, opts.public); err != nil {
+			return cfg, opts, err
+		}
 	}
 	typed := func(field string) bool { return flagOfField[field] == "" } // a zero in a flag was typed
 	if err := cfg.validate(typed); err != nil {
@@ -189,11 +206,11 @@ func parseFlags(args []string, stderr io.Writer) (Config, cliOptions, error) {
 	return cfg, opts, nil
 }
 
-// checkAddr refuses a non-loopback listen address unless public is set.
-func checkAddr(addr string, public bool) error {
+// checkAddr refuses a non-loopback listen address of the flag --name unless public is set.
+func checkAddr(name, addr string, public bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--addr %q: %w", addr, err)
+		return fmt.Errorf("--%s %q: %w", name, addr, err)
 	}
 	if public {
 		return nil
@@ -203,7 +220,7 @@ func checkAddr(addr string, public bool) error {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--addr %q is not a loopback address; add --public to listen on it", addr)
+		return fmt.Errorf("--%s %q is not a loopback address; add --public to listen on it", name, addr)
 	}
 	return nil
 }

@@ -135,7 +135,7 @@ func TestCheckAddr(t *testing.T) {
 		{"10.1.2.3:80", true, true},
 	}
 	for _, tt := range tests {
-		if err := checkAddr(tt.addr, tt.public); (err == nil) != tt.ok {
+		if err := checkAddr("addr", tt.addr, tt.public); (err == nil) != tt.ok {
 			t.Errorf("checkAddr(%q, %v) = %v, want ok=%v", tt.addr, tt.public, err, tt.ok)
 		}
 	}

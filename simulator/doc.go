@@ -89,6 +89,30 @@
 // slowly, the session stops reading it until all are written (backpressure); a peer that
 // takes none of them for 10 s is dropped.
 //
+// # gRPC
+//
+// With --grpc-addr HOST:PORT (StartGRPC or ServeGRPC in Go, which take grpc.ServerOptions
+// such as TLS credentials) pixelsim also serves gRPC: pixel.v1.Inference from
+// simulator/pixelpb/pixel.proto, server reflection (grpc.reflection.v1 and v1alpha) and the
+// standard health service (SERVING for "" and pixel.v1.Inference; NOT_SERVING once Close
+// begins). The stdout line "pixelsim gRPC listening on HOST:PORT ..." follows the HTTP one.
+//
+//	Infer(InferRequest) → InferResponse   the REST inference: same labels, latency, gate and
+//	                                      faults; InvalidArgument for a request REST answers
+//	                                      400, ResourceExhausted when overloaded, Internal for
+//	                                      an injected failure, Unavailable when shutting down
+//	Stream(stream StreamRequest) → stream StreamResponse
+//	                                      the WebSocket session: type "start" → "ready",
+//	                                      "chunk" → "chunk_ack" (seq, client_seq), "end" →
+//	                                      "inference"; a bad message → "error" (code,
+//	                                      message) and the session goes on; text over
+//	                                      WSConfig.MaxSessionText ends it with ResourceExhausted
+//
+// Messages' JSON names are the REST body's (risk_level, latency_ms, ...). gRPC inferences
+// count in the same label counters as REST and WebSocket ones, and in Stats.GRPCInferences,
+// GRPCStreamsTotal, GRPCChunksAcked and GRPCStreamInferences. Close lets calls finish for
+// 2 s, then cuts the connections left (a client's idle stream).
+//
 // # Labels
 //
 // Label(text) is a pure function. Matching is case-insensitive and on whole words: a

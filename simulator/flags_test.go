@@ -26,6 +26,8 @@ func TestRunFlags(t *testing.T) {
 	}{
 		{"addr", []string{"127.0.0.1:0", "localhost:0"}, []bad{
 			{"0.0.0.0:0", `--addr "0.0.0.0:0" is not a loopback address`}, {"nonsense", `--addr "nonsense"`}}},
+		{"grpc-addr", []string{"", "127.0.0.1:0", "localhost:0"}, []bad{
+			{"0.0.0.0:0", `--grpc-addr "0.0.0.0:0" is not a loopback address`}, {"nonsense", `--grpc-addr "nonsense"`}}},
 		{"public", []string{"true", "false"}, []bad{{"maybe", `invalid boolean value "maybe" for -public`}}},
 		{"max-life", []string{"0", "1h"}, []bad{{"-1s", "--max-life -1s: must not be negative"},
 			{"soon", `invalid value "soon" for flag -max-life`}}},

@@ -191,14 +191,22 @@ func parseInfer(body []byte) (InferRequest, error) {
 			return req, &requestError{CodeBadRequest, fmt.Sprintf("field %q is not base64: %v", m.name, err)}
 		}
 	}
-	for _, m := range req.Modalities {
+	if err := checkModalities(req.Modalities); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// checkModalities refuses a modality other than text, audio or image (a *requestError).
+func checkModalities(ms []string) error {
+	for _, m := range ms {
 		switch m {
 		case "text", "audio", "image":
 		default:
-			return req, &requestError{CodeBadRequest, fmt.Sprintf("unknown modality %q (want text, audio or image)", m)}
+			return &requestError{CodeBadRequest, fmt.Sprintf("unknown modality %q (want text, audio or image)", m)}
 		}
 	}
-	return req, nil
+	return nil
 }
 
 func (s *Server) serveInfer(w http.ResponseWriter, r *http.Request) {
@@ -251,10 +259,8 @@ func (s *Server) serveInfer(w http.ResponseWriter, r *http.Request) {
 	elapsed := time.Since(start)
 	s.latHist.Observe(elapsed.Seconds())
 	out := (*bp)[:0]
-	out = append(out, `{"id":"inf-`...)
-	out = strconv.AppendUint(out, s.c.infer.Load(), 36)
-	out = append(out, `-`...)
-	out = strconv.AppendInt(out, start.UnixNano()&0xffffff, 36)
+	out = append(out, `{"id":"`...)
+	out = appendInferID(out, s.c.infer.Load(), start)
 	out = append(out, `","response":`...)
 	out = append(out, responseText[v.risk]...)
 	out = append(out, `,"latency_ms":`...)
@@ -292,17 +298,28 @@ func readBody(buf []byte, body io.Reader, limit int64) ([]byte, error) {
 	}
 }
 
+// appendInferID appends an inference's id: "inf-", the count n and the start time's low
+// bits, both in base 36.
+func appendInferID(b []byte, n uint64, start time.Time) []byte {
+	b = append(b, "inf-"...)
+	b = strconv.AppendUint(b, n, 36)
+	b = append(b, '-')
+	return strconv.AppendInt(b, start.UnixNano()&0xffffff, 36)
+}
+
+// responseTexts is the model's answer per risk level.
+var responseTexts = [len(riskLevels)]string{
+	"Thank you for sharing. I'm here to listen; tell me more about what is on your mind.",
+	"It sounds like things feel heavy right now. That is understandable, and you are not alone in it.",
+	"I'm concerned about how you are feeling. Would you like to talk about some support options together?",
+	"I'm really worried about your safety. Please consider reaching out to a crisis line or someone you trust right now.",
+	"Your safety matters most. Please contact emergency services or a crisis hotline immediately; you do not have to face this alone.",
+}
+
 // responseText is the pre-encoded "response" string per risk level.
 var responseText = func() [len(riskLevels)][]byte {
-	texts := [len(riskLevels)]string{
-		"Thank you for sharing. I'm here to listen; tell me more about what is on your mind.",
-		"It sounds like things feel heavy right now. That is understandable, and you are not alone in it.",
-		"I'm concerned about how you are feeling. Would you like to talk about some support options together?",
-		"I'm really worried about your safety. Please consider reaching out to a crisis line or someone you trust right now.",
-		"Your safety matters most. Please contact emergency services or a crisis hotline immediately; you do not have to face this alone.",
-	}
 	var out [len(riskLevels)][]byte
-	for i, t := range texts {
+	for i, t := range responseTexts {
 		out[i] = jsonx.AppendString(nil, t)
 	}
 	return out

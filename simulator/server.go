@@ -277,12 +277,13 @@ type Server struct {
 	closeErr  error
 	wg        sync.WaitGroup // serve loops, WebSocket sessions and their inferences
 
-	mu       sync.Mutex // guards the fields below
-	closed   bool
-	servers  []*http.Server
-	sessions map[*session]struct{}
-	loops    []*evloop.Loop // run the WebSocket sessions; made by the first one
-	nextLoop int            // the loop of the next session, guarded by mu
+	mu          sync.Mutex // guards the fields below
+	closed      bool
+	servers     []*http.Server
+	grpcServers []grpcServing
+	sessions    map[*session]struct{}
+	loops       []*evloop.Loop // run the WebSocket sessions; made by the first one
+	nextLoop    int            // the loop of the next session, guarded by mu
 }
 
 // New validates cfg, fills defaults and returns a server that is not yet listening. A
@@ -365,6 +366,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		servers := s.servers
+		grpcServers := s.grpcServers
 		sessions := make([]*session, 0, len(s.sessions))
 		for ss := range s.sessions {
 			sessions = append(sessions, ss)
@@ -386,6 +388,7 @@ func (s *Server) Close() error {
 				hs.Close()
 			}
 		}
+		stopGRPC(grpcServers)
 		s.wg.Wait() // every session has ended
 		for _, l := range loops {
 			if err := l.Close(); err != nil {

@@ -27,6 +27,11 @@ type counters struct {
 	// wsOverBudget counts sessions closed with 1013 (text budget spent).
 	wsOverBudget atomic.Uint64
 
+	grpcInfer       atomic.Uint64 // gRPC Infer calls answered OK
+	grpcStreams     atomic.Uint64 // gRPC Stream sessions opened
+	grpcChunks      atomic.Uint64 // chunks acknowledged on gRPC streams
+	grpcStreamInfer atomic.Uint64 // inferences sent on gRPC streams
+
 	injected atomic.Uint64
 	slow     atomic.Uint64
 	stalled  atomic.Uint64
@@ -59,8 +64,9 @@ func (c *counters) countStatus(code int) {
 }
 
 // Stats is a snapshot of the server's counters: the ground truth a load generator's
-// metrics can be compared with. Label counts cover every inference answered, REST and
-// WebSocket together (InferTotal + WSInferences).
+// metrics can be compared with. Label counts cover every inference answered, REST,
+// WebSocket and gRPC together (InferTotal + WSInferences + GRPCInferences +
+// GRPCStreamInferences).
 type Stats struct {
 	UptimeS          float64 `json:"uptime_s"`
 	InFlight         int64   `json:"in_flight"`      // HTTP requests being handled (WebSocket sessions excluded)
@@ -76,10 +82,16 @@ type Stats struct {
 	WSBadFrames      uint64  `json:"ws_bad_frames"`  // frames answered with an error message
 	WSOverBudget     uint64  `json:"ws_over_budget"` // sessions closed with 1013: WSConfig.TextBudget spent
 	WSTextBytes      int64   `json:"ws_text_bytes"`  // session text buffered now (of WSConfig.TextBudget), bytes
-	ErrorsInjected   uint64  `json:"errors_injected"`
-	SlowTail         uint64  `json:"slow_tail"`
-	Stalled          uint64  `json:"stalled"`
-	Rejected         uint64  `json:"rejected"` // refused because the queue was full
+	// gRPC (pixelsim --grpc-addr): unary Infer answered OK, Stream sessions opened, their
+	// chunks acknowledged and their inferences sent.
+	GRPCInferences       uint64 `json:"grpc_inferences"`
+	GRPCStreamsTotal     uint64 `json:"grpc_streams_total"`
+	GRPCChunksAcked      uint64 `json:"grpc_chunks_acked"`
+	GRPCStreamInferences uint64 `json:"grpc_stream_inferences"`
+	ErrorsInjected       uint64 `json:"errors_injected"`
+	SlowTail             uint64 `json:"slow_tail"`
+	Stalled              uint64 `json:"stalled"`
+	Rejected             uint64 `json:"rejected"` // refused because the queue was full
 	// Crisis counts detections per risk level (low, medium, high, imminent; all present).
 	Crisis         map[string]uint64 `json:"crisis"`
 	CrisisDetected uint64            `json:"crisis_detected"`
@@ -99,29 +111,33 @@ func (s *Server) Stats() Stats {
 	c := &s.c
 	busy, queued := s.gate.busy()
 	st := Stats{
-		UptimeS:          time.Since(s.started).Seconds(),
-		InFlight:         c.inFlight.Load(),
-		RequestsTotal:    c.requests.Load(),
-		WorkersBusy:      busy,
-		Queued:           queued,
-		InferTotal:       c.infer.Load(),
-		WSSessionsTotal:  c.wsTotal.Load(),
-		WSSessionsActive: c.wsActive.Load(),
-		WSChunksAcked:    c.wsChunks.Load(),
-		WSInferences:     c.wsInfer.Load(),
-		WSDropped:        c.wsDropped.Load(),
-		WSBadFrames:      c.wsBadFrames.Load(),
-		WSOverBudget:     c.wsOverBudget.Load(),
-		WSTextBytes:      s.textUsed.Load(),
-		ErrorsInjected:   c.injected.Load(),
-		SlowTail:         c.slow.Load(),
-		Stalled:          c.stalled.Load(),
-		Rejected:         c.rejected.Load(),
-		Crisis:           make(map[string]uint64, len(riskLevels)-1),
-		Bias:             make(map[string]uint64, len(biasCategories)),
-		BiasPrimary:      make(map[string]uint64, len(biasCategories)),
-		BiasDetected:     c.biasDetected.Load(),
-		Status:           make(map[string]uint64),
+		UptimeS:              time.Since(s.started).Seconds(),
+		InFlight:             c.inFlight.Load(),
+		RequestsTotal:        c.requests.Load(),
+		WorkersBusy:          busy,
+		Queued:               queued,
+		InferTotal:           c.infer.Load(),
+		WSSessionsTotal:      c.wsTotal.Load(),
+		WSSessionsActive:     c.wsActive.Load(),
+		WSChunksAcked:        c.wsChunks.Load(),
+		WSInferences:         c.wsInfer.Load(),
+		WSDropped:            c.wsDropped.Load(),
+		WSBadFrames:          c.wsBadFrames.Load(),
+		WSOverBudget:         c.wsOverBudget.Load(),
+		WSTextBytes:          s.textUsed.Load(),
+		GRPCInferences:       c.grpcInfer.Load(),
+		GRPCStreamsTotal:     c.grpcStreams.Load(),
+		GRPCChunksAcked:      c.grpcChunks.Load(),
+		GRPCStreamInferences: c.grpcStreamInfer.Load(),
+		ErrorsInjected:       c.injected.Load(),
+		SlowTail:             c.slow.Load(),
+		Stalled:              c.stalled.Load(),
+		Rejected:             c.rejected.Load(),
+		Crisis:               make(map[string]uint64, len(riskLevels)-1),
+		Bias:                 make(map[string]uint64, len(biasCategories)),
+		BiasPrimary:          make(map[string]uint64, len(biasCategories)),
+		BiasDetected:         c.biasDetected.Load(),
+		Status:               make(map[string]uint64),
 	}
 	for i := 1; i < len(riskLevels); i++ {
 		n := c.crisis[i].Load()
@@ -160,6 +176,10 @@ func (s *Server) appendHealth(b []byte) []byte {
 	b = appendUintField(b, "ws_bad_frames", c.wsBadFrames.Load())
 	b = appendUintField(b, "ws_over_budget", c.wsOverBudget.Load())
 	b = appendIntField(b, "ws_text_bytes", s.textUsed.Load())
+	b = appendUintField(b, "grpc_inferences", c.grpcInfer.Load())
+	b = appendUintField(b, "grpc_streams_total", c.grpcStreams.Load())
+	b = appendUintField(b, "grpc_chunks_acked", c.grpcChunks.Load())
+	b = appendUintField(b, "grpc_stream_inferences", c.grpcStreamInfer.Load())
 	b = appendUintField(b, "errors_injected", c.injected.Load())
 	b = appendUintField(b, "slow_tail", c.slow.Load())
 	b = appendUintField(b, "stalled", c.stalled.Load())

@@ -45,6 +45,13 @@ declare module 'k6/x/pixel' {
     body: string | ArrayBuffer | null;
   }
 
+  /** A k6/net/grpc Response: status 0 (grpc.StatusOK) and the message as an object. */
+  export interface GRPCResponseLike {
+    status: number;
+    message: object | null;
+    trailers: object;
+  }
+
   /** Dot-separated member paths of the response fields; null or "" means "not reported". */
   export interface Paths {
     response?: string | null;
@@ -141,7 +148,7 @@ declare module 'k6/x/pixel' {
   }
 
   /** Reads an inference response natively and records the detection counters. Never throws unless asked to (throwOnError), or when an option is unknown or of the wrong type. */
-  export function inspect(response: ResponseLike | string | ArrayBuffer | object, options?: InspectOptions): Detection;
+  export function inspect(response: ResponseLike | GRPCResponseLike | string | ArrayBuffer | object, options?: InspectOptions): Detection;
   /** Sets this VU's response field paths (call it in the init context for every VU); returns the paths in force. */
   export function configure(paths?: Paths): Required<Paths>;
   /** Runs one streaming session, blocking the VU until it ends. Throws only on invalid options (an unknown key is invalid). */

@@ -170,11 +170,13 @@ func (mi *ModuleInstance) parseInspectOptions(fn string, v goja.Value) (inspectO
 	return o, nil
 }
 
-// errHTTPStatus marks a response whose HTTP status is not 2xx.
+// errHTTPStatus marks a response whose HTTP status is not 2xx (or a gRPC response whose
+// status is not OK).
 var errHTTPStatus = errors.New("not a successful HTTP response")
 
 // bodyOf extracts the inference body from inspect's argument: a k6/http response (its body
-// and status), a JSON string, an ArrayBuffer, or an already parsed object.
+// and status), a k6/net/grpc response (its message and status), a JSON string, an
+// ArrayBuffer, or an already parsed object.
 func bodyOf(rt *goja.Runtime, v goja.Value) ([]byte, error) {
 	if modules.IsNullish(v) {
 		return nil, &ParseError{parseNotJSON, errors.New("no response (undefined or null)")}
@@ -190,6 +192,21 @@ func bodyOf(rt *goja.Runtime, v goja.Value) ([]byte, error) {
 	obj := v.ToObject(rt)
 	body := obj.Get("body")
 	status := obj.Get("status")
+	if trailers := obj.Get("trailers"); body == nil && status != nil && trailers != nil {
+		// A k6/net/grpc response: its message is the inference (status 0 is OK).
+		if s := status.ToInteger(); s != 0 {
+			return nil, fmt.Errorf("%w: gRPC status %d", errHTTPStatus, s)
+		}
+		msg := obj.Get("message")
+		if modules.IsNullish(msg) {
+			return nil, &ParseError{parseNotJSON, errors.New("gRPC response has no message")}
+		}
+		s, err := jsonStringify(rt, msg)
+		if err != nil {
+			return nil, &ParseError{parseNotJSON, err}
+		}
+		return []byte(s), nil
+	}
 	if body != nil && status != nil && !goja.IsUndefined(status) {
 		// A k6/http response.
 		if s := status.ToInteger(); s < 200 || s > 299 {

@@ -53,6 +53,18 @@ func TestInspect(t *testing.T) {
 			`r.ok && !r.crisis && !r.bias && r.categories.length === 0`,
 		},
 		{
+			"k6/net/grpc response",
+			`r = pixel.inspect({status: 0, message: JSON.parse(` + js(crisisBiasBody) + `), error: null, headers: {}, trailers: {}})`,
+			[]wantSum{{"crisis_detections", map[string]string{"risk_level": "imminent"}, 1, 1}, {"successful_inferences", nil, 1, 1}},
+			`r.ok && r.crisis && r.riskLevel === "imminent" && r.categories.join() === "gender,race"`,
+		},
+		{
+			"k6/net/grpc response with an error status records nothing",
+			`r = pixel.inspect({status: 14, message: null, error: {code: 14, message: "unavailable", details: []}, headers: {}, trailers: {}})`,
+			[]wantSum{{"successful_inferences", nil, 0, 0}, {"inference_parse_errors", nil, 0, 0}},
+			`!r.ok && r.error.indexOf("gRPC status 14") >= 0`,
+		},
+		{
 			"parsed object",
 			`r = pixel.inspect(JSON.parse(` + js(crisisBiasBody) + `))`,
 			[]wantSum{{"crisis_detections", map[string]string{"risk_level": "imminent"}, 1, 1}},
