@@ -61,6 +61,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 200ms $$($(GO) list ./... | grep -v /e2e)
 	bash bench/pixelsim-wrk.sh
 	bash bench/runner-bench.sh
+	bash bench/scale-bench.sh
 	bash bench/websockets-bench.sh
 	bash bench/analyzer-bench.sh
 

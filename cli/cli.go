@@ -112,6 +112,8 @@ type deps struct {
 	isTTY func(w io.Writer) bool
 	// stdin is the standard input (`pixelk6 run -` reads the script from it).
 	stdin io.Reader
+	// traceStart, when set (benchmarks), is the engine's Config.TraceStart.
+	traceStart func(dispatch, wake time.Duration)
 }
 
 func defaultDeps() deps {
@@ -434,6 +436,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		Logger:     logger,
 		ByScenario: rc.Summary && rc.SummaryMode == summary.Full,
 		Control:    ctl,
+		TraceStart: d.traceStart,
 	}
 	if err := engine.Validate(cfg); err != nil {
 		return fail(engine.ExitInvalidConfig, err)

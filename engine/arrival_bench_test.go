@@ -43,7 +43,7 @@ func BenchmarkArrivalRateStartError(b *testing.B) {
 					rate, dur, bc.pre, bc.max)
 				res := Run(context.Background(), Config{
 					Runner: fr, Registry: reg, Test: testFromJSON(b, script),
-					traceStart: func(d, late time.Duration) {
+					TraceStart: func(d, late time.Duration) {
 						mu.Lock()
 						dispatch, lates = append(dispatch, d), append(lates, late)
 						mu.Unlock()

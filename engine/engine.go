@@ -83,9 +83,11 @@ type Config struct {
 	// read its live metrics and groups.
 	Control *Control
 
-	// traceStart, when set (benchmarks), gets the lateness of each arrival-rate start
-	// (see arrivalState.traceStart).
-	traceStart func(dispatch, wake time.Duration)
+	// TraceStart, when set (benchmarks), gets the lateness of each arrival-rate start
+	// against its scheduled time: when the scheduler handed it to a VU (dispatch) and when
+	// the VU's goroutine woke with it (wake). It is called on the VU's goroutine, before
+	// the iteration, so it must be cheap and safe for concurrent use.
+	TraceStart func(dispatch, wake time.Duration)
 }
 
 // run is the state of one Run.
@@ -519,7 +521,7 @@ func (r *run) arrivalHooks(sc *scenario) {
 		buf.Push(context.Background(), []metrics.Sample{{Metric: r.builtin.DroppedIterations, Tags: tags, Time: t, Value: 1}})
 	}
 	a.onInitError = func(err error) { r.abort(ExitScriptError, err) }
-	a.traceStart = r.cfg.traceStart
+	a.traceStart = r.cfg.TraceStart
 	a.warn = func(msg string) { r.log.LogFields("warning", msg, "executor", base.Executor, "scenario", sc.name) }
 }
 
