@@ -164,3 +164,5 @@ ARATE=$(k6_stat "$WORK/arrival.json" iterations rate); ADROP=$(k6_stat "$WORK/ar
 echo "  achieved $ARATE iterations/s = $(awk -v a="$ARATE" 'BEGIN{printf "%.2f", 100*a/2000}')% of 2000/s; dropped ${ADROP:-0} (budget: within 1%)"
 echo "  scheduler start-time error against the schedule (engine benchmark, fake VUs; budget p99 < 1 ms):"
 go test -run '^$' -bench ArrivalRateStartError -benchtime 1x ./engine/ | sed -n 's/^Benchmark/    /p'
+echo "  the same with real script VUs through the command line, and while maxVUs are initialised mid-test (growing):"
+go test -run '^$' -bench ArrivalRateScript -benchtime 1x ./cli/ | sed -n 's/^Benchmark/    /p'

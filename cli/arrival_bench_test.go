@@ -55,13 +55,14 @@ func (r *initRecord) add(from, to time.Time) {
 // BenchmarkArrivalRateScript runs a real script (goja VUs, the whole command line) with
 // constant-arrival-rate at 2,000 iterations/s for 3 s and reports each start's lateness
 // against its scheduled time, measured on the VU's goroutine as it wakes (p50, p99, max),
-// and the achieved rate of started iterations. "trivial" has 50 preallocated VUs and an
-// empty iteration. "growing" starts with 1 VU and iterations that sleep 100 ms, so that
-// about 200 VUs are needed and are initialised during the test (maxVUs 400): it also
-// reports the lateness of the starts scheduled while a VU was being initialised
-// (init-p50, init-p99, init-max) and of those scheduled between the first and the last VU
-// added (grow-p50, grow-p99, grow-max), how many VUs were added and how long one took to
-// initialise (the script imports k6/http, so that its init context does some work).
+// the share of starts no more than 1 ms late, the achieved rate of started iterations and
+// the dropped ones. "trivial" has 50 preallocated VUs and an empty iteration. "growing"
+// starts with 1 VU and iterations that sleep 100 ms, so that about 200 VUs are needed and
+// are initialised during the test (maxVUs 400): it also reports the lateness of the starts
+// scheduled while a VU was being initialised (init-p50, init-p99, init-max) and of those
+// scheduled between the first and the last VU added (grow-p50, grow-p99, grow-max), how
+// many VUs were added and how long one took to initialise (the script imports k6/http, so
+// that its init context does some work).
 func BenchmarkArrivalRateScript(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
@@ -146,6 +147,10 @@ export function unused() { return http.get; }
 				b.ReportMetric(q(wakes, 0.99), "p99-µs")
 				b.ReportMetric(q(wakes, 1), "max-µs")
 				b.ReportMetric(float64(len(wakes))/dur.Seconds(), "started/s")
+				if len(wakes) > 0 {
+					within, _ := slices.BinarySearch(wakes, time.Millisecond+1) // starts no more than 1 ms late
+					b.ReportMetric(100*float64(within)/float64(len(wakes)), "within-1ms-%")
+				}
 				var sum struct {
 					Metrics map[string]map[string]any `json:"metrics"`
 				}
