@@ -66,5 +66,5 @@ RATE=$(stat "$WORK/sum-$VUS.json" iterations rate)
 FAILED=$(stat "$WORK/sum-$VUS.json" http_req_failed passes)
 echo "  peak RSS: 1 VU $P1 KiB; $VUS VUs $PN KiB = $(awk -v a="$PN" 'BEGIN{printf "%.0f", a/1024}') MiB (budget < 1 GB; k6: about 2.2 GB)"
 echo "  $(awk -v a="$P1" -v b="$PN" -v n="$VUS" 'BEGIN{printf "%.1f", (b-a)/(n-1)}') KiB per VU above the 1-VU baseline, $(awk -v b="$PN" -v n="$VUS" 'BEGIN{printf "%.1f", b/n}') KiB per VU in all (k6: about 228)"
-echo "  wall time $WN s for $DURATION (the rest is initialising and closing $VUS VUs); $RATE iterations/s (ideal: $VUS/s less the request time); ${FAILED:-0} failed requests"
+echo "  wall time $WN s for $DURATION (the rest is initialising and closing $VUS VUs); $(awk -v r="$RATE" 'BEGIN{printf "%.0f", r}') iterations/s (ideal: $VUS/s less the request time); ${FAILED:-0} failed requests"
 echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
