@@ -912,7 +912,7 @@ export function stream(url, options) {
   let res;
   let dialErr = '';
   try {
-    res = ws.connect(cfg.url, { headers: wsHeaders(cfg) }, (socket) => {
+    res = ws.connect(cfg.url, { headers: wsHeaders(cfg), tags: cfg.tags }, (socket) => {
       sock = socket;
       socket.on('open', () => s.opened(101, ''));
       socket.on('message', (data) => s.message(data, false));
@@ -968,7 +968,7 @@ export function streamAsync(url, options) {
       resolve(s.finish());
     };
     try {
-      sock = new WebSocket(cfg.url, cfg.subprotocols.length ? cfg.subprotocols : undefined, { headers: cfg.headers });
+      sock = new WebSocket(cfg.url, cfg.subprotocols.length ? cfg.subprotocols : undefined, { headers: cfg.headers, tags: cfg.tags });
     } catch (e) {
       lastError = String(e && e.message ? e.message : e);
       settle();
