@@ -444,3 +444,65 @@ func show(m map[string]string) string {
 	}
 	return b.String()
 }
+
+// TestGuideScriptsOnTheTwin makes the one-line change the guide's scripts document for stock
+// k6 (the commented import of ../extension/pixel/js/pixel.js) and runs each, briefly
+// (--vus 2 --iterations 6 override its stages), against pixelsim: its thresholds
+// (latencies, recall) must pass, and its chunk counts equal pixelsim's acks.
+func TestGuideScriptsOnTheTwin(t *testing.T) {
+	twin, err := os.ReadFile(filepath.Join("js", "pixel.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"k6-rest-inference-load.js", "k6-websocket-streaming-load.js"} {
+		t.Run(name, func(t *testing.T) {
+			_, base, wsURL := startSim(t, nil)
+			src, err := os.ReadFile(filepath.Join("..", "..", "scripts", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			const native = "import pixel from 'k6/x/pixel';\n"
+			const twinLine = "// import pixel from '../extension/pixel/js/pixel.js'; // stock k6: the JS twin\n"
+			if !bytes.Contains(src, []byte(native+twinLine)) {
+				t.Fatalf("%s does not document the twin's import right after k6/x/pixel's", name)
+			}
+			src = bytes.Replace(src, []byte(native+twinLine), []byte("import pixel from '../extension/pixel/js/pixel.js';\n"), 1)
+			dir := t.TempDir()
+			for path, data := range map[string][]byte{"scripts/" + name: src, "extension/pixel/js/pixel.js": twin} {
+				p := filepath.Join(dir, filepath.FromSlash(path))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := filepath.Join(dir, "out.json")
+			var stdout, stderr bytes.Buffer
+			code := cli.Run(context.Background(), []string{"run", "-q", "--no-summary", "--vus", "2", "--iterations", "6",
+				"-e", "API_URL=" + base, "-e", "WS_URL=" + wsURL, "-e", "AUDIO_FRAMES=5", "-e", "THINK_TIME=0",
+				"--out", "json=" + out, filepath.Join(dir, "scripts", name)}, &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit code %d\n%s%s", code, stdout.String(), stderr.String())
+			}
+			o := readNDJSON(t, out)
+			st := simStats(t, base)
+			if strings.Contains(name, "websocket") {
+				if got, _ := o.sum("chunks_sent", nil); got != float64(st.WSChunksAcked) || got == 0 {
+					t.Errorf("chunks_sent %v, pixelsim acked %d", got, st.WSChunksAcked)
+				}
+				if got, _ := o.sum("stream_sessions", nil); got != 6 || st.WSSessionsTotal != 6 {
+					t.Errorf("stream_sessions %v, pixelsim sessions %d, want 6", got, st.WSSessionsTotal)
+				}
+			} else if got, _ := o.sum("successful_inferences", nil); got != float64(st.InferTotal) || got == 0 {
+				t.Errorf("successful_inferences %v, pixelsim answered %d", got, st.InferTotal)
+			}
+			crisis := o.sums("crisis_detections", "risk_level")
+			for level, n := range st.Crisis {
+				if crisis[level] != float64(n) {
+					t.Errorf("crisis_detections{risk_level:%s} = %v, pixelsim counted %d", level, crisis[level], n)
+				}
+			}
+		})
+	}
+}

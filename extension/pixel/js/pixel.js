@@ -146,6 +146,7 @@ const PATH_ALIASES = { latency_ms: 'latencyMs', risk_level: 'riskLevel' };
 let paths = Object.assign({}, DEFAULT_PATHS);
 let throwOnErrorDefault = false;
 let sessionsStarted = 0;
+let warnedConnectTimeout = false;
 
 /** configure(paths) sets this VU's response field paths (and throwOnError); returns those in force. */
 export function configure(p) {
@@ -889,6 +890,14 @@ function wsHeaders(cfg) {
 /** stream(url, options) runs one streaming session, blocking the VU until it ends (k6/ws). */
 export function stream(url, options) {
   const cfg = prepare('stream', url, options);
+  if (options && !isNullish(options.connectTimeout) && !warnedConnectTimeout) {
+    // Not silently ignored: k6/ws has no dial timeout a script can set (README).
+    warnedConnectTimeout = true;
+    if (__VU <= 1) {
+      console.warn('pixel.js: stream() cannot bound the connect time (k6/ws has no dial timeout); ' +
+        'connectTimeout applies to streamAsync only');
+    }
+  }
   let sock = null;
   let gen = 0;
   const cancelled = {};
