@@ -822,7 +822,7 @@ class Session {
     this.phase = 'done';
     this.status = status;
     const msg = String(err || 'connection failed');
-    if (status > 0 && status !== 101) this.kind = 'handshake';
+    if ((status > 0 && status !== 101) || /bad handshake/i.test(msg)) this.kind = 'handshake';
     else if (/refused/i.test(msg)) this.kind = 'refused';
     else if (/timeout|deadline/i.test(msg)) this.kind = 'connect_timeout';
     else this.kind = 'dial';
