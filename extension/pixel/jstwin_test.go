@@ -344,23 +344,37 @@ export default function () {
 // conformanceScript is one fixed session mix, run through both implementations.
 const conformanceScript = `
 import http from 'k6/http';
+import { Counter } from 'k6/metrics';
 export const options = { iterations: 1, tags: { suite: 'conformance' } };
+
+// shapes records the members of a result object and their JavaScript types as tags.
+const shapes = new Counter('result_shapes');
+function shape(what, o) {
+  const kind = (v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+  shapes.add(1, { what, members: Object.keys(o).map((k) => k + ':' + kind(o[k])).join(',') });
+}
+
 export default async function () {
-  pixel.stream(__ENV.WS_URL, { text: 'I want to die, there is no reason to live', textChunkSize: 12, interval: 1,
+  const r = pixel.stream(__ENV.WS_URL, { text: 'I want to die, there is no reason to live', textChunkSize: 12, interval: 1,
     expect: { crisis: true, bias: false }, tags: { leg: 'sync' } });
+  shape('stream', r);
+  shape('inference', r.inference);
   await pixel.streamAsync(__ENV.WS_URL, { audio: { frames: 4, frameMs: 2 }, encoding: 'binary', tags: { leg: 'async' } });
-  await pixel.streamAsync(__ENV.WS_URL, { text: 'women are too emotional to lead', image: { frames: 2, bytes: 128 }, interval: 1,
+  const a = await pixel.streamAsync(__ENV.WS_URL, { text: 'women are too emotional to lead', image: { frames: 2, bytes: 128 }, interval: 1,
     expect: { bias: true }, tags: { leg: 'async' } });
-  pixel.stream(__ENV.REFUSED, { tags: { leg: 'refused' } });
+  shape('streamAsync', a);
+  shape('refused', pixel.stream(__ENV.REFUSED, { tags: { leg: 'refused' } }));
   const res = http.post(__ENV.BASE_URL + '/api/ai/pixel/infer', JSON.stringify({ prompt: 'I am going to kill myself tonight' }),
     { headers: { 'Content-Type': 'application/json' } });
-  pixel.inspect(res, { expect: { crisis: true }, tags: { leg: 'rest' } });
-  pixel.inspect('not json', { tags: { leg: 'rest' } });
+  shape('inspect', pixel.inspect(res, { expect: { crisis: true }, tags: { leg: 'rest' } }));
+  shape('inspect error', pixel.inspect('not json', { tags: { leg: 'rest' } }));
+  shape('configure', pixel.configure({}));
 }
 `
 
 // TestJSTwinConformance runs the same sessions through k6/x/pixel and the twin and compares,
-// metric by metric, what --out json holds: the metric's type, the tag sets of its samples
+// metric by metric, what --out json holds (result_shapes: the members of their result
+// objects, and their types): the metric's type, the tag sets of its samples
 // (tag values, url and all) and, per tag set, the sum of a counter or the number of samples
 // of a trend or rate (a counter's samples are batched differently: the native client flushes
 // every 32 acks or 250 ms).
@@ -370,7 +384,7 @@ func TestJSTwinConformance(t *testing.T) {
 	native := runCLI(t, nativeImport, conformanceScript, env)
 	twin := runCLI(t, twinImport, conformanceScript, env)
 
-	names := []string{"ws_sessions", "ws_connecting", "ws_session_duration", "ws_msgs_sent", "ws_msgs_received"}
+	names := []string{"result_shapes", "ws_sessions", "ws_connecting", "ws_session_duration", "ws_msgs_sent", "ws_msgs_received"}
 	for _, d := range pixelmetrics.All() {
 		names = append(names, d.Name)
 	}
@@ -395,7 +409,7 @@ func TestJSTwinConformance(t *testing.T) {
 			}
 		})
 	}
-	if len(native.sumsBy("chunk_latency")) == 0 || len(native.sumsBy("inference_parse_errors")) == 0 {
+	if len(native.sumsBy("chunk_latency")) == 0 || len(native.sumsBy("inference_parse_errors")) == 0 || len(native.sumsBy("result_shapes")) != 7 {
 		t.Fatal("the session mix emitted no chunk_latency or parse error: it tests nothing")
 	}
 }
