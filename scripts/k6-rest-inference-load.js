@@ -11,9 +11,14 @@
 //
 // Environment: API_URL (default pixelsim's http://127.0.0.1:5173), DURATION_SCALE (default 1),
 // THINK_TIME (seconds, default 1; a random 0.5×–1.5× of it is slept between requests).
+//
+// On the stock k6 binary: k6/x/pixel is pixelk6's native module; its JavaScript twin
+// (extension/pixel/js/pixel.js, same API and metrics) runs on stock k6. Change the import below
+// to the commented line and run `k6 run scripts/<this script>` (README: "k6/x/pixel on stock k6").
 import http from 'k6/http';
 import { check, group, sleep } from 'k6';
 import pixel from 'k6/x/pixel';
+// import pixel from '../extension/pixel/js/pixel.js'; // stock k6: the JS twin
 
 const API_URL = (__ENV.API_URL || 'http://127.0.0.1:5173').replace(/\/+$/, '');
 const SCALE = Number(__ENV.DURATION_SCALE || 1);

@@ -17,8 +17,13 @@
 // Environment: WS_URL (default pixelsim's ws://127.0.0.1:5173/ws/pixel-multimodal; a URL
 // without a path gets /ws/pixel-multimodal), DURATION_SCALE (default 1), AUDIO_FRAMES
 // (default 50), THINK_TIME (seconds between sessions, default 0.5).
+//
+// On the stock k6 binary: k6/x/pixel is pixelk6's native module; its JavaScript twin
+// (extension/pixel/js/pixel.js, same API and metrics) runs on stock k6. Change the import below
+// to the commented line and run `k6 run scripts/<this script>` (README: "k6/x/pixel on stock k6").
 import { check, sleep } from 'k6';
 import pixel from 'k6/x/pixel';
+// import pixel from '../extension/pixel/js/pixel.js'; // stock k6: the JS twin
 
 let WS_URL = __ENV.WS_URL || 'ws://127.0.0.1:5173/ws/pixel-multimodal';
 if (/^wss?:\/\/[^/]+\/?$/.test(WS_URL) || /\/ws\/?$/.test(WS_URL)) {
