@@ -101,6 +101,9 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	if err := v.installGlobals(); err != nil {
 		return nil, &InitError{err}
 	}
+	if err := installJSONParse(rt); err != nil {
+		return nil, &InitError{err}
+	}
 	v.initEnv = &modules.InitEnvironment{CWD: filepath.Dir(b.path), Registry: state.Registry, Run: state.Run, Secrets: b.opts.Secrets}
 	v.initEnv.ReadFile = func(p string) ([]byte, error) {
 		if !filepath.IsAbs(p) {
