@@ -56,6 +56,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -347,7 +348,8 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	}
 	runner := ld.Runner(rc.Module)
 
-	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout}
+	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout,
+		Warn: func(msg string) { logger.Log("warning", msg) }}
 	var outs []engine.Output
 	var names []string
 	for _, spec := range rc.Out {
@@ -442,6 +444,10 @@ func outputName(spec string) string {
 	typ, arg, ok := strings.Cut(spec, "=")
 	if !ok || arg == "" {
 		return typ
+	}
+	if u, err := url.Parse(arg); err == nil && u.User != nil { // never print a password
+		u.User = nil
+		arg = u.String()
 	}
 	return typ + " (" + arg + ")"
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/output/influxdb"
 )
 
 // Output receives every sample of a test run.
@@ -44,10 +45,13 @@ type Params struct {
 	// FlushInterval is how often buffered samples are written; 0 means 1 s (for CSV,
 	// K6_CSV_SAVE_INTERVAL overrides it).
 	FlushInterval time.Duration
+	// Warn receives the warnings of the network outputs (a failing server, the points
+	// dropped at the end); nil discards them.
+	Warn func(msg string)
 }
 
 // Supported lists the --out types New accepts.
-const Supported = "json, csv"
+const Supported = "json, csv, influxdb, experimental-prometheus-rw, opentelemetry"
 
 // New returns the output that an --out value asks for: "json=FILE", "json=FILE.gz",
 // "json" or "json=-" (standard output), "csv=FILE", "csv=FILE.gz", "csv" (K6_CSV_FILENAME,
@@ -59,6 +63,8 @@ func New(spec string, p Params) (Output, error) {
 		return newJSON(arg, p)
 	case "csv":
 		return newCSV(arg, p)
+	case "influxdb":
+		return influxdb.New(arg, p.Env, p.Warn)
 	case "":
 		return nil, fmt.Errorf("invalid --out %q: want TYPE or TYPE=ARG, TYPE one of %s", spec, Supported)
 	}

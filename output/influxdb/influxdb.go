@@ -1,0 +1,191 @@
+// Package influxdb owns --out influxdb=http://HOST:8086/DB: k6's InfluxDB 1.x output. It
+// writes line protocol to the 1.x write API (/write?db=...), one measurement per metric
+// with the sample's tags as tags and its value as the field "value" (k6's layout), creates
+// the database when missing, and reads k6's K6_INFLUXDB_* settings (see Config). Writes are
+// batched every push interval by package push: retried with back-off, never blocking the
+// test, and the points that could not be written are counted and reported at the end.
+package influxdb
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/output/push"
+)
+
+// Output is the InfluxDB output.
+type Output struct {
+	cfg    Config
+	client *http.Client
+	pusher *push.Pusher
+	warn   func(string)
+
+	encMu   sync.Mutex // the encoder's cache is shared by the concurrent writes
+	enc     *encoder
+	invalid atomic.Int64 // NaN and ±Inf values, which line protocol cannot carry
+}
+
+// New returns the output for --out influxdb=arg; warn receives its warnings (nil: none).
+func New(arg string, env map[string]string, warn func(string)) (*Output, error) {
+	cfg, err := ParseConfig(arg, env)
+	if err != nil {
+		return nil, err
+	}
+	if warn == nil {
+		warn = func(string) {}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	if cfg.Proxy != "" {
+		pu, err := url.Parse(cfg.Proxy)
+		if err != nil {
+			return nil, fmt.Errorf("influxdb proxy %q: %w", cfg.Proxy, err)
+		}
+		tr.Proxy = http.ProxyURL(pu)
+	}
+	tr.MaxIdleConnsPerHost = cfg.ConcurrentWrites
+	if cfg.Insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
+	}
+	o := &Output{cfg: cfg, client: &http.Client{Transport: tr}, warn: warn, enc: newEncoder(cfg)}
+	o.pusher = push.New(push.Config{
+		Name: "influxdb", Interval: cfg.PushInterval, Concurrency: cfg.ConcurrentWrites,
+		Write: o.write, Warn: warn,
+	})
+	return o, nil
+}
+
+// Config returns the consolidated configuration.
+func (o *Output) Config() Config { return o.cfg }
+
+// Start creates the database when it is missing (a failure is only a warning: the user may
+// lack the right, or the database may exist) and starts the flusher.
+func (o *Output) Start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := o.query(ctx, "CREATE DATABASE "+quoteIdent(o.cfg.DB)); err != nil {
+		o.warn(fmt.Sprintf("influxdb: could not create database %q (writes will tell if it is missing): %v", o.cfg.DB, err))
+	}
+	o.pusher.Start()
+	return nil
+}
+
+// AddSamples buffers samples.
+func (o *Output) AddSamples(samples []metrics.Sample) { o.pusher.AddSamples(samples) }
+
+// Stop writes what is left and reports, as a warning, the points that were dropped. It
+// returns no error for a failing server: the test's result does not depend on its output.
+func (o *Output) Stop() error {
+	st := o.pusher.Stop()
+	if msg := st.Report("influxdb"); msg != "" {
+		o.warn(msg)
+	}
+	if n := o.invalid.Load(); n > 0 {
+		o.warn(fmt.Sprintf("influxdb: %d samples with a NaN or infinite value were not written (line protocol cannot carry them)", n))
+	}
+	o.client.CloseIdleConnections()
+	return nil
+}
+
+// Stats returns what the output wrote and dropped so far.
+func (o *Output) Stats() push.Stats { return o.pusher.Stats() }
+
+// write posts batch, split in requests of at most PayloadSize points.
+func (o *Output) write(ctx context.Context, batch []metrics.Sample) (int, error) {
+	size := o.cfg.PayloadSize
+	if size <= 0 {
+		size = len(batch)
+	}
+	var buf []byte
+	points := 0
+	for len(batch) > 0 {
+		n := min(size, len(batch))
+		buf, points = o.encode(buf[:0], batch[:n])
+		if err := o.post(ctx, buf); err != nil {
+			// the requests already sent are not sent again: drop only what is left
+			return points + len(batch[n:]), err
+		}
+		batch = batch[n:]
+	}
+	return points, nil
+}
+
+func (o *Output) encode(buf []byte, batch []metrics.Sample) ([]byte, int) {
+	o.encMu.Lock()
+	defer o.encMu.Unlock()
+	n := 0
+	for _, s := range batch {
+		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+			o.invalid.Add(1)
+			continue
+		}
+		buf = o.enc.appendSample(buf, s)
+		n++
+	}
+	return buf, n
+}
+
+func (o *Output) post(ctx context.Context, body []byte) error {
+	q := url.Values{"db": {o.cfg.DB}, "precision": {o.cfg.Precision}}
+	if o.cfg.Retention != "" {
+		q.Set("rp", o.cfg.Retention)
+	}
+	if o.cfg.Consistency != "" {
+		q.Set("consistency", o.cfg.Consistency)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.cfg.Addr+"/write?"+q.Encode(), bytes.NewReader(body))
+	if err != nil {
+		return push.Permanent(err)
+	}
+	return o.do(req)
+}
+
+func (o *Output) query(ctx context.Context, q string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.cfg.Addr+"/query", strings.NewReader(url.Values{"q": {q}}.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return o.do(req)
+}
+
+// do sends req; a 4xx answer other than 408 and 429 is permanent (retrying cannot fix it).
+func (o *Output) do(req *http.Request) error {
+	req.Header.Set("User-Agent", "pixelk6")
+	if o.cfg.Username != "" {
+		req.SetBasicAuth(o.cfg.Username, o.cfg.Password)
+	}
+	resp, err := o.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	err = fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, strings.TrimSpace(string(msg)))
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		err = fmt.Errorf("%w (InfluxDB 2.x is not supported by this output)", err)
+	}
+	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+		return push.Permanent(err)
+	}
+	return err
+}
+
+// quoteIdent quotes an InfluxQL identifier.
+func quoteIdent(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}

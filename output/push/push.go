@@ -1,0 +1,284 @@
+// Package push owns what the network outputs (influxdb, experimental-prometheus-rw) share:
+// a buffer that AddSamples fills without I/O, a flusher that hands the buffered samples to
+// the output's write function every push interval, at most N writes in flight, retries with
+// exponential back-off, and the count of points that could not be written. Writing never
+// blocks the caller: when the server is down or slow, samples pile up to a bounded buffer
+// and the excess is dropped and counted, and Stop gives the last writes a bounded grace.
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pixelk6/pixelk6/metrics"
+)
+
+// WriteFunc writes one batch of samples. It returns how many points the batch holds (the
+// unit the server counts: one line of line protocol, one sample of a time series) and the
+// error of the attempt. It is called again with the same batch on a retryable error, so it
+// must not keep the samples.
+type WriteFunc func(ctx context.Context, batch []metrics.Sample) (points int, err error)
+
+// permanent marks an error that no retry can fix (a 4xx answer).
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// Permanent wraps err so that the batch is dropped without retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanent{err}
+}
+
+// Config configures a Pusher.
+type Config struct {
+	// Name names the output in messages ("influxdb").
+	Name string
+	// Interval is the push interval (> 0).
+	Interval time.Duration
+	// Concurrency is the number of writes in flight at most (>= 1).
+	Concurrency int
+	// Attempts is how many times a batch is tried (0 means 4).
+	Attempts int
+	// Backoff is the wait before the first retry, doubled for each next (0 means 250 ms);
+	// it is capped at MaxBackoff (0 means 4 s).
+	Backoff, MaxBackoff time.Duration
+	// Timeout bounds one attempt (0 means 10 s).
+	Timeout time.Duration
+	// StopGrace bounds how long Stop waits for the last writes (0 means 10 s); writes
+	// still running then are cancelled and their points counted as dropped.
+	StopGrace time.Duration
+	// MaxBuffered is how many samples wait at most for a writer (0 means 2,000,000);
+	// samples beyond it are dropped and counted.
+	MaxBuffered int
+	// Write writes a batch.
+	Write WriteFunc
+	// Warn receives warnings (a failing server, dropped points); nil discards them.
+	Warn func(msg string)
+}
+
+// Stats counts what a Pusher did.
+type Stats struct {
+	// Samples is how many samples AddSamples received.
+	Samples int64
+	// Written and Dropped count points written and points given up on.
+	Written, Dropped int64
+	// DroppedSamples counts samples dropped before conversion (buffer full).
+	DroppedSamples int64
+	// LastErr is the last write error ("" when none).
+	LastErr string
+}
+
+// Pusher buffers samples and writes them periodically with Config.Write.
+type Pusher struct {
+	cfg Config
+
+	mu  sync.Mutex
+	buf []metrics.Sample
+
+	sem      chan struct{}
+	ctx      context.Context // cancelled when Stop's grace ends
+	cancel   context.CancelFunc
+	done     chan struct{}
+	loopDone chan struct{}
+	writes   sync.WaitGroup
+	stopOnce sync.Once
+
+	samples, written, dropped, droppedSamples atomic.Int64
+	errMu                                     sync.Mutex
+	lastErr                                   error
+	lastWarn                                  time.Time
+}
+
+// New returns a Pusher; Start starts it.
+func New(cfg Config) *Pusher {
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 4
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 250 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 4 * time.Second
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 10 * time.Second
+	}
+	if cfg.MaxBuffered <= 0 {
+		cfg.MaxBuffered = 2_000_000
+	}
+	if cfg.Warn == nil {
+		cfg.Warn = func(string) {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pusher{cfg: cfg, sem: make(chan struct{}, cfg.Concurrency), ctx: ctx, cancel: cancel,
+		done: make(chan struct{}), loopDone: make(chan struct{})}
+}
+
+// Start starts the flusher.
+func (p *Pusher) Start() { go p.loop() }
+
+// AddSamples buffers samples; it never does I/O. Samples beyond MaxBuffered are dropped.
+func (p *Pusher) AddSamples(samples []metrics.Sample) {
+	p.samples.Add(int64(len(samples)))
+	p.mu.Lock()
+	room := p.cfg.MaxBuffered - len(p.buf)
+	if room < len(samples) {
+		if room < 0 {
+			room = 0
+		}
+		p.droppedSamples.Add(int64(len(samples) - room))
+		samples = samples[:room]
+	}
+	p.buf = append(p.buf, samples...)
+	p.mu.Unlock()
+}
+
+func (p *Pusher) loop() {
+	defer close(p.loopDone)
+	t := time.NewTicker(p.cfg.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+			p.flush(false)
+		}
+	}
+}
+
+// flush hands the buffer to a writer. When every writer is busy it leaves the samples
+// buffered for the next tick, unless final, when it waits for a writer (bounded by the
+// stop grace).
+func (p *Pusher) flush(final bool) {
+	if final {
+		select {
+		case p.sem <- struct{}{}:
+		case <-p.ctx.Done():
+			p.mu.Lock()
+			p.droppedSamples.Add(int64(len(p.buf)))
+			p.buf = nil
+			p.mu.Unlock()
+			return
+		}
+	} else {
+		select {
+		case p.sem <- struct{}{}:
+		default:
+			return // all writers busy: the samples wait, bounded by MaxBuffered
+		}
+	}
+	p.mu.Lock()
+	batch := p.buf
+	p.buf = nil
+	p.mu.Unlock()
+	if len(batch) == 0 {
+		<-p.sem
+		return
+	}
+	p.writes.Add(1)
+	go func() {
+		defer func() { <-p.sem; p.writes.Done() }()
+		p.write(batch)
+	}()
+}
+
+// write tries a batch up to Attempts times with exponential back-off.
+func (p *Pusher) write(batch []metrics.Sample) {
+	wait := p.cfg.Backoff
+	var points int
+	var err error
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(p.ctx, p.cfg.Timeout)
+		points, err = p.cfg.Write(actx, batch)
+		cancel()
+		if err == nil {
+			p.written.Add(int64(points))
+			return
+		}
+		var perm permanent
+		if errors.As(err, &perm) || attempt >= p.cfg.Attempts || p.ctx.Err() != nil {
+			break
+		}
+		p.warn(fmt.Sprintf("%s: write failed (attempt %d of %d, retrying in %s): %v", p.cfg.Name, attempt, p.cfg.Attempts, wait, err))
+		select {
+		case <-time.After(wait):
+		case <-p.ctx.Done():
+		}
+		wait = min(2*wait, p.cfg.MaxBackoff)
+	}
+	p.dropped.Add(int64(points))
+	p.errMu.Lock()
+	p.lastErr = err
+	p.errMu.Unlock()
+	p.warn(fmt.Sprintf("%s: %d points dropped: %v", p.cfg.Name, points, err))
+}
+
+// warn passes msg on, at most one every 5 s so a dead server does not flood the log.
+func (p *Pusher) warn(msg string) {
+	p.errMu.Lock()
+	now := time.Now()
+	if now.Sub(p.lastWarn) < 5*time.Second {
+		p.errMu.Unlock()
+		return
+	}
+	p.lastWarn = now
+	p.errMu.Unlock()
+	p.cfg.Warn(msg)
+}
+
+// Stop writes what is buffered, waits up to StopGrace for the writes in flight, cancels
+// the rest and returns the counts. Calling it again returns the counts again.
+func (p *Pusher) Stop() Stats {
+	p.stopOnce.Do(func() {
+		close(p.done)
+		<-p.loopDone
+		timer := time.AfterFunc(p.cfg.StopGrace, p.cancel)
+		p.flush(true)
+		p.writes.Wait()
+		timer.Stop()
+		p.cancel()
+	})
+	return p.Stats()
+}
+
+// Stats returns the counts so far.
+func (p *Pusher) Stats() Stats {
+	s := Stats{Samples: p.samples.Load(), Written: p.written.Load(), Dropped: p.dropped.Load(), DroppedSamples: p.droppedSamples.Load()}
+	p.errMu.Lock()
+	if p.lastErr != nil {
+		s.LastErr = p.lastErr.Error()
+	}
+	p.errMu.Unlock()
+	return s
+}
+
+// Report is the end-of-run sentence about s, "" when nothing was lost.
+func (s Stats) Report(name string) string {
+	if s.Dropped == 0 && s.DroppedSamples == 0 {
+		return ""
+	}
+	msg := fmt.Sprintf("%s: %d points could not be written and were dropped", name, s.Dropped)
+	if s.DroppedSamples > 0 {
+		msg += fmt.Sprintf(", and %d samples were dropped unsent because the server fell behind", s.DroppedSamples)
+	}
+	msg += fmt.Sprintf(" (%d points written)", s.Written)
+	if s.LastErr != "" {
+		msg += "; last error: " + s.LastErr
+	}
+	return msg
+}
