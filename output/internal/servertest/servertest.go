@@ -156,4 +156,3 @@ func abs(x float64) float64 {
 	}
 	return x
 }
-
