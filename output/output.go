@@ -18,6 +18,7 @@ import (
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output/influxdb"
+	"github.com/pixelk6/pixelk6/output/prometheusrw"
 )
 
 // Output receives every sample of a test run.
@@ -65,6 +66,8 @@ func New(spec string, p Params) (Output, error) {
 		return newCSV(arg, p)
 	case "influxdb":
 		return influxdb.New(arg, p.Env, p.Warn)
+	case "experimental-prometheus-rw":
+		return prometheusrw.New(arg, p.Env, p.Warn)
 	case "":
 		return nil, fmt.Errorf("invalid --out %q: want TYPE or TYPE=ARG, TYPE one of %s", spec, Supported)
 	}

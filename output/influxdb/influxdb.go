@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,8 +30,7 @@ type Output struct {
 	pusher *push.Pusher
 	warn   func(string)
 
-	encMu   sync.Mutex // the encoder's cache is shared by the concurrent writes
-	enc     *encoder
+	enc     *encoder // used by prepare only, which push calls serially
 	invalid atomic.Int64 // NaN and ±Inf values, which line protocol cannot carry
 }
 
@@ -61,7 +59,7 @@ func New(arg string, env map[string]string, warn func(string)) (*Output, error) 
 	o := &Output{cfg: cfg, client: &http.Client{Transport: tr}, warn: warn, enc: newEncoder(cfg)}
 	o.pusher = push.New(push.Config{
 		Name: "influxdb", Interval: cfg.PushInterval, Concurrency: cfg.ConcurrentWrites,
-		Write: o.write, Warn: warn,
+		Prepare: o.prepare, Warn: warn,
 	})
 	return o, nil
 }
@@ -101,29 +99,53 @@ func (o *Output) Stop() error {
 // Stats returns what the output wrote and dropped so far.
 func (o *Output) Stats() push.Stats { return o.pusher.Stats() }
 
-// write posts batch, split in requests of at most PayloadSize points.
-func (o *Output) write(ctx context.Context, batch []metrics.Sample) (int, error) {
+// prepare encodes batch as line protocol, in requests of at most PayloadSize points.
+func (o *Output) prepare(batch []metrics.Sample) push.Request {
 	size := o.cfg.PayloadSize
 	if size <= 0 {
 		size = len(batch)
 	}
+	r := &request{o: o}
 	var buf []byte
-	points := 0
 	for len(batch) > 0 {
 		n := min(size, len(batch))
-		buf, points = o.encode(buf[:0], batch[:n])
-		if err := o.post(ctx, buf); err != nil {
-			// the requests already sent are not sent again: drop only what is left
-			return points + len(batch[n:]), err
+		var points int
+		buf, points = o.encode(nil, batch[:n])
+		if points > 0 {
+			r.bodies = append(r.bodies, buf)
+			r.points = append(r.points, points)
 		}
 		batch = batch[n:]
 	}
-	return points, nil
+	return r
+}
+
+// request is the write requests of one batch; Send sends those not sent yet.
+type request struct {
+	o      *Output
+	bodies [][]byte
+	points []int
+}
+
+func (r *request) Points() int {
+	n := 0
+	for _, p := range r.points {
+		n += p
+	}
+	return n
+}
+
+func (r *request) Send(ctx context.Context) error {
+	for len(r.bodies) > 0 {
+		if err := r.o.post(ctx, r.bodies[0]); err != nil {
+			return err
+		}
+		r.bodies, r.points = r.bodies[1:], r.points[1:]
+	}
+	return nil
 }
 
 func (o *Output) encode(buf []byte, batch []metrics.Sample) ([]byte, int) {
-	o.encMu.Lock()
-	defer o.encMu.Unlock()
 	n := 0
 	for _, s := range batch {
 		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {

@@ -17,11 +17,20 @@ import (
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
-// WriteFunc writes one batch of samples. It returns how many points the batch holds (the
-// unit the server counts: one line of line protocol, one sample of a time series) and the
-// error of the attempt. It is called again with the same batch on a retryable error, so it
-// must not keep the samples.
-type WriteFunc func(ctx context.Context, batch []metrics.Sample) (points int, err error)
+// Request is one prepared write: the batch converted to what the server takes.
+type Request interface {
+	// Points is how many points of the request are not sent yet (the unit the server
+	// counts: a line of line protocol, a sample of a time series).
+	Points() int
+	// Send sends what is not sent yet. It is called again after a retryable error, and
+	// must then send only what the failed call did not.
+	Send(ctx context.Context) error
+}
+
+// PrepareFunc converts a batch of samples into a request. Calls are serial, in the order
+// the samples arrived, so it may keep state across batches (cumulative series); it must
+// not keep the samples.
+type PrepareFunc func(batch []metrics.Sample) Request
 
 // permanent marks an error that no retry can fix (a 4xx answer).
 type permanent struct{ err error }
@@ -58,8 +67,8 @@ type Config struct {
 	// MaxBuffered is how many samples wait at most for a writer (0 means 2,000,000);
 	// samples beyond it are dropped and counted.
 	MaxBuffered int
-	// Write writes a batch.
-	Write WriteFunc
+	// Prepare converts a batch into a request (see PrepareFunc).
+	Prepare PrepareFunc
 	// Warn receives warnings (a failing server, dropped points); nil discards them.
 	Warn func(msg string)
 }
@@ -190,24 +199,29 @@ func (p *Pusher) flush(final bool) {
 		<-p.sem
 		return
 	}
+	req := p.cfg.Prepare(batch)
+	if req == nil || req.Points() == 0 {
+		<-p.sem
+		return
+	}
 	p.writes.Add(1)
 	go func() {
 		defer func() { <-p.sem; p.writes.Done() }()
-		p.write(batch)
+		p.write(req)
 	}()
 }
 
-// write tries a batch up to Attempts times with exponential back-off.
-func (p *Pusher) write(batch []metrics.Sample) {
+// write tries a request up to Attempts times with exponential back-off.
+func (p *Pusher) write(req Request) {
 	wait := p.cfg.Backoff
-	var points int
 	var err error
 	for attempt := 1; ; attempt++ {
+		before := req.Points()
 		actx, cancel := context.WithTimeout(p.ctx, p.cfg.Timeout)
-		points, err = p.cfg.Write(actx, batch)
+		err = req.Send(actx)
 		cancel()
+		p.written.Add(int64(before - req.Points()))
 		if err == nil {
-			p.written.Add(int64(points))
 			return
 		}
 		var perm permanent
@@ -221,6 +235,7 @@ func (p *Pusher) write(batch []metrics.Sample) {
 		}
 		wait = min(2*wait, p.cfg.MaxBackoff)
 	}
+	points := req.Points()
 	p.dropped.Add(int64(points))
 	p.errMu.Lock()
 	p.lastErr = err

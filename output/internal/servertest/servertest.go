@@ -94,10 +94,11 @@ func Run(t testing.TB, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// Total is a metric's number of samples and sum of values.
+// Total is a metric's number of samples, sum and largest value.
 type Total struct {
 	Count int
 	Sum   float64
+	Max   float64
 }
 
 // JSONTotals reads a --out json file and totals its points per metric.
@@ -126,6 +127,9 @@ func JSONTotals(t testing.TB, path string) map[string]Total {
 			continue
 		}
 		tot := out[rec.Metric]
+		if tot.Count == 0 || rec.Data.Value > tot.Max {
+			tot.Max = rec.Data.Value
+		}
 		tot.Count++
 		tot.Sum += rec.Data.Value
 		out[rec.Metric] = tot
