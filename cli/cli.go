@@ -349,7 +349,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	runner := ld.Runner(rc.Module)
 
 	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout,
-		Warn: func(msg string) { logger.Log("warning", msg) }}
+		Warn: func(msg string) { logger.Log("warning", msg) }, Version: Version}
 	var outs []engine.Output
 	var names []string
 	for _, spec := range rc.Out {

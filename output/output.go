@@ -18,6 +18,7 @@ import (
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
 	"github.com/pixelk6/pixelk6/output/influxdb"
+	"github.com/pixelk6/pixelk6/output/opentelemetry"
 	"github.com/pixelk6/pixelk6/output/prometheusrw"
 )
 
@@ -49,6 +50,8 @@ type Params struct {
 	// Warn receives the warnings of the network outputs (a failing server, the points
 	// dropped at the end); nil discards them.
 	Warn func(msg string)
+	// Version is pixelk6's version (the OpenTelemetry service version by default).
+	Version string
 }
 
 // Supported lists the --out types New accepts.
@@ -68,6 +71,11 @@ func New(spec string, p Params) (Output, error) {
 		return influxdb.New(arg, p.Env, p.Warn)
 	case "experimental-prometheus-rw":
 		return prometheusrw.New(arg, p.Env, p.Warn)
+	case "opentelemetry", "experimental-opentelemetry":
+		if arg != "" {
+			return nil, fmt.Errorf("--out %s takes no argument (%q): configure it with K6_OTEL_* variables", typ, arg)
+		}
+		return opentelemetry.New(p.Env, p.Version, p.Warn)
 	case "":
 		return nil, fmt.Errorf("invalid --out %q: want TYPE or TYPE=ARG, TYPE one of %s", spec, Supported)
 	}
