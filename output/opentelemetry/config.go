@@ -21,7 +21,7 @@ type Config struct {
 	// Headers are sent with every export ("k1=v1,k2=v2").
 	Headers map[string]string
 	// TLS: skip verification, root CA file, client certificate and key files.
-	TLSInsecureSkipVerify                        bool
+	TLSInsecureSkipVerify                       bool
 	TLSCertificate, TLSClientCert, TLSClientKey string
 	// GRPCEndpoint (localhost:4317) and HTTPEndpoint (localhost:4318) are host:port;
 	// HTTPURLPath is /v1/metrics. The Insecure flags use plain text instead of TLS.

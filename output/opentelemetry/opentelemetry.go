@@ -123,9 +123,9 @@ func (o *Output) tlsConfig() (*tls.Config, error) {
 // retry bounds the exporters' own retries so that a dead collector costs seconds, not the
 // SDK's default minute, at the end of the test.
 const (
-	retryInitial = 250 * time.Millisecond
-	retryMax     = 2 * time.Second
-	retryElapsed = 5 * time.Second
+	retryInitial  = 250 * time.Millisecond
+	retryMax      = 2 * time.Second
+	retryElapsed  = 5 * time.Second
 	exportTimeout = 10 * time.Second
 )
 
