@@ -343,6 +343,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
+	if names := refusedCollectors(rc.Options); len(names) > 0 {
+		return fail(engine.ExitInvalidConfig, fmt.Errorf("pixelk6 does not read %s of the config file: configure these outputs with their K6_* environment variables (and the --out argument)", strings.Join(names, ", ")))
+	}
 	for _, w := range noEffectWarnings(rc.Options, procEnv) {
 		logger.Log("warning", w)
 	}
