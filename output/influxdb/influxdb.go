@@ -56,10 +56,10 @@ func New(arg string, env map[string]string, warn func(string)) (*Output, error) 
 	if cfg.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it
 	}
-	o := &Output{cfg: cfg, client: &http.Client{Transport: tr}, warn: warn, enc: newEncoder(cfg)}
+	o := &Output{cfg: cfg, client: &http.Client{Transport: tr}, warn: warn}
 	o.pusher = push.New(push.Config{
 		Name: "influxdb", Interval: cfg.PushInterval, Concurrency: cfg.ConcurrentWrites,
-		Prepare: o.prepare, Warn: warn,
+		Acc: newAccumulator(o), Warn: warn,
 	})
 	return o, nil
 }
@@ -99,32 +99,73 @@ func (o *Output) Stop() error {
 // Stats returns what the output wrote and dropped so far.
 func (o *Output) Stats() push.Stats { return o.pusher.Stats() }
 
-// prepare encodes batch as line protocol, in requests of at most PayloadSize points.
-func (o *Output) prepare(batch []metrics.Sample) push.Request {
-	size := o.cfg.PayloadSize
-	if size <= 0 {
-		size = len(batch)
-	}
-	r := &request{o: o}
-	var buf []byte
-	for len(batch) > 0 {
-		n := min(size, len(batch))
-		var points int
-		buf, points = o.encode(nil, batch[:n])
-		if points > 0 {
-			r.bodies = append(r.bodies, buf)
-			r.points = append(r.points, points)
+// accumulator encodes samples as they arrive (on the engine's goroutine, as the JSON
+// output does: about 100 ns a point) into bodies of at most PayloadSize points, reusing
+// the bodies of finished requests.
+type accumulator struct {
+	o       *Output
+	enc     *encoder
+	bodies  [][]byte
+	points  []int
+	cur     []byte
+	curPts  int
+	pending int
+	free    chan []byte // bodies of finished requests, for reuse
+}
+
+func newAccumulator(o *Output) *accumulator {
+	return &accumulator{o: o, enc: newEncoder(o.cfg), free: make(chan []byte, o.cfg.ConcurrentWrites+2)}
+}
+
+func (a *accumulator) Add(samples []metrics.Sample) int {
+	for _, s := range samples {
+		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
+			a.o.invalid.Add(1)
+			continue
 		}
-		batch = batch[n:]
+		if a.cur == nil {
+			select {
+			case a.cur = <-a.free:
+			default:
+				a.cur = make([]byte, 0, 64<<10)
+			}
+		}
+		a.cur = a.enc.appendSample(a.cur, s)
+		a.curPts++
+		a.pending++
+		if a.curPts == a.o.cfg.PayloadSize {
+			a.cut()
+		}
 	}
+	return a.pending
+}
+
+// cut closes the current body.
+func (a *accumulator) cut() {
+	if a.curPts > 0 {
+		a.bodies = append(a.bodies, a.cur)
+		a.points = append(a.points, a.curPts)
+		a.cur, a.curPts = nil, 0
+	}
+}
+
+func (a *accumulator) Take() push.Request {
+	a.cut()
+	if len(a.bodies) == 0 {
+		return nil
+	}
+	r := &request{o: a.o, acc: a, bodies: a.bodies, points: a.points, all: a.bodies}
+	a.bodies, a.points, a.pending = nil, nil, 0
 	return r
 }
 
-// request is the write requests of one batch; Send sends those not sent yet.
+// request is the write requests of one push; Send sends those not sent yet.
 type request struct {
 	o      *Output
+	acc    *accumulator
 	bodies [][]byte
 	points []int
+	all    [][]byte
 }
 
 func (r *request) Points() int {
@@ -145,17 +186,15 @@ func (r *request) Send(ctx context.Context) error {
 	return nil
 }
 
-func (o *Output) encode(buf []byte, batch []metrics.Sample) ([]byte, int) {
-	n := 0
-	for _, s := range batch {
-		if math.IsNaN(s.Value) || math.IsInf(s.Value, 0) {
-			o.invalid.Add(1)
-			continue
+// Release gives the bodies back for reuse.
+func (r *request) Release() {
+	for _, b := range r.all {
+		select {
+		case r.acc.free <- b[:0]:
+		default:
 		}
-		buf = o.enc.appendSample(buf, s)
-		n++
 	}
-	return buf, n
+	r.all = nil
 }
 
 func (o *Output) post(ctx context.Context, body []byte) error {

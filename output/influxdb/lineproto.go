@@ -1,6 +1,7 @@
 package influxdb
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -106,12 +107,22 @@ func appendField(b *strings.Builder, k, v string, kind fieldKind) {
 	b.WriteByte('"')
 }
 
+// appendValue writes a float field value: whole numbers (most k6 values: counts, bytes,
+// statuses) as integers without the i suffix, which the server reads as floats, and the
+// rest in Go's shortest form.
+func appendValue(buf []byte, v float64) []byte {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.AppendInt(buf, int64(v), 10)
+	}
+	return strconv.AppendFloat(buf, v, 'g', -1, 64)
+}
+
 // appendSample appends one line (with its newline) to buf.
 func (e *encoder) appendSample(buf []byte, s metrics.Sample) []byte {
 	sk := e.series(s.Series())
 	buf = append(buf, sk.key...)
 	buf = append(buf, " value="...)
-	buf = strconv.AppendFloat(buf, s.Value, 'g', -1, 64)
+	buf = appendValue(buf, s.Value)
 	buf = append(buf, sk.fields...)
 	if len(s.Metadata) > 0 {
 		var b strings.Builder

@@ -90,7 +90,7 @@ func New(env map[string]string, version string, warn func(string)) (*Output, err
 	// The SDK reports export errors to the global handler too (by default printed with the
 	// standard logger): route them to the output's own rate-limited warnings.
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(o.noteErr))
-	o.pusher = push.New(push.Config{Name: "opentelemetry", Interval: cfg.FlushInterval, Concurrency: 1, Prepare: o.dispatch, Warn: warn})
+	o.pusher = push.New(push.Config{Name: "opentelemetry", Interval: cfg.FlushInterval, Concurrency: 1, Acc: &accumulator{o: o}, Warn: warn})
 	return o, nil
 }
 
@@ -178,7 +178,7 @@ func (o *Output) Stop() error {
 	if err := o.provider.Shutdown(ctx); err != nil {
 		o.noteErr(err)
 	}
-	st.Written, st.Dropped = o.written.Load(), o.dropped.Load()
+	st.Written, st.Dropped = o.written.Load(), st.Dropped+o.dropped.Load()
 	o.errMu.Lock()
 	if o.lastErr != nil {
 		st.LastErr = o.lastErr.Error()
@@ -205,8 +205,44 @@ func (o *Output) noteErr(err error) {
 	}
 }
 
+// accumulator keeps the samples until the flush interval; its request records them into
+// the SDK's instruments off the engine's goroutine (one at a time: concurrency 1), and the
+// SDK's reader exports them.
+type accumulator struct {
+	o       *Output
+	samples []metrics.Sample
+}
+
+func (a *accumulator) Add(samples []metrics.Sample) int {
+	a.samples = append(a.samples, samples...)
+	return len(a.samples)
+}
+
+func (a *accumulator) Take() push.Request {
+	if len(a.samples) == 0 {
+		return nil
+	}
+	r := &record{o: a.o, samples: a.samples}
+	a.samples = nil
+	return r
+}
+
+// record is a batch to record; recording cannot fail, so Send is called once.
+type record struct {
+	o       *Output
+	samples []metrics.Sample
+}
+
+func (r *record) Points() int { return len(r.samples) }
+
+func (r *record) Send(context.Context) error {
+	r.o.dispatch(r.samples)
+	r.samples = nil
+	return nil
+}
+
 // dispatch records a batch into the SDK's instruments; the SDK aggregates and exports.
-func (o *Output) dispatch(batch []metrics.Sample) push.Request {
+func (o *Output) dispatch(batch []metrics.Sample) {
 	ctx := context.Background()
 	for _, s := range batch {
 		in, ok := o.instruments[s.Metric]
@@ -247,7 +283,6 @@ func (o *Output) dispatch(batch []metrics.Sample) push.Request {
 			in.rate.Add(ctx, 1, attrs, cond)
 		}
 	}
-	return nil
 }
 
 // addCounter adds v; OpenTelemetry counters are monotonic, so a negative value (k6

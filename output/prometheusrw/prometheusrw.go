@@ -39,8 +39,8 @@ type Output struct {
 	pusher *push.Pusher
 	warn   func(string)
 
-	// series is the running state of every series seen; prepare, which push calls
-	// serially, and Stop (after the pusher stopped) are its only users.
+	// series is the running state of every series seen; the accumulator, which push calls
+	// under its lock, and Stop (after the pusher stopped) are its only users.
 	series map[metrics.TimeSeries]*series
 	stats  []trendStat
 }
@@ -87,8 +87,9 @@ func New(arg string, env map[string]string, warn func(string)) (*Output, error) 
 	for _, st := range cfg.TrendStats {
 		o.stats = append(o.stats, newTrendStat(st))
 	}
+	// The series are cumulative and bounded by their number: nothing is dropped unsent.
 	o.pusher = push.New(push.Config{Name: "experimental-prometheus-rw", Interval: cfg.PushInterval, Concurrency: 1,
-		Prepare: o.prepare, Warn: warn})
+		Acc: &accumulator{o: o, dirty: map[*series]struct{}{}}, MaxPending: -1, Warn: warn})
 	return o, nil
 }
 
@@ -150,11 +151,18 @@ func (o *Output) Stop() error {
 // Stats returns what the output wrote and dropped so far (without the stale markers).
 func (o *Output) Stats() push.Stats { return o.pusher.Stats() }
 
-// prepare adds batch to the running series and makes the write request of the series
-// that got samples, each at the time of its newest sample, or 1 ms after its previous
-// point when that is later (Prometheus takes one value per series and timestamp).
-func (o *Output) prepare(batch []metrics.Sample) push.Request {
-	dirty := map[*series]struct{}{}
+// accumulator is the Output's push.Accumulator: Add folds samples into the running
+// series, Take makes the write request of the series that got samples, each at the time
+// of its newest sample, or 1 ms after its previous point when that is later (Prometheus
+// takes one value per series and timestamp).
+type accumulator struct {
+	o       *Output
+	dirty   map[*series]struct{}
+	pending int
+}
+
+func (a *accumulator) Add(batch []metrics.Sample) int {
+	o := a.o
 	for _, s := range batch {
 		ser := o.series[s.Series()]
 		if ser == nil {
@@ -162,19 +170,29 @@ func (o *Output) prepare(batch []metrics.Sample) push.Request {
 			o.series[s.Series()] = ser
 		}
 		ser.latest = max(ser.latest, s.Time.UnixMilli())
-		dirty[ser] = struct{}{}
+		a.dirty[ser] = struct{}{}
 		if ser.hist != nil {
 			ser.hist.Observe(inBaseUnit(s.Metric, s.Value))
 		} else {
 			ser.sink.Add(s)
 		}
 	}
-	var ts []prompb.TimeSeries
-	for ser := range dirty {
-		ser.sent = max(ser.latest, ser.sent+1)
-		ts = append(ts, o.mapSeries(ser, ser.sent)...)
+	a.pending += len(batch)
+	return a.pending
+}
+
+func (a *accumulator) Take() push.Request {
+	if len(a.dirty) == 0 {
+		return nil
 	}
-	return o.request(ts)
+	var ts []prompb.TimeSeries
+	for ser := range a.dirty {
+		ser.sent = max(ser.latest, ser.sent+1)
+		ts = append(ts, a.o.mapSeries(ser, ser.sent)...)
+	}
+	clear(a.dirty)
+	a.pending = 0
+	return a.o.request(ts)
 }
 
 func (o *Output) newSeries(key metrics.TimeSeries) *series {

@@ -1,9 +1,11 @@
-// Package push owns what the network outputs (influxdb, experimental-prometheus-rw) share:
-// a buffer that AddSamples fills without I/O, a flusher that hands the buffered samples to
-// the output's write function every push interval, at most N writes in flight, retries with
-// exponential back-off, and the count of points that could not be written. Writing never
-// blocks the caller: when the server is down or slow, samples pile up to a bounded buffer
-// and the excess is dropped and counted, and Stop gives the last writes a bounded grace.
+// Package push owns what the network outputs (influxdb, experimental-prometheus-rw,
+// opentelemetry) share: AddSamples hands samples to the output's Accumulator without I/O
+// (the InfluxDB output encodes them there, as the JSON output does, so nothing
+// pointer-rich waits for the garbage collector to scan), a flusher takes what accumulated
+// every push interval as a Request, at most N requests are in flight, each is retried with
+// exponential back-off, and the points that could not be written are counted. Writing never
+// blocks the caller: when the server is down or slow, what waits is bounded and the excess
+// is dropped and counted, and Stop gives the last writes a bounded grace.
 package push
 
 import (
@@ -27,10 +29,25 @@ type Request interface {
 	Send(ctx context.Context) error
 }
 
-// PrepareFunc converts a batch of samples into a request. Calls are serial, in the order
-// the samples arrived, so it may keep state across batches (cumulative series); it must
-// not keep the samples.
-type PrepareFunc func(batch []metrics.Sample) Request
+// Releaser is a Request that wants to know when the Pusher is done with it (to reuse its
+// buffers).
+type Releaser interface{ Release() }
+
+func release(req Request) {
+	if r, ok := req.(Releaser); ok {
+		r.Release()
+	}
+}
+
+// Accumulator gathers samples between pushes. The Pusher calls Add and Take under its
+// lock, never concurrently, in the order the samples arrived.
+type Accumulator interface {
+	// Add takes samples (it must not keep the slice) and returns how many units (points)
+	// now wait for the next Take.
+	Add(samples []metrics.Sample) (pending int)
+	// Take returns the request of what accumulated since the last Take (nil: nothing).
+	Take() Request
+}
 
 // permanent marks an error that no retry can fix (a 4xx answer).
 type permanent struct{ err error }
@@ -64,11 +81,12 @@ type Config struct {
 	// StopGrace bounds how long Stop waits for the last writes (0 means 10 s); writes
 	// still running then are cancelled and their points counted as dropped.
 	StopGrace time.Duration
-	// MaxBuffered is how many samples wait at most for a writer (0 means 2,000,000);
-	// samples beyond it are dropped and counted.
-	MaxBuffered int
-	// Prepare converts a batch into a request (see PrepareFunc).
-	Prepare PrepareFunc
+	// MaxPending is how many points wait at most for a writer (0 means 2,000,000; < 0:
+	// no limit, for an accumulator whose state is bounded by itself); the samples of a
+	// batch that finds it full are dropped and counted.
+	MaxPending int
+	// Acc accumulates the samples.
+	Acc Accumulator
 	// Warn receives warnings (a failing server, dropped points); nil discards them.
 	Warn func(msg string)
 }
@@ -79,7 +97,7 @@ type Stats struct {
 	Samples int64
 	// Written and Dropped count points written and points given up on.
 	Written, Dropped int64
-	// DroppedSamples counts samples dropped before conversion (buffer full).
+	// DroppedSamples counts samples dropped before conversion (too much waiting).
 	DroppedSamples int64
 	// LastErr is the last write error ("" when none).
 	LastErr string
@@ -89,8 +107,8 @@ type Stats struct {
 type Pusher struct {
 	cfg Config
 
-	mu  sync.Mutex
-	buf []metrics.Sample
+	mu      sync.Mutex
+	pending int
 
 	sem      chan struct{}
 	ctx      context.Context // cancelled when Stop's grace ends
@@ -126,8 +144,8 @@ func New(cfg Config) *Pusher {
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 10 * time.Second
 	}
-	if cfg.MaxBuffered <= 0 {
-		cfg.MaxBuffered = 2_000_000
+	if cfg.MaxPending == 0 {
+		cfg.MaxPending = 2_000_000
 	}
 	if cfg.Warn == nil {
 		cfg.Warn = func(string) {}
@@ -140,20 +158,20 @@ func New(cfg Config) *Pusher {
 // Start starts the flusher.
 func (p *Pusher) Start() { go p.loop() }
 
-// AddSamples buffers samples; it never does I/O. Samples beyond MaxBuffered are dropped.
+// AddSamples gives samples to the accumulator; it never does I/O. When MaxPending points
+// already wait, the samples are dropped and counted.
 func (p *Pusher) AddSamples(samples []metrics.Sample) {
+	if len(samples) == 0 {
+		return
+	}
 	p.samples.Add(int64(len(samples)))
 	p.mu.Lock()
-	room := p.cfg.MaxBuffered - len(p.buf)
-	if room < len(samples) {
-		if room < 0 {
-			room = 0
-		}
-		p.droppedSamples.Add(int64(len(samples) - room))
-		samples = samples[:room]
+	defer p.mu.Unlock()
+	if p.cfg.MaxPending > 0 && p.pending >= p.cfg.MaxPending {
+		p.droppedSamples.Add(int64(len(samples)))
+		return
 	}
-	p.buf = append(p.buf, samples...)
-	p.mu.Unlock()
+	p.pending = p.cfg.Acc.Add(samples)
 }
 
 func (p *Pusher) loop() {
@@ -170,17 +188,20 @@ func (p *Pusher) loop() {
 	}
 }
 
-// flush hands the buffer to a writer. When every writer is busy it leaves the samples
-// buffered for the next tick, unless final, when it waits for a writer (bounded by the
-// stop grace).
+// flush takes what accumulated and gives it to a writer. When every writer is busy it
+// leaves it accumulating for the next tick, unless final, when it waits for a writer
+// (bounded by the stop grace).
 func (p *Pusher) flush(final bool) {
 	if final {
 		select {
 		case p.sem <- struct{}{}:
 		case <-p.ctx.Done():
 			p.mu.Lock()
-			p.droppedSamples.Add(int64(len(p.buf)))
-			p.buf = nil
+			if req := p.cfg.Acc.Take(); req != nil {
+				p.dropped.Add(int64(req.Points()))
+				release(req)
+			}
+			p.pending = 0
 			p.mu.Unlock()
 			return
 		}
@@ -188,19 +209,17 @@ func (p *Pusher) flush(final bool) {
 		select {
 		case p.sem <- struct{}{}:
 		default:
-			return // all writers busy: the samples wait, bounded by MaxBuffered
+			return // all writers busy: the points wait, bounded by MaxPending
 		}
 	}
 	p.mu.Lock()
-	batch := p.buf
-	p.buf = nil
+	req := p.cfg.Acc.Take()
+	p.pending = 0
 	p.mu.Unlock()
-	if len(batch) == 0 {
-		<-p.sem
-		return
-	}
-	req := p.cfg.Prepare(batch)
 	if req == nil || req.Points() == 0 {
+		if req != nil {
+			release(req)
+		}
 		<-p.sem
 		return
 	}
@@ -208,6 +227,7 @@ func (p *Pusher) flush(final bool) {
 	go func() {
 		defer func() { <-p.sem; p.writes.Done() }()
 		p.write(req)
+		release(req)
 	}()
 }
 

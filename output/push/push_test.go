@@ -79,6 +79,23 @@ func (r *httpRequest) Send(ctx context.Context) error {
 	return fmt.Errorf("status %d", resp.StatusCode)
 }
 
+// counter accumulates samples as a count of points for an httpRequest.
+type counter struct {
+	url string
+	n   int
+}
+
+func (c *counter) Add(s []metrics.Sample) int { c.n += len(s); return c.n }
+
+func (c *counter) Take() Request {
+	if c.n == 0 {
+		return nil
+	}
+	r := &httpRequest{url: c.url, points: c.n}
+	c.n = 0
+	return r
+}
+
 func samples(n int) []metrics.Sample {
 	m := metrics.NewRegistry().MustNewMetric("x", metrics.Counter, metrics.Default)
 	out := make([]metrics.Sample, n)
@@ -92,8 +109,8 @@ func newPusher(srv *server, mod func(*Config)) (*Pusher, *[]string) {
 	var warnings []string
 	var mu sync.Mutex
 	cfg := Config{Name: "test", Interval: time.Hour, Backoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond,
-		Prepare: func(b []metrics.Sample) Request { return &httpRequest{url: srv.URL, points: len(b)} },
-		Warn:    func(m string) { mu.Lock(); warnings = append(warnings, m); mu.Unlock() }}
+		Acc:  &counter{url: srv.URL},
+		Warn: func(m string) { mu.Lock(); warnings = append(warnings, m); mu.Unlock() }}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -114,13 +131,14 @@ func TestPusher(t *testing.T) {
 		{name: "429 retried", statuses: []int{429, 200}, written: 10, reqs: 2},
 		{name: "5xx given up after the attempts", statuses: []int{500}, dropped: 10, reqs: 4, report: true},
 		{name: "4xx dropped at once", statuses: []int{400}, dropped: 10, reqs: 1, report: true},
-		{name: "buffer full", statuses: []int{204}, mod: func(c *Config) { c.MaxBuffered = 6 }, written: 6, droppedSamples: 4, reqs: 1, report: true},
+		{name: "too much waiting", statuses: []int{204}, mod: func(c *Config) { c.MaxPending = 6 }, written: 6, droppedSamples: 4, reqs: 1, report: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newServer(t, tc.statuses...)
 			p, _ := newPusher(srv, tc.mod)
 			p.Start()
-			p.AddSamples(samples(10))
+			p.AddSamples(samples(6))
+			p.AddSamples(samples(4))
 			st := p.Stop()
 			if st.Written != tc.written || st.Dropped != tc.dropped || st.DroppedSamples != tc.droppedSamples || srv.requests.Load() != tc.reqs {
 				t.Fatalf("stats %+v after %d requests, want written %d dropped %d droppedSamples %d after %d",
