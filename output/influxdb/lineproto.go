@@ -13,22 +13,28 @@ import (
 // encoder appends samples as InfluxDB 1.x line protocol in k6's layout: the measurement is
 // the metric's name, the sample's tags are tags except those named in TagsAsFields (which
 // become typed fields, as do the metadata so named), and the value is the field "value".
-// The escaping is the client library's (models, escape); the key of each tag set, the
-// costly part, is built once per series and cached.
+// The measurement's escaping is the client library's (models); the encoded tags of a tag
+// set, the costly part, are built once and cached, and consecutive samples with the same
+// tags (the nine of one HTTP request) find them without a map lookup.
 type encoder struct {
 	fields   map[string]fieldKind
 	unit     int64 // precision in ns
-	keyCache map[metrics.TimeSeries]seriesKey
+	names    map[*metrics.Metric]string
+	tagCache map[metrics.TagSet]tagPart
+	last     metrics.TagSet
+	lastPart tagPart
 }
 
-// seriesKey is the encoded "measurement,tags" part and the fields taken from tags.
-type seriesKey struct {
-	key    string
+// tagPart is the encoded ",k=v..." tags of a tag set and the fields taken from them.
+type tagPart struct {
+	tags   string
 	fields string // ",url=\"...\"" or ""
 }
 
 func newEncoder(c Config) *encoder {
-	e := &encoder{fields: make(map[string]fieldKind, len(c.TagsAsFields)), unit: int64(c.precisionUnit()), keyCache: map[metrics.TimeSeries]seriesKey{}}
+	e := &encoder{fields: make(map[string]fieldKind, len(c.TagsAsFields)), unit: int64(c.precisionUnit()),
+		names: map[*metrics.Metric]string{}, tagCache: map[metrics.TagSet]tagPart{}}
+	e.lastPart = e.encodeTags(e.last)
 	for _, f := range c.TagsAsFields {
 		e.fields[f.Name] = f.Kind
 	}
@@ -50,13 +56,34 @@ func lineSafe(s string) string {
 	return s
 }
 
-func (e *encoder) series(ts metrics.TimeSeries) seriesKey {
-	if k, ok := e.keyCache[ts]; ok {
-		return k
+func (e *encoder) measurement(m *metrics.Metric) string {
+	name, ok := e.names[m]
+	if !ok {
+		name = string(models.EscapeMeasurement([]byte(lineSafe(m.Name))))
+		e.names[m] = name
 	}
-	var key, fields strings.Builder
-	key.Write(models.EscapeMeasurement([]byte(lineSafe(ts.Metric.Name))))
-	ts.Tags.Each(func(k, v string) bool {
+	return name
+}
+
+func (e *encoder) tags(ts metrics.TagSet) tagPart {
+	if ts == e.last {
+		return e.lastPart
+	}
+	p, ok := e.tagCache[ts]
+	if !ok {
+		p = e.encodeTags(ts)
+		if len(e.tagCache) > 100_000 { // a runaway tag cardinality must not grow it forever
+			clear(e.tagCache)
+		}
+		e.tagCache[ts] = p
+	}
+	e.last, e.lastPart = ts, p
+	return p
+}
+
+func (e *encoder) encodeTags(ts metrics.TagSet) tagPart {
+	var tags, fields strings.Builder
+	ts.Each(func(k, v string) bool {
 		if v == "" || k == "" {
 			return true // line protocol has no empty tag values
 		}
@@ -65,18 +92,13 @@ func (e *encoder) series(ts metrics.TimeSeries) seriesKey {
 			appendField(&fields, k, v, kind)
 			return true
 		}
-		key.WriteByte(',')
-		key.WriteString(escapeKey(lineSafe(k)))
-		key.WriteByte('=')
-		key.WriteString(escapeKey(lineSafe(v)))
+		tags.WriteByte(',')
+		tags.WriteString(escapeKey(lineSafe(k)))
+		tags.WriteByte('=')
+		tags.WriteString(escapeKey(lineSafe(v)))
 		return true
 	})
-	sk := seriesKey{key.String(), fields.String()}
-	if len(e.keyCache) > 100_000 { // a runaway tag cardinality must not grow it forever
-		clear(e.keyCache)
-	}
-	e.keyCache[ts] = sk
-	return sk
+	return tagPart{tags.String(), fields.String()}
 }
 
 // appendField writes k=v typed as kind; a value that does not parse as kind is written as
@@ -119,11 +141,12 @@ func appendValue(buf []byte, v float64) []byte {
 
 // appendSample appends one line (with its newline) to buf.
 func (e *encoder) appendSample(buf []byte, s metrics.Sample) []byte {
-	sk := e.series(s.Series())
-	buf = append(buf, sk.key...)
+	tp := e.tags(s.Tags)
+	buf = append(buf, e.measurement(s.Metric)...)
+	buf = append(buf, tp.tags...)
 	buf = append(buf, " value="...)
 	buf = appendValue(buf, s.Value)
-	buf = append(buf, sk.fields...)
+	buf = append(buf, tp.fields...)
 	if len(s.Metadata) > 0 {
 		var b strings.Builder
 		for k, v := range s.Metadata {

@@ -81,7 +81,7 @@ type Config struct {
 	// StopGrace bounds how long Stop waits for the last writes (0 means 10 s); writes
 	// still running then are cancelled and their points counted as dropped.
 	StopGrace time.Duration
-	// MaxPending is how many points wait at most for a writer (0 means 2,000,000; < 0:
+	// MaxPending is how many points wait at most for a writer (0 means 1,000,000; < 0:
 	// no limit, for an accumulator whose state is bounded by itself); the samples of a
 	// batch that finds it full are dropped and counted.
 	MaxPending int
@@ -145,7 +145,7 @@ func New(cfg Config) *Pusher {
 		cfg.StopGrace = 10 * time.Second
 	}
 	if cfg.MaxPending == 0 {
-		cfg.MaxPending = 2_000_000
+		cfg.MaxPending = 1_000_000
 	}
 	if cfg.Warn == nil {
 		cfg.Warn = func(string) {}
