@@ -1,5 +1,7 @@
-// Package output owns pixelk6's sample outputs in k6's file formats: --out json=FILE
-// (NDJSON, gzip when FILE ends in .gz) and --out csv=FILE (gzip likewise). The records are
+// Package output owns pixelk6's sample outputs: here the ones in k6's file formats,
+// --out json=FILE (NDJSON, gzip when FILE ends in .gz) and --out csv=FILE (gzip likewise),
+// and New, which also builds the network outputs of the subpackages influxdb,
+// prometheusrw and opentelemetry (batching and retries in push). The records are
 // written by package k6file's encoders; this package owns the options, the files and the
 // buffering. Outputs are
 // streaming: samples are encoded into an in-memory buffer as they arrive and written out by

@@ -30,7 +30,6 @@ type Output struct {
 	pusher *push.Pusher
 	warn   func(string)
 
-	enc     *encoder     // used by prepare only, which push calls serially
 	invalid atomic.Int64 // NaN and ±Inf values, which line protocol cannot carry
 }
 
