@@ -52,3 +52,14 @@ export default function () { http.get(__ENV.TARGET); }
 	}
 	t.Log(stderr)
 }
+
+// TestBadOutAfterNetworkOutputs: a bad --out after network outputs fails the run with 104
+// (regression: the outputs already built were stopped before being started, and their
+// flushers' Stop waited forever).
+func TestBadOutAfterNetworkOutputs(t *testing.T) {
+	code, _, stderr := servertest.Run(t, "-q", "--out", "influxdb=http://127.0.0.1:1/k6", "--out", "experimental-prometheus-rw",
+		"--out", "opentelemetry", "--out", "nope", servertest.Script(t, `export default function () {}`))
+	if code != 104 || !strings.Contains(stderr, `unsupported output type`) {
+		t.Fatalf("exit code %d, want 104: %s", code, stderr)
+	}
+}

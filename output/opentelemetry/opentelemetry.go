@@ -75,21 +75,9 @@ func New(env map[string]string, version string, warn func(string)) (*Output, err
 		warn = func(string) {}
 	}
 	o := &Output{cfg: cfg, warn: warn, instruments: map[*metrics.Metric]instrument{}, attrs: map[metrics.TagSet]otelmetric.MeasurementOption{}}
-	exp, err := o.exporter()
-	if err != nil {
+	if _, err := o.tlsConfig(); err != nil { // the files are read again at Start
 		return nil, err
 	}
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		attribute.String("service.name", cfg.ServiceName), attribute.String("service.version", cfg.ServiceVersion)))
-	if err != nil {
-		return nil, fmt.Errorf("opentelemetry resource: %w", err)
-	}
-	o.provider = sdkmetric.NewMeterProvider(sdkmetric.WithResource(res),
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingExporter{Exporter: exp, o: o}, sdkmetric.WithInterval(cfg.ExportInterval))))
-	o.meter = o.provider.Meter("k6")
-	// The SDK reports export errors to the global handler too (by default printed with the
-	// standard logger): route them to the output's own rate-limited warnings.
-	otel.SetErrorHandler(otel.ErrorHandlerFunc(o.noteErr))
 	o.pusher = push.New(push.Config{Name: "opentelemetry", Interval: cfg.FlushInterval, Concurrency: 1, Acc: &accumulator{o: o}, Warn: warn})
 	return o, nil
 }
@@ -157,8 +145,24 @@ func (o *Output) exporter() (sdkmetric.Exporter, error) {
 	return otlpmetricgrpc.New(ctx, opts...)
 }
 
-// Start starts the flusher (the SDK's reader started with the provider).
+// Start makes the exporter and the SDK's meter provider (its periodic reader starts with
+// it) and starts the flusher.
 func (o *Output) Start() error {
+	exp, err := o.exporter()
+	if err != nil {
+		return err
+	}
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String("service.name", o.cfg.ServiceName), attribute.String("service.version", o.cfg.ServiceVersion)))
+	if err != nil {
+		return fmt.Errorf("opentelemetry resource: %w", err)
+	}
+	o.provider = sdkmetric.NewMeterProvider(sdkmetric.WithResource(res),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countingExporter{Exporter: exp, o: o}, sdkmetric.WithInterval(o.cfg.ExportInterval))))
+	o.meter = o.provider.Meter("k6")
+	// The SDK reports export errors to the global handler too (by default printed with the
+	// standard logger): route them to the output's own rate-limited warnings.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(o.noteErr))
 	if !o.cfg.SingleCounterForRate {
 		o.warn("opentelemetry: K6_OTEL_SINGLE_COUNTER_FOR_RATE=false exports rates as k6's deprecated pair of counters NAME.occurred and NAME.total")
 	}
@@ -173,6 +177,9 @@ func (o *Output) AddSamples(samples []metrics.Sample) { o.pusher.AddSamples(samp
 // and reports the data points that could not be exported as a warning.
 func (o *Output) Stop() error {
 	st := o.pusher.Stop()
+	if o.provider == nil { // never started
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), retryElapsed+exportTimeout)
 	defer cancel()
 	if err := o.provider.Shutdown(ctx); err != nil {

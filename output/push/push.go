@@ -116,6 +116,7 @@ type Pusher struct {
 	done     chan struct{}
 	loopDone chan struct{}
 	writes   sync.WaitGroup
+	started  atomic.Bool
 	stopOnce sync.Once
 
 	samples, written, dropped, droppedSamples atomic.Int64
@@ -156,7 +157,10 @@ func New(cfg Config) *Pusher {
 }
 
 // Start starts the flusher.
-func (p *Pusher) Start() { go p.loop() }
+func (p *Pusher) Start() {
+	p.started.Store(true)
+	go p.loop()
+}
 
 // AddSamples gives samples to the accumulator; it never does I/O. When MaxPending points
 // already wait, the samples are dropped and counted.
@@ -280,6 +284,10 @@ func (p *Pusher) warn(msg string) {
 // the rest and returns the counts. Calling it again returns the counts again.
 func (p *Pusher) Stop() Stats {
 	p.stopOnce.Do(func() {
+		if !p.started.Load() { // stopped before it was started (a later --out was invalid)
+			p.cancel()
+			return
+		}
 		close(p.done)
 		<-p.loopDone
 		timer := time.AfterFunc(p.cfg.StopGrace, p.cancel)

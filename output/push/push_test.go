@@ -198,3 +198,13 @@ func TestPusherWarnings(t *testing.T) {
 		t.Fatalf("warnings: %q", *warnings)
 	}
 }
+
+// TestPusherStopWithoutStart: the command line stops the outputs it built when a later
+// --out is invalid, before any was started; Stop must return.
+func TestPusherStopWithoutStart(t *testing.T) {
+	srv := newServer(t, 204)
+	p, _ := newPusher(srv, nil)
+	if st := p.Stop(); st.Written != 0 || st.Dropped != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
