@@ -19,6 +19,12 @@ import (
 // temporary directory and returns its base URL and process.
 func influxd(t *testing.T) (string, *servertest.Proc) {
 	t.Helper()
+	return influxdWith(t, false)
+}
+
+// influxdWith starts influxd, with HTTP authentication enabled when auth is set.
+func influxdWith(t *testing.T, auth bool) (string, *servertest.Proc) {
+	t.Helper()
 	bin := testtool.Require(t, "influxd", "influxdb")
 	dir := t.TempDir()
 	httpPort, rpcPort := testtool.FreePort(t), testtool.FreePort(t)
@@ -33,11 +39,12 @@ bind-address = "127.0.0.1:%d"
 [http]
   bind-address = "127.0.0.1:%d"
   log-enabled = false
+  auth-enabled = %t
 [monitor]
   store-enabled = false
 [continuous_queries]
   enabled = false
-`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort)
+`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort, auth)
 	cfg := filepath.Join(dir, "influxdb.conf")
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -172,4 +179,54 @@ export default function () { http.get(__ENV.TARGET); sleep(0.01); }
 		t.Fatalf("no report of the dropped points: %s", stderr)
 	}
 	t.Log(stderr)
+}
+
+// TestInfluxDBCredentials: with authentication on, the output authenticates with
+// K6_INFLUXDB_USERNAME/PASSWORD (and creates the database as that admin); wrong
+// credentials are not retried, the points are reported dropped, the exit code stays 0.
+func TestInfluxDBCredentials(t *testing.T) {
+	base, _ := influxdWith(t, true)
+	// the first user of a server with no user may be created without credentials
+	resp, err := http.PostForm(base+"/query", url.Values{"q": {`CREATE USER "admin" WITH PASSWORD 's3cret' WITH ALL PRIVILEGES`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	target := servertest.Target(t)
+	sc := servertest.Script(t, `
+import http from 'k6/http';
+export const options = { vus: 1, iterations: 5 };
+export default function () { http.get(__ENV.TARGET); }
+`)
+	t.Setenv("K6_INFLUXDB_USERNAME", "admin")
+	t.Setenv("K6_INFLUXDB_PASSWORD", "s3cret")
+	code, _, stderr := servertest.Run(t, "-q", "--no-color", "-e", "TARGET="+target, "--out", "influxdb="+base+"/authdb", sc)
+	if code != 0 || strings.Contains(stderr, "dropped") {
+		t.Fatalf("exit code %d: %s", code, stderr)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/query?"+url.Values{"db": {"authdb"}, "q": {`SELECT count("value") FROM "http_reqs"`}}.Encode(), nil)
+	req.SetBasicAuth("admin", "s3cret")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Results []struct {
+			Series []series `json:"series"`
+		} `json:"results"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || len(body.Results) != 1 || len(body.Results[0].Series) != 1 || body.Results[0].Series[0].Values[0][1] != 5.0 {
+		t.Fatalf("http_reqs count with credentials: %+v, %v", body, err)
+	}
+
+	t.Setenv("K6_INFLUXDB_PASSWORD", "wrong")
+	code, _, stderr = servertest.Run(t, "-q", "--no-color", "-e", "TARGET="+target, "--out", "influxdb="+base+"/authdb", sc)
+	if code != 0 || !strings.Contains(stderr, "points could not be written and were dropped") || !strings.Contains(stderr, "401") {
+		t.Fatalf("wrong password: exit code %d: %s", code, stderr)
+	}
+	if strings.Contains(stderr, "retrying") {
+		t.Fatalf("a 401 was retried: %s", stderr)
+	}
 }
