@@ -3,6 +3,7 @@
 # the same run (issue 4 and 5 budgets). Prints a table of medians; run via `make bench`.
 #
 #   ROUNDS=3 DURATION=15s bash bench/runner-bench.sh
+#   PARTS=throughput bash bench/runner-bench.sh              # only the throughput rounds
 #   BASELINE=/path/to/old/bin bash bench/runner-bench.sh   # also runs that build's pixelk6 in
 #                                                          # each throughput round, alternating
 set -euo pipefail
@@ -72,6 +73,19 @@ cpu_seconds() { # PID — user+sys CPU seconds so far
   awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)/hz}' "/proc/$1/stat"
 }
 
+# The influxdb output writes to influxsink, a stand-in server that discards the writes, so
+# that the figure is pixelk6's cost of the output, not InfluxDB's on the same two cores.
+go build -o "$WORK/influxsink" ./bench/influxsink
+"$WORK/influxsink" >"$WORK/sink.log" 2>&1 &
+SINK_PID=$!
+SINK=
+for _ in $(seq 1 100); do
+  SINK=$(sed -n 's/^influxsink listening on //p' "$WORK/sink.log" | head -n 1)
+  [ -n "$SINK" ] && break
+  sleep 0.1
+done
+[ -n "$SINK" ] || { echo "influxsink did not start" >&2; exit 1; }
+
 echo "== throughput: no-sleep http.get('/health'), 20 VUs, $DURATION; wrk -t2 -c20 (pixelsim --latency 0)"
 start_sim --latency 0 --capacity 0
 for i in $(seq 1 "$ROUNDS"); do
@@ -83,7 +97,11 @@ for i in $(seq 1 "$ROUNDS"); do
     --out json="$WORK/out.json" --summary-export "$WORK/json.json" "$WORK/health.js" >/dev/null 2>&1 || true
   k6_stat "$WORK/json.json" http_reqs rate >>"$WORK/json.txt"
   rm -f "$WORK/out.json"
-  echo "  round $i: wrk $(tail -n1 "$WORK/wrk.txt") req/s, pixelk6 $(tail -n1 "$WORK/plain.txt") req/s, with --out json $(tail -n1 "$WORK/json.txt") req/s"
+  "$BIN/pixelk6" run -q --no-color --vus 20 --duration "$DURATION" -e BASE_URL="$SIM" \
+    --out influxdb="$SINK/k6" --summary-export "$WORK/influx.json" "$WORK/health.js" >/dev/null 2>"$WORK/influx.err" || true
+  k6_stat "$WORK/influx.json" http_reqs rate >>"$WORK/influx.txt"
+  if grep -q dropped "$WORK/influx.err"; then echo "  round $i: the influxdb output dropped points:" >&2; cat "$WORK/influx.err" >&2; fi
+  echo "  round $i: wrk $(tail -n1 "$WORK/wrk.txt") req/s, pixelk6 $(tail -n1 "$WORK/plain.txt") req/s, with --out json $(tail -n1 "$WORK/json.txt") req/s, with --out influxdb $(tail -n1 "$WORK/influx.txt") req/s"
   if [ -n "${BASELINE:-}" ]; then
     "$BASELINE/pixelk6" run -q --no-color --vus 20 --duration "$DURATION" -e BASE_URL="$SIM" \
       --summary-export "$WORK/bplain.json" "$WORK/health.js" >/dev/null 2>&1 || true
@@ -98,11 +116,16 @@ done
 WRK=$(median <"$WORK/wrk.txt"); PLAIN=$(median <"$WORK/plain.txt"); JSON=$(median <"$WORK/json.txt")
 echo "  median: wrk $WRK req/s; pixelk6 $PLAIN req/s = $(awk -v a="$PLAIN" -v b="$WRK" 'BEGIN{printf "%.0f", 100*a/b}')% of wrk (budget >= 50%; k6: 32%)"
 echo "  median: pixelk6 --out json $JSON req/s = $(awk -v a="$JSON" -v b="$PLAIN" 'BEGIN{printf "%.0f", 100*a/b}')% of its plain throughput (budget >= 90%; k6: 49%)"
+INFLUX=$(median <"$WORK/influx.txt")
+echo "  median: pixelk6 --out influxdb $INFLUX req/s = $(awk -v a="$INFLUX" -v b="$PLAIN" 'BEGIN{printf "%.0f", 100*a/b}')% of its plain throughput (budget >= 85%; writes to influxsink, which discards them)"
+kill "$SINK_PID" 2>/dev/null || true; wait "$SINK_PID" 2>/dev/null || true; sed -n 's/^influxsink: /  influxsink took /p' "$WORK/sink.log"
 if [ -n "${BASELINE:-}" ]; then
   BPLAIN=$(median <"$WORK/bplain.txt"); BJSON=$(median <"$WORK/bjson.txt")
   echo "  median: baseline pixelk6 $BPLAIN req/s (this build: $(awk -v a="$PLAIN" -v b="$BPLAIN" 'BEGIN{printf "%.0f", 100*a/b}')% of it); baseline --out json $BJSON req/s = $(awk -v a="$BJSON" -v b="$BPLAIN" 'BEGIN{printf "%.0f", 100*a/b}')% of its plain"
 fi
 stop_sim
+
+[ "${PARTS:-all}" = throughput ] && exit 0
 
 echo "== memory: http.get; sleep(1) — peak RSS at 1 VU and at 1000 VUs, 20s"
 start_sim --latency 0

@@ -59,6 +59,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -364,6 +365,9 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 	if err != nil {
 		return fail(engine.ExitInvalidConfig, err)
 	}
+	if names := refusedCollectors(rc.Options); len(names) > 0 {
+		return fail(engine.ExitInvalidConfig, fmt.Errorf("pixelk6 does not read %s of the config file: configure these outputs with their K6_* environment variables (and the --out argument)", strings.Join(names, ", ")))
+	}
 	for _, w := range noEffectWarnings(rc.Options, procEnv) {
 		logger.Log("warning", w)
 	}
@@ -389,7 +393,8 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		logger.Log("warning", "the test starts paused and the REST API is off (no --address): nothing can resume it; Ctrl+C stops it")
 	}
 
-	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout}
+	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout,
+		Warn: func(msg string) { logger.Log("warning", msg) }, Version: Version}
 	var outs []engine.Output
 	var names []string
 	var observers engine.Observers
@@ -508,6 +513,10 @@ func outputName(spec string) string {
 	typ, arg, ok := strings.Cut(spec, "=")
 	if !ok || arg == "" {
 		return typ
+	}
+	if u, err := url.Parse(arg); err == nil && u.User != nil { // never print a password
+		u.User = nil
+		arg = u.String()
 	}
 	return typ + " (" + arg + ")"
 }

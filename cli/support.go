@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -36,7 +37,8 @@ type support struct {
 }
 
 const (
-	noteHTTP = "not implemented yet in pixelk6's HTTP client"
+	noteHTTP  = "not implemented yet in pixelk6's HTTP client"
+	noteSigV4 = "AWS SigV4 signing of remote writes is not implemented"
 )
 
 // supportTable lists every k6 v2.2 `k6 run` flag, options key and K6_* option variable.
@@ -91,7 +93,7 @@ var supportTable = []support{
 	{Flag: "no-summary", Bool: true, Env: "K6_NO_SUMMARY", OK: true},
 	{Flag: "summary-export", Env: "K6_SUMMARY_EXPORT", OK: true},
 	{Flag: "new-machine-readable-summary", Bool: true, Env: "K6_NEW_MACHINE_READABLE_SUMMARY", Note: "not implemented yet"},
-	{Key: "out", ConfigOnly: true, Flag: "out", Short: "o", Env: "K6_OUT", OK: true, Note: "outputs json, csv and web-dashboard"},
+	{Key: "out", ConfigOnly: true, Flag: "out", Short: "o", Env: "K6_OUT", OK: true, Note: "outputs json, csv, influxdb, experimental-prometheus-rw, opentelemetry (also experimental-opentelemetry) and web-dashboard; a failing server never fails the test: its dropped points are reported at the end"},
 	{Flag: "traces-output", Env: "K6_TRACES_OUTPUT", Note: "not implemented yet (\"none\" is accepted)"},
 	{Key: "webDashboard", ConfigOnly: true, Env: "K6_WEB_DASHBOARD", OK: true, Note: "same as `--out web-dashboard`: a live page and, with `K6_WEB_DASHBOARD_EXPORT`, an HTML report (see \"Watching a test live\"); pixelk6 does not wait for open browser windows before it exits (use `--linger`)"},
 	{Env: "K6_WEB_DASHBOARD_HOST", OK: true, Note: "default `127.0.0.1` (loopback only; `0.0.0.0` serves every interface)"},
@@ -99,7 +101,59 @@ var supportTable = []support{
 	{Env: "K6_WEB_DASHBOARD_PERIOD", OK: true, Note: "default 10s: one point per period"},
 	{Env: "K6_WEB_DASHBOARD_OPEN", OK: true, Note: "opens the page with `xdg-open` (`open` on macOS); a warning when there is no browser"},
 	{Env: "K6_WEB_DASHBOARD_EXPORT", OK: true, Note: "the self-contained HTML report, written when the test ends"},
-	{Key: "collectors", ConfigOnly: true, OK: true, Note: "k6's deprecated settings of outputs pixelk6 does not have"},
+	{Key: "collectors", ConfigOnly: true, OK: true, Note: "k6's deprecated settings of outputs pixelk6 does not have; an entry for influxdb, experimental-prometheus-rw or opentelemetry is refused (exit 104): use their K6_* variables"},
+	// The InfluxDB output (--out influxdb=URL).
+	{Env: "K6_INFLUXDB_ADDR", OK: true, Note: "overridden by the --out URL"},
+	{Env: "K6_INFLUXDB_DB", OK: true, Note: "overridden by the --out URL's last path segment"},
+	{Env: "K6_INFLUXDB_USERNAME", OK: true},
+	{Env: "K6_INFLUXDB_PASSWORD", OK: true},
+	{Env: "K6_INFLUXDB_INSECURE", OK: true},
+	{Env: "K6_INFLUXDB_PROXY", OK: true},
+	{Env: "K6_INFLUXDB_PAYLOAD_SIZE", OK: true},
+	{Env: "K6_INFLUXDB_PUSH_INTERVAL", OK: true},
+	{Env: "K6_INFLUXDB_CONCURRENT_WRITES", OK: true},
+	{Env: "K6_INFLUXDB_PRECISION", OK: true},
+	{Env: "K6_INFLUXDB_RETENTION", OK: true},
+	{Env: "K6_INFLUXDB_CONSISTENCY", OK: true},
+	{Env: "K6_INFLUXDB_TAGS_AS_FIELDS", OK: true, Note: "also applies to the metadata so named (vu, iter); a newline in a tag is written as `\\n` (line protocol has no escape for it)"},
+	// The Prometheus remote-write output (--out experimental-prometheus-rw).
+	{Env: "K6_PROMETHEUS_RW_SERVER_URL", OK: true, Note: "also taken from `--out experimental-prometheus-rw=URL`"},
+	{Env: "K6_PROMETHEUS_RW_HEADERS_<NAME>", OK: true},
+	{Env: "K6_PROMETHEUS_RW_HTTP_HEADERS", OK: true},
+	{Env: "K6_PROMETHEUS_RW_LABELS", OK: true},
+	{Env: "K6_PROMETHEUS_RW_PUSH_INTERVAL", OK: true},
+	{Env: "K6_PROMETHEUS_RW_TREND_AS_NATIVE_HISTOGRAM", OK: true},
+	{Env: "K6_PROMETHEUS_RW_TREND_STATS", OK: true, Note: "a `count` stat is a number of values, not converted to seconds (k6 divides it by 1000 for time metrics)"},
+	{Env: "K6_PROMETHEUS_RW_INSECURE_SKIP_TLS_VERIFY", OK: true},
+	{Env: "K6_PROMETHEUS_RW_TLS_MINIMUM_VERSION", OK: true},
+	{Env: "K6_PROMETHEUS_RW_STALE_MARKERS", OK: true},
+	{Env: "K6_PROMETHEUS_RW_USERNAME", OK: true},
+	{Env: "K6_PROMETHEUS_RW_PASSWORD", OK: true},
+	{Env: "K6_PROMETHEUS_RW_CLIENT_CERTIFICATE", OK: true},
+	{Env: "K6_PROMETHEUS_RW_CLIENT_CERTIFICATE_KEY", OK: true},
+	{Env: "K6_PROMETHEUS_RW_BEARER_TOKEN", OK: true},
+	{Env: "K6_PROMETHEUS_RW_SIGV4_REGION", Note: noteSigV4},
+	{Env: "K6_PROMETHEUS_RW_SIGV4_ACCESS_KEY", Note: noteSigV4},
+	{Env: "K6_PROMETHEUS_RW_SIGV4_SECRET_KEY", Note: noteSigV4},
+	// The OpenTelemetry output (--out opentelemetry).
+	{Env: "K6_OTEL_SERVICE_NAME", OK: true, Note: "`OTEL_SERVICE_NAME` is read too, as k6 does"},
+	{Env: "K6_OTEL_SERVICE_VERSION", OK: true, Note: "the default is pixelk6's version"},
+	{Env: "K6_OTEL_METRIC_PREFIX", OK: true},
+	{Env: "K6_OTEL_FLUSH_INTERVAL", OK: true},
+	{Env: "K6_OTEL_EXPORT_INTERVAL", OK: true},
+	{Env: "K6_OTEL_EXPORTER_PROTOCOL", OK: true, Note: "`grpc` or `http/protobuf`"},
+	{Env: "K6_OTEL_EXPORTER_TYPE", OK: true, Note: "k6's older spelling: `grpc` or `http`"},
+	{Env: "K6_OTEL_HEADERS", OK: true},
+	{Env: "K6_OTEL_TLS_INSECURE_SKIP_VERIFY", OK: true},
+	{Env: "K6_OTEL_TLS_CERTIFICATE", OK: true},
+	{Env: "K6_OTEL_TLS_CLIENT_CERTIFICATE", OK: true},
+	{Env: "K6_OTEL_TLS_CLIENT_KEY", OK: true},
+	{Env: "K6_OTEL_GRPC_EXPORTER_ENDPOINT", OK: true},
+	{Env: "K6_OTEL_GRPC_EXPORTER_INSECURE", OK: true},
+	{Env: "K6_OTEL_HTTP_EXPORTER_ENDPOINT", OK: true},
+	{Env: "K6_OTEL_HTTP_EXPORTER_INSECURE", OK: true},
+	{Env: "K6_OTEL_HTTP_EXPORTER_URL_PATH", OK: true},
+	{Env: "K6_OTEL_SINGLE_COUNTER_FOR_RATE", OK: true},
 	// Script and environment.
 	{Flag: "env", Short: "e", OK: true},
 	{Flag: "include-system-env-vars", Bool: true, Env: "K6_INCLUDE_SYSTEM_ENV_VARS", OK: true},
@@ -289,6 +343,30 @@ func supportMarkdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", code(flag), code(s.Env), key, status, s.Note)
 	}
 	return b.String()
+}
+
+// collectorsOutputs are the outputs whose k6 config-file settings (collectors.NAME)
+// pixelk6 does not read: it takes their settings from K6_* variables and the --out argument.
+var collectorsOutputs = []string{"influxdb", "experimental-prometheus-rw", "opentelemetry", "experimental-opentelemetry"}
+
+// refusedCollectors returns the collectors.NAME entries of o that pixelk6 would ignore
+// (exit 104 names them).
+func refusedCollectors(o options) []string {
+	raw, ok := o.Other["collectors"]
+	if !ok {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	var out []string
+	for _, name := range collectorsOutputs {
+		if v, ok := m[name]; ok && string(v) != "null" {
+			out = append(out, "collectors."+name)
+		}
+	}
+	return out
 }
 
 // noEffectWarnings are the warnings for the settings of o (script or config file) and env

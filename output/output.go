@@ -1,5 +1,7 @@
-// Package output owns pixelk6's sample outputs in k6's file formats: --out json=FILE
-// (NDJSON, gzip when FILE ends in .gz) and --out csv=FILE (gzip likewise). The records are
+// Package output owns pixelk6's sample outputs: here the ones in k6's file formats,
+// --out json=FILE (NDJSON, gzip when FILE ends in .gz) and --out csv=FILE (gzip likewise),
+// and New, which also builds the network outputs of the subpackages influxdb,
+// prometheusrw and opentelemetry (batching and retries in push). The records are
 // written by package k6file's encoders; this package owns the options, the files and the
 // buffering. Outputs are
 // streaming: samples are encoded into an in-memory buffer as they arrive and written out by
@@ -17,6 +19,9 @@ import (
 
 	"github.com/pixelk6/pixelk6/k6file"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/pixelk6/pixelk6/output/influxdb"
+	"github.com/pixelk6/pixelk6/output/opentelemetry"
+	"github.com/pixelk6/pixelk6/output/prometheusrw"
 )
 
 // Output receives every sample of a test run.
@@ -44,10 +49,15 @@ type Params struct {
 	// FlushInterval is how often buffered samples are written; 0 means 1 s (for CSV,
 	// K6_CSV_SAVE_INTERVAL overrides it).
 	FlushInterval time.Duration
+	// Warn receives the warnings of the network outputs (a failing server, the points
+	// dropped at the end); nil discards them.
+	Warn func(msg string)
+	// Version is pixelk6's version (the OpenTelemetry service version by default).
+	Version string
 }
 
 // Supported lists the --out types New accepts.
-const Supported = "json, csv"
+const Supported = "json, csv, influxdb, experimental-prometheus-rw, opentelemetry"
 
 // New returns the output that an --out value asks for: "json=FILE", "json=FILE.gz",
 // "json" or "json=-" (standard output), "csv=FILE", "csv=FILE.gz", "csv" (K6_CSV_FILENAME,
@@ -59,6 +69,15 @@ func New(spec string, p Params) (Output, error) {
 		return newJSON(arg, p)
 	case "csv":
 		return newCSV(arg, p)
+	case "influxdb":
+		return influxdb.New(arg, p.Env, p.Warn)
+	case "experimental-prometheus-rw":
+		return prometheusrw.New(arg, p.Env, p.Warn)
+	case "opentelemetry", "experimental-opentelemetry":
+		if arg != "" {
+			return nil, fmt.Errorf("--out %s takes no argument (%q): configure it with K6_OTEL_* variables", typ, arg)
+		}
+		return opentelemetry.New(p.Env, p.Version, p.Warn)
 	case "":
 		return nil, fmt.Errorf("invalid --out %q: want TYPE or TYPE=ARG, TYPE one of %s", spec, Supported)
 	}
