@@ -2,89 +2,15 @@ package influxdb_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pixelk6/pixelk6/internal/testtool"
 	"github.com/pixelk6/pixelk6/output/internal/servertest"
 )
-
-// influxd starts Debian's influxd (1.x) on free loopback ports with its data in a
-// temporary directory and returns its base URL and process.
-func influxd(t *testing.T) (string, *servertest.Proc) {
-	t.Helper()
-	return influxdWith(t, false)
-}
-
-// influxdWith starts influxd, with HTTP authentication enabled when auth is set.
-func influxdWith(t *testing.T, auth bool) (string, *servertest.Proc) {
-	t.Helper()
-	bin := testtool.Require(t, "influxd", "influxdb")
-	dir := t.TempDir()
-	httpPort, rpcPort := testtool.FreePort(t), testtool.FreePort(t)
-	conf := fmt.Sprintf(`reporting-disabled = true
-bind-address = "127.0.0.1:%d"
-[meta]
-  dir = %q
-[data]
-  dir = %q
-  wal-dir = %q
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:%d"
-  log-enabled = false
-  auth-enabled = %t
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort, auth)
-	cfg := filepath.Join(dir, "influxdb.conf")
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p := servertest.Start(t, bin, "-config", cfg)
-	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	p.WaitHTTP(t, base+"/ping", http.StatusNoContent)
-	return base, p
-}
-
-// influxQL runs an InfluxQL query and returns its first result's series.
-func influxQL(t *testing.T, base, db, q string) []series {
-	t.Helper()
-	resp, err := http.Get(base + "/query?" + url.Values{"db": {db}, "q": {q}}.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Results []struct {
-			Series []series `json:"series"`
-			Error  string   `json:"error"`
-		} `json:"results"`
-		Error string `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatal(err)
-	}
-	if body.Error != "" || len(body.Results) == 0 || body.Results[0].Error != "" {
-		t.Fatalf("query %q: %+v", q, body)
-	}
-	return body.Results[0].Series
-}
-
-type series struct {
-	Name    string            `json:"name"`
-	Tags    map[string]string `json:"tags"`
-	Columns []string          `json:"columns"`
-	Values  [][]any           `json:"values"`
-}
 
 const script = `
 import http from 'k6/http';
@@ -104,7 +30,7 @@ export default function () {
 // TestInfluxDBServer runs a test with --out influxdb and --out json and checks, with
 // InfluxQL, that every metric's count and sum in the database equal the JSON output's.
 func TestInfluxDBServer(t *testing.T) {
-	base, _ := influxd(t)
+	base, _ := servertest.Influxd(t, false)
 	target := servertest.Target(t)
 	js := filepath.Join(t.TempDir(), "out.json")
 	sc := servertest.Script(t, script)
@@ -119,7 +45,7 @@ func TestInfluxDBServer(t *testing.T) {
 	}
 	want := servertest.JSONTotals(t, js)
 	got := map[string]servertest.Total{}
-	for _, s := range influxQL(t, base, "k6db", `SELECT count("value"), sum("value") FROM /.*/`) {
+	for _, s := range servertest.InfluxQL(t, base, "k6db", `SELECT count("value"), sum("value") FROM /.*/`) {
 		got[s.Name] = servertest.Total{Count: int(s.Values[0][1].(float64)), Sum: s.Values[0][2].(float64)}
 	}
 	for m, w := range want {
@@ -136,20 +62,20 @@ func TestInfluxDBServer(t *testing.T) {
 		t.Errorf("InfluxDB has %d measurements, JSON %d: %v", len(got), len(want), got)
 	}
 	// k6's layout: tags are tags (escaped as the server parses them), url is a field.
-	rows := influxQL(t, base, "k6db", `SELECT count("value") FROM "http_reqs" GROUP BY "name", "status", "method"`)
+	rows := servertest.InfluxQL(t, base, "k6db", `SELECT count("value") FROM "http_reqs" GROUP BY "name", "status", "method"`)
 	if len(rows) != 1 || rows[0].Tags["name"] != `with space, comma=eq "quote"` || rows[0].Tags["status"] != "200" || rows[0].Tags["method"] != "GET" {
 		t.Errorf("http_reqs tags: %+v", rows)
 	}
-	urls := influxQL(t, base, "k6db", `SELECT "url" FROM "http_reqs" LIMIT 1`)
+	urls := servertest.InfluxQL(t, base, "k6db", `SELECT "url" FROM "http_reqs" LIMIT 1`)
 	if len(urls) != 1 || urls[0].Values[0][1] == nil {
 		t.Errorf("url field: %+v", urls)
 	}
-	for _, k := range influxQL(t, base, "k6db", `SHOW TAG KEYS FROM "http_reqs"`)[0].Values {
+	for _, k := range servertest.InfluxQL(t, base, "k6db", `SHOW TAG KEYS FROM "http_reqs"`)[0].Values {
 		if k[0] == "url" {
 			t.Errorf("url is a tag, want a field (K6_INFLUXDB_TAGS_AS_FIELDS default)")
 		}
 	}
-	odd := influxQL(t, base, "k6db", `SELECT count("value") FROM "odd_values" GROUP BY "tag key"`)
+	odd := servertest.InfluxQL(t, base, "k6db", `SELECT count("value") FROM "odd_values" GROUP BY "tag key"`)
 	if len(odd) != 1 || odd[0].Tags["tag key"] != `v\al` {
 		t.Errorf("odd values tags: %+v", odd)
 	}
@@ -158,7 +84,7 @@ func TestInfluxDBServer(t *testing.T) {
 // TestInfluxDBKilled kills the server in the middle of a run: the run finishes with the
 // exit code it has without the output, and says how many points were dropped.
 func TestInfluxDBKilled(t *testing.T) {
-	base, proc := influxd(t)
+	base, proc := servertest.Influxd(t, false)
 	target := servertest.Target(t)
 	sc := servertest.Script(t, `
 import http from 'k6/http';
@@ -185,7 +111,7 @@ export default function () { http.get(__ENV.TARGET); sleep(0.01); }
 // K6_INFLUXDB_USERNAME/PASSWORD (and creates the database as that admin); wrong
 // credentials are not retried, the points are reported dropped, the exit code stays 0.
 func TestInfluxDBCredentials(t *testing.T) {
-	base, _ := influxdWith(t, true)
+	base, _ := servertest.Influxd(t, true)
 	// the first user of a server with no user may be created without credentials
 	resp, err := http.PostForm(base+"/query", url.Values{"q": {`CREATE USER "admin" WITH PASSWORD 's3cret' WITH ALL PRIVILEGES`}})
 	if err != nil {
@@ -212,7 +138,7 @@ export default function () { http.get(__ENV.TARGET); }
 	}
 	var body struct {
 		Results []struct {
-			Series []series `json:"series"`
+			Series []servertest.Series `json:"series"`
 		} `json:"results"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&body)

@@ -1,78 +1,18 @@
 package prometheusrw_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pixelk6/pixelk6/internal/testtool"
 	"github.com/pixelk6/pixelk6/output/internal/servertest"
 )
 
-// prometheusServer starts Debian's prometheus with its remote-write receiver (and native
-// histograms) on a free loopback port, its storage in a temporary directory.
-func prometheusServer(t *testing.T) (string, *servertest.Proc) {
-	t.Helper()
-	bin := testtool.Require(t, "prometheus", "prometheus")
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1h\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := testtool.FreePort(t)
-	p := servertest.Start(t, bin, "--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--web.enable-remote-write-receiver",
-		"--enable-feature=native-histograms")
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	p.WaitHTTP(t, base+"/-/ready", http.StatusOK)
-	return base, p
-}
-
-// promQL runs an instant query and returns its vector's values by the labels' string.
-func promQL(t *testing.T, base, q string) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/api/v1/query?" + url.Values{"query": {q}}.Encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatal(err)
-	}
-	if body.Status != "success" {
-		t.Fatalf("query %q: %s", q, body.Error)
-	}
-	out := map[string]float64{}
-	for _, r := range body.Data.Result {
-		v, err := strconv.ParseFloat(r.Value[1].(string), 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[fmt.Sprint(r.Metric)] = v
-	}
-	return out
-}
-
 func one(t *testing.T, base, q string) float64 {
 	t.Helper()
-	r := promQL(t, base, q)
+	r := servertest.PromQL(t, base, q)
 	if len(r) != 1 {
 		t.Fatalf("query %q: %d results, want 1: %v", q, len(r), r)
 	}
@@ -101,7 +41,7 @@ export default function () {
 // json and checks, with PromQL, that the counters' totals and the trends' counts and sums
 // equal the JSON output's.
 func TestPrometheusRemoteWrite(t *testing.T) {
-	base, _ := prometheusServer(t)
+	base, _ := servertest.Prometheus(t)
 	target := servertest.Target(t)
 	js := filepath.Join(t.TempDir(), "out.json")
 	sc := servertest.Script(t, script)
@@ -150,7 +90,7 @@ func TestPrometheusRemoteWrite(t *testing.T) {
 // TestPrometheusNativeHistogram sends trends as native histograms and checks their count
 // and sum.
 func TestPrometheusNativeHistogram(t *testing.T) {
-	base, _ := prometheusServer(t)
+	base, _ := servertest.Prometheus(t)
 	target := servertest.Target(t)
 	js := filepath.Join(t.TempDir(), "out.json")
 	t.Setenv("K6_PROMETHEUS_RW_SERVER_URL", base+"/api/v1/write")
@@ -178,7 +118,7 @@ func TestPrometheusNativeHistogram(t *testing.T) {
 // TestPrometheusKilled kills the server in the middle of a run, with stale markers on:
 // the run finishes with exit code 0 and reports the dropped points.
 func TestPrometheusKilled(t *testing.T) {
-	base, proc := prometheusServer(t)
+	base, proc := servertest.Prometheus(t)
 	target := servertest.Target(t)
 	sc := servertest.Script(t, `
 import http from 'k6/http';
