@@ -2,15 +2,15 @@ package output_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/pixelk6/pixelk6/extension/pixel/pixelmetrics"
-	"github.com/pixelk6/pixelk6/metrics"
+	_ "github.com/pixelk6/pixelk6/extension/pixel" // k6/x/pixel, as pixelk6 links it
 	"github.com/pixelk6/pixelk6/output/internal/servertest"
+	"github.com/pixelk6/pixelk6/simulator"
 )
 
 // dashboard is the part of a Grafana dashboard file the test reads: its panels' queries.
@@ -42,52 +42,41 @@ func readDashboard(t *testing.T, name string) dashboard {
 	return d
 }
 
-// dashboardScript makes HTTP requests with a check and adds a sample to every metric of
-// the k6/x/pixel contract, with its contract's type, so every panel has data.
-func dashboardScript() string {
-	var decl, add strings.Builder
-	kinds := map[metrics.MetricType]string{metrics.Counter: "Counter", metrics.Gauge: "Gauge", metrics.Rate: "Rate", metrics.Trend: "Trend"}
-	for i, d := range pixelmetrics.All() {
-		fmt.Fprintf(&decl, "const m%d = new %s(%q%s);\n", i, kinds[d.Type], d.Name, map[bool]string{true: ", true"}[d.Contains == metrics.Time])
-		v := "1 + Math.random()"
-		if d.Type == metrics.Rate {
-			v = "true"
-		}
-		fmt.Fprintf(&add, "  m%d.add(%s);\n", i, v)
-	}
-	return `import http from 'k6/http';
-import { check, sleep } from 'k6';
-import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
-` + decl.String() + `export const options = { vus: 2, duration: '4s' };
-export default function () {
-  const r = http.get(__ENV.TARGET);
-  check(r, { 'status is 200': (r) => r.status === 200 });
-` + add.String() + `  sleep(0.1);
-}
-`
-}
-
-// TestGrafanaDashboards runs a test with the InfluxDB and Prometheus remote-write outputs
-// into the real servers and runs every query of examples/grafana's two dashboards against
-// them: each must be valid and return data, so the dashboards' metric names, stats and
-// units follow what the outputs write.
+// TestGrafanaDashboards runs the user guide's REST and streaming scripts (k6/x/pixel, the
+// real extension) against pixelsim with the InfluxDB and Prometheus remote-write outputs
+// into the real servers, then runs every query of examples/grafana's two dashboards
+// against them: each must be valid and return data, so the dashboards' metric names,
+// stats and units follow what the outputs write of what the guide measures.
 func TestGrafanaDashboards(t *testing.T) {
 	influx := readDashboard(t, "pixelk6-influxdb.json")
 	prom := readDashboard(t, "pixelk6-prometheus.json")
 	influxBase, _ := servertest.Influxd(t, false)
 	promBase, _ := servertest.Prometheus(t)
-	target := servertest.Target(t)
+	sim, err := simulator.New(simulator.Config{Latency: simulator.FixedLatency(2 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
 	t.Setenv("K6_INFLUXDB_PUSH_INTERVAL", "500ms")
 	t.Setenv("K6_PROMETHEUS_RW_SERVER_URL", promBase+"/api/v1/write")
 	t.Setenv("K6_PROMETHEUS_RW_PUSH_INTERVAL", "500ms")
 	t.Setenv("K6_PROMETHEUS_RW_TREND_STATS", "p(50),p(95),p(99)") // as examples/grafana/README.md says
-	code, _, stderr := servertest.Run(t, "-q", "--no-color", "-e", "TARGET="+target,
-		"--out", "influxdb="+influxBase+"/k6", "--out", "experimental-prometheus-rw", servertest.Script(t, dashboardScript()))
-	if code != 0 {
-		t.Fatalf("exit code %d: %s", code, stderr)
-	}
-	if strings.Contains(stderr, "dropped") {
-		t.Fatalf("points dropped: %s", stderr)
+	for _, script := range []string{"k6-rest-inference-load.js", "k6-websocket-streaming-load.js"} {
+		code, _, stderr := servertest.Run(t, "-q", "--no-color", "--no-thresholds", "--vus", "2", "--duration", "3s",
+			"-e", "API_URL="+api, "-e", "WS_URL=ws"+strings.TrimPrefix(api, "http")+"/ws/pixel-multimodal",
+			"-e", "AUDIO_FRAMES=5", "-e", "THINK_TIME=0",
+			"--out", "influxdb="+influxBase+"/k6", "--out", "experimental-prometheus-rw",
+			filepath.Join("..", "scripts", script))
+		if code != 0 {
+			t.Fatalf("%s: exit code %d: %s", script, code, stderr)
+		}
+		if strings.Contains(stderr, "dropped") {
+			t.Fatalf("%s: points dropped: %s", script, stderr)
+		}
 	}
 	for _, p := range influx.Panels {
 		for _, tg := range p.Targets {
