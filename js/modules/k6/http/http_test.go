@@ -263,3 +263,13 @@ func TestAsyncRequest(t *testing.T) {
 		t.Errorf("%d http_reqs, want 2", n)
 	}
 }
+
+// k6 v2.2's Response.timings keeps looking_up (never measured, always 0) next to the
+// documented phases; a script reading it gets 0, not undefined.
+func TestTimingsKeys(t *testing.T) {
+	srv := server(t)
+	run(t, srv.URL, "const tm = http.get(`${BASE}/health`).timings;\n"+
+		"const keys = Object.keys(tm).join(',');\n"+
+		"if (keys !== 'blocked,looking_up,connecting,tls_handshaking,sending,waiting,receiving,duration') throw new Error('keys ' + keys);\n"+
+		"if (tm.looking_up !== 0) throw new Error('looking_up ' + tm.looking_up);")
+}
