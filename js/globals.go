@@ -376,7 +376,7 @@ func (v *vu) require(dir, spec string) (*goja.Object, error) {
 			return nil, fmt.Errorf("%s has a top-level await that has not settled when it is imported here: "+
 				"pixelk6 waits for a module's top-level await only in a module that itself has one (add one to the importer)", key)
 		case goja.PromiseStateRejected:
-			return nil, rejectionError(p.Result())
+			return nil, rejectionError(p.Result(), false)
 		}
 	}
 	return exp, nil

@@ -47,6 +47,12 @@ type vu struct {
 	dataValue goja.Value
 	iterInVU  int64
 	aborted   error // set by test.abort(); wins over whatever the call returned
+
+	// rejections are the Promises rejected with no handler during the current call, in
+	// order (a handler attached later removes its Promise); nil outside call, which is
+	// when nothing is tracked (the init context settles its module Promises itself).
+	rejections []*goja.Promise
+	callResult *goja.Promise // the called function's own Promise: call reports it itself
 }
 
 // Abort records test.abort() (k6/execution calls it) for the current call.
@@ -98,6 +104,8 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		b: b, rt: rt, loop: newEventLoop(), ctx: ctx, state: state,
 		modules: map[string]*goja.Object{}, timers: map[int64]*timer{}, fnCache: map[string]goja.Callable{},
 	}
+	rt.SetPromiseRejectionTracker(v.trackRejection)
+	v.loop.setCheck(v.unhandledRejection)
 	if err := v.installGlobals(); err != nil {
 		return nil, &InitError{err}
 	}
@@ -333,16 +341,53 @@ func (v *vu) stringify(val goja.Value) (json.RawMessage, error) {
 	return json.RawMessage(s.String()), nil
 }
 
+// trackRejection is the runtime's promise rejection tracker (ECMAScript's
+// HostPromiseRejectionTracker): while a call runs it keeps the Promises rejected with no
+// handler.
+func (v *vu) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {
+	if v.rejections == nil {
+		return
+	}
+	if op == goja.PromiseRejectionReject {
+		v.rejections = append(v.rejections, p)
+		return
+	}
+	for i, q := range v.rejections { // a handler was attached after the rejection
+		if q == p {
+			v.rejections = append(v.rejections[:i], v.rejections[i+1:]...)
+			break
+		}
+	}
+}
+
+// unhandledRejection runs after each task of a call's event loop: a Promise rejected with
+// no handler by then ends the call with "Uncaught (in promise) ..." (the iteration fails,
+// as in k6, instead of the error going unseen). The called function's own Promise is left
+// to call.
+func (v *vu) unhandledRejection() error {
+	for _, p := range v.rejections {
+		if p != v.callResult {
+			return rejectionError(p.Result(), true)
+		}
+	}
+	return nil
+}
+
 // call runs fn(args...) on the event loop until it and its promise settle.
 func (v *vu) call(ctx context.Context, fn goja.Callable, args ...goja.Value) (goja.Value, error) {
 	var result goja.Value
+	v.rejections, v.callResult = make([]*goja.Promise, 0, 1), nil
 	err := v.withInterrupt(ctx, func() error {
 		return v.loop.run(ctx, func() error {
 			var err error
 			result, err = fn(goja.Undefined(), args...)
+			if result != nil {
+				v.callResult, _ = result.Export().(*goja.Promise)
+			}
 			return err
 		})
 	})
+	v.rejections, v.callResult = nil, nil
 	v.stopTimers()
 	if v.aborted != nil {
 		err, v.aborted = v.aborted, nil
