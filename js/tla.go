@@ -472,7 +472,9 @@ func compileTLA(name, src string, loader api.Loader) (*goja.Program, error) {
 	b.WriteString("\n})\n//# sourceMappingURL=data:application/json;base64,")
 	b.WriteString(base64.StdEncoding.EncodeToString(shifted))
 	b.WriteByte('\n')
-	prog, err := goja.Compile(name, b.String(), false)
+	// A module with top-level await is an ES module: strict mode code, as in k6 (see
+	// wasESModule).
+	prog, err := goja.Compile(name, b.String(), true)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", name, err)
 	}
