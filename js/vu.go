@@ -95,6 +95,12 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	if state.Samples == nil {
 		state.Samples = metrics.PusherFunc(func(context.Context, []metrics.Sample) {})
 	}
+	if state.Metadata == nil {
+		state.Metadata = modules.NewTagMap(nil)
+	}
+	if um, ok := state.Samples.(userMetadata); !ok || um.md != state.Metadata {
+		state.Samples = userMetadata{next: state.Samples, md: state.Metadata}
+	}
 	if state.HTTPClient == nil {
 		state.HTTPClient = httpmod.NewClient(state)
 	}
@@ -570,4 +576,30 @@ func readFileCtx(ctx context.Context, read func(string) ([]byte, error), p strin
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// userMetadata adds the VU's metadata (vu.metrics.metadata) to every sample the VU pushes,
+// as k6 does; a sample's own metadata (vu, iter, ...) wins. While the script has set none,
+// samples pass untouched.
+type userMetadata struct {
+	next metrics.Pusher
+	md   *modules.TagMap
+}
+
+func (p userMetadata) Push(ctx context.Context, samples []metrics.Sample) {
+	if p.md.Version() != 0 {
+		if md := p.md.Clone(); len(md) > 0 {
+			for i := range samples {
+				m := make(map[string]string, len(md)+len(samples[i].Metadata))
+				for k, v := range md {
+					m[k] = v
+				}
+				for k, v := range samples[i].Metadata {
+					m[k] = v
+				}
+				samples[i].Metadata = m
+			}
+		}
+	}
+	p.next.Push(ctx, samples)
 }
