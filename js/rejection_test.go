@@ -55,3 +55,21 @@ func TestUnhandledRejection(t *testing.T) {
 		})
 	}
 }
+
+// TestUnhandledRejectionInInit: the init context fails on a Promise rejected with no
+// handler too (k6: a script error, exit 107), in a script with or without top-level await;
+// a handled one does not.
+func TestUnhandledRejectionInInit(t *testing.T) {
+	for _, src := range []string{
+		"Promise.reject(new Error('init'));\nexport default function () {}\n",
+		"await Promise.resolve();\nPromise.reject(new Error('init'));\nexport default function () {}\n",
+	} {
+		_, err := jstest.Load(t, src, nil)
+		if err == nil || !strings.Contains(err.Error(), "Uncaught (in promise) Error: init") {
+			t.Errorf("%q: err = %v, want the unhandled rejection", src, err)
+		}
+	}
+	if _, err := jstest.Load(t, "Promise.reject(new Error('init')).catch(() => {});\nexport default function () {}\n", nil); err != nil {
+		t.Errorf("handled rejection failed the init context: %v", err)
+	}
+}

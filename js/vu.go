@@ -48,9 +48,9 @@ type vu struct {
 	iterInVU  int64
 	aborted   error // set by test.abort(); wins over whatever the call returned
 
-	// rejections are the Promises rejected with no handler during the current call, in
-	// order (a handler attached later removes its Promise); nil outside call, which is
-	// when nothing is tracked (the init context settles its module Promises itself).
+	// rejections are the Promises rejected with no handler during the current call or
+	// init context, in order (a handler attached later removes its Promise); nil between
+	// them, when nothing is tracked.
 	rejections []*goja.Promise
 	callResult *goja.Promise // the called function's own Promise: call reports it itself
 }
@@ -122,6 +122,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		}
 		return readFileCtx(ctx, b.opts.ReadFile, p)
 	}
+	v.rejections = make([]*goja.Promise, 0, 1) // the init context fails on one too, as in k6
 	err := v.withInterrupt(ctx, func() error {
 		return v.loop.run(ctx, func() error {
 			exp, err := v.requireFile(b.path)
@@ -132,6 +133,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 			return nil
 		})
 	})
+	v.rejections = nil
 	if err == nil {
 		err = v.settleMain()
 	}
@@ -372,11 +374,22 @@ func (v *vu) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) 
 // to call.
 func (v *vu) unhandledRejection() error {
 	for _, p := range v.rejections {
-		if p != v.callResult {
+		if p != v.callResult && !v.isModulePromise(p) {
 			return rejectionError(p.Result(), true)
 		}
 	}
 	return nil
+}
+
+// isModulePromise reports whether p is the evaluation of a module with top-level await:
+// its importer (or settleMain, for the main script) reports its rejection.
+func (v *vu) isModulePromise(p *goja.Promise) bool {
+	for _, q := range v.pending {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 // call runs fn(args...) on the event loop until it and its promise settle.
