@@ -49,9 +49,9 @@ type vu struct {
 	aborted   error // set by test.abort(); wins over whatever the call returned
 
 	// rejections are the Promises rejected with no handler during the current call or
-	// init context, in order (a handler attached later removes its Promise); nil between
-	// them, when nothing is tracked.
+	// init context, in order (a handler attached later removes its Promise).
 	rejections []*goja.Promise
+	tracking   bool          // rejections are being tracked (its buffer is reused)
 	callResult *goja.Promise // the called function's own Promise: call reports it itself
 }
 
@@ -122,7 +122,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		}
 		return readFileCtx(ctx, b.opts.ReadFile, p)
 	}
-	v.rejections = make([]*goja.Promise, 0, 1) // the init context fails on one too, as in k6
+	v.trackRejections(true) // the init context fails on one too, as in k6
 	err := v.withInterrupt(ctx, func() error {
 		return v.loop.run(ctx, func() error {
 			exp, err := v.requireFile(b.path)
@@ -133,7 +133,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 			return nil
 		})
 	})
-	v.rejections = nil
+	v.trackRejections(false)
 	if err == nil {
 		err = v.settleMain()
 	}
@@ -353,7 +353,7 @@ func (v *vu) stringify(val goja.Value) (json.RawMessage, error) {
 // HostPromiseRejectionTracker): while a call runs it keeps the Promises rejected with no
 // handler.
 func (v *vu) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {
-	if v.rejections == nil {
+	if !v.tracking {
 		return
 	}
 	if op == goja.PromiseRejectionReject {
@@ -381,6 +381,13 @@ func (v *vu) unhandledRejection() error {
 	return nil
 }
 
+// trackRejections starts (on) or ends tracking the Promises rejected with no handler,
+// emptying the list either way; its buffer is reused, so a call costs no allocation.
+func (v *vu) trackRejections(on bool) {
+	clear(v.rejections)
+	v.rejections, v.tracking, v.callResult = v.rejections[:0], on, nil
+}
+
 // isModulePromise reports whether p is the evaluation of a module with top-level await:
 // its importer (or settleMain, for the main script) reports its rejection.
 func (v *vu) isModulePromise(p *goja.Promise) bool {
@@ -395,7 +402,7 @@ func (v *vu) isModulePromise(p *goja.Promise) bool {
 // call runs fn(args...) on the event loop until it and its promise settle.
 func (v *vu) call(ctx context.Context, fn goja.Callable, args ...goja.Value) (goja.Value, error) {
 	var result goja.Value
-	v.rejections, v.callResult = make([]*goja.Promise, 0, 1), nil
+	v.trackRejections(true)
 	err := v.withInterrupt(ctx, func() error {
 		return v.loop.run(ctx, func() error {
 			var err error
@@ -406,7 +413,7 @@ func (v *vu) call(ctx context.Context, fn goja.Callable, args ...goja.Value) (go
 			return err
 		})
 	})
-	v.rejections, v.callResult = nil, nil
+	v.trackRejections(false)
 	v.stopTimers()
 	if v.aborted != nil {
 		err, v.aborted = v.aborted, nil
