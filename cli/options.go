@@ -777,7 +777,47 @@ func testOptionsJSON(o options, scenarios []executor.Config) []byte {
 	if err != nil {
 		return nil
 	}
-	return b
+	// k6's shape (see k6/execution's test.options): its defaults for systemTags and
+	// summaryTrendStats, dns with its lower-case keys, consoleOutput and localIPs (flags
+	// only), and k6 options pixelk6 keeps aside as written (ext, cloud, ...).
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil
+	}
+	set := func(k string, v any) {
+		if raw, err := json.Marshal(v); err == nil {
+			m[k] = raw
+		}
+	}
+	if o.SystemTags == nil {
+		set("systemTags", modules.DefaultSystemTags())
+	}
+	if o.SummaryTrendStats == nil {
+		set("summaryTrendStats", []string{"avg", "min", "med", "max", "p(90)", "p(95)"})
+	}
+	dns := map[string]*string{"ttl": nil, "select": nil, "policy": nil}
+	if o.DNS != nil {
+		for k, v := range map[string]string{"ttl": o.DNS.TTL, "select": o.DNS.Select, "policy": o.DNS.Policy} {
+			if v != "" {
+				dns[k] = &v
+			}
+		}
+	}
+	set("dns", dns)
+	set("consoleOutput", o.ConsoleOutput)
+	if len(o.LocalIPs) > 0 {
+		set("localIPs", strings.Join(o.LocalIPs, ","))
+	}
+	for _, k := range []string{"ext", "cloud", "metricSamplesBufferSize", "features"} {
+		if v, ok := o.Other[k]; ok {
+			m[k] = v
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 // segmentTuple is the execution segment of the consolidated options within their

@@ -248,3 +248,40 @@ func TestConsolidateTierOrder(t *testing.T) {
 		t.Errorf("script set logOutput %q", *so.LogOutput)
 	}
 }
+
+// TestTestOptionsJSON: the options k6/execution's test.options shows are in k6's shape:
+// k6's defaults for systemTags and summaryTrendStats, dns with lower-case keys (null when
+// unset, as k6), consoleOutput and localIPs from the flags, k6 keys kept aside (ext), and
+// the scenarios as run.
+func TestTestOptionsJSON(t *testing.T) {
+	so, err := parseScriptOptions(json.RawMessage(`{"vus":2,"duration":"3s","ext":{"loadimpact":{"name":"x"}},"dns":{"ttl":"1m"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := "out.log"
+	rc, err := newRunConfig(consolidate(tiers{defaults: defaultOptions(), script: so, flags: options{ConsoleOutput: &console, LocalIPs: []string{"10.0.0.1", "10.0.0.2"}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(rc.Test.OptionsJSON, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"systemTags":        `["check","error","error_code","expected_response","group","method","name","proto","scenario","service","status","subproto","tls_version","url"]`,
+		"summaryTrendStats": `["avg","min","med","max","p(90)","p(95)"]`,
+		"dns":               `{"policy":null,"select":null,"ttl":"1m"}`,
+		"consoleOutput":     `"out.log"`,
+		"localIPs":          `"10.0.0.1,10.0.0.2"`,
+		"ext":               `{"loadimpact":{"name":"x"}}`,
+	}
+	for k, w := range want {
+		if string(got[k]) != w {
+			t.Errorf("%s = %s, want %s", k, got[k], w)
+		}
+	}
+	var scen map[string]map[string]any
+	if err := json.Unmarshal(got["scenarios"], &scen); err != nil || scen["default"]["executor"] != "constant-vus" {
+		t.Errorf("scenarios %s (%v)", got["scenarios"], err)
+	}
+}

@@ -226,6 +226,10 @@ type compiled struct {
 	src  string
 	deps []string
 
+	// assigned are the k6 globals (setTimeout, console, ...) the source assigns by bare
+	// name; see vu.ownGlobals.
+	assigned []string
+
 	mu          sync.Mutex
 	depsChecked bool
 	depsAsync   bool
@@ -298,7 +302,7 @@ func (c *compiler) load(ctx context.Context, abs string) (*compiled, error) {
 			e.err = err
 			return
 		}
-		e.c = &compiled{path: abs, prog: prog, async: async, deps: deps}
+		e.c = &compiled{path: abs, prog: prog, async: async, deps: deps, assigned: assignedGlobals(string(src))}
 		if !async {
 			e.c.src = string(src)
 		}
@@ -405,6 +409,7 @@ func compileCJS(name, code string, srcMap []byte, err error) (*goja.Program, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: source map: %w", name, err)
 	}
+	strict := wasESModule(code, unmapped)
 	var b strings.Builder
 	b.Grow(len(wrapperHead) + len(code) + len(shifted)*4/3 + 64)
 	b.WriteString(wrapperHead)
@@ -418,11 +423,38 @@ func compileCJS(name, code string, srcMap []byte, err error) (*goja.Program, err
 	b.WriteString("\n})\n//# sourceMappingURL=data:application/json;base64,")
 	b.WriteString(base64.StdEncoding.EncodeToString(shifted))
 	b.WriteByte('\n')
-	prog, err := goja.Compile(name, b.String(), false)
+	prog, err := goja.Compile(name, b.String(), strict)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", name, err)
 	}
 	return prog, nil
+}
+
+// esmImport is how esbuild's CommonJS output starts a converted import statement (also a
+// side-effect import, `import './x.js'`, and named imports, which need no helper).
+var esmImport = regexp.MustCompile(`(?m)^var import_[\w$]+ = (?:__toESM\()?require\(`)
+
+// wasESModule reports whether esbuild's CommonJS output code came from an ES module (a file
+// with import or export statements): k6 runs those as native ES modules, which are strict
+// mode code (assigning an undeclared variable throws a ReferenceError, `this` in a plain
+// function call is undefined), and a file without them as a CommonJS function, sloppy unless
+// it says "use strict". esbuild adds no directive, so the output is read instead: an export
+// puts its __export/__toCommonJS helpers in the first unmapped lines, an import becomes a
+// `var import_name = require(...)` statement.
+func wasESModule(code string, unmapped int) bool {
+	head := code
+	for i, pos := 0, 0; i < unmapped; i++ {
+		n := strings.IndexByte(code[pos:], '\n')
+		if n < 0 {
+			break
+		}
+		pos += n + 1
+		head = code[:pos]
+	}
+	if unmapped > 0 && (strings.Contains(head, "var __toCommonJS = ") || strings.Contains(head, "var __export = ")) {
+		return true
+	}
+	return esmImport.MatchString(code)
 }
 
 // shiftSourceMap moves every mapping one generated line down, for the wrapper's first line.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +31,45 @@ func (v *vu) installGlobals() error {
 		return fmt.Errorf("installing globals: %w", err)
 	}
 	return nil
+}
+
+// assignedGlobal finds an assignment (plain or compound) to one of the lazily made globals
+// by its bare name: not a member (obj.console = ...), not a comparison (==, ===, <=, ...).
+var assignedGlobal = regexp.MustCompile(`(?:^|[^.\w$])(TextDecoder|TextEncoder|__ENV|__VU|clearInterval|clearTimeout|console|crypto|global|open|performance|require|setInterval|setTimeout)\s*(?:\*\*|<<|>>>|>>|&&|\|\||\?\?|[-+*/%&|^])?=(?:[^=]|$)`)
+
+// assignedGlobals returns the lazily made globals that src assigns by bare name, once each.
+// A match in a comment, a string or a declaration of a local of that name only costs the
+// VU that global made up front.
+func assignedGlobals(src string) []string {
+	var out []string
+	for _, m := range assignedGlobal.FindAllStringSubmatch(src, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+// ownGlobals makes the globals names own properties of the global object before a module
+// that assigns them runs. ES modules are strict mode code, and goja resolves a strict
+// assignment to an undeclared name against the global object's own properties only, so
+// `setTimeout = f` would throw a ReferenceError where k6 (whose globals are own
+// properties) replaces the global. Scripts rarely do that, so the other VUs keep their
+// globals lazy. __ITER, which changes with every iteration, is not offered.
+func (v *vu) ownGlobals(names []string) {
+	if len(names) == 0 {
+		return
+	}
+	g := v.rt.GlobalObject()
+	own := g.GetOwnPropertyNames()
+	for _, k := range names {
+		if slices.Contains(own, k) {
+			continue // made already (by another module), perhaps assigned since
+		}
+		if val := g.Get(k); val != nil { // read through lazyGlobals
+			_ = g.DefineDataProperty(k, val, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		}
+	}
 }
 
 // lazyGlobalNames are the globals lazyGlobals serves, sorted.
@@ -376,7 +416,7 @@ func (v *vu) require(dir, spec string) (*goja.Object, error) {
 			return nil, fmt.Errorf("%s has a top-level await that has not settled when it is imported here: "+
 				"pixelk6 waits for a module's top-level await only in a module that itself has one (add one to the importer)", key)
 		case goja.PromiseStateRejected:
-			return nil, rejectionError(p.Result())
+			return nil, rejectionError(p.Result(), false)
 		}
 	}
 	return exp, nil
@@ -521,6 +561,7 @@ func (v *vu) requireFile(abs string) (*goja.Object, error) {
 		}
 		async = true
 	}
+	v.ownGlobals(c.assigned)
 	fnVal, err := v.rt.RunProgram(prog)
 	if err != nil {
 		return nil, err

@@ -15,5 +15,8 @@ func newEventLoop() *eventLoop { return &eventLoop{eventloop.New()} }
 // register reserves a callback slot (eventloop.Loop.Register).
 func (l *eventLoop) register() func(f func() error) { return l.l.Register() }
 
+// setCheck installs the function run calls after each task (eventloop.Loop.SetCheck).
+func (l *eventLoop) setCheck(check func() error) { l.l.SetCheck(check) }
+
 // run drives one run of the loop (eventloop.Loop.Run).
 func (l *eventLoop) run(ctx context.Context, first func() error) error { return l.l.Run(ctx, first) }

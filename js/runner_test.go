@@ -19,7 +19,7 @@ func TestRunnerBuildsState(t *testing.T) {
 import exec from 'k6/execution';
 export default function () {
   console.log([__VU, __ITER, __ENV.MODE, exec.vu.tags.sc, exec.scenario.name, exec.scenario.executor,
-    exec.scenario.iterationInTest, exec.instance.vusInitialized, exec.scenario.progress, exec.test.options.marker].join(' '));
+    exec.scenario.iterationInTest, exec.instance.vusInitialized, exec.scenario.progress, exec.test.options.userAgent].join(' '));
 }`)
 	r := NewRunner(h.b, modules.Options{UserAgent: "ua/1"})
 	capture := &metricstest.Capture{}
@@ -27,7 +27,7 @@ export default function () {
 	v, err := r.NewVU(context.Background(), engine.VUSpec{
 		ID: 3, Tags: map[string]string{"sc": "a"}, Env: map[string]string{"MODE": "m"}, Samples: capture,
 		Instance:    func() engine.InstanceStats { return engine.InstanceStats{VUsInitialized: 4, Start: start} },
-		TestOptions: []byte(`{"marker":"opts"}`),
+		TestOptions: []byte(`{"userAgent":"opts"}`),
 	})
 	if err != nil {
 		t.Fatal(err)

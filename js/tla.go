@@ -472,7 +472,9 @@ func compileTLA(name, src string, loader api.Loader) (*goja.Program, error) {
 	b.WriteString("\n})\n//# sourceMappingURL=data:application/json;base64,")
 	b.WriteString(base64.StdEncoding.EncodeToString(shifted))
 	b.WriteByte('\n')
-	prog, err := goja.Compile(name, b.String(), false)
+	// A module with top-level await is an ES module: strict mode code, as in k6 (see
+	// wasESModule).
+	prog, err := goja.Compile(name, b.String(), true)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", name, err)
 	}
@@ -579,7 +581,7 @@ func (v *vu) settleMain() error {
 	}
 	switch p.State() {
 	case goja.PromiseStateRejected:
-		return rejectionError(p.Result())
+		return rejectionError(p.Result(), false)
 	case goja.PromiseStatePending:
 		return fmt.Errorf("%s: the script's top-level await never settled (it awaits a Promise that is never resolved)", v.b.path)
 	}
@@ -587,14 +589,18 @@ func (v *vu) settleMain() error {
 }
 
 // rejectionError turns a rejected Promise's reason into a ScriptException, with the stack of
-// an Error.
-func rejectionError(reason goja.Value) error {
+// an Error. uncaught keeps the "Uncaught (in promise) " prefix on an Error's message too
+// (k6's wording for a Promise rejected with no handler).
+func rejectionError(reason goja.Value, uncaught bool) error {
 	msg := "Uncaught (in promise) " + reason.String()
 	stack := ""
 	if o, ok := reason.(*goja.Object); ok {
 		if s := o.Get("stack"); s != nil && !goja.IsUndefined(s) {
 			if first, rest, ok := strings.Cut(s.String(), "\n"); ok {
 				msg, stack = first, userFrames(rest)
+				if uncaught {
+					msg = "Uncaught (in promise) " + first
+				}
 			}
 		}
 	}

@@ -47,6 +47,12 @@ type vu struct {
 	dataValue goja.Value
 	iterInVU  int64
 	aborted   error // set by test.abort(); wins over whatever the call returned
+
+	// rejections are the Promises rejected with no handler during the current call or
+	// init context, in order (a handler attached later removes its Promise).
+	rejections []*goja.Promise
+	tracking   bool          // rejections are being tracked (its buffer is reused)
+	callResult *goja.Promise // the called function's own Promise: call reports it itself
 }
 
 // Abort records test.abort() (k6/execution calls it) for the current call.
@@ -89,6 +95,12 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	if state.Samples == nil {
 		state.Samples = metrics.PusherFunc(func(context.Context, []metrics.Sample) {})
 	}
+	if state.Metadata == nil {
+		state.Metadata = modules.NewTagMap(nil)
+	}
+	if um, ok := state.Samples.(userMetadata); !ok || um.md != state.Metadata {
+		state.Samples = userMetadata{next: state.Samples, md: state.Metadata}
+	}
 	if state.HTTPClient == nil {
 		state.HTTPClient = httpmod.NewClient(state)
 	}
@@ -98,6 +110,8 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		b: b, rt: rt, loop: newEventLoop(), ctx: ctx, state: state,
 		modules: map[string]*goja.Object{}, timers: map[int64]*timer{}, fnCache: map[string]goja.Callable{},
 	}
+	rt.SetPromiseRejectionTracker(v.trackRejection)
+	v.loop.setCheck(v.unhandledRejection)
 	if err := v.installGlobals(); err != nil {
 		return nil, &InitError{err}
 	}
@@ -111,6 +125,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 		}
 		return readFileCtx(ctx, b.opts.ReadFile, p)
 	}
+	v.trackRejections(true) // the init context fails on one too, as in k6
 	err := v.withInterrupt(ctx, func() error {
 		return v.loop.run(ctx, func() error {
 			exp, err := v.requireFile(b.path)
@@ -121,6 +136,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 			return nil
 		})
 	})
+	v.trackRejections(false)
 	if err == nil {
 		err = v.settleMain()
 	}
@@ -336,16 +352,71 @@ func (v *vu) stringify(val goja.Value) (json.RawMessage, error) {
 	return json.RawMessage(s.String()), nil
 }
 
+// trackRejection is the runtime's promise rejection tracker (ECMAScript's
+// HostPromiseRejectionTracker): while a call runs it keeps the Promises rejected with no
+// handler.
+func (v *vu) trackRejection(p *goja.Promise, op goja.PromiseRejectionOperation) {
+	if !v.tracking {
+		return
+	}
+	if op == goja.PromiseRejectionReject {
+		v.rejections = append(v.rejections, p)
+		return
+	}
+	for i, q := range v.rejections { // a handler was attached after the rejection
+		if q == p {
+			v.rejections = append(v.rejections[:i], v.rejections[i+1:]...)
+			break
+		}
+	}
+}
+
+// unhandledRejection runs after each task of a call's event loop: a Promise rejected with
+// no handler by then ends the call with "Uncaught (in promise) ..." (the iteration fails,
+// as in k6, instead of the error going unseen). The called function's own Promise is left
+// to call.
+func (v *vu) unhandledRejection() error {
+	for _, p := range v.rejections {
+		if p != v.callResult && !v.isModulePromise(p) {
+			return rejectionError(p.Result(), true)
+		}
+	}
+	return nil
+}
+
+// trackRejections starts (on) or ends tracking the Promises rejected with no handler,
+// emptying the list either way; its buffer is reused, so a call costs no allocation.
+func (v *vu) trackRejections(on bool) {
+	clear(v.rejections)
+	v.rejections, v.tracking, v.callResult = v.rejections[:0], on, nil
+}
+
+// isModulePromise reports whether p is the evaluation of a module with top-level await:
+// its importer (or settleMain, for the main script) reports its rejection.
+func (v *vu) isModulePromise(p *goja.Promise) bool {
+	for _, q := range v.pending {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
 // call runs fn(args...) on the event loop until it and its promise settle.
 func (v *vu) call(ctx context.Context, fn goja.Callable, args ...goja.Value) (goja.Value, error) {
 	var result goja.Value
+	v.trackRejections(true)
 	err := v.withInterrupt(ctx, func() error {
 		return v.loop.run(ctx, func() error {
 			var err error
 			result, err = fn(goja.Undefined(), args...)
+			if result != nil {
+				v.callResult, _ = result.Export().(*goja.Promise)
+			}
 			return err
 		})
 	})
+	v.trackRejections(false)
 	v.stopTimers()
 	if v.aborted != nil {
 		err, v.aborted = v.aborted, nil
@@ -528,4 +599,30 @@ func readFileCtx(ctx context.Context, read func(string) ([]byte, error), p strin
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// userMetadata adds the VU's metadata (vu.metrics.metadata) to every sample the VU pushes,
+// as k6 does; a sample's own metadata (vu, iter, ...) wins. While the script has set none,
+// samples pass untouched.
+type userMetadata struct {
+	next metrics.Pusher
+	md   *modules.TagMap
+}
+
+func (p userMetadata) Push(ctx context.Context, samples []metrics.Sample) {
+	if p.md.Version() != 0 {
+		if md := p.md.Clone(); len(md) > 0 {
+			for i := range samples {
+				m := make(map[string]string, len(md)+len(samples[i].Metadata))
+				for k, v := range md {
+					m[k] = v
+				}
+				for k, v := range samples[i].Metadata {
+					m[k] = v
+				}
+				samples[i].Metadata = m
+			}
+		}
+	}
+	p.next.Push(ctx, samples)
 }

@@ -108,6 +108,11 @@ type State struct {
 	// modules that emit samples; script-level tags from options.tags, scenario tags and
 	// vu.tags live here). Modules read it; k6/execution's vu.tags writes it.
 	Tags *TagMap
+	// Metadata is the VU's metadata (k6/execution's vu.metrics.metadata): high-cardinality
+	// key/values added to the Metadata of every sample the VU emits (the JSON output's
+	// "metadata"), never to its tags. The runner adds them as samples are pushed (it
+	// makes an empty map when nil).
+	Metadata *TagMap
 	// Registry is the test run's metric registry; Builtin its k6 built-in metrics.
 	Registry *metrics.Registry
 	Builtin  *metrics.Builtin

@@ -23,6 +23,19 @@ func IsSystemTag(name string) bool {
 	return ok
 }
 
+// DefaultSystemTags returns k6's default set of system tags (what a run attaches when
+// options.systemTags is unset), sorted.
+func DefaultSystemTags() []string {
+	var out []string
+	for name, def := range systemTagNames {
+		if def {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // SystemTagEnabled reports whether the run attaches the system tag name to samples: it is
 // listed in options.systemTags (State.Options.SystemTags), or systemTags is unset (nil) and
 // name is in k6's default set (every system tag but vu, iter, ip and ocsp_status). A name

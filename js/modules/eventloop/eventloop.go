@@ -15,6 +15,7 @@ import (
 // Register returns may be called from any goroutine.
 type Loop struct {
 	wakeup chan struct{}
+	check  func() error // SetCheck's function, nil: none
 
 	mu      sync.Mutex
 	queue   []func() error
@@ -52,12 +53,20 @@ func (l *Loop) Register() (enqueue func(f func() error)) {
 	}
 }
 
+// SetCheck makes Run call check after first and after each batch of callbacks; an error it
+// returns ends the run as a callback's would (the runner reports a Promise rejected with no
+// handler this way, as k6's event loop does). Call it before Run, from the loop's goroutine.
+func (l *Loop) SetCheck(check func() error) { l.check = check }
+
 // Run calls first and then runs queued callbacks until none is pending. The first error (from
-// first or a callback) ends the run; so does ctx (its error is returned). Callbacks still
-// pending at the end are dropped.
+// first, a callback or the SetCheck function) ends the run; so does ctx (its error is
+// returned). Callbacks still pending at the end are dropped.
 func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 	defer l.Reset()
 	if err := first(); err != nil {
+		return err
+	}
+	if err := l.runCheck(); err != nil {
 		return err
 	}
 	for {
@@ -73,6 +82,9 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 			}
 		}
 		if len(q) > 0 {
+			if err := l.runCheck(); err != nil {
+				return err
+			}
 			continue // callbacks may have queued or reserved more
 		}
 		if pending == 0 {
@@ -84,6 +96,13 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 			return ctx.Err()
 		}
 	}
+}
+
+func (l *Loop) runCheck() error {
+	if l.check == nil {
+		return nil
+	}
+	return l.check()
 }
 
 // Reset drops everything pending and makes outstanding enqueue functions no-ops.

@@ -91,3 +91,34 @@ func TestStaleCallbackDropped(t *testing.T) {
 		t.Errorf("stale callback ran=%v err=%v", ran, err)
 	}
 }
+
+// TestCheck: SetCheck's function runs after first and after each batch of callbacks; its
+// error ends the run before the callbacks still pending.
+func TestCheck(t *testing.T) {
+	l := New()
+	var log []string
+	l.SetCheck(func() error {
+		log = append(log, "check")
+		if len(log) > 0 && strings.Contains(strings.Join(log, ","), "cb1") {
+			return errors.New("stop")
+		}
+		return nil
+	})
+	err := l.Run(context.Background(), func() error {
+		log = append(log, "first")
+		enq := l.Register()
+		enq(func() error {
+			log = append(log, "cb1")
+			enq2 := l.Register()
+			enq2(func() error { log = append(log, "cb2"); return nil })
+			return nil
+		})
+		return nil
+	})
+	if err == nil || err.Error() != "stop" {
+		t.Fatalf("err = %v, want the check's", err)
+	}
+	if got := strings.Join(log, ","); got != "first,check,cb1,check" {
+		t.Errorf("order %s", got)
+	}
+}

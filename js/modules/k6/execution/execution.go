@@ -5,6 +5,8 @@ package execution
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -97,56 +99,138 @@ func (m *instance) vuObject() goja.Value {
 		}
 		return st.Iteration
 	})
-	tags := m.tagsObject(st)
+	tags := rt.NewDynamicObject(&tagsView{rt: rt, st: st})
 	_ = o.Set("tags", tags)
 	md := rt.NewObject()
 	_ = md.Set("tags", tags)
+	if st.Metadata == nil {
+		st.Metadata = modules.NewTagMap(nil)
+	}
+	_ = md.Set("metadata", rt.NewDynamicObject(&metadataView{rt: rt, st: st}))
 	_ = o.Set("metrics", md)
 	return o
 }
 
-// tagsObject is vu.tags: a live view of State.Tags; writes set the VU's tags.
-func (m *instance) tagsObject(st *modules.State) goja.Value {
-	rt := m.vu.Runtime()
-	return rt.NewDynamicObject(&tagsView{rt: rt, st: st})
-}
-
+// tagsView is vu.tags and vu.metrics.tags: a live view of the VU's tags (State.Tags) and of
+// the scenario and group system tags (when options.systemTags enables them), which pixelk6
+// adds to each sample from the VU's state; writes set the VU's tags.
 type tagsView struct {
 	rt *goja.Runtime
 	st *modules.State
 }
 
+// system returns the value of the system tag k that the VU's samples carry now.
+func (t *tagsView) system(k string) (string, bool) {
+	switch k {
+	case "scenario":
+		if t.st.Scenario != "" && modules.SystemTagEnabled(t.st, "scenario") {
+			return t.st.Scenario, true
+		}
+	case "group":
+		if modules.SystemTagEnabled(t.st, "group") {
+			return t.st.Group, true
+		}
+	}
+	return "", false
+}
+
 func (t *tagsView) Get(k string) goja.Value {
+	if v, ok := t.system(k); ok {
+		return t.rt.ToValue(v)
+	}
 	if v, ok := t.st.Tags.Get(k); ok {
 		return t.rt.ToValue(v)
 	}
-	if k == "scenario" {
-		return t.rt.ToValue(t.st.Scenario)
-	}
-	return goja.Undefined()
+	return nil
 }
 
 func (t *tagsView) Set(k string, val goja.Value) bool {
-	switch val.Export().(type) {
-	case string, int64, float64, bool:
-		t.st.Tags.Set(k, val.String())
-		return true
-	default:
-		t.st.Logger.Log("warn", fmt.Sprintf("vu.tags: only string, number and boolean values are allowed, not %q for tag %q", val.String(), k))
-		return false
+	if k == "scenario" || k == "group" {
+		// pixelk6 sets these two on each sample from the VU's scenario and group, so a value
+		// written here would not reach the samples: refused loudly rather than ignored.
+		panic(t.rt.NewTypeError("vu.tags: the %q system tag is set by the runner; overriding it is not supported by pixelk6", k))
 	}
+	if s, ok := userValue(t.rt, t.st, val, "metric tag", k); ok {
+		t.st.Tags.Set(k, s)
+	}
+	return true
 }
 
-func (t *tagsView) Has(k string) bool { _, ok := t.st.Tags.Get(k); return ok }
+func (t *tagsView) Has(k string) bool {
+	if _, ok := t.system(k); ok {
+		return true
+	}
+	_, ok := t.st.Tags.Get(k)
+	return ok
+}
 
-func (t *tagsView) Delete(k string) bool { t.st.Tags.Delete(k); return true }
+func (t *tagsView) Delete(k string) bool {
+	if k == "scenario" || k == "group" {
+		panic(t.rt.NewTypeError("vu.tags: the %q system tag is set by the runner; deleting it is not supported by pixelk6", k))
+	}
+	t.st.Tags.Delete(k)
+	return true
+}
 
 func (t *tagsView) Keys() []string {
 	m := t.st.Tags.Clone()
+	for _, k := range []string{"scenario", "group"} {
+		if v, ok := t.system(k); ok {
+			m[k] = v
+		}
+	}
+	return sortedKeys(m)
+}
+
+// metadataView is vu.metrics.metadata: a live view of State.Metadata, which the runner adds
+// to every sample the VU emits.
+type metadataView struct {
+	rt *goja.Runtime
+	st *modules.State
+}
+
+func (d *metadataView) Get(k string) goja.Value {
+	if v, ok := d.st.Metadata.Get(k); ok {
+		return d.rt.ToValue(v)
+	}
+	return nil
+}
+
+func (d *metadataView) Set(k string, val goja.Value) bool {
+	if s, ok := userValue(d.rt, d.st, val, "metric metadata", k); ok {
+		d.st.Metadata.Set(k, s)
+	}
+	return true
+}
+
+func (d *metadataView) Has(k string) bool { _, ok := d.st.Metadata.Get(k); return ok }
+
+func (d *metadataView) Delete(k string) bool { d.st.Metadata.Delete(k); return true }
+
+func (d *metadataView) Keys() []string { return sortedKeys(d.st.Metadata.Clone()) }
+
+// userValue converts a tag or metadata value a script sets: strings, numbers and booleans,
+// as their string. Anything else is discarded with a warning, or throws with the throw
+// option, as k6 documents.
+func userValue(rt *goja.Runtime, st *modules.State, val goja.Value, what, k string) (string, bool) {
+	switch val.Export().(type) {
+	case string, int64, float64, bool:
+		return val.String(), true
+	}
+	msg := fmt.Sprintf("invalid value for %s '%s': only String, Boolean and Number types are accepted as a %s value", what, k, what)
+	if st.Options.Throw || st.Logger == nil {
+		panic(rt.NewTypeError(msg))
+	}
+	st.Logger.Log("warn", msg)
+	return "", false
+}
+
+func sortedKeys(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 
@@ -227,21 +311,94 @@ func (m *instance) testObject() goja.Value {
 		}
 		return goja.Undefined()
 	})
-	m.getter(o, "options", func() any {
-		var raw []byte
-		if st := m.vu.State(); st != nil && st.TestOptions != nil {
-			raw = st.TestOptions
-		} else if src, ok := m.vu.(optionsSource); ok {
-			raw = src.ScriptOptions()
+	var options goja.Value // made once per test object, as k6 does
+	_ = o.DefineAccessorProperty("options", rt.ToValue(func(goja.FunctionCall) goja.Value {
+		st := m.vu.State()
+		if st == nil {
+			panic(rt.NewGoError(fmt.Errorf("getting test options in the init context is not supported")))
 		}
-		if len(raw) == 0 {
-			return rt.NewObject()
+		if options == nil {
+			raw := st.TestOptions
+			if raw == nil {
+				if src, ok := m.vu.(optionsSource); ok {
+					raw = src.ScriptOptions()
+				}
+			}
+			options = testOptions(rt, raw)
 		}
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return rt.NewObject()
-		}
-		return v
-	})
+		return options
+	}), nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	return o
+}
+
+// optionKeys are the members of k6's test.options, in k6's order: its consolidated options
+// object without vus, duration, iterations and stages (they are in scenarios by then),
+// followed by consoleOutput and localIPs. A key the run leaves unset is null, as in k6.
+var optionKeys = []string{
+	"paused", "scenarios", "executionSegment", "executionSegmentSequence", "noSetup", "setupTimeout",
+	"noTeardown", "teardownTimeout", "handleSummaryTimeout", "rps", "dns", "maxRedirects", "userAgent",
+	"batch", "batchPerHost", "httpDebug", "insecureSkipTLSVerify", "tlsCipherSuites", "tlsVersion",
+	"tlsAuth", "throw", "thresholds", "blacklistIPs", "blockHostnames", "hosts", "noConnectionReuse",
+	"noVUConnectionReuse", "minIterationDuration", "cloud", "ext", "summaryTrendStats", "summaryTimeUnit",
+	"systemTags", "tags", "metricSamplesBufferSize", "noCookiesReset", "discardResponseBodies", "features",
+	"consoleOutput", "localIPs",
+}
+
+// testOptions is test.options from the consolidated options as JSON: k6's members in k6's
+// order (cloud only when set, as k6 omits it empty), frozen deeply, so that writes do not
+// stick (k6 freezes it too).
+func testOptions(rt *goja.Runtime, raw []byte) goja.Value {
+	var m map[string]json.RawMessage
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			panic(rt.NewGoError(fmt.Errorf("test.options: %w", err)))
+		}
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	n := 0
+	for _, k := range optionKeys {
+		v, ok := m[k]
+		if !ok || len(v) == 0 {
+			if k == "cloud" {
+				continue
+			}
+			v = json.RawMessage("null")
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+		kq, _ := json.Marshal(k)
+		b.Write(kq)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	var parse, freeze goja.Callable
+	if err := rt.Try(func() {
+		parse, _ = goja.AssertFunction(rt.Get("JSON").ToObject(rt).Get("parse"))
+		freeze, _ = goja.AssertFunction(rt.Get("Object").ToObject(rt).Get("freeze"))
+	}); err != nil {
+		panic(err)
+	}
+	obj, err := parse(goja.Undefined(), rt.ToValue(b.String()))
+	if err != nil {
+		panic(err)
+	}
+	deepFreeze(rt, freeze, obj)
+	return obj
+}
+
+func deepFreeze(rt *goja.Runtime, freeze goja.Callable, v goja.Value) {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return
+	}
+	for _, k := range o.Keys() {
+		deepFreeze(rt, freeze, o.Get(k))
+	}
+	if _, err := freeze(goja.Undefined(), o); err != nil {
+		panic(err)
+	}
 }

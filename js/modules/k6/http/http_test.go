@@ -263,3 +263,28 @@ func TestAsyncRequest(t *testing.T) {
 		t.Errorf("%d http_reqs, want 2", n)
 	}
 }
+
+// k6 v2.2's Response.timings keeps looking_up (never measured, always 0) next to the
+// documented phases; a script reading it gets 0, not undefined.
+func TestTimingsKeys(t *testing.T) {
+	srv := server(t)
+	run(t, srv.URL, "const tm = http.get(`${BASE}/health`).timings;\n"+
+		"const keys = Object.keys(tm).join(',');\n"+
+		"if (keys !== 'blocked,looking_up,connecting,tls_handshaking,sending,waiting,receiving,duration') throw new Error('keys ' + keys);\n"+
+		"if (tm.looking_up !== 0) throw new Error('looking_up ' + tm.looking_up);")
+}
+
+// An exception in the then() of http.asyncRequest with no catch fails the iteration with
+// k6's "Uncaught (in promise)" error instead of going unseen.
+func TestAsyncRequestUnhandledRejection(t *testing.T) {
+	srv := server(t)
+	h := jstest.MustLoad(t, "import http from 'k6/http';\nexport default function () {\n"+
+		"http.asyncRequest('GET', __ENV.BASE + '/health').then(() => { throw new Error('x'); });\n}\n", map[string]string{"BASE": srv.URL})
+	err := h.Run(t)
+	if err == nil || !strings.HasPrefix(err.Error(), "Uncaught (in promise) Error: x") {
+		t.Fatalf("err = %v, want the unhandled rejection", err)
+	}
+	if n := len(h.Samples.Metric("http_reqs")); n != 1 {
+		t.Errorf("%d http_reqs, want 1", n)
+	}
+}

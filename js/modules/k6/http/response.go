@@ -78,6 +78,9 @@ func (o *responseObject) Get(key string) goja.Value {
 	case "timings":
 		tm := rt.NewObject()
 		_ = tm.Set("blocked", r.timings.blocked)
+		// k6 v2.2's Response.timings still has looking_up (undocumented, never measured:
+		// always 0); kept so scripts reading it see what k6 gives them.
+		_ = tm.Set("looking_up", 0)
 		_ = tm.Set("connecting", r.timings.connecting)
 		_ = tm.Set("tls_handshaking", r.timings.tlsHandshaking)
 		_ = tm.Set("sending", r.timings.sending)

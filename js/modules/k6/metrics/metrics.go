@@ -95,7 +95,13 @@ func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Valu
 		if goja.IsUndefined(arg) || goja.IsNull(arg) {
 			return invalid("%s.add(%s): the value must be a number or a boolean")
 		}
+		// Strings, objects, ...: JavaScript's number conversion, as k6 does ('5.3' is 5.3,
+		// 'abc' and {} are NaN: a warning), except that a truthy value converting to 0
+		// counts 1 (k6's rule: '0' and [] add 1, '' adds 0).
 		value = arg.ToFloat()
+		if value == 0 && arg.ToBoolean() {
+			value = 1
+		}
 	}
 	if metric.Type == metrics.Rate && value != 0 {
 		value = 1

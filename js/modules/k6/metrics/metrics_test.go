@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,5 +119,29 @@ func TestInvalidValue(t *testing.T) {
 				t.Errorf("warnings:\n%s", logs)
 			}
 		})
+	}
+}
+
+// TestNonNumberValues: values that are not numbers convert as in k6: a numeric string adds
+// its number, a truthy value converting to 0 adds 1, and a string or object that is not a
+// number ('abc', {}) warns and adds nothing instead of throwing.
+func TestNonNumberValues(t *testing.T) {
+	h := jstest.MustLoad(t, "import { Counter } from 'k6/metrics';\nconst c = new Counter('x');\n"+
+		"export default function () {\n"+
+		"  if (c.add('abc') !== false) throw new Error('abc: add returned true');\n"+
+		"  if (c.add({ a: 1 }) !== false) throw new Error('object: add returned true');\n"+
+		"  c.add('5.5'); c.add('0'); c.add([]); c.add('');\n}\n", nil)
+	if err := h.Run(t); err != nil {
+		t.Fatalf("add('abc') stopped the iteration: %v", err)
+	}
+	var got []float64
+	for _, s := range h.Samples.Metric("x") {
+		got = append(got, s.Value)
+	}
+	if want := []float64{5.5, 1, 1, 0}; !slices.Equal(got, want) {
+		t.Errorf("values %v, want %v", got, want)
+	}
+	if logs := h.Logs.String(); !strings.Contains(logs, "x.add(abc)") || strings.Count(logs, "must be a number") != 2 {
+		t.Errorf("warnings:\n%s", logs)
 	}
 }
