@@ -8,7 +8,7 @@ FUZZTIME ?= 3s
 # The race detector needs cgo, so a C compiler: HAVE_CC is "yes" when `go env CC` resolves.
 HAVE_CC := $(shell cc=$$($(GO) env CC); command -v "$${cc%% *}" >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build test check vet fmt tidy staticcheck deadcode unit e2e fuzz bench demo clean
+.PHONY: all build test check vet fmt tidy staticcheck deadcode unit e2e fuzz bench k6-api demo clean
 
 all: build
 
@@ -64,6 +64,12 @@ bench: build
 	bash bench/scale-bench.sh
 	bash bench/websockets-bench.sh
 	bash bench/analyzer-bench.sh
+
+## k6-api: every script of examples/k6-api (k6's JavaScript API, module by module) through the
+## real runner against loopback servers the tests start; part of `make test` (unit)
+k6-api:
+	$(GO) test -count=1 -run 'TestK6API' ./cli
+	$(GO) test -count=1 ./examples/k6-api/...
 
 ## demo: build, start pixelsim, run short REST and streaming tests through pixelk6, print k6verdict's verdicts
 demo: build

@@ -96,7 +96,14 @@ type socket struct {
 	wmu      sync.Mutex
 	wq       []frame
 	wsignal  chan struct{}
-	buffered atomic.Int64 // bytes queued and not yet written
+	buffered atomic.Int64 // bytes sent and not yet handed to the kernel
+
+	// held are the frames sent during the current loop task: they go to the writer when the
+	// task ends (flushHeld, queued on the loop by the task's first send), so a script reads
+	// them in bufferedAmount for the rest of its task whatever the writer does meanwhile, as
+	// in browsers, where the bytes leave after the task. VU goroutine only.
+	held    []frame
+	holding bool
 }
 
 func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par wsconn.Params) *socket {
@@ -333,27 +340,33 @@ func (s *socket) write(conn *websocket.Conn) {
 		s.wq = nil
 		s.wmu.Unlock()
 		for _, f := range q {
+			// Counted out before the write: the server can only answer a message once it
+			// has it, so a script reading bufferedAmount in the answer's handler sees it
+			// gone (a write blocked by a server that stops reading leaves its one frame out
+			// of the count, the frames behind it in).
+			if f.kind != websocket.CloseMessage {
+				s.buffered.Add(-int64(len(f.data)))
+			}
 			if err := conn.WriteMessage(f.kind, f.data); err != nil {
 				_ = conn.Close()
 				return
-			}
-			if f.kind != websocket.CloseMessage {
-				s.buffered.Add(-int64(len(f.data)))
 			}
 		}
 	}
 }
 
-// queue hands a frame to the writer; bufferedAmount counts it until it is written. The
-// writer goroutine keeps send from ever blocking the VU (a server that stopped reading
-// fills only this queue), as browsers' send does.
+// queue hands a frame to the writer now (the close frame, after the held ones). The writer
+// goroutine keeps send from ever blocking the VU (a server that stopped reading fills only
+// this queue), as browsers' send does.
 func (s *socket) queue(f frame) {
-	if f.kind != websocket.CloseMessage {
-		s.buffered.Add(int64(len(f.data)))
-	}
 	s.wmu.Lock()
 	s.wq = append(s.wq, f)
 	s.wmu.Unlock()
+	s.signal()
+}
+
+// signal wakes the writer.
+func (s *socket) signal() {
 	select {
 	case s.wsignal <- struct{}{}:
 	default:
@@ -531,9 +544,33 @@ func (s *socket) send(call goja.FunctionCall) goja.Value {
 	if err != nil {
 		panic(s.rt.NewTypeError(err.Error()))
 	}
-	s.queue(f)
+	s.hold(f)
 	s.sample(s.st.Builtin.WSMsgsSent, time.Now(), 1)
 	return goja.Undefined()
+}
+
+// hold counts f in bufferedAmount and keeps it until the current loop task ends.
+func (s *socket) hold(f frame) {
+	s.buffered.Add(int64(len(f.data)))
+	s.held = append(s.held, f)
+	if !s.holding {
+		s.holding = true
+		s.m.vu.RegisterCallback()(func() error { s.flushHeld(); return nil })
+	}
+}
+
+// flushHeld hands the held frames to the writer, in order.
+func (s *socket) flushHeld() {
+	s.holding = false
+	if len(s.held) == 0 {
+		return
+	}
+	s.wmu.Lock()
+	s.wq = append(s.wq, s.held...)
+	s.wmu.Unlock()
+	clear(s.held)
+	s.held = s.held[:0]
+	s.signal()
 }
 
 // ping() sends a ping; its pong records ws_ping.
@@ -584,6 +621,7 @@ func (s *socket) close(call goja.FunctionCall) goja.Value {
 // connection if the server has not answered within closeGrace.
 func (s *socket) startClose() {
 	s.readyState = closing
+	s.flushHeld() // the messages sent before close() go first
 	s.queue(frame{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(s.closeCode, s.closeReason)})
 	conn := s.conn.Conn
 	s.closeTimer = time.AfterFunc(closeGrace, func() { _ = conn.Close() })

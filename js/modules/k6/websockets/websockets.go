@@ -19,8 +19,9 @@
 // closes them too.
 //
 // Each socket has a reader goroutine (the dial, then ReadMessage until the connection ends)
-// and a writer goroutine (sends leave in order; bufferedAmount counts the bytes queued and
-// not yet written). The reader hands events to the loop through a bounded queue
+// and a writer goroutine (sends leave in order, handed to it when the loop task that sent
+// them ends, as browsers transmit after the task; bufferedAmount counts the bytes sent and
+// not yet handed to the kernel, so within a task it never drops). The reader hands events to the loop through a bounded queue
 // (maxQueued): when the script falls behind, the reader stops reading and TCP pushes back on
 // the server.
 //
