@@ -23,10 +23,19 @@ var logMsg = regexp.MustCompile(`level=(\w+) msg=("(?:[^"\\]|\\.)*")`)
 // threshold checks: ['rate==1'], so one failed check exits 99; each must exit 0, log no
 // error, and print every line its .expected file holds (the line it logs after its last
 // step, so a script that stops early fails).
-func TestK6APICryptoExamples(t *testing.T) {
-	scripts, err := filepath.Glob(filepath.Join("..", "examples", "k6-api", "crypto", "*.js"))
-	if err != nil || len(scripts) < 11 {
-		t.Fatalf("examples/k6-api/crypto: %d scripts, %v", len(scripts), err)
+func TestK6APICryptoExamples(t *testing.T) { runCheckedExamples(t, "crypto", 11) }
+
+// TestK6APICoreExamples runs, the same way, pixelk6's own scripts for the k6 module (check,
+// group, sleep, fail, randomSeed), k6/metrics (held to exact values by thresholds),
+// k6/execution, k6/encoding, k6/data and k6/timers (examples/k6-api/core).
+func TestK6APICoreExamples(t *testing.T) { runCheckedExamples(t, "core", 6) }
+
+// runCheckedExamples runs every script of examples/k6-api/DIR (at least min of them) as
+// TestK6APICryptoExamples says.
+func runCheckedExamples(t *testing.T, dir string, min int) {
+	scripts, err := filepath.Glob(filepath.Join("..", "examples", "k6-api", dir, "*.js"))
+	if err != nil || len(scripts) < min {
+		t.Fatalf("examples/k6-api/%s: %d scripts, %v", dir, len(scripts), err)
 	}
 	for _, script := range scripts {
 		t.Run(filepath.Base(script), func(t *testing.T) {
