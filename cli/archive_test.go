@@ -278,11 +278,11 @@ func TestRunArchiveRemoteModules(t *testing.T) {
 // and reading the archive back serves them by URL.
 func TestWriteArchiveRemoteModules(t *testing.T) {
 	files := map[string][]byte{
-		"/work/test.js":                  []byte("import 'https://example.com/m/1.0/a.js';\n"),
+		"/home/tester/test.js":           []byte("import 'https://example.com/m/1.0/a.js';\n"),
 		"https://example.com/m/1.0/a.js": []byte("export const a = 1;\n"),
 	}
 	var buf bytes.Buffer
-	if err := writeArchive(&buf, "/work/test.js", files, []byte(`{}`), nil, ""); err != nil {
+	if err := writeArchive(&buf, "/home/tester/test.js", files, []byte(`{}`), nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	names := map[string]bool{}
