@@ -180,14 +180,34 @@ func fileURL(p string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(p)}).String()
 }
 
-// anonymise replaces the user's name in a home directory path, as k6 does.
+// homeDirs are the directory names, compared without regard to case, under which k6's
+// archives replace the next path element, a user name, with "nobody".
+var homeDirs = []string{"users", "home", "documents and settings"}
+
+// anonymise replaces the user's name in a home directory path as k6 does: the element
+// after a first directory named as in homeDirs (after an optional Windows drive such as
+// "/c"), however short, becomes "nobody"; the rest of the path is kept.
 func anonymise(p string) string {
-	for _, home := range []string{"/home/", "/Users/"} {
-		if rest, ok := strings.CutPrefix(p, home); ok {
-			if i := strings.IndexByte(rest, '/'); i > 0 {
-				return home + "nobody" + rest[i:]
-			}
+	drive, rest := "", p
+	if len(p) >= 3 && p[0] == '/' && p[2] == '/' && ('a' <= p[1]|0x20 && p[1]|0x20 <= 'z') {
+		drive, rest = p[:2], p[2:]
+	}
+	dir, after, ok := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	if !ok || !strings.HasPrefix(rest, "/") {
+		return p
+	}
+	for _, h := range homeDirs {
+		if !strings.EqualFold(dir, h) {
+			continue
 		}
+		user, tail, more := strings.Cut(after, "/")
+		if user == "" {
+			return p
+		}
+		if more {
+			return drive + "/" + dir + "/nobody/" + tail
+		}
+		return drive + "/" + dir + "/nobody"
 	}
 	return p
 }

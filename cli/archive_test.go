@@ -126,12 +126,22 @@ export default function () {
 	}
 }
 
+// TestAnonymise holds anonymise to k6's rule for archives (read in k6's lib/archive.go):
+// the element after a home directory's name, matched without regard to case and after an
+// optional Windows drive, becomes "nobody". The paths are made-up examples of that rule.
 func TestAnonymise(t *testing.T) {
 	for in, want := range map[string]string{
-		"/home/alice/tests/a.js": "/home/nobody/tests/a.js",
-		"/Users/bob/a.js":        "/Users/nobody/a.js",
-		"/tmp/x/a.js":            "/tmp/x/a.js",
-		"/home/a.js":             "/home/a.js",
+		"/home/alice/tests/a.js":             "/home/nobody/tests/a.js",
+		"/Users/bob/a.js":                    "/Users/nobody/a.js",
+		"/HOME/carol/x/y.js":                 "/HOME/nobody/x/y.js",
+		"/c/Users/dave/a.js":                 "/c/Users/nobody/a.js",
+		"/d/Documents and Settings/eve/s.js": "/d/Documents and Settings/nobody/s.js",
+		"/home/a.js":                         "/home/nobody",
+		"/home//a.js":                        "/home//a.js",
+		"/homes/frank/a.js":                  "/homes/frank/a.js",
+		"/tmp/x/a.js":                        "/tmp/x/a.js",
+		"/srv/home/x/a.js":                   "/srv/home/x/a.js",
+		"/home":                              "/home",
 	} {
 		if got := anonymise(in); got != want {
 			t.Errorf("anonymise(%q) = %q, want %q", in, got, want)
@@ -278,11 +288,11 @@ func TestRunArchiveRemoteModules(t *testing.T) {
 // and reading the archive back serves them by URL.
 func TestWriteArchiveRemoteModules(t *testing.T) {
 	files := map[string][]byte{
-		"/home/tester/test.js":           []byte("import 'https://example.com/m/1.0/a.js';\n"),
+		"/tests/test.js":                 []byte("import 'https://example.com/m/1.0/a.js';\n"),
 		"https://example.com/m/1.0/a.js": []byte("export const a = 1;\n"),
 	}
 	var buf bytes.Buffer
-	if err := writeArchive(&buf, "/home/tester/test.js", files, []byte(`{}`), nil, ""); err != nil {
+	if err := writeArchive(&buf, "/tests/test.js", files, []byte(`{}`), nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	names := map[string]bool{}
