@@ -2,11 +2,12 @@ package js
 
 import (
 	"reflect"
-	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/dop251/goja"
+
+	"github.com/pixelk6/pixelk6/internal/jsonx"
 )
 
 // JSON.parse is in the hot path of most load-test scripts (res.json(), JSON.parse(res.body),
@@ -22,7 +23,8 @@ import (
 //   - values as goja makes them: numbers through ToValue(float64) (goja's floatToValue),
 //     strings decoded as encoding/json decodes them (a lone surrogate escape becomes
 //     U+FFFD), object properties defined in document order, the later of two equal keys
-//     winning, "__proto__" an own property.
+//     winning, "__proto__" an own property. Scanning and decoding are jsonx's, which is
+//     held to encoding/json (goja's decoder) by its own differential fuzzing.
 //
 // FuzzJSONParse holds the two to the same results.
 
@@ -64,7 +66,8 @@ func installJSONParse(rt *goja.Runtime) error {
 // jsonParser is the fast path of JSON.parse; one per runtime (a VU's goroutine only).
 type jsonParser struct {
 	rt  *goja.Runtime
-	s   string
+	s   string // the document
+	b   []byte // the same bytes, read-only, for jsonx
 	i   int
 	buf []byte // unescaped strings
 }
@@ -75,8 +78,9 @@ func (p *jsonParser) parse(s string) (v goja.Value, ok bool) {
 	if !utf8.ValidString(s) {
 		return nil, false
 	}
-	p.s, p.i = s, 0
-	defer func() { p.s = "" }()
+	// jsonx reads byte slices; b views s's bytes without a copy and is never written.
+	p.s, p.b, p.i = s, unsafe.Slice(unsafe.StringData(s), len(s)), 0
+	defer func() { p.s, p.b = "", nil }()
 	p.space()
 	v, ok = p.value(0)
 	if !ok {
@@ -89,16 +93,7 @@ func (p *jsonParser) parse(s string) (v goja.Value, ok bool) {
 	return v, true
 }
 
-func (p *jsonParser) space() {
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *jsonParser) space() { p.i = jsonx.SkipWS(p.b, p.i) }
 
 func (p *jsonParser) value(depth int) (goja.Value, bool) {
 	if p.i >= len(p.s) {
@@ -220,153 +215,33 @@ func (p *jsonParser) array(depth int) (goja.Value, bool) {
 	}
 }
 
-// number scans JSON's number grammar strictly and converts it as encoding/json does
-// (strconv.ParseFloat); out of float64's range goes to goja's parser.
+// number reads a JSON number as encoding/json does; out of float64's range goes to goja's
+// parser.
 func (p *jsonParser) number() (goja.Value, bool) {
-	s, start := p.s, p.i
-	i := p.i
-	if s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	default:
+	next := jsonx.ScanNumber(p.b, p.i)
+	if next < 0 {
 		return nil, false
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return nil, false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i >= len(s) || s[i] < '0' || s[i] > '9' {
-			return nil, false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	f, err := strconv.ParseFloat(s[start:i], 64)
-	if err != nil {
+	f, ok := jsonx.ParseNumber(p.b[p.i:next])
+	if !ok {
 		return nil, false
 	}
-	p.i = i
+	p.i = next
 	return p.rt.ToValue(f), true
 }
 
-// str scans a JSON string at p.i and returns its value. Without escapes it is a substring
-// of the input; with them it is decoded as encoding/json decodes: \uXXXX pairs make one
-// character, a surrogate escape that is not half of a pair becomes U+FFFD.
+// str reads the JSON string at p.i: a plain one (ASCII, no escapes) is a substring of the
+// document, any other is decoded by jsonx as encoding/json decodes it.
 func (p *jsonParser) str() (string, bool) {
-	s := p.s
-	i := p.i + 1
-	start := i
-	for i < len(s) {
-		c := s[i]
-		if c == '"' {
-			p.i = i + 1
-			return s[start:i], true
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			return "", false
-		}
-		i++
+	next, plain := jsonx.ScanString(p.b, p.i)
+	if next < 0 {
+		return "", false
 	}
-	b := append(p.buf[:0], s[start:i]...)
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c == '"':
-			p.i = i + 1
-			p.buf = b
-			return string(b), true
-		case c < 0x20:
-			return "", false
-		case c != '\\':
-			b = append(b, c)
-			i++
-			continue
-		}
-		if i+1 >= len(s) {
-			return "", false
-		}
-		e := s[i+1]
-		i += 2
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := hex4(s, i)
-			if !ok {
-				return "", false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
-					if x, ok := hex4(s, i+2); ok {
-						r2 = x
-					}
-				}
-				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-					r = d
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			return "", false
-		}
+	start := p.i + 1
+	p.i = next
+	if plain {
+		return p.s[start : next-1], true
 	}
-	return "", false
-}
-
-// hex4 reads the four hex digits of a \u escape at s[i:].
-func hex4(s string, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	p.buf = jsonx.AppendUnquoted(p.buf[:0], p.b[start:next-1])
+	return string(p.buf), true
 }
