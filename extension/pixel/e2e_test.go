@@ -95,16 +95,10 @@ func startSim(t *testing.T, mutate func(*simulator.Config)) (*simulator.Server, 
 	return srv, base, "ws" + strings.TrimPrefix(base, "http") + "/ws/pixel-multimodal"
 }
 
-// TestEndToEndCountsMatchGroundTruth streams labelled prompts (sync and async) and posts
-// them over REST through pixel.inspect, then checks that the extension's crisis and bias
-// counts equal pixelsim's own, and that chunk and session counts match.
-func TestEndToEndCountsMatchGroundTruth(t *testing.T) {
-	srv, base, wsURL := startSim(t, nil)
-	script := `
-import http from 'k6/http';
-import pixel from 'k6/x/pixel';
-
-const prompts = [
+// groundTruthBody is the ground-truth script after its imports: labelled prompts streamed
+// (sync and async) and posted over REST, checked by pixelsim's counters. The native test
+// and the JS twin's run the same body.
+const groundTruthBody = `const prompts = [
   { text: 'I feel so lonely and anxious tonight', crisis: true, bias: false },
   { text: 'I want to die, there is no reason to live', crisis: true, bias: false },
   { text: 'women are too emotional to lead and ok boomer', crisis: false, bias: true },
@@ -131,6 +125,13 @@ export default async function () {
   }
 }
 `
+
+// TestEndToEndCountsMatchGroundTruth streams labelled prompts (sync and async) and posts
+// them over REST through pixel.inspect, then checks that the extension's crisis and bias
+// counts equal pixelsim's own, and that chunk and session counts match.
+func TestEndToEndCountsMatchGroundTruth(t *testing.T) {
+	srv, base, wsURL := startSim(t, nil)
+	script := "import http from 'k6/http';\nimport pixel from 'k6/x/pixel';\n\n" + groundTruthBody
 	c := runScript(t, script, map[string]string{"WS_URL": wsURL, "BASE_URL": base}, 2, 5)
 	st := srv.Stats()
 

@@ -154,38 +154,7 @@ func simStats(t *testing.T, base string) simulator.Stats {
 
 // groundTruthScript is TestEndToEndCountsMatchGroundTruth's script without its import:
 // labelled prompts streamed (sync and async) and posted over REST.
-const groundTruthScript = `
-import http from 'k6/http';
-
-export const options = { vus: 2, iterations: 10 };
-
-const prompts = [
-  { text: 'I feel so lonely and anxious tonight', crisis: true, bias: false },
-  { text: 'I want to die, there is no reason to live', crisis: true, bias: false },
-  { text: 'women are too emotional to lead and ok boomer', crisis: false, bias: true },
-  { text: 'I am going to kill myself tonight, poor people are lazy anyway', crisis: true, bias: true },
-  { text: 'the weather is nice and I had a good day', crisis: false, bias: false },
-];
-
-export default async function () {
-  const p = prompts[(__VU * 3 + __ITER) % prompts.length];
-  const expect = { crisis: p.crisis, bias: p.bias };
-  const r = pixel.stream(__ENV.WS_URL, { text: p.text, textChunkSize: 12, interval: 1, expect });
-  if (!r.ok) throw new Error('stream failed: ' + r.error);
-  if (r.chunksAcked !== r.chunks) throw new Error('acks ' + r.chunksAcked + ' of ' + r.chunks);
-  const res = http.post(__ENV.BASE_URL + '/api/ai/pixel/infer', JSON.stringify({ prompt: p.text }),
-    { headers: { 'Content-Type': 'application/json' } });
-  const d = pixel.inspect(res, { expect, tags: { endpoint: 'infer' } });
-  if (!d.ok) throw new Error('inspect: ' + d.error);
-  const both = await Promise.all([
-    pixel.streamAsync(__ENV.WS_URL, { audio: { frames: 5, frameMs: 2 }, encoding: 'binary' }),
-    pixel.streamAsync(__ENV.WS_URL, { text: p.text, image: { frames: 2, bytes: 256 }, interval: 1 }),
-  ]);
-  for (const b of both) {
-    if (!b.ok || b.chunksAcked !== b.chunks) throw new Error('async stream: ' + JSON.stringify(b));
-  }
-}
-`
+const groundTruthScript = "import http from 'k6/http';\n\nexport const options = { vus: 2, iterations: 10 };\n\n" + groundTruthBody
 
 // TestJSTwinCountsMatchGroundTruth: the twin's detection counts equal pixelsim's own,
 // exactly, and its chunk and session counts equal pixelsim's acks and sessions.
