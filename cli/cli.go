@@ -379,7 +379,7 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 		ctl = engine.NewControl(rc.Test, rc.Paused)
 	}
 	if rc.Address != "" {
-		srv, err := restapi.Listen(rc.Address, ctl)
+		srv, err := restapi.Listen(rc.Address, ctl, rc.Profiling)
 		if err != nil {
 			return fail(engine.ExitCannotStartAPI, err)
 		}
@@ -389,8 +389,14 @@ func runTest(ctx context.Context, cmd *cobra.Command, rf *runFlags, scriptPath s
 			}
 		}()
 		logger.Log("debug", "REST API server listening on "+srv.Addr())
+		if rc.Profiling {
+			logger.Log("debug", "profiling served on http://"+srv.Addr()+"/debug/pprof/")
+		}
 	} else if rc.Paused {
 		logger.Log("warning", "the test starts paused and the REST API is off (no --address): nothing can resume it; Ctrl+C stops it")
+	}
+	if rc.Profiling && rc.Address == "" {
+		logger.Log("warning", "profiling is enabled but the REST API is off: its /debug/pprof/ endpoints are served only with --address (or K6_ADDRESS)")
 	}
 
 	params := output.Params{Metrics: k6file.MetricInfos(rc.Test.Thresholds, scriptOrder(rc.Options)), Env: procEnv, Stdout: stdout,

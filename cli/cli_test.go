@@ -115,7 +115,7 @@ func TestBadFlags(t *testing.T) {
 		{"negative vus", []string{"-u", "-1"}, "invalid --vus -1"},
 		{"not a number", []string{"-u", "x"}, `"x"`},
 		{"bad min iteration duration", []string{"--min-iteration-duration", "soon"}, "invalid --min-iteration-duration"},
-		{"refused flag", []string{"--profiling-enabled"}, "--profiling-enabled"},
+		{"refused flag", []string{"--exit-on-running"}, "--exit-on-running"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

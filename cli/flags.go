@@ -36,6 +36,7 @@ type runFlags struct {
 	verbose          bool
 	noSetup          bool
 	linger           bool
+	profiling        bool
 	paused           bool
 	address          string
 	noTeardown       bool
@@ -145,6 +146,7 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.logOutput, "log-output", "", "where logs go: stderr, stdout, none or file=PATH[,level=LEVEL]")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log debug messages")
 	fs.BoolVar(&f.noSetup, "no-setup", false, "do not run setup()")
+	fs.BoolVar(&f.profiling, "profiling-enabled", false, "serve Go's pprof profiles on the REST API's /debug/pprof/ (needs --address)")
 	fs.BoolVarP(&f.linger, "linger", "l", false, "after the test and its summary, keep running (and serving the REST API) until interrupted (Ctrl+C)")
 	fs.BoolVarP(&f.paused, "paused", "p", false, "initialise the VUs, then wait to be resumed through the REST API")
 	fs.StringVarP(&f.address, "address", "a", "", "serve k6's REST API on this address, e.g. localhost:6565 (empty: off, as in k6 v2)")
@@ -229,7 +231,7 @@ func (f *runFlags) options(cmd *cobra.Command) (options, error) {
 		name string
 		val  bool
 		dst  **bool
-	}{{"linger", f.linger, &o.Linger}, {"paused", f.paused, &o.Paused}, {"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
+	}{{"linger", f.linger, &o.Linger}, {"profiling-enabled", f.profiling, &o.Profiling}, {"paused", f.paused, &o.Paused}, {"no-setup", f.noSetup, &o.NoSetup}, {"no-teardown", f.noTeardown, &o.NoTeardown}, {"include-system-env-vars", f.includeSystemEnv, &o.IncludeSystemEnv}} {
 		if ch(b.name) {
 			v := b.val
 			*b.dst = &v

@@ -78,6 +78,8 @@ type options struct {
 	// Linger keeps pixelk6 running after the test until it is interrupted (--linger,
 	// K6_LINGER, the config file's linger; not a script option, as in k6).
 	Linger *bool `json:"-"`
+	// Profiling serves pprof on the REST API (--profiling-enabled, K6_PROFILING_ENABLED).
+	Profiling *bool `json:"-"`
 	// NoColor is --no-color / K6_NO_COLOR / NO_COLOR.
 	NoColor *bool `json:"-"`
 	// Address is --address / K6_ADDRESS: where the REST API listens ("" or unset: off,
@@ -343,6 +345,10 @@ func optionsFromEnv(env map[string]string) (options, error) {
 			*s.dst = &x
 		}
 	}
+	if _, ok := env["K6_PROFILING_ENABLED"]; ok { // as in k6, set at all is on, whatever its value
+		on := true
+		o.Profiling = &on
+	}
 	if v, ok := env["K6_ADDRESS"]; ok { // empty is k6's way to turn the API off
 		o.Address = &v
 	}
@@ -564,6 +570,7 @@ func (o options) apply(hi options) options {
 	pickB(&o.NoColor, hi.NoColor)
 	pickB(&o.NoSetup, hi.NoSetup)
 	pickB(&o.Paused, hi.Paused)
+	pickB(&o.Profiling, hi.Profiling)
 	pickB(&o.NoTeardown, hi.NoTeardown)
 	pickB(&o.IncludeSystemEnv, hi.IncludeSystemEnv)
 	pickB(&o.DiscardResponseBodies, hi.DiscardResponseBodies)
@@ -609,6 +616,8 @@ type runConfig struct {
 	Paused bool
 	// Address is where the REST API listens ("": no API).
 	Address string
+	// Profiling serves pprof's endpoints on the REST API.
+	Profiling bool
 	// Module are the options that modules read (k6/http's user agent, ...).
 	Module modules.Options
 	// HandleSummaryTimeout bounds handleSummary() (k6's 2 minutes by default).
@@ -622,7 +631,8 @@ type runConfig struct {
 func newRunConfig(o options) (*runConfig, error) {
 	t := &engine.Test{Tags: o.Tags}
 	rc := &runConfig{Options: o, Test: t, Out: o.Out, Linger: o.Linger != nil && *o.Linger,
-		Paused: o.Paused != nil && *o.Paused, Address: deref(o.Address)}
+		Paused: o.Paused != nil && *o.Paused, Address: deref(o.Address),
+		Profiling: o.Profiling != nil && *o.Profiling}
 	var err error
 	if o.Scenarios != nil {
 		if o.Duration != nil || o.Iterations != nil || o.Stages != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -165,4 +166,54 @@ func patch(t *testing.T, base, body string) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("PATCH /v1/status: %d", resp.StatusCode)
 	}
+}
+
+// TestProfilingEnabled: --profiling-enabled (or K6_PROFILING_ENABLED set to anything, as in
+// k6) serves pprof on the REST API; without --address it warns that nothing serves it.
+func TestProfilingEnabled(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "t.js")
+	if err := os.WriteFile(script, []byte("export const options = { vus: 1, iterations: 1 };\nexport default function () {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		flag []string
+		env  []string
+		want bool
+	}{
+		{"flag", []string{"--profiling-enabled"}, nil, true},
+		{"environment, any value", nil, []string{"K6_PROFILING_ENABLED=false"}, true},
+		{"off", nil, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := fmt.Sprintf("127.0.0.1:%d", testtool.FreePort(t))
+			d := defaultDeps()
+			d.environ = func() []string { return tc.env }
+			var stdout, stderr syncBuffer
+			done := make(chan int, 1)
+			args := append([]string{"run", "-q", "-p", "-a", addr}, append(tc.flag, script)...)
+			go func() { done <- run(context.Background(), args, &stdout, &stderr, d) }()
+			base := "http://" + addr
+			waitAPI(t, base, done, &stderr, func(a map[string]any) bool { return a["paused"] == true })
+			resp, err := http.Get(base + "/debug/pprof/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if got := strings.Contains(string(b), "goroutine"); got != tc.want || resp.StatusCode != http.StatusOK {
+				t.Errorf("/debug/pprof/: %s %.120q, want profiles %v", resp.Status, b, tc.want)
+			}
+			patch(t, base, `{"data":{"type":"status","id":"default","attributes":{"paused":false}}}`)
+			if code := <-done; code != 0 {
+				t.Fatalf("exit %d\n%s", code, stderr.String())
+			}
+		})
+	}
+	t.Run("no address", func(t *testing.T) {
+		r := runCLI(t, []string{"run", "-q", "--profiling-enabled", "x.js"}, `{"iterations":1}`, nil, nil)
+		if r.code != 0 || !strings.Contains(r.stderr, "profiling is enabled but the REST API is off") {
+			t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+	})
 }

@@ -173,7 +173,7 @@ var supportTable = []support{
 	{Flag: "address", Short: "a", Env: "K6_ADDRESS", OK: true, Note: "k6's REST API v1 (status, pause/resume/stop, metrics, groups, setup, teardown; see the README); off unless given, as in k6 v2; a busy port exits 106"},
 	{Key: "linger", ConfigOnly: true, Flag: "linger", Short: "l", Bool: true, Env: "K6_LINGER", OK: true, Note: "after the summary pixelk6 waits for Ctrl+C (SIGINT/SIGTERM) and keeps the test's exit code; the REST API (--address) stays up meanwhile"},
 	{Flag: "exit-on-running", Bool: true, Note: "not implemented yet"},
-	{Flag: "profiling-enabled", Bool: true, Env: "K6_PROFILING_ENABLED", Note: "not implemented yet"},
+	{Flag: "profiling-enabled", Bool: true, Env: "K6_PROFILING_ENABLED", OK: true, Note: "Go's pprof profiles on the REST API's /debug/pprof/, as in k6 (needs --address); K6_PROFILING_ENABLED turns it on whatever its value, as in k6"},
 	{Key: "noUsageReport", ConfigOnly: true, Flag: "no-usage-report", Bool: true, Env: "K6_NO_USAGE_REPORT", OK: true, Note: "pixelk6 never sends a usage report"},
 	{Key: "noArchiveUpload", ConfigOnly: true, Env: "K6_NO_ARCHIVE_UPLOAD", OK: true, Note: "only for k6 cloud run; nothing to do locally"},
 	{Key: "cloud", OK: true, Note: "read by k6's cloud output only, as by `k6 run` without it"},

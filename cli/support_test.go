@@ -137,7 +137,7 @@ func TestRefusedFlags(t *testing.T) {
 		tc{"switch off is accepted", []string{"--paused=false", "--linger=false"}, 0, ""},
 		tc{"empty address is accepted", []string{"--address="}, 0, ""},
 		tc{"traces output none is accepted", []string{"--traces-output=none"}, 0, ""},
-		tc{"several named", []string{"--profiling-enabled", "--features", "x"}, 104, "--features (no feature flag is implemented yet); --profiling-enabled (not implemented yet)"},
+		tc{"several named", []string{"--exit-on-running", "--features", "x"}, 104, "--features (no feature flag is implemented yet); --exit-on-running (not implemented yet)"},
 		tc{"unknown flag", []string{"--no-such-flag"}, 255, "unknown flag: --no-such-flag"},
 	)
 	for _, tt := range tests {
@@ -629,14 +629,14 @@ func TestRefusalsGathered(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(`{"tlsAIAFetch":true}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := runCLI(t, []string{"run", "-q", "--profiling-enabled", "-c", cfg, "x.js"}, `{"iterations":1,"features":["x"]}`, []string{"K6_FEATURES=x"}, nil)
+	r := runCLI(t, []string{"run", "-q", "--exit-on-running", "-c", cfg, "x.js"}, `{"iterations":1,"features":["x"]}`, []string{"K6_FEATURES=x"}, nil)
 	if r.code != 104 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	if n := strings.Count(r.stderr, "level=error"); n != 1 {
 		t.Errorf("%d error lines, want one:\n%s", n, r.stderr)
 	}
-	for _, want := range []string{"command line: --profiling-enabled (", "environment: K6_FEATURES (", "config file: tlsAIAFetch (", "script options: features ("} {
+	for _, want := range []string{"command line: --exit-on-running (", "environment: K6_FEATURES (", "config file: tlsAIAFetch (", "script options: features ("} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}

@@ -86,7 +86,7 @@ export function teardown() { throw new Error('teardown ran despite --no-teardown
 		code   int
 		stderr string
 	}{
-		{"refused flag", []string{"run", "--profiling-enabled", script}, nil, "", 104, "--profiling-enabled"},
+		{"refused flag", []string{"run", "--exit-on-running", script}, nil, "", 104, "--exit-on-running"},
 		{"bad execution segment", []string{"run", "--execution-segment", "1/2:1", "--execution-segment-sequence", "0,1/3,1", script}, nil, "", 104, "couldn't find segment 1/2:1 in sequence 0,1/3,1"},
 		{"refused variable", []string{"run", script}, []string{"K6_TLS_AIA_FETCH=true"}, "", 104, "K6_TLS_AIA_FETCH"},
 		{"refused script option", []string{"run", "-"}, nil, "export const options = { tlsAIAFetch: true };\nexport default function () {}\n", 104, "tlsAIAFetch"},

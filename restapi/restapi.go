@@ -19,6 +19,10 @@
 //	POST  /v1/setup           runs setup() now and returns its data
 //	POST  /v1/teardown        runs teardown() now
 //	GET   /ping, /            "ok"
+//	GET   /debug/pprof/...    Go's pprof profiles (net/http/pprof) with --profiling-enabled;
+//	                          without it, a text saying how to turn them on, as in k6
+//	GET   /debug/vars/        the process's expvar variables (memstats, cmdline)
+//	GET   /metrics            the process's Go and process metrics in Prometheus' format
 //
 // Errors are k6's {"errors":[{"status","title","detail"}]}. The package reads and drives
 // the run only through Test, which engine.Control implements; the command line starts
@@ -31,16 +35,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"expvar"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pixelk6/pixelk6/engine"
 	"github.com/pixelk6/pixelk6/metrics"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Controller reads and drives the run's state.
@@ -82,9 +89,10 @@ var _ Test = (*engine.Control)(nil)
 // larger).
 const maxBody = 64 << 20
 
-// Handler returns the API's handler for t.
-func Handler(t Test) http.Handler {
+// Handler returns the API's handler for t; profiling serves pprof's endpoints.
+func Handler(t Test, profiling bool) http.Handler {
 	mux := http.NewServeMux()
+	profiles(mux, profiling)
 	mux.HandleFunc("/v1/status", func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet:
@@ -502,6 +510,26 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // Server is the API's HTTP server on its listener. Listen starts it; Close stops it.
+// profiles adds the process's own endpoints, as k6 serves them next to its API: pprof's
+// (only when profiling, otherwise a hint), expvar's and Prometheus' Go collector's.
+func profiles(mux *http.ServeMux, profiling bool) {
+	if profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	} else {
+		mux.HandleFunc("/debug/pprof/", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, "To enable profiling, run pixelk6 with the --profiling-enabled flag")
+		})
+	}
+	mux.Handle("/debug/vars/", expvar.Handler())
+	mux.Handle("/metrics", promhttp.Handler())
+}
+
+// Server serves the API; Close stops it.
 type Server struct {
 	srv  *http.Server
 	ln   net.Listener
@@ -510,14 +538,14 @@ type Server struct {
 }
 
 // Listen binds addr (host:port; port 0 picks a free one) and serves t's API on it until
-// Close. A busy port is an error naming the address, as k6's.
-func Listen(addr string, t Test) (*Server, error) {
+// Close (profiling: see Handler). A busy port is an error naming the address, as k6's.
+func Listen(addr string, t Test, profiling bool) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start the REST API server on %q: %w", addr, err)
 	}
 	s := &Server{
-		srv:  &http.Server{Handler: Handler(t), ReadHeaderTimeout: 10 * time.Second},
+		srv:  &http.Server{Handler: Handler(t, profiling), ReadHeaderTimeout: 10 * time.Second},
 		ln:   ln,
 		done: make(chan struct{}),
 	}

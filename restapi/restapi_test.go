@@ -99,7 +99,7 @@ func startRun(t *testing.T, scenarios, thresholds string, paused bool, s *script
 		}
 	}
 	ctl := engine.NewControl(test, paused)
-	srv, err := Listen("127.0.0.1:0", ctl)
+	srv, err := Listen("127.0.0.1:0", ctl, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,8 +494,41 @@ func TestListenBusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = Listen(ln.Addr().String(), engine.NewControl(&engine.Test{}, false))
+	_, err = Listen(ln.Addr().String(), engine.NewControl(&engine.Test{}, false), false)
 	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("Listen on a busy port: %v", err)
+	}
+}
+
+// TestProcessEndpoints: pprof only with profiling (else k6's hint), expvar's and the Go
+// collector's metrics always, on the server's own address.
+func TestProcessEndpoints(t *testing.T) {
+	for _, profiling := range []bool{false, true} {
+		srv, err := Listen("127.0.0.1:0", engine.NewControl(&engine.Test{}, false), profiling)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "http://" + srv.Addr()
+		index := string(call(t, http.MethodGet, base+"/debug/pprof/", "", http.StatusOK, nil))
+		if profiling != strings.Contains(index, "goroutine") || profiling == strings.Contains(index, "--profiling-enabled") {
+			t.Errorf("profiling %v: /debug/pprof/ says %.200q", profiling, index)
+		}
+		if profiling {
+			heap := call(t, http.MethodGet, base+"/debug/pprof/heap", "", http.StatusOK, nil)
+			if len(heap) < 2 || heap[0] != 0x1f || heap[1] != 0x8b { // a gzipped profile
+				t.Errorf("/debug/pprof/heap is not a profile: %.40q", heap)
+			}
+		}
+		var vars map[string]json.RawMessage
+		call(t, http.MethodGet, base+"/debug/vars/", "", http.StatusOK, &vars)
+		if _, ok := vars["memstats"]; !ok {
+			t.Errorf("/debug/vars/ has no memstats: %d keys", len(vars))
+		}
+		if m := string(call(t, http.MethodGet, base+"/metrics", "", http.StatusOK, nil)); !strings.Contains(m, "go_goroutines ") {
+			t.Errorf("/metrics has no go_goroutines: %.200q", m)
+		}
+		if err := srv.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
