@@ -44,6 +44,10 @@ type vuBuffer struct {
 	// at full size. Idle VUs (swept before filling up) start small, to keep memory per
 	// VU low with thousands of VUs.
 	hot bool
+	// swept is how many samples the last sweep took: a VU that pushes a steady stream
+	// without filling up between sweeps gets its next buffer at that size at once, instead
+	// of growing one from smallBuffer by append (a copy and a garbage slice per doubling).
+	swept int
 }
 
 // smallBuffer is the initial capacity of an idle VU's buffer: an iteration with one request
@@ -59,7 +63,7 @@ var _ metrics.Pusher = (*vuBuffer)(nil)
 func (v *vuBuffer) Push(ctx context.Context, samples []metrics.Sample) {
 	v.mu.Lock()
 	if v.buf == nil {
-		n := smallBuffer
+		n := max(smallBuffer, v.swept+v.swept/4)
 		if v.hot {
 			n = flushAt + 32
 		}
@@ -91,6 +95,7 @@ func (v *vuBuffer) take() []metrics.Sample {
 	b := v.buf
 	v.buf = nil
 	v.hot = false
+	v.swept = min(len(b), flushAt+32)
 	v.mu.Unlock()
 	return b
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/eventloop"
 	"github.com/pixelk6/pixelk6/js/textcodec"
 	"github.com/pixelk6/pixelk6/js/webcrypto"
 )
@@ -743,12 +744,8 @@ func sameMap(a any, b map[string]any) bool {
 	return ok && b != nil && reflect.ValueOf(m).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
-// timer is one setTimeout/setInterval.
-type timer struct {
-	t       *time.Timer
-	enqueue func(func() error)
-}
-
+// setTimer is setTimeout (repeat false) and setInterval: a timer on the VU's event loop,
+// which keeps the iteration going until it has run (or been cleared).
 func (v *vu) setTimer(call goja.FunctionCall, repeat bool) goja.Value {
 	fn, ok := goja.AssertFunction(call.Argument(0))
 	if !ok {
@@ -764,31 +761,22 @@ func (v *vu) setTimer(call goja.FunctionCall, repeat bool) goja.Value {
 	}
 	v.nextTimer++
 	id := v.nextTimer
-	var schedule func()
 	due := time.Now().Add(d)
-	schedule = func() {
-		t := &timer{enqueue: v.loop.register()}
-		v.timers[id] = t
-		t.t = time.AfterFunc(time.Until(due), func() {
-			t.enqueue(func() error {
-				if v.timers[id] != t {
-					return nil // cleared
-				}
-				if !repeat {
-					delete(v.timers, id)
-				}
-				if _, err := fn(goja.Undefined(), args...); err != nil {
-					return err
-				}
-				if repeat && v.timers[id] == t {
-					due = nextTick(due, time.Now(), d)
-					schedule()
-				}
-				return nil
-			})
-		})
-	}
-	schedule()
+	var t *eventloop.Timer
+	t = v.loop.afterFunc(d, func() error {
+		if !repeat {
+			delete(v.timers, id)
+		}
+		if _, err := fn(goja.Undefined(), args...); err != nil {
+			return err
+		}
+		if repeat && v.timers[id] == t {
+			due = nextTick(due, time.Now(), d)
+			t.ResetAt(due)
+		}
+		return nil
+	})
+	v.timers[id] = t
 	return v.rt.ToValue(id)
 }
 
@@ -808,16 +796,10 @@ func (v *vu) clearTimer(call goja.FunctionCall) goja.Value {
 	id := call.Argument(0).ToInteger()
 	if t, ok := v.timers[id]; ok {
 		delete(v.timers, id)
-		if t.t.Stop() {
-			t.enqueue(func() error { return nil }) // release the loop slot
-		}
+		t.Stop()
 	}
 	return goja.Undefined()
 }
 
-func (v *vu) stopTimers() {
-	for id, t := range v.timers {
-		t.t.Stop()
-		delete(v.timers, id)
-	}
-}
+// stopTimers forgets the timers once a run of the loop has ended (which dropped them).
+func (v *vu) stopTimers() { clear(v.timers) }

@@ -2,6 +2,7 @@ package js
 
 import (
 	"context"
+	"time"
 
 	"github.com/pixelk6/pixelk6/js/modules/eventloop"
 )
@@ -14,6 +15,11 @@ func newEventLoop() *eventLoop { return &eventLoop{eventloop.New()} }
 
 // register reserves a callback slot (eventloop.Loop.Register).
 func (l *eventLoop) register() func(f func() error) { return l.l.Register() }
+
+// afterFunc schedules f on the loop (eventloop.Loop.AfterFunc).
+func (l *eventLoop) afterFunc(d time.Duration, f func() error) *eventloop.Timer {
+	return l.l.AfterFunc(d, f)
+}
 
 // setCheck installs the function run calls after each task (eventloop.Loop.SetCheck).
 func (l *eventLoop) setCheck(check func() error) { l.l.SetCheck(check) }

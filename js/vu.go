@@ -15,6 +15,7 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/eventloop"
 	"github.com/pixelk6/pixelk6/js/modules/k6"
 	"github.com/pixelk6/pixelk6/js/modules/k6/execution"
 	httpmod "github.com/pixelk6/pixelk6/js/modules/k6/http"
@@ -39,7 +40,7 @@ type vu struct {
 	stringFn  goja.Callable            // JSON.stringify
 	parseFn   goja.Callable            // JSON.parse
 
-	timers    map[int64]*timer
+	timers    map[int64]*eventloop.Timer
 	nextTimer int64
 
 	fnCache   map[string]goja.Callable
@@ -108,7 +109,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	rt.SetFieldNameMapper(fieldNameMapper{})
 	v := &vu{
 		b: b, rt: rt, loop: newEventLoop(), ctx: ctx, state: state,
-		modules: map[string]*goja.Object{}, timers: map[int64]*timer{}, fnCache: map[string]goja.Callable{},
+		modules: map[string]*goja.Object{}, timers: map[int64]*eventloop.Timer{}, fnCache: map[string]goja.Callable{},
 	}
 	rt.SetPromiseRejectionTracker(v.trackRejection)
 	v.loop.setCheck(v.unhandledRejection)

@@ -5,8 +5,10 @@
 package eventloop
 
 import (
+	"container/heap"
 	"context"
 	"sync"
+	"time"
 )
 
 // Loop is a VU's event loop. One Run call drives one iteration (or the init context, setup,
@@ -16,6 +18,12 @@ import (
 type Loop struct {
 	wakeup chan struct{}
 	check  func() error // SetCheck's function, nil: none
+
+	// Owned by the loop's goroutine: the timers of AfterFunc, earliest first, and the one
+	// runtime timer Run waits on for the earliest of them (made on first use).
+	timers timerHeap
+	clock  *time.Timer
+	seq    uint64 // scheduling order, which breaks ties between timers due together
 
 	mu      sync.Mutex
 	queue   []func() error
@@ -58,9 +66,10 @@ func (l *Loop) Register() (enqueue func(f func() error)) {
 // handler this way, as k6's event loop does). Call it before Run, from the loop's goroutine.
 func (l *Loop) SetCheck(check func() error) { l.check = check }
 
-// Run calls first and then runs queued callbacks until none is pending. The first error (from
-// first, a callback or the SetCheck function) ends the run; so does ctx (its error is
-// returned). Callbacks still pending at the end are dropped.
+// Run calls first and then runs queued callbacks and due timers until no callback is
+// pending and no timer is scheduled. The first error (from first, a callback, a timer or the
+// SetCheck function) ends the run; so does ctx (its error is returned). Callbacks still
+// pending and timers still scheduled at the end are dropped.
 func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 	defer l.Reset()
 	if err := first(); err != nil {
@@ -81,21 +90,134 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 				return err // Reset drops the rest
 			}
 		}
-		if len(q) > 0 {
+		fired, err := l.fireTimers()
+		if err != nil {
+			return err
+		}
+		if len(q) > 0 || fired {
 			if err := l.runCheck(); err != nil {
 				return err
 			}
 			continue // callbacks may have queued or reserved more
 		}
-		if pending == 0 {
+		if pending == 0 && len(l.timers) == 0 {
 			return nil
+		}
+		if len(l.timers) == 0 {
+			select {
+			case <-l.wakeup:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			continue
+		}
+		wait := time.Until(l.timers[0].when)
+		if wait <= 0 {
+			continue
+		}
+		if l.clock == nil {
+			l.clock = time.NewTimer(wait)
+		} else {
+			l.clock.Reset(wait)
 		}
 		select {
 		case <-l.wakeup:
+			l.clock.Stop()
+		case <-l.clock.C:
 		case <-ctx.Done():
+			l.clock.Stop()
 			return ctx.Err()
 		}
 	}
+}
+
+// fireTimers runs the timers due now, in due order (those they schedule wait for the next
+// round, so a zero-delay timer that reschedules itself cannot starve the callbacks).
+func (l *Loop) fireTimers() (fired bool, err error) {
+	if len(l.timers) == 0 {
+		return false, nil
+	}
+	now := time.Now()
+	for n := len(l.timers); n > 0 && len(l.timers) > 0 && !l.timers[0].when.After(now); n-- {
+		t := heap.Pop(&l.timers).(*Timer)
+		fired = true
+		if err := t.f(); err != nil {
+			return true, err
+		}
+	}
+	return fired, nil
+}
+
+// Timer is a function scheduled on the loop by AfterFunc. Its methods may be called only
+// from the loop's goroutine.
+type Timer struct {
+	l     *Loop
+	when  time.Time
+	seq   uint64
+	f     func() error
+	index int // in the heap; -1 when not scheduled
+}
+
+// AfterFunc schedules f to run on the loop once d has passed (d <= 0: on the next round).
+// A scheduled timer keeps Run going as a reserved callback does; an error f returns ends
+// the run. Loop goroutine only; the timers of a run are dropped when it ends.
+func (l *Loop) AfterFunc(d time.Duration, f func() error) *Timer {
+	t := &Timer{l: l, f: f, index: -1}
+	t.ResetAt(time.Now().Add(max(d, 0)))
+	return t
+}
+
+// Stop cancels t; it reports whether t was scheduled.
+func (t *Timer) Stop() bool {
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&t.l.timers, t.index)
+	return true
+}
+
+// ResetAt schedules t to run at when (or on the next round if when has passed), whether or
+// not it was scheduled; an interval timer reschedules itself this way from inside f.
+func (t *Timer) ResetAt(when time.Time) {
+	t.when = when
+	t.l.seq++
+	t.seq = t.l.seq
+	if t.index >= 0 {
+		heap.Fix(&t.l.timers, t.index)
+		return
+	}
+	heap.Push(&t.l.timers, t)
+}
+
+// timerHeap orders timers by due time.
+type timerHeap []*Timer
+
+func (h timerHeap) Len() int { return len(h) }
+
+// Less orders by due time, then by scheduling order: timers due at the same instant run in
+// the order they were scheduled, as HTML's timers do.
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].when.Equal(h[j].when) {
+		return h[i].when.Before(h[j].when)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*Timer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.index = -1
+	return t
 }
 
 func (l *Loop) runCheck() error {
@@ -105,8 +227,14 @@ func (l *Loop) runCheck() error {
 	return l.check()
 }
 
-// Reset drops everything pending and makes outstanding enqueue functions no-ops.
+// Reset drops everything pending (callbacks and timers) and makes outstanding enqueue
+// functions no-ops. Loop goroutine only.
 func (l *Loop) Reset() {
+	for _, t := range l.timers {
+		t.index = -1
+	}
+	clear(l.timers)
+	l.timers = l.timers[:0]
 	l.mu.Lock()
 	l.queue = nil
 	l.pending = 0

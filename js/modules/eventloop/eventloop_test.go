@@ -3,8 +3,10 @@ package eventloop
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoop(t *testing.T) {
@@ -120,5 +122,130 @@ func TestCheck(t *testing.T) {
 	}
 	if got := strings.Join(log, ","); got != "first,check,cb1,check" {
 		t.Errorf("order %s", got)
+	}
+}
+
+// TestTimers: timers run in due order (ties in scheduling order), keep the run going,
+// can be stopped and rescheduled, interleave with callbacks, and an error ends the run.
+func TestTimers(t *testing.T) {
+	tests := []struct {
+		name    string
+		first   func(l *Loop, log *[]string) error
+		want    string
+		wantErr string
+	}{
+		{
+			name: "due order, ties in scheduling order",
+			first: func(l *Loop, log *[]string) error {
+				add := func(s string) func() error { return func() error { *log = append(*log, s); return nil } }
+				// Due times from one instant, so that the order does not depend on how fast
+				// these lines run.
+				base := time.Now()
+				at := func(d time.Duration, s string) { l.AfterFunc(time.Hour, add(s)).ResetAt(base.Add(d)) }
+				at(3*time.Millisecond, "c")
+				at(0, "a1")
+				at(0, "a2")
+				at(time.Millisecond, "b")
+				at(0, "a3")
+				l.AfterFunc(-time.Second, add("d")).ResetAt(base.Add(5 * time.Millisecond))
+				return nil
+			},
+			want: "a1,a2,a3,b,c,d",
+		},
+		{
+			name: "a negative delay is no delay",
+			first: func(l *Loop, log *[]string) error {
+				l.AfterFunc(-time.Second, func() error { *log = append(*log, "ran"); return nil })
+				return nil
+			},
+			want: "ran",
+		},
+		{
+			name: "a stopped timer never runs and does not hold the run",
+			first: func(l *Loop, log *[]string) error {
+				tm := l.AfterFunc(time.Hour, func() error { *log = append(*log, "late"); return nil })
+				l.AfterFunc(0, func() error {
+					*log = append(*log, fmt.Sprint("stop ", tm.Stop(), " ", tm.Stop()))
+					return nil
+				})
+				return nil
+			},
+			want: "stop true false",
+		},
+		{
+			name: "an interval reschedules itself",
+			first: func(l *Loop, log *[]string) error {
+				n := 0
+				var tm *Timer
+				tm = l.AfterFunc(0, func() error {
+					n++
+					*log = append(*log, fmt.Sprint("tick", n))
+					if n < 3 {
+						tm.ResetAt(time.Now().Add(time.Millisecond))
+					}
+					return nil
+				})
+				return nil
+			},
+			want: "tick1,tick2,tick3",
+		},
+		{
+			name: "a callback from another goroutine runs while a timer waits",
+			first: func(l *Loop, log *[]string) error {
+				enq := l.Register()
+				tm := l.AfterFunc(time.Hour, func() error { *log = append(*log, "late"); return nil })
+				go enq(func() error { *log = append(*log, "cb"); tm.Stop(); return nil })
+				return nil
+			},
+			want: "cb",
+		},
+		{
+			name: "a timer's error ends the run and drops the rest",
+			first: func(l *Loop, log *[]string) error {
+				l.AfterFunc(0, func() error { return errors.New("timer failed") })
+				l.AfterFunc(time.Millisecond, func() error { *log = append(*log, "after"); return nil })
+				l.Register() // never called
+				return nil
+			},
+			wantErr: "timer failed",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := New()
+			var log []string
+			err := l.Run(context.Background(), func() error { return tt.first(l, &log) })
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(log, ","); got != tt.want {
+				t.Errorf("ran %q, want %q", got, tt.want)
+			}
+			if len(l.timers) != 0 {
+				t.Errorf("%d timers left after the run", len(l.timers))
+			}
+		})
+	}
+}
+
+// TestTimerContext: a run waiting for a timer ends with its context.
+func TestTimerContext(t *testing.T) {
+	l := New()
+	ctx, cancel := context.WithCancel(context.Background())
+	err := l.Run(ctx, func() error {
+		l.AfterFunc(time.Hour, func() error { return errors.New("ran") })
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	// The next run starts clean.
+	if err := l.Run(context.Background(), func() error { return nil }); err != nil {
+		t.Fatal(err)
 	}
 }

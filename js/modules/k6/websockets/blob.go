@@ -153,5 +153,5 @@ func (m *instance) frameOf(v goja.Value) (frame, error) {
 	if modules.IsNullish(v) {
 		return frame{}, errors.New("WebSocket.send: the data must be a string, an ArrayBuffer, a typed array, a DataView or a Blob")
 	}
-	return frame{kind: websocket.TextMessage, data: []byte(v.String())}, nil
+	return frame{kind: websocket.TextMessage, text: v.String()}, nil
 }

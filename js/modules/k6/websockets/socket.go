@@ -1,12 +1,13 @@
 package websockets
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -30,10 +31,11 @@ const (
 	evClosed                      // the connection ended; the reader has returned
 )
 
-// event is what a socket's goroutines hand to the VU's loop.
+// event is what a socket's reader goroutine hands to the VU's loop.
 type event struct {
 	kind   eventKind
-	data   []byte
+	text   string // evText
+	data   []byte // evBinary, evPing, evPong
 	at     time.Time
 	conn   *wsconn.Conn // evOpen, evDialFailed
 	code   int          // evClosed
@@ -42,10 +44,22 @@ type event struct {
 	err    error        // evDialFailed, evClosed (an abnormal end)
 }
 
-// frame is a message waiting for the writer.
+// frame is a message sent during the current loop task: a text message keeps the script's
+// string (written to the connection without a copy of its own), a binary one its bytes.
 type frame struct {
-	kind int // websocket.TextMessage, BinaryMessage or CloseMessage
+	kind int // websocket.TextMessage or BinaryMessage
+	text string
 	data []byte
+}
+
+// size is the frame's payload length (what bufferedAmount counts).
+func (f frame) size() int64 { return int64(len(f.text) + len(f.data)) }
+
+// inflight is a message written to the connection's Outbox and not all taken by the
+// kernel yet: its bytes end at end in the Outbox's stream.
+type inflight struct {
+	end  int64
+	size int64
 }
 
 // listener is an event listener; attr marks the one an on<event> attribute set.
@@ -80,9 +94,9 @@ type socket struct {
 	closeTimer  *time.Timer
 	unwatch     func() bool // stops the context's shutdown
 
-	// events carries the goroutines' events to the loop (bounded: backpressure).
+	// events carries the reader's events to the loop (bounded: backpressure).
 	events   chan event
-	stop     chan struct{} // closed by shutdown: the goroutines give up
+	stop     chan struct{} // closed by shutdown: the reader gives up
 	stopOnce sync.Once
 
 	// mu guards enqueue, the socket's current reservation on the VU's loop (nil while the
@@ -92,25 +106,24 @@ type socket struct {
 	live    *websocket.Conn // the connection once dialled, for shutdown to close
 	stopped bool            // shutdown has run
 
-	// The writer's queue.
-	wmu      sync.Mutex
-	wq       []frame
-	wsignal  chan struct{}
-	buffered atomic.Int64 // bytes sent and not yet handed to the kernel
-
-	// held are the frames sent during the current loop task: they go to the writer when the
-	// task ends (flushHeld, queued on the loop by the task's first send), so a script reads
-	// them in bufferedAmount for the rest of its task whatever the writer does meanwhile, as
-	// in browsers, where the bytes leave after the task. VU goroutine only.
-	held    []frame
-	holding bool
+	// Sending (VU goroutine only). held are the frames sent during the current loop task:
+	// they are written when the task ends (flushHeld, queued on the loop by the task's first
+	// send), as browsers transmit after the task, so a script reads them in bufferedAmount
+	// for the rest of its task. Written, they go through the connection's Outbox, which
+	// never blocks; inflight are those it has not handed to the kernel yet. buffered is the
+	// payload bytes of both (bufferedAmount).
+	held     []frame
+	holding  bool
+	inflight []inflight
+	buffered int64
+	writeErr bool // a write failed: the connection is going, later sends are dropped
 }
 
 func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par wsconn.Params) *socket {
 	s := &socket{
 		m: m, rt: m.vu.Runtime(), st: st, obj: obj, url: url, par: par,
 		binaryType: "blob", listeners: map[string][]listener{}, pings: map[string]time.Time{},
-		events: make(chan event, maxQueued), stop: make(chan struct{}), wsignal: make(chan struct{}, 1),
+		events: make(chan event, maxQueued), stop: make(chan struct{}),
 	}
 	s.urlV = s.rt.ToValue(url)
 	s.define()
@@ -139,7 +152,7 @@ func (s *socket) define() {
 	getter("readyState", func() any { return s.readyState })
 	getter("protocol", func() any { return s.protocol })
 	getter("extensions", func() any { return s.extensions })
-	getter("bufferedAmount", func() any { return s.buffered.Load() })
+	getter("bufferedAmount", func() any { return s.bufferedAmount() })
 	_ = o.DefineAccessorProperty("binaryType", rt.ToValue(func() string { return s.binaryType }),
 		rt.ToValue(func(v goja.Value) {
 			// As browsers: an unknown value is ignored (WHATWG).
@@ -252,7 +265,7 @@ func (s *socket) message(ev event) error {
 	var data goja.Value
 	switch {
 	case ev.kind == evText:
-		data = s.rt.ToValue(string(ev.data))
+		data = s.rt.ToValue(ev.text)
 	case s.binaryType == "arraybuffer":
 		data = s.rt.ToValue(s.rt.NewArrayBuffer(ev.data))
 	default:
@@ -274,8 +287,8 @@ func (s *socket) fireError(err error) error {
 
 // Goroutines.
 
-// dialAndRead is the socket's reader goroutine: it dials, hands over the result, starts the
-// writer and reads until the connection ends.
+// dialAndRead is the socket's reader goroutine: it dials, hands over the result and reads
+// until the connection ends.
 func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
 	c, err := wsconn.Dial(ctx, s.st, s.url, s.par, base)
 	if err != nil {
@@ -291,7 +304,6 @@ func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
 		_ = conn.Close()
 		return
 	}
-	go s.write(conn)
 	conn.SetPingHandler(func(data string) error {
 		_ = conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(controlWait))
 		s.post(event{kind: evPing, data: []byte(data), at: time.Now()})
@@ -301,8 +313,10 @@ func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
 		s.post(event{kind: evPong, data: []byte(data), at: time.Now()})
 		return nil
 	})
+	var buf []byte // the read buffer, reused: each message is copied out at its size
 	for {
-		mt, data, err := conn.ReadMessage()
+		mt, data, err := readMessage(conn, buf[:0])
+		buf = data
 		if err != nil {
 			_ = conn.Close()
 			ev := event{kind: evClosed, code: websocket.CloseAbnormalClosure, err: err, at: time.Now()}
@@ -315,61 +329,40 @@ func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
 			s.post(ev)
 			return
 		}
-		kind := evText
+		ev := event{kind: evText, at: time.Now()}
 		if mt == websocket.BinaryMessage {
-			kind = evBinary
+			ev.kind, ev.data = evBinary, bytes.Clone(data)
+		} else {
+			ev.text = string(data)
 		}
-		if !s.post(event{kind: kind, data: data, at: time.Now()}) {
+		if cap(buf) > maxReadBuffer {
+			buf = nil // a big message's buffer is not kept for the small ones
+		}
+		if !s.post(ev) {
 			_ = conn.Close()
 			return
 		}
 	}
 }
 
-// write is the socket's writer goroutine: it writes the queued frames in order until the
-// socket stops or a write fails (then it drops the connection; the reader reports it).
-func (s *socket) write(conn *websocket.Conn) {
-	for {
-		select {
-		case <-s.wsignal:
-		case <-s.stop:
-			return
-		}
-		s.wmu.Lock()
-		q := s.wq
-		s.wq = nil
-		s.wmu.Unlock()
-		for _, f := range q {
-			// Counted out before the write: the server can only answer a message once it
-			// has it, so a script reading bufferedAmount in the answer's handler sees it
-			// gone (a write blocked by a server that stops reading leaves its one frame out
-			// of the count, the frames behind it in).
-			if f.kind != websocket.CloseMessage {
-				s.buffered.Add(-int64(len(f.data)))
-			}
-			if err := conn.WriteMessage(f.kind, f.data); err != nil {
-				_ = conn.Close()
-				return
-			}
-		}
+// readMessage reads the next message into buf (grown as needed) and returns it.
+func readMessage(conn *websocket.Conn, buf []byte) (int, []byte, error) {
+	mt, r, err := conn.NextReader()
+	if err != nil {
+		return mt, buf, err
 	}
-}
-
-// queue hands a frame to the writer now (the close frame, after the held ones). The writer
-// goroutine keeps send from ever blocking the VU (a server that stopped reading fills only
-// this queue), as browsers' send does.
-func (s *socket) queue(f frame) {
-	s.wmu.Lock()
-	s.wq = append(s.wq, f)
-	s.wmu.Unlock()
-	s.signal()
-}
-
-// signal wakes the writer.
-func (s *socket) signal() {
-	select {
-	case s.wsignal <- struct{}{}:
-	default:
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return mt, buf, nil
+		}
+		if err != nil {
+			return mt, buf, err
+		}
 	}
 }
 
@@ -551,7 +544,7 @@ func (s *socket) send(call goja.FunctionCall) goja.Value {
 
 // hold counts f in bufferedAmount and keeps it until the current loop task ends.
 func (s *socket) hold(f frame) {
-	s.buffered.Add(int64(len(f.data)))
+	s.buffered += f.size()
 	s.held = append(s.held, f)
 	if !s.holding {
 		s.holding = true
@@ -559,18 +552,75 @@ func (s *socket) hold(f frame) {
 	}
 }
 
-// flushHeld hands the held frames to the writer, in order.
+// flushHeld writes the held frames, in order, on the VU's goroutine: the connection's
+// Outbox takes them without blocking.
 func (s *socket) flushHeld() {
 	s.holding = false
-	if len(s.held) == 0 {
+	for i, f := range s.held {
+		s.writeFrame(f)
+		s.held[i] = frame{}
+	}
+	s.held = s.held[:0]
+}
+
+// writeFrame writes f to the connection and keeps it in bufferedAmount until the kernel
+// has all of it.
+func (s *socket) writeFrame(f frame) {
+	if s.writeErr || s.conn == nil || s.conn.Conn == nil {
+		s.buffered -= f.size()
 		return
 	}
-	s.wmu.Lock()
-	s.wq = append(s.wq, s.held...)
-	s.wmu.Unlock()
-	clear(s.held)
-	s.held = s.held[:0]
-	s.signal()
+	var err error
+	if f.kind == websocket.TextMessage {
+		err = s.writeText(f.text)
+	} else {
+		err = s.conn.WriteMessage(f.kind, f.data)
+	}
+	if err != nil {
+		// The connection is failing: drop it, and the reader reports its end.
+		s.writeErr = true
+		s.buffered -= f.size()
+		_ = s.conn.Close()
+		return
+	}
+	out := s.conn.Out
+	if end := out.Accepted(); out.Taken() < end {
+		s.inflight = append(s.inflight, inflight{end: end, size: f.size()})
+		return
+	}
+	s.buffered -= f.size()
+}
+
+// writeText writes a text message from the script's string, without a []byte of it.
+func (s *socket) writeText(text string) error {
+	w, err := s.conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, text); err != nil {
+		_ = w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// bufferedAmount is the payload bytes sent and not yet handed to the kernel.
+func (s *socket) bufferedAmount() int64 {
+	if len(s.inflight) > 0 {
+		taken := s.conn.Out.Taken()
+		i := 0
+		for ; i < len(s.inflight) && s.inflight[i].end <= taken; i++ {
+			s.buffered -= s.inflight[i].size
+		}
+		s.inflight = s.inflight[:copy(s.inflight, s.inflight[i:])]
+		if s.writeErr {
+			for _, f := range s.inflight {
+				s.buffered -= f.size
+			}
+			s.inflight = s.inflight[:0]
+		}
+	}
+	return s.buffered
 }
 
 // ping() sends a ping; its pong records ws_ping.
@@ -622,7 +672,9 @@ func (s *socket) close(call goja.FunctionCall) goja.Value {
 func (s *socket) startClose() {
 	s.readyState = closing
 	s.flushHeld() // the messages sent before close() go first
-	s.queue(frame{kind: websocket.CloseMessage, data: websocket.FormatCloseMessage(s.closeCode, s.closeReason)})
+	if !s.writeErr {
+		_ = s.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeCode, s.closeReason))
+	}
 	conn := s.conn.Conn
 	s.closeTimer = time.AfterFunc(closeGrace, func() { _ = conn.Close() })
 }

@@ -18,12 +18,14 @@
 // its exception and closes the VU's sockets; the iteration's end (gracefulStop, SIGINT)
 // closes them too.
 //
-// Each socket has a reader goroutine (the dial, then ReadMessage until the connection ends)
-// and a writer goroutine (sends leave in order, handed to it when the loop task that sent
-// them ends, as browsers transmit after the task; bufferedAmount counts the bytes sent and
-// not yet handed to the kernel, so within a task it never drops). The reader hands events to the loop through a bounded queue
-// (maxQueued): when the script falls behind, the reader stops reading and TCP pushes back on
-// the server.
+// Each socket has a reader goroutine: the dial, then one message after another until the
+// connection ends. It hands events to the loop through a bounded queue (maxQueued): when the
+// script falls behind, the reader stops reading and TCP pushes back on the server. Sends
+// are written on the VU's goroutine when the loop task that sent them ends, as browsers
+// transmit after the task, through the connection's wsconn.Outbox: what the kernel does not
+// take at once waits there for a goroutine of its own, so a send never blocks the VU.
+// bufferedAmount counts the payload bytes sent and not yet handed to the kernel (within a
+// task it never drops).
 //
 // Metrics and tags are k6's: ws_sessions and ws_connecting when the connection is made (or
 // fails), ws_msgs_sent per send, ws_msgs_received per message, ws_ping per pong answering a
@@ -74,7 +76,9 @@ const (
 	controlWait = time.Second
 	// maxQueued is how many received events may wait for the VU's loop before the reader
 	// stops reading (backpressure onto the server).
-	maxQueued = 256
+	maxQueued = 32
+	// maxReadBuffer is the largest read buffer a socket's reader keeps between messages.
+	maxReadBuffer = 64 << 10
 )
 
 type instance struct {
@@ -142,6 +146,7 @@ func (m *instance) newWebSocket(call goja.ConstructorCall) *goja.Object {
 		panic(rt.NewGoError(fmt.Errorf("WebSocket: %w", err)))
 	}
 	params.Subprotocols = protocols
+	params.NonBlocking = true
 
 	ctx := m.vu.Context()
 	if ctx != m.ctx { // a new iteration: the last one's sockets are gone with its context

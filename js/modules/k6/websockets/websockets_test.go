@@ -80,7 +80,7 @@ func server(t *testing.T) string {
 // pumps counts the live reader and writer goroutines of sockets, waiting (bounded) for
 // ones that are exiting.
 func pumps() int {
-	return modulestest.Goroutines("websockets.(*socket).dialAndRead(") + modulestest.Goroutines("websockets.(*socket).write(")
+	return modulestest.Goroutines("websockets.(*socket).dialAndRead(") + modulestest.Goroutines("wsconn.(*Outbox).flush(")
 }
 
 func tagKeys(h *modulestest.Runtime, metric string) []string {

@@ -42,6 +42,8 @@ type Params struct {
 	Compression bool
 	// Subprotocols are offered in Sec-WebSocket-Protocol (k6/websockets' protocols).
 	Subprotocols []string
+	// NonBlocking puts an Outbox under the connection (Conn.Out): its writes never block.
+	NonBlocking bool
 }
 
 // paramKeys are the keys of a params object either module accepts.
@@ -109,6 +111,8 @@ type Conn struct {
 	// Tags are the connection's sample tags: the base tags plus status (0 when no response
 	// arrived) and subproto.
 	Tags metrics.TagSet
+	// Out is the Outbox under the connection (Params.NonBlocking; nil otherwise).
+	Out *Outbox
 
 	unwatch func() bool
 }
@@ -163,6 +167,10 @@ func Dial(ctx context.Context, st *modules.State, rawURL string, p Params, base 
 				c.unwatch()
 			}
 			c.unwatch = context.AfterFunc(ctx, func() { _ = nc.Close() })
+			if p.NonBlocking {
+				c.Out = NewOutbox(nc)
+				nc = c.Out
+			}
 			if st.Bytes == nil {
 				return nc, nil
 			}
