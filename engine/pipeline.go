@@ -67,7 +67,7 @@ func (v *vuBuffer) Push(ctx context.Context, samples []metrics.Sample) {
 		if v.hot {
 			n = flushAt + 32
 		}
-		v.buf = make([]metrics.Sample, 0, max(n, len(samples)))
+		v.buf = v.p.spare(max(n, len(samples)))
 	}
 	v.buf = append(v.buf, samples...)
 	if len(v.buf) < flushAt {
@@ -162,6 +162,8 @@ type pipeline struct {
 	// runTags are the test's tags (options.tags, --tag), on the vus and vus_max samples.
 	runTags metrics.TagSet
 	inbox   chan []metrics.Sample
+	// free are processed batches, emptied, for the VUs' next buffers (see recycle).
+	free    chan []metrics.Sample
 	stop    chan struct{} // closed by the engine: drain and exit
 	stopped chan struct{} // closed by the aggregator when it has exited
 
@@ -203,6 +205,7 @@ func newPipeline(reg *metrics.Registry, b *metrics.Builtin, outs []Output, ths [
 	p := &pipeline{
 		runTags:         metrics.NewTagSet(nil),
 		inbox:           make(chan []metrics.Sample, inboxSize),
+		free:            make(chan []metrics.Sample, inboxSize),
 		stop:            make(chan struct{}),
 		stopped:         make(chan struct{}),
 		reg:             reg,
@@ -236,6 +239,35 @@ func (p *pipeline) addSub(metric, key string, tags metrics.TagSet) {
 	p.subDefs[metric] = append(p.subDefs[metric], &subState{key: key, tags: tags})
 }
 
+// recycle hands a processed batch back for a VU's next buffer (spare), emptied, unless an
+// output may keep it. A busy VU then fills the same few slices over and over instead of
+// one new slice per batch.
+func (p *pipeline) recycle(b []metrics.Sample) {
+	if len(p.outputs) > 0 || cap(b) <= smallBuffer {
+		return
+	}
+	clear(b)
+	select {
+	case p.free <- b[:0]:
+	default:
+	}
+}
+
+// spare returns an empty buffer for n samples: a recycled one that fits (not more than
+// four times too big, so that idle VUs do not hold big ones), or a new one.
+func (p *pipeline) spare(n int) []metrics.Sample {
+	if n > smallBuffer {
+		select {
+		case b := <-p.free:
+			if cap(b) >= n && cap(b) <= 4*n {
+				return b
+			}
+		default:
+		}
+	}
+	return make([]metrics.Sample, 0, n)
+}
+
 // newBuffer returns a new VU's pusher, registered for sweeping.
 func (p *pipeline) newBuffer() *vuBuffer {
 	b := &vuBuffer{p: p}
@@ -267,6 +299,7 @@ func (p *pipeline) run(start time.Time) {
 		select {
 		case b := <-p.inbox:
 			p.process(b)
+			p.recycle(b)
 		case <-sweep.C:
 			p.sweep()
 		case now := <-vusT.C:
@@ -298,6 +331,7 @@ func (p *pipeline) sweep() {
 	for _, b := range bufs {
 		if s := b.take(); len(s) > 0 {
 			p.process(s)
+			p.recycle(s)
 		}
 	}
 }

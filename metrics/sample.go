@@ -27,7 +27,8 @@ func (s Sample) Series() TimeSeries { return TimeSeries{s.Metric, s.Tags} }
 
 // Pusher receives batches of samples. The engine implements it; modules push the samples of
 // one measurement (one HTTP request, one check) as one batch. Push must not be called after
-// ctx is done, and implementations must not block past ctx being done.
+// ctx is done, and implementations must not block past ctx being done. Implementations must
+// not keep samples after Push returns (copy what they keep): callers reuse the slice.
 type Pusher interface {
 	Push(ctx context.Context, samples []Sample)
 }

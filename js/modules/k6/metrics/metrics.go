@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/dop251/goja"
@@ -26,6 +27,8 @@ func (Root) NewModuleInstance(vu modules.VU) modules.Instance { return &instance
 type instance struct {
 	vu   modules.VU
 	tags k6.TagCache
+	// one is the slice add pushes (Push copies it): no allocation per sample.
+	one [1]metrics.Sample
 }
 
 func (m *instance) Exports() modules.Exports {
@@ -64,6 +67,13 @@ func (m *instance) constructor(t metrics.MetricType) func(call goja.ConstructorC
 
 // add emits one sample. Values: numbers; booleans (true = 1); for a Rate any non-zero value
 // counts as true. It returns true as k6 does.
+// The export types of JS booleans and numbers (ExportType does not allocate; Export does).
+var (
+	boolType    = reflect.TypeFor[bool]()
+	int64Type   = reflect.TypeFor[int64]()
+	float64Type = reflect.TypeFor[float64]()
+)
+
 func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Value {
 	rt := m.vu.Runtime()
 	st := m.vu.State()
@@ -82,15 +92,13 @@ func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Valu
 		return rt.ToValue(false)
 	}
 	var value float64
-	switch x := arg.Export().(type) {
-	case bool:
-		if x {
+	switch arg.ExportType() {
+	case boolType:
+		if arg.ToBoolean() {
 			value = 1
 		}
-	case int64:
-		value = float64(x)
-	case float64:
-		value = x
+	case int64Type, float64Type:
+		value = arg.ToFloat()
 	default:
 		if goja.IsUndefined(arg) || goja.IsNull(arg) {
 			return invalid("%s.add(%s): the value must be a number or a boolean")
@@ -114,6 +122,8 @@ func (m *instance) add(metric *metrics.Metric, call goja.FunctionCall) goja.Valu
 		return rt.ToValue(false)
 	}
 	tags := k6.TagsFromValue(rt, m.tags.Tags(st), call.Argument(1))
-	st.Samples.Push(ctx, []metrics.Sample{{Metric: metric, Tags: tags, Time: time.Now(), Value: value}})
+	m.one[0] = metrics.Sample{Metric: metric, Tags: tags, Time: time.Now(), Value: value}
+	st.Samples.Push(ctx, m.one[:])
+	m.one[0] = metrics.Sample{}
 	return rt.ToValue(true)
 }

@@ -117,6 +117,7 @@ type socket struct {
 	inflight []inflight
 	buffered int64
 	writeErr bool // a write failed: the connection is going, later sends are dropped
+	one      [1]metrics.Sample
 }
 
 func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par wsconn.Params) *socket {
@@ -126,7 +127,7 @@ func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par
 		events: make(chan event, maxQueued), stop: make(chan struct{}),
 	}
 	s.urlV = s.rt.ToValue(url)
-	s.define()
+	_ = obj.DefineDataPropertySymbol(m.socketKey, s.rt.NewDynamicObject(&socketHandle{s}), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 	return s
 }
 
@@ -139,38 +140,79 @@ func (s *socket) start(ctx context.Context) {
 	go s.dialAndRead(ctx, base)
 }
 
-// define puts the WebSocket API on the JS object.
-func (s *socket) define() {
-	rt, o := s.rt, s.obj
+// prototype makes WebSocket.prototype's API, once per VU: the accessors and methods find
+// their socket through this (a socket object's hidden key), so that a new socket costs one
+// property, not a set of functions of its own. Called on anything but a WebSocket, they
+// throw a TypeError, as browsers' do.
+func (m *instance) prototype(proto *goja.Object) {
+	rt := m.vu.Runtime()
 	for name, v := range map[string]int{"CONNECTING": connecting, "OPEN": open, "CLOSING": closing, "CLOSED": closed} {
-		_ = o.DefineDataProperty(name, rt.ToValue(v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+		_ = proto.DefineDataProperty(name, rt.ToValue(v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}
-	getter := func(name string, get func() any) {
-		_ = o.DefineAccessorProperty(name, rt.ToValue(func() any { return get() }), nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	getter := func(name string, get func(s *socket) goja.Value) {
+		_ = proto.DefineAccessorProperty(name, rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			return get(m.this(call.This, name))
+		}), nil, goja.FLAG_TRUE, goja.FLAG_TRUE)
 	}
-	getter("url", func() any { return s.url })
-	getter("readyState", func() any { return s.readyState })
-	getter("protocol", func() any { return s.protocol })
-	getter("extensions", func() any { return s.extensions })
-	getter("bufferedAmount", func() any { return s.bufferedAmount() })
-	_ = o.DefineAccessorProperty("binaryType", rt.ToValue(func() string { return s.binaryType }),
-		rt.ToValue(func(v goja.Value) {
-			// As browsers: an unknown value is ignored (WHATWG).
-			if t := v.String(); t == "blob" || t == "arraybuffer" {
-				s.binaryType = t
-			}
-		}), goja.FLAG_FALSE, goja.FLAG_TRUE)
+	getter("url", func(s *socket) goja.Value { return s.urlV })
+	getter("readyState", func(s *socket) goja.Value { return rt.ToValue(s.readyState) })
+	getter("protocol", func(s *socket) goja.Value { return rt.ToValue(s.protocol) })
+	getter("extensions", func(s *socket) goja.Value { return rt.ToValue(s.extensions) })
+	getter("bufferedAmount", func(s *socket) goja.Value { return rt.ToValue(s.bufferedAmount()) })
+	_ = proto.DefineAccessorProperty("binaryType", rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		return rt.ToValue(m.this(call.This, "binaryType").binaryType)
+	}), rt.ToValue(func(call goja.FunctionCall) goja.Value {
+		s := m.this(call.This, "binaryType")
+		// As browsers: an unknown value is ignored (WHATWG).
+		if t := call.Argument(0).String(); t == "blob" || t == "arraybuffer" {
+			s.binaryType = t
+		}
+		return goja.Undefined()
+	}), goja.FLAG_TRUE, goja.FLAG_TRUE)
 	for _, ev := range []string{"open", "message", "error", "close", "ping", "pong"} {
-		_ = o.DefineAccessorProperty("on"+ev, rt.ToValue(func() goja.Value { return s.attr(ev) }),
-			rt.ToValue(func(v goja.Value) { s.setAttr(ev, v) }), goja.FLAG_FALSE, goja.FLAG_TRUE)
+		name := "on" + ev
+		_ = proto.DefineAccessorProperty(name, rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			return m.this(call.This, name).attr(ev)
+		}), rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			m.this(call.This, name).setAttr(ev, call.Argument(0))
+			return goja.Undefined()
+		}), goja.FLAG_TRUE, goja.FLAG_TRUE)
 	}
-	for name, fn := range map[string]func(goja.FunctionCall) goja.Value{
-		"send": s.send, "ping": s.ping, "close": s.close,
-		"addEventListener": s.addEventListener, "removeEventListener": s.removeEventListener,
+	for name, fn := range map[string]func(*socket, goja.FunctionCall) goja.Value{
+		"send": (*socket).send, "ping": (*socket).ping, "close": (*socket).close,
+		"addEventListener": (*socket).addEventListener, "removeEventListener": (*socket).removeEventListener,
 	} {
-		_ = o.Set(name, fn)
+		_ = proto.DefineDataProperty(name, rt.ToValue(func(call goja.FunctionCall) goja.Value {
+			return fn(m.this(call.This, name), call)
+		}), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
 	}
 }
+
+// this returns the socket of a WebSocket object, or throws a TypeError naming member.
+func (m *instance) this(v goja.Value, member string) *socket {
+	if o, ok := v.(*goja.Object); ok {
+		if o == m.lastObj {
+			return m.lastSocket
+		}
+		if v := o.GetSymbol(m.socketKey); v != nil {
+			if h, ok := v.Export().(*socketHandle); ok {
+				m.lastObj, m.lastSocket = o, h.s
+				return h.s
+			}
+		}
+	}
+	panic(m.vu.Runtime().NewTypeError("WebSocket." + member + ": called on an object that is not a WebSocket"))
+}
+
+// socketHandle carries a socket in its JS object's hidden key (a goja dynamic object with
+// no properties of its own, so that Export returns it as is).
+type socketHandle struct{ s *socket }
+
+func (*socketHandle) Get(string) goja.Value       { return nil }
+func (*socketHandle) Set(string, goja.Value) bool { return false }
+func (*socketHandle) Has(string) bool             { return false }
+func (*socketHandle) Delete(string) bool          { return true }
+func (*socketHandle) Keys() []string              { return nil }
 
 func (s *socket) attr(ev string) goja.Value {
 	for _, l := range s.listeners[ev] {
@@ -230,20 +272,11 @@ func (s *socket) fire(ev string, fill func(o *goja.Object)) error {
 	if len(ls) == 0 {
 		return nil
 	}
-	o := s.event(ev)
+	o := s.newEvent(ev, eventKeys)
 	if fill != nil {
 		fill(o)
 	}
 	return s.dispatch(ls, o)
-}
-
-// event returns a new event object of type ev with its target and timestamp (ms).
-func (s *socket) event(ev string) *goja.Object {
-	o := s.rt.NewObject()
-	_ = o.Set("type", s.m.name(ev))
-	_ = o.Set("target", s.obj)
-	_ = o.Set("timestamp", float64(time.Now().UnixNano())/1e6)
-	return o
 }
 
 // dispatch calls listeners with o; the first exception ends it.
@@ -271,10 +304,7 @@ func (s *socket) message(ev event) error {
 	default:
 		data = s.m.newBlob(ev.data, "")
 	}
-	o := s.event("message")
-	_ = o.Set("data", data)
-	_ = o.Set("origin", s.urlV)
-	return s.dispatch(ls, o)
+	return s.dispatch(ls, s.newEvent("message", messageKeys, data, s.urlV))
 }
 
 func (s *socket) fireError(err error) error {
@@ -447,8 +477,11 @@ func (s *socket) samples(ss ...metrics.Sample) {
 	s.st.Samples.Push(s.ctx, ss)
 }
 
+// sample pushes one sample (through the socket's one-sample slice: no allocation).
 func (s *socket) sample(m *metrics.Metric, at time.Time, v float64) {
-	s.samples(metrics.Sample{Metric: m, Tags: s.conn.Tags, Time: at, Value: v})
+	s.one[0] = metrics.Sample{Metric: m, Tags: s.conn.Tags, Time: at, Value: v}
+	s.samples(s.one[:]...)
+	s.one[0] = metrics.Sample{}
 }
 
 func (s *socket) handle(ev event) error {

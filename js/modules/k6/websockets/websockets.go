@@ -56,7 +56,7 @@ var _ modules.Module = Root{}
 
 // NewModuleInstance implements modules.Module.
 func (Root) NewModuleInstance(vu modules.VU) modules.Instance {
-	return &instance{vu: vu, blobKey: goja.NewSymbol("blob"), sockets: map[*socket]struct{}{}}
+	return &instance{vu: vu, blobKey: goja.NewSymbol("blob"), socketKey: goja.NewSymbol("socket"), sockets: map[*socket]struct{}{}}
 }
 
 // Ready states.
@@ -84,7 +84,12 @@ const (
 type instance struct {
 	vu      modules.VU
 	blobKey *goja.Symbol
-	blobCtl *goja.Object // the Blob constructor
+	// socketKey is the hidden key of a WebSocket object's socket (see prototype); lastObj
+	// and lastSocket are the last one found (a VU's calls are mostly on one socket).
+	socketKey  *goja.Symbol
+	lastObj    *goja.Object
+	lastSocket *socket
+	blobCtl    *goja.Object // the Blob constructor
 
 	// names are event type names as JS values, made once.
 	names map[string]goja.Value
@@ -97,6 +102,7 @@ type instance struct {
 func (m *instance) Exports() modules.Exports {
 	rt := m.vu.Runtime()
 	ws := rt.ToValue(m.newWebSocket).ToObject(rt)
+	m.prototype(ws.Get("prototype").ToObject(rt))
 	for name, v := range map[string]int{"CONNECTING": connecting, "OPEN": open, "CLOSING": closing, "CLOSED": closed} {
 		_ = ws.DefineDataProperty(name, rt.ToValue(v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}

@@ -176,6 +176,17 @@ func TestSocketCases(t *testing.T) {
 			ws.binaryType = "arraybuffer";
 			ws.onopen = function () { var b = new Uint8Array([9, 8, 7, 6]); ws.send(b.subarray(1, 3)); ws.send(new DataView(b.buffer, 3, 1)); };
 			ws.onmessage = function (e) { out.push(new Uint8Array(e.data).join("-")); if (out.length === 2) ws.close(); };`, "8-7,6"},
+		{"the API is WebSocket.prototype's", url, `
+			var bad = ""; try { WebSocket.prototype.send.call({}, "x"); } catch (e) { bad = e.name; }
+			out.push(ws instanceof WebSocket, Object.keys(ws).length, typeof ws.send, ws.OPEN, WebSocket.CLOSED, bad, ws.readyState);
+			ws.onopen = function () { ws.close(); };`, "true,0,function,1,3,TypeError,0"},
+		{"an event is an ordinary object to the script", url, `
+			ws.onopen = function (e) { out.push(Object.keys(e).join("/")); ws.send("hi"); };
+			ws.onmessage = function (e) {
+				e.extra = 1; e.data = e.data + "!"; delete e.origin;
+				out.push(Object.keys(e).join("/"), e.data, e.extra, e.target === ws, typeof e.timestamp, "origin" in e, e.type, JSON.stringify(e).indexOf('"extra":1') > 0);
+				ws.close();
+			};`, "type/target/timestamp,type/target/timestamp/data/extra,hi!,1,true,number,false,message,true"},
 		{"server ping fires ping", url, `
 			ws.onopen = function () { ws.send("ping-me"); };
 			ws.onping = function () { out.push("ping"); ws.close(); };`, "ping"},
