@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/pixelk6/pixelk6/internal/gctune"
 )
 
 // Main is the whole of a pixelk6 binary's main (cmd/pixelk6's and every `pixelk6 build`'s):
@@ -14,7 +16,11 @@ import (
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	context.AfterFunc(ctx, stop)
+	// The collector gets a floor of headroom (package gctune) unless GOGC or GOMEMLIMIT is
+	// set; it runs until the command returns, whatever the signals do.
+	stopGC := gctune.Start(context.Background(), os.LookupEnv)
 	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopGC()
 	stop()
 	return code
 }

@@ -63,7 +63,7 @@ var _ metrics.Pusher = (*vuBuffer)(nil)
 func (v *vuBuffer) Push(ctx context.Context, samples []metrics.Sample) {
 	v.mu.Lock()
 	if v.buf == nil {
-		n := max(smallBuffer, v.swept+v.swept/4)
+		n := max(smallBuffer, roundPow2(v.swept+v.swept/4))
 		if v.hot {
 			n = flushAt + 32
 		}
@@ -237,6 +237,15 @@ func (p *pipeline) addSub(metric, key string, tags metrics.TagSet) {
 		}
 	}
 	p.subDefs[metric] = append(p.subDefs[metric], &subState{key: key, tags: tags})
+}
+
+// roundPow2 rounds n up to a power of two (so that recycled buffers fit other VUs).
+func roundPow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
 }
 
 // recycle hands a processed batch back for a VU's next buffer (spare), emptied, unless an

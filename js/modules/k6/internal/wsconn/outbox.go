@@ -28,6 +28,13 @@ type Outbox struct {
 	flusher bool  // the flusher goroutine runs: writes queue behind it
 	err     error // the first write error; every later Write returns it
 
+	// try's state: its function is made once (a closure per call would be an allocation
+	// per message); used under mu.
+	tryFn  func(fd uintptr) bool
+	tryB   []byte
+	tryN   int
+	tryErr error
+
 	accepted atomic.Int64 // bytes Write took
 	taken    atomic.Int64 // bytes handed to the kernel, or to the flusher's blocking write
 	done     chan struct{}
@@ -36,6 +43,7 @@ type Outbox struct {
 // NewOutbox wraps c.
 func NewOutbox(c net.Conn) *Outbox {
 	o := &Outbox{Conn: c}
+	o.tryFn = o.tryWrite
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			o.raw = raw
@@ -79,33 +87,37 @@ func (o *Outbox) Write(b []byte) (int, error) {
 
 // try writes what the socket takes now, without waiting (errAgain: it took less than b).
 func (o *Outbox) try(b []byte) (int, error) {
-	n := 0
-	var werr error
-	err := o.raw.Write(func(fd uintptr) bool {
-		for len(b) > 0 {
-			w, err := syscall.Write(int(fd), b)
-			if err == syscall.EINTR {
-				continue
-			}
-			if w > 0 {
-				n += w
-				b = b[w:]
-			}
-			switch {
-			case err == syscall.EAGAIN || (err == nil && w <= 0):
-				werr = errAgain
-				return true
-			case err != nil:
-				werr = err
-				return true
-			}
-		}
-		return true // never wait for the poller: the flusher does
-	})
+	o.tryB, o.tryN, o.tryErr = b, 0, nil
+	err := o.raw.Write(o.tryFn)
+	n, werr := o.tryN, o.tryErr
+	o.tryB, o.tryErr = nil, nil
 	if err != nil {
 		return n, err
 	}
 	return n, werr
+}
+
+// tryWrite is try's function on the socket.
+func (o *Outbox) tryWrite(fd uintptr) bool {
+	for len(o.tryB) > 0 {
+		w, err := syscall.Write(int(fd), o.tryB)
+		if err == syscall.EINTR {
+			continue
+		}
+		if w > 0 {
+			o.tryN += w
+			o.tryB = o.tryB[w:]
+		}
+		switch {
+		case err == syscall.EAGAIN || (err == nil && w <= 0):
+			o.tryErr = errAgain
+			return true
+		case err != nil:
+			o.tryErr = err
+			return true
+		}
+	}
+	return true // never wait for the poller: the flusher does
 }
 
 // flush is the flusher goroutine: it writes the queue until it is empty or a write fails.
