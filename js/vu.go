@@ -177,6 +177,9 @@ func (v *vu) State() *modules.State {
 // RegisterCallback implements modules.VU.
 func (v *vu) RegisterCallback() func(f func() error) { return v.loop.register() }
 
+// HoldCallback implements modules.VU.
+func (v *vu) HoldCallback(f func() error) *eventloop.Slot { return v.loop.l.Hold(f) }
+
 // Close implements VU.
 func (v *vu) Close() {
 	v.stopTimers()

@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"slices"
+	"unsafe"
 )
 
 // Opcodes (RFC 6455 section 5.2).
@@ -113,6 +114,12 @@ func AppendFrame(dst []byte, op byte, payload []byte, mask bool, key [4]byte) []
 		copy(body, payload)
 	}
 	return dst
+}
+
+// AppendTextFrame is AppendFrame with a string payload (a text message the caller holds as
+// a string), without a []byte copy of it: AppendFrame only reads its payload.
+func AppendTextFrame(dst []byte, payload string, mask bool, key [4]byte) []byte {
+	return AppendFrame(dst, OpText, unsafe.Slice(unsafe.StringData(payload), len(payload)), mask, key)
 }
 
 // KeySource is a cheap, non-cryptographic source of masking keys for one connection (an

@@ -243,3 +243,25 @@ func TestProtocolErrorMessage(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 }
+
+// TestAppendTextFrame: a string payload frames as the same bytes would, without allocating
+// when dst has room, and the string is left as it was.
+func TestAppendTextFrame(t *testing.T) {
+	key := [4]byte{1, 2, 3, 4}
+	for _, text := range []string{"", "hello", strings.Repeat("é", 100), strings.Repeat("x", 70000)} {
+		for _, mask := range []bool{false, true} {
+			want := AppendFrame(nil, OpText, []byte(text), mask, key)
+			before := strings.Clone(text)
+			if got := AppendTextFrame(nil, text, mask, key); !bytes.Equal(got, want) {
+				t.Errorf("%d bytes, mask %v: the frames differ", len(text), mask)
+			}
+			if text != before {
+				t.Fatal("the payload string changed")
+			}
+		}
+	}
+	dst := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { dst = AppendTextFrame(dst[:0], "hello", true, key) }); n != 0 {
+		t.Errorf("%v allocations per frame", n)
+	}
+}

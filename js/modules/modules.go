@@ -26,6 +26,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/pixelk6/pixelk6/js/modules/eventloop"
 	"github.com/pixelk6/pixelk6/metrics"
 )
 
@@ -68,6 +69,11 @@ type VU interface {
 	// (f's error is an uncaught exception of the iteration). Must be called on the VU
 	// goroutine.
 	RegisterCallback() (enqueue func(f func() error))
+	// HoldCallback reserves a lasting slot on the VU's event loop for something woken many
+	// times (a socket): the iteration does not end until the slot's Release, and each
+	// Wake, from any goroutine, queues f to run on the VU's goroutine (unless it is queued
+	// already). It saves a RegisterCallback per wake-up. Must be called on the VU goroutine.
+	HoldCallback(f func() error) *eventloop.Slot
 }
 
 // InitEnvironment is what the init context has that iterations do not.

@@ -8,6 +8,7 @@ import (
 	"container/heap"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,7 +28,9 @@ type Loop struct {
 
 	mu      sync.Mutex
 	queue   []func() error
-	pending int    // reserved callbacks not yet run
+	spare   []func() error // the last round's queue, emptied, for the next one
+	pending int    // reserved callbacks not yet run (a slot's queued run counts as one)
+	slots   int    // slots held (Hold) and not released
 	epoch   uint64 // bumped when a run is abandoned, so late callbacks are dropped
 }
 
@@ -61,6 +64,69 @@ func (l *Loop) Register() (enqueue func(f func() error)) {
 	}
 }
 
+// Slot is a lasting reservation on a loop for something woken many times (a socket): the
+// run does not finish while it is held, and each Wake queues its function once. It saves a
+// Register per wake-up.
+type Slot struct {
+	l      *Loop
+	run    func() error // queued by Wake: clears queued, then calls f
+	epoch  uint64
+	queued atomic.Bool // a run is queued and has not started
+	done   bool        // released; guarded by l.mu
+}
+
+// Hold reserves a slot whose wake-ups run f on the loop's goroutine, until Release. Loop
+// goroutine only (as Register).
+func (l *Loop) Hold(f func() error) *Slot {
+	l.mu.Lock()
+	l.slots++
+	s := &Slot{l: l, epoch: l.epoch}
+	l.mu.Unlock()
+	s.run = func() error {
+		s.queued.Store(false)
+		return f()
+	}
+	return s
+}
+
+// Wake queues the slot's function unless it is queued already; it may be called from any
+// goroutine. It is ignored after Release and after the run that held the slot ended. A
+// wake-up while the function runs queues it again.
+func (s *Slot) Wake() {
+	if !s.queued.CompareAndSwap(false, true) {
+		return
+	}
+	l := s.l
+	l.mu.Lock()
+	if s.done || l.epoch != s.epoch {
+		l.mu.Unlock()
+		return
+	}
+	l.pending++
+	l.queue = append(l.queue, s.run)
+	l.mu.Unlock()
+	select {
+	case l.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// Release gives the slot up: the run may finish without it, and later wake-ups are
+// ignored (one already queued still runs). It is idempotent; any goroutine.
+func (s *Slot) Release() {
+	l := s.l
+	l.mu.Lock()
+	if !s.done && l.epoch == s.epoch {
+		l.slots--
+	}
+	s.done = true
+	l.mu.Unlock()
+	select {
+	case l.wakeup <- struct{}{}:
+	default:
+	}
+}
+
 // SetCheck makes Run call check after first and after each batch of callbacks; an error it
 // returns ends the run as a callback's would (the runner reports a Promise rejected with no
 // handler this way, as k6's event loop does). Call it before Run, from the loop's goroutine.
@@ -72,6 +138,9 @@ func (l *Loop) SetCheck(check func() error) { l.check = check }
 // pending and timers still scheduled at the end are dropped.
 func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 	defer l.Reset()
+	// The context's end wakes the loop like a callback (a select on ctx.Done() at every
+	// wait would cost more than the wait itself).
+	defer context.AfterFunc(ctx, l.wake)()
 	if err := first(); err != nil {
 		return err
 	}
@@ -81,15 +150,22 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 	for {
 		l.mu.Lock()
 		q := l.queue
-		l.queue = nil
+		l.queue = l.spare[:0]
+		l.spare = nil
 		l.pending -= len(q)
-		pending := l.pending
+		pending := l.pending + l.slots
 		l.mu.Unlock()
-		for _, f := range q {
+		for i, f := range q {
+			q[i] = nil
 			if err := f(); err != nil {
 				return err // Reset drops the rest
 			}
 		}
+		l.mu.Lock()
+		if l.spare == nil {
+			l.spare = q[:0]
+		}
+		l.mu.Unlock()
 		fired, err := l.fireTimers()
 		if err != nil {
 			return err
@@ -104,10 +180,9 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 			return nil
 		}
 		if len(l.timers) == 0 {
-			select {
-			case <-l.wakeup:
-			case <-ctx.Done():
-				return ctx.Err()
+			<-l.wakeup
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 			continue
 		}
@@ -123,11 +198,19 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 		select {
 		case <-l.wakeup:
 			l.clock.Stop()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		case <-l.clock.C:
-		case <-ctx.Done():
-			l.clock.Stop()
-			return ctx.Err()
 		}
+	}
+}
+
+// wake wakes Run if it waits.
+func (l *Loop) wake() {
+	select {
+	case l.wakeup <- struct{}{}:
+	default:
 	}
 }
 
@@ -238,6 +321,7 @@ func (l *Loop) Reset() {
 	l.mu.Lock()
 	l.queue = nil
 	l.pending = 0
+	l.slots = 0
 	l.epoch++
 	l.mu.Unlock()
 	select {

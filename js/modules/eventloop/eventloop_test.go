@@ -249,3 +249,56 @@ func TestTimerContext(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSlot: a held slot keeps the run going; its wake-ups coalesce while one is queued, run
+// again when woken during its run, and stop with Release; a slot of an ended run is dead.
+func TestSlot(t *testing.T) {
+	l := New()
+	var log []string
+	var s *Slot
+	n := 0
+	err := l.Run(context.Background(), func() error {
+		s = l.Hold(func() error {
+			n++
+			log = append(log, fmt.Sprint("run", n))
+			switch n {
+			case 1:
+				s.Wake() // during the run: runs again
+			case 2:
+				s.Release()
+				s.Wake() // after Release: ignored
+			}
+			return nil
+		})
+		go func() { s.Wake(); s.Wake() }() // the second coalesces with the first (or runs it again: both are fine below)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(log, ","); got != "run1,run2" {
+		t.Errorf("ran %q, want run1,run2", got)
+	}
+	// The slot belonged to that run: a wake-up now does nothing, and a new run ends at once.
+	s.Wake()
+	if err := l.Run(context.Background(), func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("ran %d times, want 2", n)
+	}
+}
+
+// TestSlotContext: a held slot that is never released keeps the run until its context ends.
+func TestSlotContext(t *testing.T) {
+	l := New()
+	ctx, cancel := context.WithCancel(context.Background())
+	err := l.Run(ctx, func() error {
+		l.Hold(func() error { return nil })
+		go cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}

@@ -205,6 +205,12 @@ func (v *VU) RegisterCallback() func(f func() error) {
 	return v.loop.Register()
 }
 
+// HoldCallback implements modules.VU with the runner's event loop.
+func (v *VU) HoldCallback(f func() error) *eventloop.Slot {
+	v.calls.Add(1)
+	return v.loop.Hold(f)
+}
+
 // Callbacks returns how many times RegisterCallback has been called, so a test can check
 // that a synchronous module never uses the event loop.
 func (v *VU) Callbacks() int64 { return v.calls.Load() }

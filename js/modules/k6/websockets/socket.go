@@ -14,7 +14,9 @@ import (
 	"github.com/dop251/goja"
 	"github.com/gorilla/websocket"
 
+	"github.com/pixelk6/pixelk6/internal/wsframe"
 	"github.com/pixelk6/pixelk6/js/modules"
+	"github.com/pixelk6/pixelk6/js/modules/eventloop"
 	"github.com/pixelk6/pixelk6/js/modules/k6/internal/wsconn"
 	"github.com/pixelk6/pixelk6/metrics"
 )
@@ -99,10 +101,12 @@ type socket struct {
 	stop     chan struct{} // closed by shutdown: the reader gives up
 	stopOnce sync.Once
 
-	// mu guards enqueue, the socket's current reservation on the VU's loop (nil while the
-	// loop is draining the socket's events, or once the socket is closed), live and stopped.
+	// The socket's lasting reservations on the VU's loop, from start to finish: drain
+	// runs the reader's events, flush writes what a task sent once the task has ended.
+	drainSlot, flushSlot *eventloop.Slot
+
+	// mu guards live and stopped.
 	mu      sync.Mutex
-	enqueue func(func() error)
 	live    *websocket.Conn // the connection once dialled, for shutdown to close
 	stopped bool            // shutdown has run
 
@@ -112,8 +116,14 @@ type socket struct {
 	// for the rest of its task. Written, they go through the connection's Outbox, which
 	// never blocks; inflight are those it has not handed to the kernel yet. buffered is the
 	// payload bytes of both (bufferedAmount).
-	held     []frame
-	holding  bool
+	held    []frame
+	holding bool
+	// direct: no extension was negotiated, so data frames are framed here (wsframe) and
+	// written to the connection in one write, without gorilla's writer; keys masks them
+	// and wbuf holds the frame being written.
+	direct   bool
+	keys     *wsframe.KeySource
+	wbuf     []byte
 	inflight []inflight
 	buffered int64
 	writeErr bool // a write failed: the connection is going, later sends are dropped
@@ -134,7 +144,8 @@ func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par
 // start reserves the socket's slot on the loop and dials in the background.
 func (s *socket) start(ctx context.Context) {
 	s.ctx = ctx
-	s.enqueue = s.m.vu.RegisterCallback()
+	s.drainSlot = s.m.vu.HoldCallback(s.drain)
+	s.flushSlot = s.m.vu.HoldCallback(func() error { s.flushHeld(); return nil })
 	s.unwatch = context.AfterFunc(ctx, s.shutdown)
 	base := wsconn.BaseTags(s.rt, s.st, s.url, s.par)
 	go s.dialAndRead(ctx, base)
@@ -403,19 +414,8 @@ func (s *socket) post(e event) bool {
 	case <-s.stop:
 		return false
 	}
-	s.wake()
+	s.drainSlot.Wake()
 	return true
-}
-
-// wake queues drain on the loop unless it is queued or running already.
-func (s *socket) wake() {
-	s.mu.Lock()
-	enq := s.enqueue
-	s.enqueue = nil
-	s.mu.Unlock()
-	if enq != nil {
-		enq(s.drain)
-	}
 }
 
 // shutdown stops the goroutines and closes the connection; safe from any goroutine.
@@ -430,8 +430,10 @@ func (s *socket) shutdown() {
 	}
 }
 
-// release ends the socket's hold on the context and timers (VU goroutine).
+// release ends the socket's hold on the loop, the context and timers (VU goroutine).
 func (s *socket) release() {
+	s.drainSlot.Release()
+	s.flushSlot.Release()
 	if s.unwatch != nil {
 		s.unwatch()
 	}
@@ -449,7 +451,7 @@ func (s *socket) release() {
 // The VU goroutine's side.
 
 // drain handles the events waiting now (at most a queue's worth, so timers and other
-// sockets get their turn), then reserves the loop again unless the socket is closed.
+// sockets get their turn; those posted meanwhile have woken it again).
 func (s *socket) drain() error {
 	for n := len(s.events); n > 0; n-- {
 		if err := s.handle(<-s.events); err != nil {
@@ -459,13 +461,6 @@ func (s *socket) drain() error {
 		if s.readyState == closed {
 			return nil
 		}
-	}
-	s.mu.Lock()
-	s.enqueue = s.m.vu.RegisterCallback()
-	more := len(s.events) > 0
-	s.mu.Unlock()
-	if more {
-		s.wake()
 	}
 	return nil
 }
@@ -491,6 +486,9 @@ func (s *socket) handle(ev event) error {
 		s.readyState = open
 		s.protocol = ev.conn.Subprotocol()
 		s.extensions = ev.conn.Resp.Header.Get("Sec-WebSocket-Extensions")
+		if s.extensions == "" {
+			s.direct, s.keys = true, wsframe.NewKeySource()
+		}
 		s.samples(ev.conn.ConnectSamples(s.st.Builtin)...)
 		if s.closeAsked { // close() while connecting
 			s.startClose()
@@ -581,7 +579,7 @@ func (s *socket) hold(f frame) {
 	s.held = append(s.held, f)
 	if !s.holding {
 		s.holding = true
-		s.m.vu.RegisterCallback()(func() error { s.flushHeld(); return nil })
+		s.flushSlot.Wake()
 	}
 }
 
@@ -604,9 +602,23 @@ func (s *socket) writeFrame(f frame) {
 		return
 	}
 	var err error
-	if f.kind == websocket.TextMessage {
+	switch {
+	case s.direct:
+		if f.kind == websocket.TextMessage {
+			s.wbuf = wsframe.AppendTextFrame(s.wbuf[:0], f.text, true, s.keys.Next())
+		} else {
+			s.wbuf = wsframe.AppendFrame(s.wbuf[:0], wsframe.OpBinary, f.data, true, s.keys.Next())
+		}
+		// The connection under gorilla's (the Outbox, through TLS and the byte count when
+		// they are there) takes a whole frame per write, so the pongs gorilla writes from
+		// the reader never land inside one.
+		_, err = s.conn.NetConn().Write(s.wbuf)
+		if cap(s.wbuf) > maxReadBuffer {
+			s.wbuf = nil
+		}
+	case f.kind == websocket.TextMessage:
 		err = s.writeText(f.text)
-	} else {
+	default:
 		err = s.conn.WriteMessage(f.kind, f.data)
 	}
 	if err != nil {

@@ -25,7 +25,10 @@
 // transmit after the task, through the connection's wsconn.Outbox: what the kernel does not
 // take at once waits there for a goroutine of its own, so a send never blocks the VU.
 // bufferedAmount counts the payload bytes sent and not yet handed to the kernel (within a
-// task it never drops).
+// task it never drops). Without an extension (permessage-deflate), a data frame is framed by
+// internal/wsframe and written in one write; with one, through gorilla's writer. The
+// socket's two reservations on the VU's loop (its reader's events, its sends at the end of
+// a task) are lasting slots (modules.VU's HoldCallback), released when it closes.
 //
 // Metrics and tags are k6's: ws_sessions and ws_connecting when the connection is made (or
 // fails), ws_msgs_sent per send, ws_msgs_received per message, ws_ping per pong answering a

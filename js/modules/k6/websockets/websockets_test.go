@@ -225,18 +225,25 @@ func TestSocketCases(t *testing.T) {
 			ws.onopen = function () { ws.send("x".repeat(100000)); out.push(ws.bufferedAmount > 0); };
 			ws.onmessage = function (e) { out.push(e.data.length, ws.bufferedAmount); ws.close(); };`, "true,100000,0"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t)
-			params := `{ headers: { "X-Pixel": "yes" }, compression: "deflate" }`
-			h.MustRunString(`var out = []; var ws = new WebSocket("` + c.url + `", null, ` + params + `);` + c.body)
-			if got := h.MustRunString(`out.join()`).String(); got != c.want {
-				t.Fatalf("got %q, want %q", got, c.want)
+	// Every case runs with permessage-deflate (frames through gorilla's writer) and
+	// without (frames written directly).
+	for _, compression := range []string{`"deflate"`, `""`} {
+		for _, c := range cases {
+			if compression == `""` && strings.Contains(c.name, "deflate") {
+				continue
 			}
-			if n := pumps(); n != 0 {
-				t.Fatalf("%d socket goroutines alive", n)
-			}
-		})
+			t.Run(c.name+" compression "+compression, func(t *testing.T) {
+				h := newHarness(t)
+				params := `{ headers: { "X-Pixel": "yes" }, compression: ` + compression + ` }`
+				h.MustRunString(`var out = []; var ws = new WebSocket("` + c.url + `", null, ` + params + `);` + c.body)
+				if got := h.MustRunString(`out.join()`).String(); got != c.want {
+					t.Fatalf("got %q, want %q", got, c.want)
+				}
+				if n := pumps(); n != 0 {
+					t.Fatalf("%d socket goroutines alive", n)
+				}
+			})
+		}
 	}
 }
 

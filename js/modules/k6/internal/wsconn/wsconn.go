@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -158,6 +159,7 @@ func Dial(ctx context.Context, st *modules.State, rawURL string, p Params, base 
 		Jar:               p.Jar,
 		EnableCompression: p.Compression,
 		Subprotocols:      p.Subprotocols,
+		WriteBufferPool:   writeBuffers,
 		NetDialContext: func(dctx context.Context, network, addr string) (net.Conn, error) {
 			nc, err := dial(dctx, network, addr)
 			if err != nil {
@@ -197,6 +199,11 @@ func Dial(ctx context.Context, st *modules.State, rawURL string, p Params, base 
 	}
 	return c, nil
 }
+
+// writeBuffers are gorilla's write buffers, shared by every connection: a connection takes
+// one for each message it writes through gorilla's writer instead of holding its own 4 KiB
+// for its whole life (k6/websockets writes most frames itself, see its package doc).
+var writeBuffers = &sync.Pool{}
 
 // host is the host name of a ws:// or wss:// URL ("" when it does not parse: the dial
 // reports the error).
