@@ -48,6 +48,9 @@ type vuBuffer struct {
 	// without filling up between sweeps gets its next buffer at that size at once, instead
 	// of growing one from smallBuffer by append (a copy and a garbage slice per doubling).
 	swept int
+	// spare is the VU's last swept buffer, processed and emptied: its next buffer when it
+	// fits (an idle VU's is dropped at the next sweep).
+	spare []metrics.Sample
 }
 
 // smallBuffer is the initial capacity of an idle VU's buffer: an iteration with one request
@@ -67,7 +70,11 @@ func (v *vuBuffer) Push(ctx context.Context, samples []metrics.Sample) {
 		if v.hot {
 			n = flushAt + 32
 		}
-		v.buf = v.p.spare(max(n, len(samples)))
+		if n = max(n, len(samples)); cap(v.spare) >= n {
+			v.buf, v.spare = v.spare, nil
+		} else {
+			v.buf = v.p.spare(n)
+		}
 	}
 	v.buf = append(v.buf, samples...)
 	if len(v.buf) < flushAt {
@@ -89,6 +96,24 @@ func (v *vuBuffer) Push(ctx context.Context, samples []metrics.Sample) {
 	v.mu.Unlock()
 }
 
+// giveBack keeps a swept buffer, processed, as the VU's spare (or recycles it when no
+// output may keep it: see pipeline.recycle).
+func (v *vuBuffer) giveBack(b []metrics.Sample) {
+	if len(v.p.outputs) > 0 || cap(b) <= smallBuffer {
+		return
+	}
+	clear(b)
+	v.mu.Lock()
+	if v.spare == nil {
+		v.spare = b[:0]
+		b = nil
+	}
+	v.mu.Unlock()
+	if b != nil {
+		v.p.recycle(b)
+	}
+}
+
 // take returns the buffered samples and empties the buffer.
 func (v *vuBuffer) take() []metrics.Sample {
 	v.mu.Lock()
@@ -96,6 +121,9 @@ func (v *vuBuffer) take() []metrics.Sample {
 	v.buf = nil
 	v.hot = false
 	v.swept = min(len(b), flushAt+32)
+	if len(b) == 0 {
+		v.spare = nil // idle: keep nothing
+	}
 	v.mu.Unlock()
 	return b
 }
@@ -340,7 +368,7 @@ func (p *pipeline) sweep() {
 	for _, b := range bufs {
 		if s := b.take(); len(s) > 0 {
 			p.process(s)
-			p.recycle(s)
+			b.giveBack(s)
 		}
 	}
 }

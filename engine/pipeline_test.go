@@ -112,3 +112,34 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/sample")
 }
+
+// TestBufferReuse: a VU that pushes a steady stream reuses its swept buffer (no allocation
+// per sweep) when no output may keep the samples; with an output, every batch is new.
+func TestBufferReuse(t *testing.T) {
+	reg := metrics.NewRegistry()
+	b := metrics.RegisterBuiltin(reg)
+	for _, tc := range []struct {
+		name string
+		outs []Output
+		want float64
+	}{{"no output", nil, 0}, {"an output", []Output{&countOutput{}}, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPipeline(reg, b, tc.outs, nil, nil, nil)
+			v := p.newBuffer()
+			one := []metrics.Sample{{Metric: b.Iterations, Value: 1}}
+			cycle := func() { // a sweep's worth of pushes, then the sweep
+				for range 40 {
+					v.Push(context.Background(), one)
+				}
+				s := v.take()
+				p.process(s)
+				v.giveBack(s)
+			}
+			cycle()
+			cycle()
+			if n := testing.AllocsPerRun(50, cycle); n != tc.want {
+				t.Errorf("%v allocations per sweep, want %v", n, tc.want)
+			}
+		})
+	}
+}

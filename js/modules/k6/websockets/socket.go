@@ -410,9 +410,13 @@ func readMessage(conn *websocket.Conn, buf []byte) (int, []byte, error) {
 // post hands e to the loop; false when the socket has stopped.
 func (s *socket) post(e event) bool {
 	select {
-	case s.events <- e:
-	case <-s.stop:
-		return false
+	case s.events <- e: // the queue has room: no need to look at stop
+	default:
+		select {
+		case s.events <- e:
+		case <-s.stop:
+			return false
+		}
 	}
 	s.drainSlot.Wake()
 	return true
