@@ -5,9 +5,9 @@
 // Why: a load test's heap is small next to the machine's memory (1,000 VUs streaming over
 // WebSockets keep about 95 MiB live) while its allocation rate is high (goja allocates for
 // every call into JavaScript), so with GOGC=100 the collector ran every few hundred
-// milliseconds and took about a sixth of pixelk6's CPU in that test. A fixed floor of
-// headroom cuts that where memory is plentiful, and leaves big heaps (10,000 VUs) exactly
-// as Go's default would. The tuner stays out of the way of anyone who chose: it does
+// milliseconds and took about a sixth of pixelk6's CPU in that test. A floor of headroom
+// (with GOGC at most 200, so that a small heap grows at most threefold) cuts that where
+// memory is plentiful, and leaves big heaps (10,000 VUs) exactly as Go's default would. The tuner stays out of the way of anyone who chose: it does
 // nothing when GOGC or GOMEMLIMIT is set in the environment.
 package gctune
 
@@ -21,8 +21,10 @@ import (
 const (
 	// Headroom is the least the heap may grow by between collections.
 	Headroom = 256 << 20
-	// maxPercent bounds the GOGC the tuner sets (a tiny live heap would ask for more).
-	maxPercent = 400
+	// maxPercent bounds the GOGC the tuner sets: a small live heap would ask for more, and
+	// memory per VU at 1000 mostly idle VUs (live heap about 26 KiB per VU) is held to its
+	// budget of 120 KiB per VU.
+	maxPercent = 200
 	// every is how often the live heap is read.
 	every = 500 * time.Millisecond
 )

@@ -14,10 +14,10 @@ func TestPercent(t *testing.T) {
 		want int
 	}{
 		{0, maxPercent},
-		{1 << 20, maxPercent}, // a tiny heap: capped
-		{64 << 20, 400},       // 256 MiB over 64 MiB
-		{95 << 20, 269},       // the 1,000-VU WebSocket run
-		{128 << 20, 200},
+		{1 << 20, maxPercent}, // a small heap: capped
+		{95 << 20, 200},       // the 1,000-VU WebSocket run
+		{128 << 20, 200},      // 256 MiB over 128 MiB
+		{192 << 20, 133},
 		{256 << 20, 100}, // from here on, Go's default
 		{330 << 20, 100}, // the 10,000-VU run
 		{4 << 30, 100},
@@ -35,8 +35,8 @@ func TestStart(t *testing.T) {
 	var mu sync.Mutex
 	var sets []int
 	heaps := make(chan uint64, 1)
-	heaps <- 64 << 20
-	last := uint64(64 << 20)
+	heaps <- 128 << 20
+	last := uint64(128 << 20)
 	live := func() uint64 { // the tuner's goroutine: the next heap when one was queued
 		select {
 		case last = <-heaps:
@@ -47,20 +47,20 @@ func TestStart(t *testing.T) {
 	set := func(p int) { mu.Lock(); sets = append(sets, p); mu.Unlock() }
 	got := func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(sets) }
 	stop := start(context.Background(), noEnv, time.Millisecond, live, set)
-	for _, h := range []uint64{64 << 20, 128 << 20, 512 << 20} {
+	for _, h := range []uint64{128 << 20, 192 << 20, 512 << 20} {
 		heaps <- h
 	}
-	want := "[400 200 100]"
+	want := "[200 133 100]"
 	for i := 0; i < 10000 && got() != want; i++ {
 		time.Sleep(time.Millisecond)
 	}
 	heaps <- 95 << 20
-	for i := 0; i < 10000 && got() != "[400 200 100 269]"; i++ {
+	for i := 0; i < 10000 && got() != "[200 133 100 200]"; i++ {
 		time.Sleep(time.Millisecond)
 	}
 	stop()
-	if g := got(); g != "[400 200 100 269 100]" {
-		t.Errorf("set %s, want [400 200 100 269 100]", g)
+	if g := got(); g != "[200 133 100 200 100]" {
+		t.Errorf("set %s, want [200 133 100 200 100]", g)
 	}
 	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
 		sets = nil

@@ -29,9 +29,9 @@ type Loop struct {
 	mu      sync.Mutex
 	queue   []func() error
 	spare   []func() error // the last round's queue, emptied, for the next one
-	pending int    // reserved callbacks not yet run (a slot's queued run counts as one)
-	slots   int    // slots held (Hold) and not released
-	epoch   uint64 // bumped when a run is abandoned, so late callbacks are dropped
+	pending int            // reserved callbacks not yet run (a slot's queued run counts as one)
+	slots   int            // slots held (Hold) and not released
+	epoch   uint64         // bumped when a run is abandoned, so late callbacks are dropped
 }
 
 // New returns an idle loop.

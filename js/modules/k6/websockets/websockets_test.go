@@ -513,3 +513,73 @@ func TestSendNeverBlocksTheVU(t *testing.T) {
 		t.Fatalf("%d socket goroutines alive", n)
 	}
 }
+
+// floodServer sends n numbered text messages as fast as it can, then pings, then closes
+// with 4000 "flood"; with bad set, it then sends a frame with a reserved opcode instead.
+func floodServer(t *testing.T, n int, bad bool) string {
+	t.Helper()
+	up := websocket.Upgrader{EnableCompression: true}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for i := range n {
+			if err := c.WriteMessage(websocket.TextMessage, []byte(strconv.Itoa(i))); err != nil {
+				return
+			}
+		}
+		_ = c.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(time.Second))
+		if bad {
+			_, _ = c.NetConn().Write([]byte{0x83, 0x01, 'x'}) // a reserved opcode
+		} else {
+			_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "flood"))
+		}
+		_, _, _ = c.ReadMessage() // until the client closes
+	}))
+	t.Cleanup(s.Close)
+	return "ws" + strings.TrimPrefix(s.URL, "http")
+}
+
+// TestFloodInOrder: a server sending faster than the script handles is pushed back (the
+// reader's queue fills up), and every message arrives once, in order, before the ping and
+// the close, with or without permessage-deflate.
+func TestFloodInOrder(t *testing.T) {
+	for _, compression := range []string{`""`, `"deflate"`} {
+		t.Run("compression "+compression, func(t *testing.T) {
+			url := floodServer(t, 5000, false)
+			h := newHarness(t)
+			h.MustRunString(`var out = [], next = 0, bad = 0;
+			var ws = new WebSocket("` + url + `", null, { compression: ` + compression + ` });
+			ws.onmessage = function (e) { if (e.data !== String(next)) bad++; next++; };
+			ws.onping = function () { out.push("ping@" + next); };
+			ws.onclose = function (e) { out.push(e.code, e.reason, e.wasClean, bad); };`)
+			if got := h.MustRunString(`out.join()`).String(); got != "ping@5000,4000,flood,true,0" {
+				t.Fatalf("got %q", got)
+			}
+			if n := pumps(); n != 0 {
+				t.Fatalf("%d socket goroutines alive", n)
+			}
+		})
+	}
+}
+
+// TestProtocolError: a frame that breaks RFC 6455 ends the session with 1006 and an error
+// event, with or without permessage-deflate.
+func TestProtocolError(t *testing.T) {
+	for _, compression := range []string{`""`, `"deflate"`} {
+		t.Run("compression "+compression, func(t *testing.T) {
+			url := floodServer(t, 3, true)
+			h := newHarness(t)
+			h.MustRunString(`var out = [];
+			var ws = new WebSocket("` + url + `", null, { compression: ` + compression + ` });
+			ws.onmessage = function (e) { out.push(e.data); };
+			ws.onerror = function (e) { out.push("error"); };
+			ws.onclose = function (e) { out.push(e.code, e.wasClean); };`)
+			if got := h.MustRunString(`out.join()`).String(); got != "0,1,2,error,1006,false" {
+				t.Fatalf("got %q", got)
+			}
+		})
+	}
+}
