@@ -9,62 +9,71 @@ import (
 )
 
 func TestPercent(t *testing.T) {
+	const MiB = 1 << 20
 	for _, tc := range []struct {
-		live uint64
-		want int
+		live, rate uint64
+		want       int
 	}{
-		{0, maxPercent},
-		{1 << 20, maxPercent}, // a small heap: capped
-		{95 << 20, 200},       // the 1,000-VU WebSocket run
-		{128 << 20, 200},      // 256 MiB over 128 MiB
-		{192 << 20, 133},
-		{256 << 20, 100}, // from here on, Go's default
-		{330 << 20, 100}, // the 10,000-VU run
-		{4 << 30, 100},
+		{0, 0, 100},
+		{95 * MiB, 150 * MiB, 157},   // the 1,000-VU WebSocket run
+		{95 * MiB, 400 * MiB, 200},   // capped
+		{30 * MiB, 20 * MiB, 100},    // 1,000 VUs that mostly sleep: Go's default
+		{330 * MiB, 100 * MiB, 100},  // 10,000 VUs
+		{512 * MiB, 1024 * MiB, 150}, // a big heap: at most MaxExtra over the default
+		{4096 * MiB, 8192 * MiB, 106},
 	} {
-		if got := Percent(tc.live, Headroom); got != tc.want {
-			t.Errorf("Percent(%d MiB) = %d, want %d", tc.live>>20, got, tc.want)
+		if got := Percent(tc.live, tc.rate); got != tc.want {
+			t.Errorf("Percent(%d MiB, %d MiB/s) = %d, want %d", tc.live/MiB, tc.rate/MiB, got, tc.want)
 		}
 	}
 }
 
-// TestStart: the tuner follows the live heap, sets GOGC only when it changes, and puts 100
-// back when stopped; with GOGC or GOMEMLIMIT in the environment it does nothing.
+// TestStart: the tuner follows the allocation rate, sets GOGC only when it changes, and
+// puts 100 back when stopped; with GOGC or GOMEMLIMIT in the environment it does nothing.
 func TestStart(t *testing.T) {
+	const MiB = 1 << 20
 	noEnv := func(string) (string, bool) { return "", false }
 	var mu sync.Mutex
 	var sets []int
-	heaps := make(chan uint64, 1)
-	heaps <- 128 << 20
-	last := uint64(128 << 20)
-	live := func() uint64 { // the tuner's goroutine: the next heap when one was queued
+	// Each tick (1 ms of real time, 1 s of the fake clock) allocates the last step's bytes,
+	// with a live heap of 100 MiB.
+	steps := make(chan uint64, 8)
+	var allocated, step uint64
+	read := func() (uint64, uint64) {
 		select {
-		case last = <-heaps:
+		case step = <-steps:
 		default:
 		}
-		return last
+		allocated += step
+		return 100 * MiB, allocated
 	}
+	clock := time.Unix(0, 0)
+	now := func() time.Time { clock = clock.Add(time.Second); return clock }
 	set := func(p int) { mu.Lock(); sets = append(sets, p); mu.Unlock() }
 	got := func() string { mu.Lock(); defer mu.Unlock(); return fmt.Sprint(sets) }
-	stop := start(context.Background(), noEnv, time.Millisecond, live, set)
-	for _, h := range []uint64{128 << 20, 192 << 20, 512 << 20} {
-		heaps <- h
+	stop := start(context.Background(), noEnv, time.Millisecond, now, read, set)
+	wait := func(want string) {
+		t.Helper()
+		for i := 0; i < 10000 && got() != want; i++ {
+			time.Sleep(time.Millisecond)
+		}
+		if g := got(); g != want {
+			t.Fatalf("set %s, want %s", g, want)
+		}
 	}
-	want := "[200 133 100]"
-	for i := 0; i < 10000 && got() != want; i++ {
-		time.Sleep(time.Millisecond)
-	}
-	heaps <- 95 << 20
-	for i := 0; i < 10000 && got() != "[200 133 100 200]"; i++ {
-		time.Sleep(time.Millisecond)
-	}
+	steps <- 150 * MiB
+	wait("[150]")
+	steps <- 500 * MiB
+	wait("[150 200]")
+	steps <- 10 * MiB
+	wait("[150 200 100]")
+	steps <- 150 * MiB
+	wait("[150 200 100 150]")
 	stop()
-	if g := got(); g != "[200 133 100 200 100]" {
-		t.Errorf("set %s, want [200 133 100 200 100]", g)
-	}
+	wait("[150 200 100 150 100]")
 	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
 		sets = nil
-		stop := start(context.Background(), func(k string) (string, bool) { return "50", k == name }, time.Millisecond, live, set)
+		stop := start(context.Background(), func(k string) (string, bool) { return "50", k == name }, time.Millisecond, now, read, set)
 		stop()
 		if g := got(); g != "[]" {
 			t.Errorf("with %s set, the tuner set %s", name, g)
