@@ -762,22 +762,28 @@ func (v *vu) setTimer(call goja.FunctionCall, repeat bool) goja.Value {
 	v.nextTimer++
 	id := v.nextTimer
 	due := time.Now().Add(d)
-	var t *eventloop.Timer
-	t = v.loop.afterFunc(d, func() error {
+	jt := &jsTimer{}
+	jt.t = v.loop.afterFunc(d, func() error {
 		if !repeat {
 			delete(v.timers, id)
 		}
 		if _, err := fn(goja.Undefined(), args...); err != nil {
 			return err
 		}
-		if repeat && v.timers[id] == t {
-			due = nextTick(due, time.Now(), d)
-			t.ResetAt(due)
+		if repeat && !jt.cleared { // (clearInterval in the callback clears it)
+			due = nextTick(due, jt.t.FiredAt(), d)
+			jt.t.ResetAt(due)
 		}
 		return nil
 	})
-	v.timers[id] = t
+	v.timers[id] = jt
 	return v.rt.ToValue(id)
+}
+
+// jsTimer is one setTimeout/setInterval; cleared is set by clearTimeout/clearInterval.
+type jsTimer struct {
+	t       *eventloop.Timer
+	cleared bool
 }
 
 // nextTick is when an interval timer of period d that was due at due fires next, at now:
@@ -794,9 +800,10 @@ func nextTick(due, now time.Time, d time.Duration) time.Time {
 
 func (v *vu) clearTimer(call goja.FunctionCall) goja.Value {
 	id := call.Argument(0).ToInteger()
-	if t, ok := v.timers[id]; ok {
+	if jt, ok := v.timers[id]; ok {
 		delete(v.timers, id)
-		t.Stop()
+		jt.cleared = true
+		jt.t.Stop()
 	}
 	return goja.Undefined()
 }

@@ -40,7 +40,7 @@ type vu struct {
 	stringFn  goja.Callable            // JSON.stringify
 	parseFn   goja.Callable            // JSON.parse
 
-	timers    map[int64]*eventloop.Timer
+	timers    map[int64]*jsTimer
 	nextTimer int64
 
 	fnCache   map[string]goja.Callable
@@ -109,7 +109,7 @@ func (b *Bundle) newVU(ctx context.Context, state *modules.State) (*vu, error) {
 	rt.SetFieldNameMapper(fieldNameMapper{})
 	v := &vu{
 		b: b, rt: rt, loop: newEventLoop(), ctx: ctx, state: state,
-		modules: map[string]*goja.Object{}, timers: map[int64]*eventloop.Timer{}, fnCache: map[string]goja.Callable{},
+		modules: map[string]*goja.Object{}, timers: map[int64]*jsTimer{}, fnCache: map[string]goja.Callable{},
 	}
 	rt.SetPromiseRejectionTracker(v.trackRejection)
 	v.loop.setCheck(v.unhandledRejection)

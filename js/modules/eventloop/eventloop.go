@@ -223,6 +223,7 @@ func (l *Loop) fireTimers() (fired bool, err error) {
 	now := time.Now()
 	for n := len(l.timers); n > 0 && len(l.timers) > 0 && !l.timers[0].when.After(now); n-- {
 		t := heap.Pop(&l.timers).(*Timer)
+		t.fired = now
 		fired = true
 		if err := t.f(); err != nil {
 			return true, err
@@ -236,6 +237,7 @@ func (l *Loop) fireTimers() (fired bool, err error) {
 type Timer struct {
 	l     *Loop
 	when  time.Time
+	fired time.Time // when the loop found it due, last time
 	seq   uint64
 	f     func() error
 	index int // in the heap; -1 when not scheduled
@@ -249,6 +251,10 @@ func (l *Loop) AfterFunc(d time.Duration, f func() error) *Timer {
 	t.ResetAt(time.Now().Add(max(d, 0)))
 	return t
 }
+
+// FiredAt is when the loop last found t due (the clock it read before running the timers
+// due then): an interval can reschedule itself from it without reading the clock again.
+func (t *Timer) FiredAt() time.Time { return t.fired }
 
 // Stop cancels t; it reports whether t was scheduled.
 func (t *Timer) Stop() bool {
