@@ -77,7 +77,7 @@ func server(t *testing.T) string {
 	return "ws" + strings.TrimPrefix(s.URL, "http") + "/echo"
 }
 
-// pumps counts the live reader and writer goroutines of sockets, waiting (bounded) for
+// pumps counts the live reader and Outbox flusher goroutines of sockets, waiting (bounded) for
 // ones that are exiting.
 func pumps() int {
 	return modulestest.Goroutines("websockets.(*socket).dialAndRead(") + modulestest.Goroutines("wsconn.(*Outbox).flush(")
@@ -467,7 +467,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 }
 
 // TestSendNeverBlocksTheVU: a server that upgrades and never reads fills the kernel's
-// buffers; send keeps returning at once (the writer goroutine holds the rest and
+// buffers; send keeps returning at once (the Outbox's flusher holds the rest and
 // bufferedAmount counts it), close gives up on the unanswered close frame after closeGrace,
 // and the iteration ends.
 func TestSendNeverBlocksTheVU(t *testing.T) {
