@@ -83,6 +83,17 @@ func New() (*Loop, error) {
 	return start(w), nil
 }
 
+// NewShared starts a loop that waits in Go's own poller instead of on a thread of its own
+// (on Linux; elsewhere it is New's loop): for a loop that shares the cores with many busy
+// goroutines, such as VUs. Close stops it.
+func NewShared() (*Loop, error) {
+	w, err := newSharedWaiter()
+	if err != nil {
+		return nil, err
+	}
+	return start(w), nil
+}
+
 // newPortable starts a loop that drives every connection with goroutines, as on systems
 // without epoll (tests run the contract against both).
 func newPortable() *Loop { return start(newChanWaiter()) }

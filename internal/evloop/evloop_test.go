@@ -12,10 +12,19 @@ import (
 	"time"
 )
 
-// loops runs a test against both waiters: epoll where there is one, and the portable one.
+// loops runs a test against every waiter: epoll on a thread of its own, epoll waited for in
+// Go's poller (NewShared) and the portable one.
 func loops(t *testing.T, f func(t *testing.T, l *Loop)) {
 	t.Run("default", func(t *testing.T) {
 		l, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = l.Close() })
+		f(t, l)
+	})
+	t.Run("shared", func(t *testing.T) {
+		l, err := NewShared()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,8 +5,10 @@ package evloop
 import (
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -21,6 +23,36 @@ type epoller struct {
 	conns  map[int32]*Conn
 	buf    []byte // the read buffer every connection shares
 	oob    []byte // the control-message buffer of readStamped
+	// shared: the epoll instance waits in Go's poller (see newSharedWaiter); nil: in
+	// epoll_wait on a thread of the loop's own.
+	shared *os.File
+	rc     syscall.RawConn
+}
+
+// newSharedWaiter returns an epoller that waits in Go's own poller rather than blocking a
+// thread in epoll_wait: its epoll descriptor is itself pollable, so the loop's goroutine
+// parks like any other and holds no P while it waits. A loop that shares the Ps with
+// many busy goroutines (VUs) uses it: a thread blocked in epoll_wait keeps its P until the
+// runtime's monitor takes it back, which left VUs waiting for a P while a core idled.
+func newSharedWaiter() (waiter, error) {
+	wt, err := newWaiter()
+	if err != nil {
+		return nil, err
+	}
+	w := wt.(*epoller)
+	if err := unix.SetNonblock(w.ep, true); err != nil {
+		_ = w.close()
+		return nil, fmt.Errorf("evloop: %w", err)
+	}
+	f := os.NewFile(uintptr(w.ep), "evloop")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		_ = f.Close()
+		_ = unix.Close(w.ev)
+		return nil, fmt.Errorf("evloop: %w", err)
+	}
+	w.shared, w.rc = f, rc
+	return w, nil
 }
 
 func newWaiter() (waiter, error) {
@@ -204,7 +236,11 @@ func isAgain(err error) bool { return err == unix.EAGAIN }
 
 // lockThread keeps the loop on one OS thread: it sleeps in epoll_wait, and a thread of its
 // own spares the Go scheduler a hand-off on every wake-up.
-func (w *epoller) lockThread() { runtime.LockOSThread() }
+func (w *epoller) lockThread() {
+	if w.shared == nil {
+		runtime.LockOSThread()
+	}
+}
 
 func (w *epoller) wake() {
 	var one = [8]byte{1}
@@ -218,7 +254,13 @@ var noPwait2 atomic.Bool
 // milliseconds on kernels without it: a timer never fires early), and handles what is
 // ready.
 func (w *epoller) wait(l *Loop, d time.Duration) {
-	n, err := w.epollWait(d)
+	var n int
+	var err error
+	if w.shared == nil {
+		n, err = w.epollWait(d)
+	} else {
+		n, err = w.sharedWait(d)
+	}
 	if err != nil {
 		return // EINTR
 	}
@@ -256,6 +298,28 @@ func (w *epoller) wait(l *Loop, d time.Duration) {
 	}
 }
 
+// sharedWait takes what is ready; when nothing is, it parks in Go's poller until the epoll
+// descriptor is readable (something is ready) or d has passed.
+func (w *epoller) sharedWait(d time.Duration) (int, error) {
+	n, err := w.epollWait(0)
+	if n > 0 || err != nil || d == 0 {
+		return n, err
+	}
+	if d > 0 {
+		_ = w.shared.SetReadDeadline(time.Now().Add(d))
+	} else {
+		_ = w.shared.SetReadDeadline(time.Time{})
+	}
+	rerr := w.rc.Read(func(uintptr) bool {
+		n, err = w.epollWait(0)
+		return n > 0 || (err != nil && err != unix.EINTR)
+	})
+	if rerr != nil && n == 0 {
+		return 0, nil // the deadline: the caller fires its timers
+	}
+	return n, err
+}
+
 func (w *epoller) epollWait(d time.Duration) (int, error) {
 	if d >= 0 && !noPwait2.Load() {
 		ts := unix.NsecToTimespec(int64(d))
@@ -285,7 +349,12 @@ func (w *epoller) unregisterQuiet(c *Conn) {
 }
 
 func (w *epoller) close() error {
-	err1 := unix.Close(w.ep)
+	var err1 error
+	if w.shared != nil {
+		err1 = w.shared.Close()
+	} else {
+		err1 = unix.Close(w.ep)
+	}
 	err2 := unix.Close(w.ev)
 	if err1 != nil {
 		return err1

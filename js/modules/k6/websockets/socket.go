@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -105,6 +107,11 @@ type socket struct {
 	// runs the reader's events, flush writes what a task sent once the task has ended.
 	drainSlot, flushSlot *eventloop.Slot
 
+	// lc runs the connection on an event loop once it is open, when it can (loopconn.go);
+	// nil: gorilla's reader goroutine reads it. plain is a ws:// (not TLS) socket.
+	lc    atomic.Pointer[loopConn]
+	plain bool
+
 	// mu guards live and stopped.
 	mu      sync.Mutex
 	live    *websocket.Conn // the connection once dialled, for shutdown to close
@@ -137,6 +144,7 @@ func newSocket(m *instance, st *modules.State, obj *goja.Object, url string, par
 		events: make(chan event, maxQueued), stop: make(chan struct{}),
 	}
 	s.urlV = s.rt.ToValue(url)
+	s.plain = strings.HasPrefix(strings.ToLower(url), "ws://")
 	_ = obj.DefineDataPropertySymbol(m.socketKey, s.rt.NewDynamicObject(&socketHandle{s}), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 	return s
 }
@@ -341,9 +349,20 @@ func (s *socket) dialAndRead(ctx context.Context, base metrics.TagSet) {
 	stopped := s.stopped
 	s.live = conn
 	s.mu.Unlock()
+	lc := (*loopConn)(nil)
+	if !stopped {
+		lc = s.startLoop(c)
+		s.lc.Store(lc)
+	}
 	if stopped || !s.post(event{kind: evOpen, conn: c, at: time.Now()}) {
+		if lc != nil {
+			lc.abort()
+		}
 		_ = conn.Close()
 		return
+	}
+	if lc != nil {
+		return // the loop reads from here on
 	}
 	conn.SetPingHandler(func(data string) error {
 		_ = conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(controlWait))
@@ -424,6 +443,9 @@ func (s *socket) post(e event) bool {
 
 // shutdown stops the goroutines and closes the connection; safe from any goroutine.
 func (s *socket) shutdown() {
+	if lc := s.lc.Load(); lc != nil {
+		lc.abort()
+	}
 	s.mu.Lock()
 	s.stopped = true
 	live := s.live
@@ -466,7 +488,23 @@ func (s *socket) drain() error {
 			return nil
 		}
 	}
+	if lc := s.lc.Load(); lc != nil {
+		lc.resume() // when the full queue had paused its reads
+	}
 	return nil
+}
+
+// deliver posts events the loop could not (the socket's queue was full when its connection
+// ended), in order; it gives up when the socket stops.
+func (s *socket) deliver(rest []event) {
+	for _, e := range rest {
+		select {
+		case s.events <- e:
+			s.drainSlot.Wake()
+		case <-s.stop:
+			return
+		}
+	}
 }
 
 func (s *socket) samples(ss ...metrics.Sample) {
@@ -591,6 +629,15 @@ func (s *socket) hold(f frame) {
 // Outbox takes them without blocking.
 func (s *socket) flushHeld() {
 	s.holding = false
+	if lc := s.lc.Load(); lc != nil && len(s.held) > 0 {
+		lc.send(s.held) // counted in lc.inflight from here
+		for i, f := range s.held {
+			s.buffered -= f.size()
+			s.held[i] = frame{}
+		}
+		s.held = s.held[:0]
+		return
+	}
 	for i, f := range s.held {
 		s.writeFrame(f)
 		s.held[i] = frame{}
@@ -655,6 +702,9 @@ func (s *socket) writeText(text string) error {
 
 // bufferedAmount is the payload bytes sent and not yet handed to the kernel.
 func (s *socket) bufferedAmount() int64 {
+	if lc := s.lc.Load(); lc != nil {
+		return s.buffered + lc.inflight.Load()
+	}
 	if len(s.inflight) > 0 {
 		taken := s.conn.Out.Taken()
 		i := 0
@@ -680,7 +730,9 @@ func (s *socket) ping(goja.FunctionCall) goja.Value {
 	s.pingSeq++
 	payload := strconv.Itoa(s.pingSeq)
 	now := time.Now()
-	if err := s.conn.WriteControl(websocket.PingMessage, []byte(payload), now.Add(controlWait)); err != nil {
+	if lc := s.lc.Load(); lc != nil {
+		lc.control(wsframe.OpPing, []byte(payload))
+	} else if err := s.conn.WriteControl(websocket.PingMessage, []byte(payload), now.Add(controlWait)); err != nil {
 		return goja.Undefined() // the connection is going; the reader reports it
 	}
 	s.pings[payload] = now
@@ -721,9 +773,18 @@ func (s *socket) close(call goja.FunctionCall) goja.Value {
 func (s *socket) startClose() {
 	s.readyState = closing
 	s.flushHeld() // the messages sent before close() go first
-	if !s.writeErr {
+	lc := s.lc.Load()
+	switch {
+	case lc != nil:
+		lc.control(wsframe.OpClose, websocket.FormatCloseMessage(s.closeCode, s.closeReason))
+	case !s.writeErr:
 		_ = s.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(s.closeCode, s.closeReason))
 	}
 	conn := s.conn.Conn
-	s.closeTimer = time.AfterFunc(closeGrace, func() { _ = conn.Close() })
+	s.closeTimer = time.AfterFunc(closeGrace, func() {
+		if lc != nil {
+			lc.abort()
+		}
+		_ = conn.Close()
+	})
 }

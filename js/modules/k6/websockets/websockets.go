@@ -18,17 +18,18 @@
 // its exception and closes the VU's sockets; the iteration's end (gracefulStop, SIGINT)
 // closes them too.
 //
-// Each socket has a reader goroutine: the dial, then one message after another until the
-// connection ends. It hands events to the loop through a bounded queue (maxQueued): when the
-// script falls behind, the reader stops reading and TCP pushes back on the server. Sends
-// are written on the VU's goroutine when the loop task that sent them ends, as browsers
-// transmit after the task, through the connection's wsconn.Outbox: what the kernel does not
-// take at once waits there for a goroutine of its own, so a send never blocks the VU.
-// bufferedAmount counts the payload bytes sent and not yet handed to the kernel (within a
-// task it never drops). Without an extension (permessage-deflate), a data frame is framed by
-// internal/wsframe and written in one write; with one, through gorilla's writer. The
-// socket's two reservations on the VU's loop (its reader's events, its sends at the end of
-// a task) are lasting slots (modules.VU's HoldCallback), released when it closes.
+// Each socket dials on a goroutine of its own. Once open, a plain ws:// socket with no
+// extension and nothing buffered past the handshake moves onto one of the test run's event
+// loops (internal/evloop's shared loops, loopconn.go): the loop reads and parses its frames
+// (internal/wsframe) and writes what the VU hands it, and the socket has no goroutine left.
+// Any other socket (wss://, permessage-deflate) keeps its goroutine as gorilla's reader, and
+// its sends go from the VU's goroutine through the connection's wsconn.Outbox. Either way,
+// events reach the VU through a bounded queue (maxQueued): when the script falls behind,
+// reading stops and TCP pushes back on the server; sends leave when the loop task that made
+// them ends, as browsers transmit after the task, and never block the VU. bufferedAmount
+// counts the payload bytes sent and not yet handed to the kernel (within a task it never
+// drops). The socket's two reservations on the VU's loop (its events, its sends at the end
+// of a task) are lasting slots (modules.VU's HoldCallback), released when it closes.
 //
 // Metrics and tags are k6's: ws_sessions and ws_connecting when the connection is made (or
 // fails), ws_msgs_sent per send, ws_msgs_received per message, ws_ping per pong answering a

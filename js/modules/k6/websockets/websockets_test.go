@@ -583,3 +583,28 @@ func TestProtocolError(t *testing.T) {
 		})
 	}
 }
+
+// TestLoopReads: a plain ws:// socket without an extension runs on the run's event loops
+// once open (no reader goroutine); a deflate one keeps its reader goroutine.
+func TestLoopReads(t *testing.T) {
+	url := server(t)
+	for _, tc := range []struct {
+		compression string
+		readers     int
+	}{{`""`, 0}, {`"deflate"`, 1}} {
+		t.Run("compression "+tc.compression, func(t *testing.T) {
+			h := newHarness(t)
+			_ = h.VU.Runtime().Set("readers", func() int {
+				return modulestest.CountGoroutines("websockets.(*socket).dialAndRead(")
+			})
+			h.MustRunString(`var out = [];
+			var ws = new WebSocket("` + url + `", null, { compression: ` + tc.compression + ` });
+			ws.onopen = function () { ws.send("x"); };
+			ws.onmessage = function (e) { out.push(e.data, readers()); ws.close(); };
+			ws.onclose = function (e) { out.push(e.code, e.wasClean); };`)
+			if got, want := h.MustRunString(`out.join()`).String(), fmt.Sprint("x,", tc.readers, ",1000,true"); got != want {
+				t.Errorf("got %s, want %s", got, want)
+			}
+		})
+	}
+}

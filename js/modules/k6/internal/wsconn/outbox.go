@@ -35,6 +35,12 @@ type Outbox struct {
 	tryN   int
 	tryErr error
 
+	// recording: the bytes read are kept (recorded) until EndRecording, so that whoever
+	// takes over the reading after a handshake can tell what the handshake's reader may
+	// hold beyond the response. Read's goroutine only.
+	recording bool
+	recorded  []byte
+
 	accepted atomic.Int64 // bytes Write took
 	taken    atomic.Int64 // bytes handed to the kernel, or to the flusher's blocking write
 	done     chan struct{}
@@ -42,7 +48,7 @@ type Outbox struct {
 
 // NewOutbox wraps c.
 func NewOutbox(c net.Conn) *Outbox {
-	o := &Outbox{Conn: c}
+	o := &Outbox{Conn: c, recording: true}
 	o.tryFn = o.tryWrite
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
@@ -148,6 +154,23 @@ func (o *Outbox) flush() {
 			_ = o.Conn.Close() // the reader sees the end
 		}
 	}
+}
+
+// Read reads from the connection (and records, until EndRecording).
+func (o *Outbox) Read(b []byte) (int, error) {
+	n, err := o.Conn.Read(b)
+	if o.recording && n > 0 {
+		o.recorded = append(o.recorded, b[:n]...)
+	}
+	return n, err
+}
+
+// EndRecording stops recording and returns what was read so far (from the goroutine that
+// read it).
+func (o *Outbox) EndRecording() []byte {
+	b := o.recorded
+	o.recording, o.recorded = false, nil
+	return b
 }
 
 // Accepted is how many bytes Write has taken; Taken how many of them have left for the
