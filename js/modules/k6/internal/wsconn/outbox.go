@@ -50,7 +50,7 @@ type Outbox struct {
 func NewOutbox(c net.Conn) *Outbox {
 	o := &Outbox{Conn: c, recording: true}
 	o.tryFn = o.tryWrite
-	if sc, ok := c.(syscall.Conn); ok {
+	if sc, ok := c.(syscall.Conn); ok && canTry {
 		if raw, err := sc.SyscallConn(); err == nil {
 			o.raw = raw
 		}
@@ -101,29 +101,6 @@ func (o *Outbox) try(b []byte) (int, error) {
 		return n, err
 	}
 	return n, werr
-}
-
-// tryWrite is try's function on the socket.
-func (o *Outbox) tryWrite(fd uintptr) bool {
-	for len(o.tryB) > 0 {
-		w, err := syscall.Write(int(fd), o.tryB)
-		if err == syscall.EINTR {
-			continue
-		}
-		if w > 0 {
-			o.tryN += w
-			o.tryB = o.tryB[w:]
-		}
-		switch {
-		case err == syscall.EAGAIN || (err == nil && w <= 0):
-			o.tryErr = errAgain
-			return true
-		case err != nil:
-			o.tryErr = err
-			return true
-		}
-	}
-	return true // never wait for the poller: the flusher does
 }
 
 // flush is the flusher goroutine: it writes the queue until it is empty or a write fails.
