@@ -73,7 +73,7 @@ func (v *vuBuffer) Push(ctx context.Context, samples []metrics.Sample) {
 		if n = max(n, len(samples)); cap(v.spare) >= n {
 			v.buf, v.spare = v.spare, nil
 		} else {
-			v.buf = v.p.spare(n)
+			v.buf = v.p.buffer(n)
 		}
 	}
 	v.buf = append(v.buf, samples...)
@@ -102,16 +102,15 @@ func (v *vuBuffer) giveBack(b []metrics.Sample) {
 	if len(v.p.outputs) > 0 || cap(b) <= smallBuffer {
 		return
 	}
-	clear(b)
 	v.mu.Lock()
 	if v.spare == nil {
+		clear(b)
 		v.spare = b[:0]
-		b = nil
+		v.mu.Unlock()
+		return
 	}
 	v.mu.Unlock()
-	if b != nil {
-		v.p.recycle(b)
-	}
+	v.p.recycle(b)
 }
 
 // take returns the buffered samples and empties the buffer.
@@ -276,7 +275,7 @@ func roundPow2(n int) int {
 	return p
 }
 
-// recycle hands a processed batch back for a VU's next buffer (spare), emptied, unless an
+// recycle hands a processed batch back for a VU's next buffer (see buffer), emptied, unless an
 // output may keep it. A busy VU then fills the same few slices over and over instead of
 // one new slice per batch.
 func (p *pipeline) recycle(b []metrics.Sample) {
@@ -290,9 +289,9 @@ func (p *pipeline) recycle(b []metrics.Sample) {
 	}
 }
 
-// spare returns an empty buffer for n samples: a recycled one that fits (not more than
+// buffer returns an empty buffer for n samples: a recycled one that fits (not more than
 // four times too big, so that idle VUs do not hold big ones), or a new one.
-func (p *pipeline) spare(n int) []metrics.Sample {
+func (p *pipeline) buffer(n int) []metrics.Sample {
 	if n > smallBuffer {
 		select {
 		case b := <-p.free:

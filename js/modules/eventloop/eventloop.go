@@ -28,10 +28,9 @@ type Loop struct {
 
 	mu      sync.Mutex
 	queue   []func() error
-	spare   []func() error // the last round's queue, emptied, for the next one
-	pending int            // reserved callbacks not yet run (a slot's queued run counts as one)
-	slots   int            // slots held (Hold) and not released
-	epoch   uint64         // bumped when a run is abandoned, so late callbacks are dropped
+	pending int    // reserved callbacks not yet run (a slot's queued run counts as one)
+	slots   int    // slots held (Hold) and not released
+	epoch   uint64 // bumped when a run is abandoned, so late callbacks are dropped
 }
 
 // New returns an idle loop.
@@ -147,11 +146,11 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 	if err := l.runCheck(); err != nil {
 		return err
 	}
+	var spare []func() error // the last round's queue, emptied: the next round's (Run's own)
 	for {
 		l.mu.Lock()
 		q := l.queue
-		l.queue = l.spare[:0]
-		l.spare = nil
+		l.queue, spare = spare[:0], nil
 		l.pending -= len(q)
 		pending := l.pending + l.slots
 		l.mu.Unlock()
@@ -161,11 +160,7 @@ func (l *Loop) Run(ctx context.Context, first func() error) (err error) {
 				return err // Reset drops the rest
 			}
 		}
-		l.mu.Lock()
-		if l.spare == nil {
-			l.spare = q[:0]
-		}
-		l.mu.Unlock()
+		spare = q
 		fired, err := l.fireTimers()
 		if err != nil {
 			return err

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/pixelk6/pixelk6/internal/evloop"
 	"github.com/pixelk6/pixelk6/internal/wsframe"
 	"github.com/pixelk6/pixelk6/js/modules"
@@ -32,17 +30,14 @@ type loopConn struct {
 	fr        wsframe.Reader
 	in        []byte  // a partial frame, between Data calls
 	held      []event // events the full queue could not take, in order
-	paused    bool
-	closeEv   *event // the event Closed posts (the server's close frame), nil: an abnormal end
+	closeEv   *event  // the event Closed posts (the server's close frame), nil: an abnormal end
 	keys      *wsframe.KeySource
 	closing   bool        // the loop closed the connection: Closed follows
-	sentClose bool        // a close frame went out: the server\'s is not echoed
+	sentClose bool        // a close frame went out: the server's is not echoed
 	ended     bool        // Closed has run
 	pending   int64       // payload bytes the connection still holds (see Drained)
-	isPaused  atomic.Bool // paused, for the VU's drain (any goroutine)
+	isPaused  atomic.Bool // reads are paused (set on the loop; the VU's drain reads it)
 
-	// The VU goroutine's: its own masking keys.
-	vuKeys *wsframe.KeySource
 	// inflight is the payload bytes handed to the loop and not yet taken by the kernel
 	// (any goroutine).
 	inflight atomic.Int64
@@ -76,7 +71,7 @@ func (s *socket) startLoop(c *wsconn.Conn) *loopConn {
 		return nil
 	}
 	lc := &loopConn{s: s, l: l, release: release, bytes: s.st.Bytes,
-		keys: wsframe.NewKeySource(), vuKeys: wsframe.NewKeySource()}
+		keys: wsframe.NewKeySource()}
 	l.Add(c.Out.Conn, nil, lc)
 	return lc
 }
@@ -186,8 +181,7 @@ func (lc *loopConn) post(e event) {
 		}
 	}
 	lc.held = append(lc.held, e)
-	if !lc.paused {
-		lc.paused = true
+	if !lc.isPaused.Load() {
 		lc.isPaused.Store(true)
 		lc.c.PauseReads(true)
 	}
@@ -212,8 +206,7 @@ func (lc *loopConn) resume() {
 			return // still full: the next drain resumes again
 		}
 		lc.held = nil
-		if lc.paused && !lc.ended {
-			lc.paused = false
+		if lc.isPaused.Load() && !lc.ended {
 			lc.isPaused.Store(false)
 			lc.c.PauseReads(false)
 		}
@@ -262,11 +255,7 @@ func (lc *loopConn) send(frames []frame) {
 	b := (*bp)[:0]
 	var payload int64
 	for _, f := range frames {
-		if f.kind == websocket.TextMessage {
-			b = wsframe.AppendTextFrame(b, f.text, true, lc.vuKeys.Next())
-		} else {
-			b = wsframe.AppendFrame(b, wsframe.OpBinary, f.data, true, lc.vuKeys.Next())
-		}
+		b = f.appendTo(b, lc.s.keys) // the socket's keys: no extension, so it frames directly
 		payload += f.size()
 	}
 	lc.inflight.Add(payload)

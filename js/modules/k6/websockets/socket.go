@@ -56,6 +56,14 @@ type frame struct {
 	data []byte
 }
 
+// appendTo appends f as one masked frame (internal/wsframe), with the next key of keys.
+func (f frame) appendTo(b []byte, keys *wsframe.KeySource) []byte {
+	if f.kind == websocket.TextMessage {
+		return wsframe.AppendTextFrame(b, f.text, true, keys.Next())
+	}
+	return wsframe.AppendFrame(b, wsframe.OpBinary, f.data, true, keys.Next())
+}
+
 // size is the frame's payload length (what bufferedAmount counts).
 func (f frame) size() int64 { return int64(len(f.text) + len(f.data)) }
 
@@ -655,11 +663,7 @@ func (s *socket) writeFrame(f frame) {
 	var err error
 	switch {
 	case s.direct:
-		if f.kind == websocket.TextMessage {
-			s.wbuf = wsframe.AppendTextFrame(s.wbuf[:0], f.text, true, s.keys.Next())
-		} else {
-			s.wbuf = wsframe.AppendFrame(s.wbuf[:0], wsframe.OpBinary, f.data, true, s.keys.Next())
-		}
+		s.wbuf = f.appendTo(s.wbuf[:0], s.keys)
 		// The connection under gorilla's (the Outbox, through TLS and the byte count when
 		// they are there) takes a whole frame per write, so the pongs gorilla writes from
 		// the reader never land inside one.
